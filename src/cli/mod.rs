@@ -1,0 +1,134 @@
+//! The command line: argument definitions here, one file per command group.
+//! Admin commands talk to the store directly (never over HTTP) and are safe while `serve` runs.
+
+pub mod client;
+pub mod keys;
+pub mod user;
+
+use crate::config::{ConfigError, Settings, Sources};
+use crate::store::{Store, StoreError};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "latchkey: an OpenID Connect provider in one binary with SQLite inside",
+    long_about = "latchkey: an OpenID Connect provider in one binary with SQLite inside.\n\n\
+        Without a subcommand it runs the server. Settings come from built-in defaults, then \
+        latchkey.toml (or --config), then LATCHKEY_* environment variables, then flags."
+)]
+pub struct Cli {
+    /// Configuration file (default: ./latchkey.toml when it exists)
+    #[arg(long, global = true, value_name = "PATH", env = "LATCHKEY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding latchkey.db (setting `data_dir`)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default)
+    Serve(ServeArgs),
+    /// Manage users
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage clients (relying parties)
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Manage signing keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Public base URL (setting `issuer`)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Listen address (setting `bind`)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<String>,
+}
+
+/// A failed command: one line on stderr and a non-zero exit.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<crate::domain::ParseError> for CliError {
+    fn from(e: crate::domain::ParseError) -> Self {
+        CliError::Invalid(e.0)
+    }
+}
+
+impl Cli {
+    /// Settings from every source, with this command line's flags on top.
+    pub fn settings(&self, serve: Option<&ServeArgs>) -> Result<Settings, ConfigError> {
+        let mut flags = Vec::new();
+        if let Some(d) = &self.data_dir {
+            flags.push(("data_dir", d.display().to_string()));
+        }
+        if let Some(s) = serve {
+            if let Some(i) = &s.issuer {
+                flags.push(("issuer", i.clone()));
+            }
+            if let Some(b) = &s.bind {
+                flags.push(("bind", b.clone()));
+            }
+        }
+        Settings::load(&Sources {
+            config_file: self.config.clone(),
+            env: std::env::vars().collect(),
+            flags,
+        })
+    }
+}
+
+/// Open the store of an admin command.
+pub fn open_store(settings: &Settings) -> Result<Store, CliError> {
+    let path = settings.prepare_data_dir()?;
+    Ok(Store::open(&path)?)
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Print a value as pretty JSON or as the given text.
+pub fn print(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) {
+    if json {
+        match serde_json::to_string_pretty(value) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("error: cannot serialise output: {e}"),
+        }
+    } else {
+        println!("{}", text());
+    }
+}
+
+/// Format a Unix time as RFC 3339 for people.
+pub fn show_time(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}

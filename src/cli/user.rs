@@ -1,0 +1,240 @@
+//! `latchkey user ...`
+
+use super::{CliError, now, print, show_time};
+use crate::crypto::{password, random};
+use crate::domain::{Email, Username, check_password};
+use crate::store::{Store, StoreError, audit, refresh, sessions, users};
+use clap::{Args, Subcommand};
+use std::io::Read;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; without --password-stdin a password is generated and printed once
+    Add(AddArgs),
+    /// List users
+    List,
+    /// Show one user
+    Show { username: String },
+    /// Disable a user: sign-in refused, sessions ended, refresh tokens revoked
+    Disable { username: String },
+    /// Enable a disabled user
+    Enable { username: String },
+    /// Set a new password (ends the user's sessions and refresh tokens)
+    SetPassword(PasswordArgs),
+    /// Delete a user and everything issued to them
+    Remove { username: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    pub username: String,
+    /// Email address
+    #[arg(long)]
+    pub email: String,
+    /// Display name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the password from standard input instead of generating one
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Make the user an administrator
+    #[arg(long)]
+    pub admin: bool,
+    /// Mark the email address as verified (the `email_verified` claim)
+    #[arg(long)]
+    pub email_verified: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    pub username: String,
+    /// Read the password from standard input instead of generating one
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// The password from stdin (one trailing newline removed), or a generated one.
+fn obtain_password(from_stdin: bool) -> Result<(String, bool), CliError> {
+    if !from_stdin {
+        return Ok((random::password(), true));
+    }
+    let mut buf = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut buf)
+        .map_err(|e| CliError::Invalid(format!("cannot read password from stdin: {e}")))?;
+    let pw = buf
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&buf);
+    check_password(pw)?;
+    Ok((pw.to_owned(), false))
+}
+
+fn hash(pw: &str) -> Result<String, CliError> {
+    password::hash(pw).map_err(|e| CliError::Other(e.to_string()))
+}
+
+fn audit_admin(
+    c: &crate::store::rusqlite::Connection,
+    kind: &str,
+    username: &str,
+) -> Result<(), StoreError> {
+    audit::insert_audit_event(
+        c,
+        &audit::AuditEvent {
+            at: now(),
+            kind: kind.into(),
+            actor: Some("cli".into()),
+            subject: Some(username.into()),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> {
+    match cmd {
+        UserCommand::Add(a) => {
+            let username = Username::parse(&a.username)?;
+            let email = Email::parse(&a.email)?;
+            let name = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            let (pw, generated) = obtain_password(a.password_stdin)?;
+            let password_hash = hash(&pw)?;
+            let subject = uuid::Uuid::new_v4().to_string();
+            let user = store.write(|c| {
+                let u = users::insert_user(
+                    c,
+                    &users::NewUser {
+                        subject: &subject,
+                        username: username.as_str(),
+                        email: email.as_str(),
+                        email_verified: a.email_verified,
+                        name,
+                        password_hash: &password_hash,
+                        is_admin: a.admin,
+                    },
+                    now(),
+                )?;
+                audit_admin(c, "user.created", username.as_str())?;
+                Ok::<_, StoreError>(u)
+            })?;
+            let out = serde_json::json!({
+                "username": user.username,
+                "subject": user.subject,
+                "email": user.email,
+                "password": if generated { Some(&pw) } else { None },
+            });
+            print(json, &out, || {
+                let mut s = format!("created user {} (subject {})", user.username, user.subject);
+                if generated {
+                    s.push_str(&format!(
+                        "\npassword: {pw}\nThis password is shown only once."
+                    ));
+                }
+                s
+            });
+        }
+        UserCommand::List => {
+            let list = store.read(users::list_users)?;
+            print(json, &list, || {
+                if list.is_empty() {
+                    return "no users".into();
+                }
+                list.iter()
+                    .map(|u| {
+                        let flags = [(u.is_admin, "admin"), (u.disabled, "disabled")]
+                            .iter()
+                            .filter(|(on, _)| *on)
+                            .map(|(_, f)| *f)
+                            .collect::<Vec<_>>()
+                            .join(",");
+                        format!("{}\t{}\t{}", u.username, u.email, flags)
+                            .trim_end()
+                            .to_owned()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        UserCommand::Show { username } => {
+            let u = store.read(|c| users::get_user_by_username(c, &username))?;
+            print(json, &u, || {
+                format!(
+                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ncreated:        {}",
+                    u.username,
+                    u.subject,
+                    u.email,
+                    if u.email_verified { " (verified)" } else { "" },
+                    u.name.as_deref().unwrap_or("-"),
+                    u.is_admin,
+                    u.disabled,
+                    show_time(u.created_at)
+                )
+            });
+        }
+        UserCommand::Disable { username } => set_disabled(store, &username, true, json)?,
+        UserCommand::Enable { username } => set_disabled(store, &username, false, json)?,
+        UserCommand::SetPassword(a) => {
+            let (pw, generated) = obtain_password(a.password_stdin)?;
+            let h = hash(&pw)?;
+            store.write(|c| {
+                let u = users::get_user_by_username(c, &a.username)?;
+                users::update_user_password(c, u.id, &h, now())?;
+                sessions::delete_user_sessions(c, u.id)?;
+                refresh::revoke_user_refresh_tokens(c, u.id, now())?;
+                audit_admin(c, "user.password_changed", &u.username)
+            })?;
+            let out = serde_json::json!({ "username": a.username, "password": if generated { Some(&pw) } else { None } });
+            print(json, &out, || {
+                let mut s = format!(
+                    "password changed for {}; their sessions were ended",
+                    a.username
+                );
+                if generated {
+                    s.push_str(&format!(
+                        "\npassword: {pw}\nThis password is shown only once."
+                    ));
+                }
+                s
+            });
+        }
+        UserCommand::Remove { username } => {
+            store.write(|c| {
+                let u = users::get_user_by_username(c, &username)?;
+                users::delete_user(c, u.id)?;
+                audit_admin(c, "user.removed", &u.username)
+            })?;
+            print(json, &serde_json::json!({ "removed": username }), || {
+                format!("removed user {username}")
+            });
+        }
+    }
+    Ok(())
+}
+
+fn set_disabled(store: &Store, username: &str, disabled: bool, json: bool) -> Result<(), CliError> {
+    store.write(|c| {
+        let u = users::get_user_by_username(c, username)?;
+        users::update_user_disabled(c, u.id, disabled, now())?;
+        if disabled {
+            sessions::delete_user_sessions(c, u.id)?;
+            refresh::revoke_user_refresh_tokens(c, u.id, now())?;
+        }
+        audit_admin(
+            c,
+            if disabled {
+                "user.disabled"
+            } else {
+                "user.enabled"
+            },
+            &u.username,
+        )
+    })?;
+    let word = if disabled { "disabled" } else { "enabled" };
+    print(
+        json,
+        &serde_json::json!({ "username": username, "disabled": disabled }),
+        || format!("{word} user {username}"),
+    );
+    Ok(())
+}

@@ -1,0 +1,407 @@
+//! Settings: built-in defaults < `latchkey.toml` < `LATCHKEY_*` environment < command-line flags.
+//! Every setting is parsed and validated once, at start; an error names the setting and its source.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// One documented setting. The README's configuration table lists exactly these.
+pub struct SettingDoc {
+    pub key: &'static str,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+pub const SETTINGS: &[SettingDoc] = &[
+    SettingDoc {
+        key: "issuer",
+        default: "http://localhost:8080",
+        doc: "Public base URL; the `iss` of every token. An https issuer turns on Secure cookies with the `__Host-` prefix.",
+    },
+    SettingDoc {
+        key: "bind",
+        default: "127.0.0.1:8080",
+        doc: "Address and port to listen on.",
+    },
+    SettingDoc {
+        key: "data_dir",
+        default: "./latchkey-data",
+        doc: "Directory holding `latchkey.db`; created if missing.",
+    },
+    SettingDoc {
+        key: "log_format",
+        default: "text",
+        doc: "`text` for people, `json` for log collectors.",
+    },
+    SettingDoc {
+        key: "log_level",
+        default: "info",
+        doc: "`error`, `warn`, `info`, `debug` or `trace` (or a tracing filter).",
+    },
+    SettingDoc {
+        key: "access_token_ttl_secs",
+        default: "600",
+        doc: "Lifetime of access tokens.",
+    },
+    SettingDoc {
+        key: "id_token_ttl_secs",
+        default: "3600",
+        doc: "Lifetime of ID tokens.",
+    },
+    SettingDoc {
+        key: "refresh_token_ttl_secs",
+        default: "2592000",
+        doc: "Absolute lifetime of a refresh token family (30 days).",
+    },
+    SettingDoc {
+        key: "session_idle_timeout_secs",
+        default: "28800",
+        doc: "A browser session ends after this long without use (8 hours).",
+    },
+    SettingDoc {
+        key: "session_max_lifetime_secs",
+        default: "604800",
+        doc: "A browser session ends this long after sign-in, used or not (7 days).",
+    },
+    SettingDoc {
+        key: "key_retention_secs",
+        default: "604800",
+        doc: "How long a rotated-out signing key stays in the JWKS so tokens it signed still verify.",
+    },
+    SettingDoc {
+        key: "workers",
+        default: "0",
+        doc: "HTTP worker threads; 0 means one per CPU core.",
+    },
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub issuer: String,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub access_token_ttl_secs: i64,
+    pub id_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub session_idle_timeout_secs: i64,
+    pub session_max_lifetime_secs: i64,
+    pub key_retention_secs: i64,
+    pub workers: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// A raw value and where it came from (for error messages).
+#[derive(Debug, Clone)]
+struct Raw {
+    value: String,
+    source: String,
+}
+
+/// Where settings come from, besides the built-in defaults.
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// `--config PATH`: must exist. Without it, `./latchkey.toml` is read if present.
+    pub config_file: Option<PathBuf>,
+    /// `LATCHKEY_*` variables (pass `std::env::vars()`).
+    pub env: Vec<(String, String)>,
+    /// Command-line flags, by setting key.
+    pub flags: Vec<(&'static str, String)>,
+}
+
+impl Settings {
+    pub fn load(src: &Sources) -> Result<Settings, ConfigError> {
+        let mut raw: BTreeMap<&'static str, Raw> = SETTINGS
+            .iter()
+            .map(|s| {
+                (
+                    s.key,
+                    Raw {
+                        value: s.default.to_owned(),
+                        source: "default".into(),
+                    },
+                )
+            })
+            .collect();
+
+        let (path, required) = match &src.config_file {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from("latchkey.toml"), false),
+        };
+        if required || path.exists() {
+            for (key, value) in read_toml(&path)? {
+                raw.insert(
+                    key,
+                    Raw {
+                        value,
+                        source: path.display().to_string(),
+                    },
+                );
+            }
+        }
+
+        for (name, value) in &src.env {
+            let Some(rest) = name.strip_prefix("LATCHKEY_") else {
+                continue;
+            };
+            if rest == "CONFIG" {
+                continue; // the config file path itself, handled by the CLI
+            }
+            let key = known_key(&rest.to_ascii_lowercase()).ok_or_else(|| {
+                ConfigError(format!("unknown setting in environment variable {name}"))
+            })?;
+            raw.insert(
+                key,
+                Raw {
+                    value: value.clone(),
+                    source: name.clone(),
+                },
+            );
+        }
+        for (key, value) in &src.flags {
+            let key =
+                known_key(key).ok_or_else(|| ConfigError(format!("unknown setting {key}")))?;
+            raw.insert(
+                key,
+                Raw {
+                    value: value.clone(),
+                    source: format!("--{}", key.replace('_', "-")),
+                },
+            );
+        }
+        Self::from_raw(&raw)
+    }
+
+    fn from_raw(raw: &BTreeMap<&'static str, Raw>) -> Result<Settings, ConfigError> {
+        let get = |k: &str| &raw[k];
+        let bad = |k: &str, why: &str| {
+            let r = get(k);
+            ConfigError(format!(
+                "invalid setting `{k}` = {:?} (from {}): {why}",
+                r.value, r.source
+            ))
+        };
+        let secs = |k: &str| -> Result<i64, ConfigError> {
+            match get(k).value.trim().parse::<i64>() {
+                Ok(n) if n > 0 && n <= 10 * 365 * 86_400 => Ok(n),
+                _ => Err(bad(k, "must be a whole number of seconds, greater than 0")),
+            }
+        };
+
+        let issuer = get("issuer").value.trim().to_owned();
+        validate_issuer(&issuer).map_err(|why| bad("issuer", why))?;
+        let bind = get("bind")
+            .value
+            .trim()
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                bad(
+                    "bind",
+                    "must be an IP address and port, like 127.0.0.1:8080",
+                )
+            })?;
+        let data_dir = PathBuf::from(get("data_dir").value.trim());
+        if data_dir.as_os_str().is_empty() {
+            return Err(bad("data_dir", "must not be empty"));
+        }
+        let log_format = match get("log_format").value.trim() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(bad("log_format", "must be `text` or `json`")),
+        };
+        let log_level = get("log_level").value.trim().to_owned();
+        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() || log_level.is_empty() {
+            return Err(bad(
+                "log_level",
+                "must be error, warn, info, debug, trace or a tracing filter",
+            ));
+        }
+        let workers = get("workers")
+            .value
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 1024)
+            .ok_or_else(|| bad("workers", "must be a number from 0 to 1024"))?;
+        let s = Settings {
+            issuer,
+            bind,
+            data_dir,
+            log_format,
+            log_level,
+            access_token_ttl_secs: secs("access_token_ttl_secs")?,
+            id_token_ttl_secs: secs("id_token_ttl_secs")?,
+            refresh_token_ttl_secs: secs("refresh_token_ttl_secs")?,
+            session_idle_timeout_secs: secs("session_idle_timeout_secs")?,
+            session_max_lifetime_secs: secs("session_max_lifetime_secs")?,
+            key_retention_secs: secs("key_retention_secs")?,
+            workers,
+        };
+        if s.session_idle_timeout_secs > s.session_max_lifetime_secs {
+            return Err(bad(
+                "session_idle_timeout_secs",
+                "must not exceed session_max_lifetime_secs",
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Create the data directory if needed and prove it is writable. Returns the database path.
+    pub fn prepare_data_dir(&self) -> Result<PathBuf, ConfigError> {
+        let dir = &self.data_dir;
+        let fail = |why: String| {
+            ConfigError(format!(
+                "invalid setting `data_dir` = {:?}: {why}",
+                dir.display().to_string()
+            ))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
+        let probe = dir.join(format!(".latchkey-write-test-{}", std::process::id()));
+        std::fs::write(&probe, b"ok").map_err(|e| fail(format!("not writable: {e}")))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(dir.join("latchkey.db"))
+    }
+
+    /// True when cookies must be Secure and `__Host-` prefixed.
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// An absolute endpoint URL under the issuer, e.g. `endpoint("/token")`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer.trim_end_matches('/'), path)
+    }
+}
+
+fn known_key(k: &str) -> Option<&'static str> {
+    SETTINGS.iter().map(|s| s.key).find(|key| *key == k)
+}
+
+fn validate_issuer(s: &str) -> Result<(), &'static str> {
+    const WHY: &str = "must be an absolute http(s) URL without query or fragment";
+    let url = url::Url::parse(s).map_err(|_| WHY)?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none_or(str::is_empty)
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || s.contains(['?', '#'])
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(WHY);
+    }
+    Ok(())
+}
+
+fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read config file {shown}: {e}")))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ConfigError(format!(
+            "config file {shown} is not valid TOML: {}",
+            e.message().trim()
+        ))
+    })?;
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let known = known_key(&key).ok_or_else(|| {
+            ConfigError(format!("unknown setting `{key}` in config file {shown}"))
+        })?;
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => {
+                return Err(ConfigError(format!(
+                    "setting `{key}` in config file {shown} must be a string or a number"
+                )));
+            }
+        };
+        out.push((known, value));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)], flags: &[(&'static str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load(&Sources {
+            config_file: None,
+            env: env
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            flags: flags.iter().map(|(a, b)| (*a, b.to_string())).collect(),
+        })
+    }
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let s = load(&[], &[]).unwrap();
+        assert_eq!(s.issuer, "http://localhost:8080");
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./latchkey-data"));
+        assert_eq!(s.access_token_ttl_secs, 600);
+        assert!(!s.is_https());
+    }
+
+    #[test]
+    fn issuer_must_be_absolute_http_url_without_query_or_fragment() {
+        for bad in [
+            "localhost:8080",
+            "ftp://x",
+            "https://x/?a=b",
+            "https://x/#f",
+            "/path",
+            "",
+        ] {
+            let e = load(&[("LATCHKEY_ISSUER", bad)], &[]).unwrap_err();
+            assert!(
+                e.0.contains("`issuer`") && e.0.contains("LATCHKEY_ISSUER"),
+                "{e}"
+            );
+        }
+        assert!(
+            load(&[("LATCHKEY_ISSUER", "https://id.example.com/sso")], &[])
+                .unwrap()
+                .is_https()
+        );
+    }
+
+    #[test]
+    fn flags_beat_environment() {
+        let s = load(
+            &[("LATCHKEY_BIND", "127.0.0.1:1")],
+            &[("bind", "127.0.0.1:2")],
+        )
+        .unwrap();
+        assert_eq!(s.bind.port(), 2);
+    }
+
+    #[test]
+    fn unknown_environment_setting_is_an_error() {
+        let e = load(&[("LATCHKEY_ISUER", "x")], &[]).unwrap_err();
+        assert!(e.0.contains("LATCHKEY_ISUER"), "{e}");
+    }
+
+    #[test]
+    fn bad_numbers_and_bind_name_their_key() {
+        let e = load(&[("LATCHKEY_ACCESS_TOKEN_TTL_SECS", "ten")], &[]).unwrap_err();
+        assert!(e.0.contains("access_token_ttl_secs"), "{e}");
+        let e = load(&[("LATCHKEY_BIND", "nowhere")], &[]).unwrap_err();
+        assert!(e.0.contains("`bind`"), "{e}");
+    }
+}

@@ -1,0 +1,30 @@
+//! Value types with `parse` constructors. A value that exists is valid. No I/O here.
+
+mod client_id;
+mod email;
+mod grant_type;
+mod password_policy;
+mod pkce;
+mod redirect_uri;
+mod scope;
+mod username;
+
+pub use client_id::ClientId;
+pub use email::Email;
+pub use grant_type::GrantType;
+pub use password_policy::check_password;
+pub use pkce::{CodeChallenge, CodeVerifier};
+pub use redirect_uri::RedirectUri;
+pub use scope::ScopeSet;
+pub use username::Username;
+
+/// Why a value was refused; the message is safe to show to whoever sent it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}

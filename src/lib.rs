@@ -1,0 +1,15 @@
+//! latchkey: an OpenID Connect provider in one binary with SQLite inside.
+//!
+//! Layers depend one way: `domain` <- `crypto` <- `store` <- `oidc` <- `web` <- `startup`.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod oidc;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,46 @@
+//! Parse the command line, load settings, dispatch. Nothing else.
+
+use clap::Parser;
+use latchkey::cli::{self, Cli, CliError, Command, ServeArgs};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Cli) -> Result<(), CliError> {
+    let default_serve = ServeArgs::default();
+    let serve_args = match &args.command {
+        None => Some(&default_serve),
+        Some(Command::Serve(s)) => Some(s),
+        _ => None,
+    };
+    let settings = args.settings(serve_args)?;
+    let json = args.json;
+    match args.command {
+        None | Some(Command::Serve(_)) => serve(settings),
+        Some(Command::User(cmd)) => cli::user::run(cmd, &cli::open_store(&settings)?, json),
+        Some(Command::Client(cmd)) => cli::client::run(cmd, &cli::open_store(&settings)?, json),
+        Some(Command::Keys(cmd)) => {
+            cli::keys::run(cmd, &cli::open_store(&settings)?, &settings, json)
+        }
+    }
+}
+
+fn serve(settings: latchkey::config::Settings) -> Result<(), CliError> {
+    latchkey::telemetry::init(&settings);
+    actix_web::rt::System::new().block_on(async move {
+        let app = latchkey::startup::Application::build(settings)
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        app.run_until_stopped()
+            .await
+            .map_err(|e| CliError::Other(format!("server failed: {e}")))
+    })
+}

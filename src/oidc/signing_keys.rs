@@ -1,0 +1,47 @@
+//! The life of signing keys: created on first start, rotated on demand, retired keys kept for a while.
+
+use crate::crypto::keys::{self, Alg, KeyMaterial, KeyRing};
+use crate::store::{self, StoreError, rusqlite::Connection};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+}
+
+/// Make sure every algorithm has an active key; returns the keys it created.
+pub fn ensure_keys(c: &Connection, now: i64) -> Result<Vec<KeyMaterial>, KeyError> {
+    let existing = store::keys::list_keys(c, now)?;
+    let mut created = Vec::new();
+    for alg in Alg::ALL {
+        if !existing
+            .iter()
+            .any(|k| k.alg == alg && k.retired_at.is_none())
+        {
+            let k = keys::generate(alg, now)?;
+            store::keys::insert_key(c, &k)?;
+            created.push(k);
+        }
+    }
+    Ok(created)
+}
+
+/// Retire the active keys of the given algorithms and create new ones.
+pub fn rotate(c: &Connection, algs: &[Alg], now: i64) -> Result<Vec<KeyMaterial>, KeyError> {
+    let mut created = Vec::new();
+    for &alg in algs {
+        let k = keys::generate(alg, now)?;
+        store::keys::retire_keys(c, alg, now)?;
+        store::keys::insert_key(c, &k)?;
+        created.push(k);
+    }
+    Ok(created)
+}
+
+/// Load every key still worth publishing: active ones, and retired ones within `retention_secs`.
+pub fn load_ring(c: &Connection, now: i64, retention_secs: i64) -> Result<KeyRing, KeyError> {
+    let materials = store::keys::list_keys(c, now - retention_secs)?;
+    Ok(KeyRing::load(&materials)?)
+}

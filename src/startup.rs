@@ -1,0 +1,145 @@
+//! Open the store, migrate, load keys, bind, run.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{ConfigError, Settings};
+use crate::oidc::signing_keys;
+use crate::state::AppState;
+use crate::store::{Store, StoreError, users};
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] signing_keys::KeyError),
+    #[error("cannot listen on {addr}: {err}")]
+    Bind { addr: String, err: std::io::Error },
+}
+
+/// How often the server reloads keys (to pick up `latchkey keys rotate`) and sweeps expired rows.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(30);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Everything up to a bound socket; `bind` may use port 0 (tests).
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock))
+    }
+
+    pub fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let db_path = settings.prepare_data_dir()?;
+        let store = Store::open(&db_path)?;
+        let now = clock.now();
+        let ring = store.write(|c| {
+            for k in signing_keys::ensure_keys(c, now)? {
+                tracing::info!(kid = %k.kid, alg = k.alg.as_str(), "created signing key");
+            }
+            signing_keys::load_ring(c, now, settings.key_retention_secs)
+        })?;
+        if store.read(users::count_users)? == 0 {
+            tracing::warn!(
+                "no users yet; create the first one with: latchkey user add <username> --email <email> --admin --data-dir {}",
+                settings.data_dir.display()
+            );
+        }
+
+        let listener = TcpListener::bind(settings.bind).map_err(|err| StartupError::Bind {
+            addr: settings.bind.to_string(),
+            err,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|err| StartupError::Bind {
+                addr: settings.bind.to_string(),
+                err,
+            })?
+            .port();
+        let workers = if settings.workers == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        } else {
+            settings.workers
+        };
+        tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "latchkey listening");
+
+        let state = AppState::new(store, settings, clock, ring);
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(app_state.clone()))
+                .configure(crate::web::routes)
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|err| StartupError::Bind {
+            addr: "listener".into(),
+            err,
+        })?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until SIGINT/SIGTERM; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let maintenance = actix_web::rt::spawn(maintain(self.state.clone()));
+        let out = self.server.await;
+        maintenance.abort();
+        out
+    }
+}
+
+/// Periodic upkeep, off the request path.
+async fn maintain(state: AppState) {
+    let mut tick = actix_web::rt::time::interval(MAINTENANCE_EVERY);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let res = web::block(move || {
+            let now = st.clock.now();
+            let retention = st.settings.key_retention_secs;
+            let ring = st.store.write(|c| {
+                crate::store::keys::delete_retired_keys(c, now - retention)?;
+                signing_keys::load_ring(c, now, retention)
+            })?;
+            st.set_keys(ring);
+            crate::oidc::maintenance::sweep(&st.store, now)?;
+            Ok::<_, signing_keys::KeyError>(())
+        })
+        .await;
+        match res {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "maintenance failed"),
+            Err(e) => tracing::warn!(error = %e, "maintenance task failed"),
+        }
+    }
+}

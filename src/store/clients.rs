@@ -1,0 +1,165 @@
+//! Registered clients (relying parties) and their redirect URIs.
+
+use super::{Result, StoreError, conflict_or};
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Client {
+    #[serde(skip)]
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    pub is_public: bool,
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub skip_consent: bool,
+    pub require_pkce: bool,
+    pub id_token_alg: String,
+    pub backchannel_logout_uri: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub created_at: i64,
+}
+
+pub struct NewClient<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub secret_hash: Option<&'a str>,
+    pub grant_types: &'a [String],
+    pub scopes: &'a [String],
+    pub skip_consent: bool,
+    pub require_pkce: bool,
+    pub id_token_alg: &'a str,
+    pub backchannel_logout_uri: Option<&'a str>,
+    pub redirect_uris: &'a [String],
+    pub post_logout_redirect_uris: &'a [String],
+}
+
+const COLUMNS: &str = "id, client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
+                       require_pkce, id_token_alg, backchannel_logout_uri, created_at";
+
+fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Client> {
+    let split = |s: String| {
+        s.split(' ')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    Ok(Client {
+        id: r.get(0)?,
+        client_id: r.get(1)?,
+        name: r.get(2)?,
+        is_public: r.get(3)?,
+        secret_hash: r.get(4)?,
+        grant_types: split(r.get(5)?),
+        scopes: split(r.get(6)?),
+        skip_consent: r.get(7)?,
+        require_pkce: r.get(8)?,
+        id_token_alg: r.get(9)?,
+        backchannel_logout_uri: r.get(10)?,
+        created_at: r.get(11)?,
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
+    })
+}
+
+fn with_uris(c: &Connection, mut client: Client) -> Result<Client> {
+    let mut st = c.prepare_cached(
+        "SELECT kind, uri FROM client_redirect_uris WHERE client_pk = ?1 ORDER BY kind, uri",
+    )?;
+    let rows = st.query_map([client.id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (kind, uri) = row?;
+        if kind == "login" {
+            client.redirect_uris.push(uri);
+        } else {
+            client.post_logout_redirect_uris.push(uri);
+        }
+    }
+    Ok(client)
+}
+
+pub fn insert_client(c: &Connection, n: &NewClient<'_>, now: i64) -> Result<Client> {
+    c.execute(
+        "INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
+         require_pkce, id_token_alg, backchannel_logout_uri, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        params![
+            n.client_id,
+            n.name,
+            n.secret_hash.is_none(),
+            n.secret_hash,
+            n.grant_types.join(" "),
+            n.scopes.join(" "),
+            n.skip_consent,
+            n.require_pkce,
+            n.id_token_alg,
+            n.backchannel_logout_uri,
+            now
+        ],
+    )
+    .map_err(|e| conflict_or(e, || format!("client {:?} already exists", n.client_id)))?;
+    let pk = c.last_insert_rowid();
+    let mut st = c.prepare(
+        "INSERT OR IGNORE INTO client_redirect_uris (client_pk, kind, uri) VALUES (?1, ?2, ?3)",
+    )?;
+    for uri in n.redirect_uris {
+        st.execute(params![pk, "login", uri])?;
+    }
+    for uri in n.post_logout_redirect_uris {
+        st.execute(params![pk, "post_logout", uri])?;
+    }
+    get_client_by_pk(c, pk)
+}
+
+pub fn get_client_by_pk(c: &Connection, pk: i64) -> Result<Client> {
+    let client = c
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM clients WHERE id = ?1"),
+            [pk],
+            from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("no client with id {pk}")))?;
+    with_uris(c, client)
+}
+
+pub fn find_client(c: &Connection, client_id: &str) -> Result<Option<Client>> {
+    let client = c
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM clients WHERE client_id = ?1"),
+            [client_id],
+            from_row,
+        )
+        .optional()?;
+    client.map(|cl| with_uris(c, cl)).transpose()
+}
+
+/// The client `client_id`, or a NotFound error that says so.
+pub fn get_client(c: &Connection, client_id: &str) -> Result<Client> {
+    find_client(c, client_id)?
+        .ok_or_else(|| StoreError::NotFound(format!("no client {client_id:?}")))
+}
+
+pub fn list_clients(c: &Connection) -> Result<Vec<Client>> {
+    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"))?;
+    let clients = st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
+    clients.into_iter().map(|cl| with_uris(c, cl)).collect()
+}
+
+pub fn update_client_secret(c: &Connection, pk: i64, secret_hash: &str, now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND is_public = 0",
+        params![pk, secret_hash, now],
+    )?;
+    Ok(())
+}
+
+pub fn delete_client(c: &Connection, pk: i64) -> Result<()> {
+    c.execute("DELETE FROM clients WHERE id = ?1", [pk])?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! Forward-only, numbered, embedded migrations, tracked in `PRAGMA user_version`.
+
+use super::{Result, StoreError};
+use r2d2_sqlite::rusqlite::{Connection, TransactionBehavior};
+
+/// Every migration, in order. Version N is the N-th entry.
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("../../migrations/0001_initial.sql"),
+)];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+pub fn current_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Apply every pending migration in one transaction. A newer schema is refused untouched.
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = current_version(&tx)?;
+    let supported = latest_version();
+    if found > supported {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported,
+        });
+    }
+    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Corrupt(format!("migration {name} failed: {e}")))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}

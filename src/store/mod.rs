@@ -1,0 +1,123 @@
+//! The only place with SQL. Functions take `&Connection` so they also run inside a transaction.
+
+pub mod audit;
+pub mod clients;
+pub mod keys;
+pub mod migrate;
+pub mod refresh;
+pub mod sessions;
+pub mod sweep;
+pub mod users;
+
+use r2d2_sqlite::SqliteConnectionManager;
+pub use r2d2_sqlite::rusqlite;
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error(
+        "the database at {path} has schema version {found}, newer than this latchkey supports ({supported}); upgrade latchkey or restore a backup"
+    )]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How long a writer waits for the lock before giving up (the CLI and the server share the file).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A handle on the database: a small pool of connections, all with the same pragmas.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating if needed) and migrate the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let manager = SqliteConnectionManager::file(path).with_init(configure);
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        let store = Store {
+            pool,
+            path: path.to_owned(),
+        };
+        let mut conn = store.pool.get()?;
+        migrate::migrate(&mut conn, &path.display().to_string())?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run read-only work on a pooled connection.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.pool.get()?;
+        f(&conn)
+    }
+
+    /// Run `f` in a `BEGIN IMMEDIATE` transaction: committed if it returns Ok, rolled back otherwise,
+    /// so a failed request never leaves a half-written row.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// True when the database answers a trivial query.
+    pub fn ping(&self) -> bool {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .is_ok()
+    }
+}
+
+fn configure(c: &mut Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(BUSY_TIMEOUT)?;
+    c.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a committed write survives power loss before we answer the request.
+    c.pragma_update(None, "synchronous", "FULL")?;
+    c.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Map a UNIQUE violation to a readable conflict, anything else to a database error.
+pub(crate) fn conflict_or(e: rusqlite::Error, msg: impl FnOnce() -> String) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(msg())
+        }
+        other => StoreError::Sqlite(other),
+    }
+}

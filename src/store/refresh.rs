@@ -1,0 +1,146 @@
+//! Refresh tokens (rotated; each family shares a `family_id`) and the access-token deny-list.
+
+use super::Result;
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub id: i64,
+    pub family_id: String,
+    pub client_pk: i64,
+    pub user_id: i64,
+    pub sid: Option<String>,
+    pub scope: String,
+    pub claims: Option<String>,
+    pub auth_time: i64,
+    pub amr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub struct NewRefreshToken<'a> {
+    pub token_hash: &'a str,
+    pub family_id: &'a str,
+    pub client_pk: i64,
+    pub user_id: i64,
+    pub sid: Option<&'a str>,
+    pub scope: &'a str,
+    pub claims: Option<&'a str>,
+    pub auth_time: i64,
+    pub amr: &'a str,
+    pub code_hash: Option<&'a str>,
+    pub expires_at: i64,
+    pub access_jti: &'a str,
+    pub access_expires_at: i64,
+}
+
+const COLUMNS: &str = "id, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
+                       created_at, expires_at, used_at, revoked_at";
+
+fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
+    Ok(RefreshToken {
+        id: r.get(0)?,
+        family_id: r.get(1)?,
+        client_pk: r.get(2)?,
+        user_id: r.get(3)?,
+        sid: r.get(4)?,
+        scope: r.get(5)?,
+        claims: r.get(6)?,
+        auth_time: r.get(7)?,
+        amr: r.get(8)?,
+        created_at: r.get(9)?,
+        expires_at: r.get(10)?,
+        used_at: r.get(11)?,
+        revoked_at: r.get(12)?,
+    })
+}
+
+pub fn insert_refresh_token(c: &Connection, t: &NewRefreshToken<'_>, now: i64) -> Result<()> {
+    c.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
+         code_hash, created_at, expires_at, access_jti, access_expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            t.token_hash, t.family_id, t.client_pk, t.user_id, t.sid, t.scope, t.claims, t.auth_time,
+            t.amr, t.code_hash, now, t.expires_at, t.access_jti, t.access_expires_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn find_refresh_token(c: &Connection, token_hash: &str) -> Result<Option<RefreshToken>> {
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"),
+        [token_hash],
+        from_row,
+    )
+    .optional()?)
+}
+
+/// Mark a token used, atomically: false when it was already used or revoked (a replay).
+pub fn consume_refresh_token(c: &Connection, id: i64, now: i64) -> Result<bool> {
+    Ok(c.execute(
+        "UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL",
+        params![id, now],
+    )? == 1)
+}
+
+/// Deny-list the live access tokens issued alongside the matching refresh tokens, then revoke them.
+fn revoke_where(
+    c: &Connection,
+    cond: &str,
+    arg: &dyn r2d2_sqlite::rusqlite::ToSql,
+    now: i64,
+) -> Result<usize> {
+    c.execute(
+        &format!(
+            "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) \
+             SELECT access_jti, access_expires_at FROM refresh_tokens \
+             WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?2"
+        ),
+        params![arg, now],
+    )?;
+    Ok(c.execute(
+        &format!("UPDATE refresh_tokens SET revoked_at = ?2 WHERE {cond} AND revoked_at IS NULL"),
+        params![arg, now],
+    )?)
+}
+
+pub fn revoke_refresh_family(c: &Connection, family_id: &str, now: i64) -> Result<usize> {
+    revoke_where(c, "family_id = ?1", &family_id, now)
+}
+
+pub fn revoke_user_refresh_tokens(c: &Connection, user_id: i64, now: i64) -> Result<usize> {
+    revoke_where(c, "user_id = ?1", &user_id, now)
+}
+
+/// Revoke every family that started from the authorization code `code_hash` (code replay).
+pub fn revoke_refresh_tokens_from_code(c: &Connection, code_hash: &str, now: i64) -> Result<usize> {
+    revoke_where(
+        c,
+        "family_id IN (SELECT family_id FROM refresh_tokens WHERE code_hash = ?1)",
+        &code_hash,
+        now,
+    )
+}
+
+/// Revoke an access token by its `jti` until it would have expired anyway.
+pub fn insert_revoked_jti(c: &Connection, jti: &str, expires_at: i64) -> Result<()> {
+    c.execute(
+        "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2)",
+        params![jti, expires_at],
+    )?;
+    Ok(())
+}
+
+pub fn is_jti_revoked(c: &Connection, jti: &str) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT 1 FROM revoked_access_tokens WHERE jti = ?1",
+        [jti],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
+}

@@ -1,0 +1,97 @@
+//! Browser sessions (single sign-on). The cookie holds a secret; we store only its hash.
+
+use super::Result;
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Session {
+    #[serde(skip)]
+    pub id: i64,
+    pub sid: String,
+    pub user_id: i64,
+    pub auth_time: i64,
+    pub amr: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+pub struct NewSession<'a> {
+    pub secret_hash: &'a str,
+    pub sid: &'a str,
+    pub user_id: i64,
+    pub auth_time: i64,
+    pub amr: &'a str,
+    pub expires_at: i64,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+const COLUMNS: &str =
+    "id, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip";
+
+fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        sid: r.get(1)?,
+        user_id: r.get(2)?,
+        auth_time: r.get(3)?,
+        amr: r.get(4)?,
+        created_at: r.get(5)?,
+        last_seen_at: r.get(6)?,
+        expires_at: r.get(7)?,
+        user_agent: r.get(8)?,
+        ip: r.get(9)?,
+    })
+}
+
+pub fn insert_session(c: &Connection, s: &NewSession<'_>, now: i64) -> Result<Session> {
+    c.execute(
+        "INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)",
+        params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
+    )?;
+    let id = c.last_insert_rowid();
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"),
+        [id],
+        from_row,
+    )?)
+}
+
+pub fn find_session_by_secret(c: &Connection, secret_hash: &str) -> Result<Option<Session>> {
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM sessions WHERE secret_hash = ?1"),
+        [secret_hash],
+        from_row,
+    )
+    .optional()?)
+}
+
+pub fn touch_session(c: &Connection, id: i64, now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
+pub fn delete_session(c: &Connection, id: i64) -> Result<()> {
+    c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+pub fn delete_user_sessions(c: &Connection, user_id: i64) -> Result<usize> {
+    Ok(c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
+}
+
+pub fn list_user_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
+    let mut st = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC"
+    ))?;
+    Ok(st
+        .query_map([user_id], from_row)?
+        .collect::<Result<Vec<_>, _>>()?)
+}

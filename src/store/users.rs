@@ -1,0 +1,139 @@
+//! Users.
+
+use super::{Result, StoreError, conflict_or};
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    #[serde(skip)]
+    pub id: i64,
+    pub subject: String,
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub password_changed_at: i64,
+}
+
+pub struct NewUser<'a> {
+    pub subject: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub email_verified: bool,
+    pub name: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+}
+
+const COLUMNS: &str = "id, subject, username, email, email_verified, name, password_hash, \
+                       is_admin, disabled, created_at, updated_at, password_changed_at";
+
+fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        subject: r.get(1)?,
+        username: r.get(2)?,
+        email: r.get(3)?,
+        email_verified: r.get(4)?,
+        name: r.get(5)?,
+        password_hash: r.get(6)?,
+        is_admin: r.get(7)?,
+        disabled: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        password_changed_at: r.get(11)?,
+    })
+}
+
+pub fn insert_user(c: &Connection, u: &NewUser<'_>, now: i64) -> Result<User> {
+    c.execute(
+        "INSERT INTO users (subject, username, email, email_verified, name, password_hash, is_admin, \
+         created_at, updated_at, password_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
+        params![u.subject, u.username, u.email, u.email_verified, u.name, u.password_hash, u.is_admin, now],
+    )
+    .map_err(|e| conflict_or(e, || format!("user {:?} already exists", u.username)))?;
+    get_user(c, c.last_insert_rowid())
+}
+
+pub fn get_user(c: &Connection, id: i64) -> Result<User> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no user with id {id}")))
+}
+
+/// Case-insensitive lookup by username.
+pub fn find_user_by_username(c: &Connection, username: &str) -> Result<Option<User>> {
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM users WHERE username = ?1"),
+        [username],
+        from_row,
+    )
+    .optional()?)
+}
+
+pub fn find_user_by_subject(c: &Connection, subject: &str) -> Result<Option<User>> {
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"),
+        [subject],
+        from_row,
+    )
+    .optional()?)
+}
+
+/// The user named `username`, or a NotFound error that says so.
+pub fn get_user_by_username(c: &Connection, username: &str) -> Result<User> {
+    find_user_by_username(c, username)?
+        .ok_or_else(|| StoreError::NotFound(format!("no user named {username:?}")))
+}
+
+pub fn list_users(c: &Connection) -> Result<Vec<User>> {
+    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))?;
+    let rows = st.query_map([], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn count_users(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+}
+
+pub fn update_user_disabled(c: &Connection, id: i64, disabled: bool, now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, disabled, now],
+    )?;
+    Ok(())
+}
+
+/// A new password hash: the user's sessions and refresh tokens end with it (stolen credentials
+/// stop working when the password is changed).
+pub fn update_user_password(c: &Connection, id: i64, hash: &str, now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3, password_changed_at = ?3 WHERE id = ?1",
+        params![id, hash, now],
+    )?;
+    Ok(())
+}
+
+/// Only the hash changes (parameters upgraded at login): nothing else is invalidated.
+pub fn update_user_password_hash(c: &Connection, id: i64, hash: &str) -> Result<()> {
+    c.execute(
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        params![id, hash],
+    )?;
+    Ok(())
+}
+
+pub fn delete_user(c: &Connection, id: i64) -> Result<()> {
+    c.execute("DELETE FROM users WHERE id = ?1", [id])?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Logging: human-readable by default, JSON on request.
+
+use crate::config::{LogFormat, Settings};
+use tracing_subscriber::EnvFilter;
+
+/// Install the global subscriber once; later calls (tests) are ignored.
+pub fn init(settings: &Settings) {
+    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
