@@ -110,7 +110,7 @@ impl Application {
 
     /// Serve until SIGINT/SIGTERM; in-flight requests finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let maintenance = actix_web::rt::spawn(maintain(self.state.clone()));
+        let maintenance = tokio::spawn(maintain(self.state.clone()));
         let out = self.server.await;
         maintenance.abort();
         out
@@ -119,7 +119,7 @@ impl Application {
 
 /// Periodic upkeep, off the request path.
 async fn maintain(state: AppState) {
-    let mut tick = actix_web::rt::time::interval(MAINTENANCE_EVERY);
+    let mut tick = tokio::time::interval(MAINTENANCE_EVERY);
     tick.tick().await;
     loop {
         tick.tick().await;

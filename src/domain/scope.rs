@@ -19,9 +19,6 @@ impl ScopeSet {
         }
         Ok(Self(set))
     }
-    pub fn from_iter<I: IntoIterator<Item = S>, S: Into<String>>(it: I) -> Self {
-        Self(it.into_iter().map(Into::into).collect())
-    }
     pub fn contains(&self, s: &str) -> bool {
         self.0.contains(s)
     }
@@ -42,6 +39,12 @@ impl ScopeSet {
     }
     pub fn retain(&mut self, f: impl FnMut(&String) -> bool) {
         self.0.retain(f)
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = S>>(it: I) -> Self {
+        Self(it.into_iter().map(Into::into).collect())
     }
 }
 
