@@ -44,6 +44,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "Lifetime of access tokens.",
     },
     SettingDoc {
+        key: "access_token_alg",
+        default: "RS256",
+        doc: "Signing algorithm of access tokens: `RS256`, `ES256` or `EdDSA`.",
+    },
+    SettingDoc {
         key: "id_token_ttl_secs",
         default: "3600",
         doc: "Lifetime of ID tokens.",
@@ -89,6 +94,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_level: String,
     pub access_token_ttl_secs: i64,
+    pub access_token_alg: crate::crypto::keys::Alg,
     pub id_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
     pub session_idle_timeout_secs: i64,
@@ -233,7 +239,11 @@ impl Settings {
             .ok()
             .filter(|n| *n <= 1024)
             .ok_or_else(|| bad("workers", "must be a number from 0 to 1024"))?;
+        let access_token_alg =
+            crate::crypto::keys::Alg::parse(get("access_token_alg").value.trim())
+                .ok_or_else(|| bad("access_token_alg", "must be RS256, ES256 or EdDSA"))?;
         let s = Settings {
+            access_token_alg,
             issuer,
             bind,
             data_dir,

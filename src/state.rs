@@ -11,13 +11,24 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
+    /// Discovery documents, serialised once at start.
+    pub discovery_json: Arc<str>,
+    pub oauth_metadata_json: Arc<str>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings, clock: Arc<dyn Clock>, keys: KeyRing) -> Self {
+        let discovery_json = crate::oidc::discovery::metadata(&settings)
+            .to_string()
+            .into();
+        let oauth_metadata_json = crate::oidc::discovery::oauth_metadata(&settings)
+            .to_string()
+            .into();
         Self {
             store,
+            discovery_json,
+            oauth_metadata_json,
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(RwLock::new(Arc::new(keys))),

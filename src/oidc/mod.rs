@@ -1,4 +1,17 @@
 //! The protocol itself, free of HTTP: plain functions over the store and the key ring.
 
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod introspect;
+pub mod login;
 pub mod maintenance;
+pub mod params;
+pub mod revoke;
+pub mod scopes;
 pub mod signing_keys;
+pub mod token;
+pub mod tokens;
+pub mod userinfo;

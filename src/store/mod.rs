@@ -2,8 +2,11 @@
 
 pub mod audit;
 pub mod clients;
+pub mod codes;
+pub mod consents;
 pub mod keys;
 pub mod migrate;
+pub mod pending;
 pub mod refresh;
 pub mod sessions;
 pub mod sweep;

@@ -1,9 +1,44 @@
 //! The HTTP adapter. This file holds THE route table.
 
+pub mod assets;
+pub mod cookies;
+pub mod csrf;
+pub mod error;
+pub mod extract;
 pub mod handlers;
+pub mod headers;
+pub mod templates;
 
 use actix_web::web;
+use handlers::*;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(handlers::healthz::get_healthz));
+    cfg.app_data(web::PayloadConfig::new(64 * 1024))
+        .route("/", web::get().to(home::get_home))
+        .route("/healthz", web::get().to(healthz::get_healthz))
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(discovery::get_openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(discovery::get_oauth_authorization_server),
+        )
+        .route("/jwks", web::get().to(jwks::get_jwks))
+        .route("/authorize", web::get().to(authorize::get_authorize))
+        .route("/authorize", web::post().to(authorize::post_authorize))
+        .route(
+            "/authorize/resume",
+            web::get().to(authorize::get_authorize_resume),
+        )
+        .route("/login", web::get().to(login::get_login))
+        .route("/login", web::post().to(login::post_login))
+        .route("/consent", web::get().to(consent::get_consent))
+        .route("/consent", web::post().to(consent::post_consent))
+        .route("/token", web::post().to(token::post_token))
+        .route("/userinfo", web::get().to(userinfo::get_userinfo))
+        .route("/userinfo", web::post().to(userinfo::post_userinfo))
+        .route("/revoke", web::post().to(revoke::post_revoke))
+        .route("/introspect", web::post().to(introspect::post_introspect))
+        .route("/static/{name}", web::get().to(assets::get_static));
 }

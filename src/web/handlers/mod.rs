@@ -1,1 +1,13 @@
+//! One file per endpoint: `get_*` / `post_*` handlers.
+
+pub mod authorize;
+pub mod consent;
+pub mod discovery;
 pub mod healthz;
+pub mod home;
+pub mod introspect;
+pub mod jwks;
+pub mod login;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;

@@ -1,0 +1,512 @@
+//! The authorization endpoint (OIDC Core §3.1.2): validate in a fixed order, then decide
+//! whether the user must sign in, must consent, or gets a code.
+
+use super::error::{ErrorCode, OAuthError};
+use super::params::Params;
+use super::scopes::SUPPORTED;
+use crate::config::Settings;
+use crate::crypto::keys::KeyRing;
+use crate::crypto::{jwt, random};
+use crate::domain::{CodeChallenge, ScopeSet};
+use crate::store::clients::{self, Client};
+use crate::store::sessions::Session;
+use crate::store::users::User;
+use crate::store::{StoreError, codes, consents, pending, rusqlite::Connection};
+use serde::{Deserialize, Serialize};
+
+/// Codes live 60 seconds; a pending request (login + consent) ten minutes.
+pub const CODE_TTL_SECS: i64 = 60;
+pub const PENDING_TTL_SECS: i64 = 600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// A validated authorization request: safe to act on, and to store while the user signs in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_pk: i64,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub state: Option<String>,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub id_token_hint_sub: Option<String>,
+    pub claims: Option<serde_json::Value>,
+    pub created_at: i64,
+    /// Set once the user signed in on our login page for this very request.
+    #[serde(default)]
+    pub reauthenticated: bool,
+}
+
+impl AuthRequest {
+    pub fn has_prompt(&self, p: &str) -> bool {
+        self.prompt.iter().any(|x| x == p)
+    }
+    pub fn scopes(&self) -> ScopeSet {
+        ScopeSet::parse(&self.scope).unwrap_or_default()
+    }
+}
+
+/// Where an answer goes once client and redirect_uri are known.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub state: Option<String>,
+}
+
+impl Reply {
+    pub fn of(req: &AuthRequest) -> Self {
+        Self {
+            redirect_uri: req.redirect_uri.clone(),
+            response_mode: req.response_mode,
+            state: req.state.clone(),
+        }
+    }
+}
+
+/// Why a request cannot proceed.
+#[derive(Debug)]
+pub enum Rejection {
+    /// Client or redirect_uri could not be trusted: show a page, never redirect.
+    Page {
+        title: &'static str,
+        message: String,
+    },
+    /// Everything else goes back to the client.
+    Redirect(Reply, OAuthError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Rejection {
+    fn from(e: StoreError) -> Self {
+        Rejection::Store(e)
+    }
+}
+
+/// Checks in order: client -> redirect_uri -> response_mode -> request objects ->
+/// response_type -> repeated parameters -> scope -> grant -> PKCE -> nonce, prompt, max_age,
+/// id_token_hint, claims.
+pub fn validate(
+    c: &Connection,
+    p: &Params,
+    ring: &KeyRing,
+    settings: &Settings,
+    now: i64,
+) -> Result<(AuthRequest, Client), Rejection> {
+    let page = |title, message: &str| Rejection::Page {
+        title,
+        message: message.to_owned(),
+    };
+    if p.is_repeated("client_id") {
+        return Err(page(
+            "Invalid request",
+            "The request names more than one application (client_id).",
+        ));
+    }
+    let client_id = p.get("client_id").ok_or_else(|| {
+        page(
+            "Invalid request",
+            "The request does not say which application is asking (client_id is missing).",
+        )
+    })?;
+    let client = clients::find_client(c, client_id)?.ok_or_else(|| {
+        page(
+            "Unknown application",
+            "The application that sent you here is not registered with this sign-in service.",
+        )
+    })?;
+    if p.is_repeated("redirect_uri") {
+        return Err(page(
+            "Invalid request",
+            "The request has more than one redirect_uri.",
+        ));
+    }
+    let redirect_uri = p.get("redirect_uri").ok_or_else(|| {
+        page(
+            "Invalid request",
+            "The request does not say where to send you back (redirect_uri is missing).",
+        )
+    })?;
+    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        return Err(page(
+            "Invalid redirect address",
+            "The application asked to send you back to an address it has not registered, so this request was stopped.",
+        ));
+    }
+
+    // From here on, errors go back to the client.
+    let state = p.get("state").map(str::to_owned);
+    let (response_mode, mode_error) = match p.get("response_mode") {
+        None | Some("query") => (ResponseMode::Query, None),
+        Some("form_post") => (ResponseMode::FormPost, None),
+        Some(_) => (
+            ResponseMode::Query,
+            Some("unsupported response_mode: use query or form_post"),
+        ),
+    };
+    let reply = Reply {
+        redirect_uri: redirect_uri.to_owned(),
+        response_mode,
+        state: state.clone(),
+    };
+    let fail = |code, msg: &str| Rejection::Redirect(reply.clone(), OAuthError::new(code, msg));
+    if let Some(m) = mode_error {
+        return Err(fail(ErrorCode::InvalidRequest, m));
+    }
+    if p.get("request").is_some() {
+        return Err(fail(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
+    }
+    if p.get("request_uri").is_some() {
+        return Err(fail(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
+    }
+    match p.get("response_type") {
+        None => return Err(fail(ErrorCode::InvalidRequest, "response_type is required")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    if let Some(name) = p.first_repeated() {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            &format!("parameter {name} is repeated"),
+        ));
+    }
+    if !client.grant_types.iter().any(|g| g == "authorization_code") {
+        return Err(fail(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow",
+        ));
+    }
+
+    let mut scope = ScopeSet::parse(p.get("scope").unwrap_or(""))
+        .map_err(|_| fail(ErrorCode::InvalidScope, "scope contains invalid characters"))?;
+    if !scope.contains("openid") {
+        return Err(fail(ErrorCode::InvalidScope, "scope must include openid"));
+    }
+    // Unknown scope values are ignored (OIDC Core §3.1.2.1); known ones must be allowed.
+    scope.retain(|s| SUPPORTED.contains(&s.as_str()));
+    if let Some(s) = scope.iter().find(|s| !client.scopes.iter().any(|a| a == s)) {
+        return Err(fail(
+            ErrorCode::InvalidScope,
+            &format!("this client may not request the scope {s}"),
+        ));
+    }
+
+    let code_challenge = match (p.get("code_challenge"), p.get("code_challenge_method")) {
+        (None, None) if client.is_public || client.require_pkce => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "PKCE is required: send code_challenge with code_challenge_method=S256",
+            ));
+        }
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method without code_challenge",
+            ));
+        }
+        (Some(_), m) if m != Some("S256") => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256",
+            ));
+        }
+        (Some(ch), _) => Some(
+            CodeChallenge::parse(ch)
+                .map_err(|e| fail(ErrorCode::InvalidRequest, &e.0))?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+
+    let nonce = p.get("nonce").map(str::to_owned);
+    if nonce.as_ref().is_some_and(|n| n.len() > 512) {
+        return Err(fail(ErrorCode::InvalidRequest, "nonce is too long"));
+    }
+    if state.as_ref().is_some_and(|s| s.len() > 2048) {
+        return Err(fail(ErrorCode::InvalidRequest, "state is too long"));
+    }
+
+    let prompt: Vec<String> = p
+        .get("prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    for v in &prompt {
+        if !matches!(v.as_str(), "none" | "login" | "consent" | "select_account") {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                &format!("unsupported prompt value {v}"),
+            ));
+        }
+    }
+    if prompt.iter().any(|v| v == "none") && prompt.len() > 1 {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+
+    let max_age = match p.get("max_age") {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            fail(
+                ErrorCode::InvalidRequest,
+                "max_age must be a non-negative number of seconds",
+            )
+        })?),
+    };
+
+    let id_token_hint_sub = match p.get("id_token_hint") {
+        None => None,
+        Some(hint) => Some(id_token_hint_subject(ring, settings, hint).ok_or_else(|| {
+            fail(
+                ErrorCode::InvalidRequest,
+                "id_token_hint is not an ID token issued by this provider",
+            )
+        })?),
+    };
+
+    let claims = match p.get("claims") {
+        None => None,
+        Some(text) => {
+            let v: serde_json::Value = serde_json::from_str(text)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .ok_or_else(|| fail(ErrorCode::InvalidRequest, "claims must be a JSON object"))?;
+            Some(v)
+        }
+    };
+
+    let login_hint = p.get("login_hint").map(|h| h.chars().take(256).collect());
+    let _ = now;
+    Ok((
+        AuthRequest {
+            client_pk: client.id,
+            client_id: client.client_id.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            response_mode,
+            state,
+            scope: scope.to_string(),
+            nonce,
+            code_challenge,
+            prompt,
+            max_age,
+            login_hint,
+            id_token_hint_sub,
+            claims,
+            created_at: now,
+            reauthenticated: false,
+        },
+        client,
+    ))
+}
+
+/// The `sub` of an ID token we signed. It may have expired (OIDC Core §3.1.2.1).
+pub fn id_token_hint_subject(ring: &KeyRing, settings: &Settings, token: &str) -> Option<String> {
+    let claims = jwt::verify(ring, token, &[super::tokens::ID_TOKEN_TYP]).ok()?;
+    if claims.get("iss").and_then(|v| v.as_str()) != Some(settings.issuer.as_str()) {
+        return None;
+    }
+    claims
+        .get("sub")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+/// What to do with a valid request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Login,
+    Consent,
+    Issue,
+    Fail(ErrorCode, &'static str),
+}
+
+/// Decide, given the browser's session (if any) and the consent on record.
+/// A sign-in done for this request satisfies prompt=login, select_account and max_age.
+pub fn decide(
+    req: &AuthRequest,
+    client: &Client,
+    session: Option<(&Session, &User)>,
+    granted: Option<&ScopeSet>,
+    now: i64,
+) -> Next {
+    let none = req.has_prompt("none");
+    let Some((s, user)) = session else {
+        return if none {
+            Next::Fail(ErrorCode::LoginRequired, "the user is not signed in")
+        } else {
+            Next::Login
+        };
+    };
+    if login_needed(req, s, user, now) {
+        return if none {
+            Next::Fail(ErrorCode::LoginRequired, "the user must sign in again")
+        } else {
+            Next::Login
+        };
+    }
+    if !client.skip_consent {
+        let covered = granted.is_some_and(|g| req.scopes().is_subset(g));
+        if !covered || req.has_prompt("consent") {
+            return if none {
+                Next::Fail(ErrorCode::ConsentRequired, "the user has not consented")
+            } else {
+                Next::Consent
+            };
+        }
+    }
+    Next::Issue
+}
+
+/// True when the session is not good enough for this request: prompt=login or
+/// select_account, max_age exceeded, or an id_token_hint for someone else. A sign-in done
+/// for this very request always suffices.
+pub fn login_needed(req: &AuthRequest, s: &Session, user: &User, now: i64) -> bool {
+    if req.reauthenticated {
+        return false;
+    }
+    let too_old = req.max_age.is_some_and(|m| now - s.auth_time > m);
+    let other_user = req
+        .id_token_hint_sub
+        .as_ref()
+        .is_some_and(|sub| *sub != user.subject);
+    req.has_prompt("login") || req.has_prompt("select_account") || too_old || other_user
+}
+
+/// The scopes this user already granted this client.
+pub fn granted_scopes(
+    c: &Connection,
+    user_id: i64,
+    client_pk: i64,
+) -> Result<Option<ScopeSet>, StoreError> {
+    Ok(consents::find_consent(c, user_id, client_pk)?.and_then(|s| ScopeSet::parse(&s).ok()))
+}
+
+/// Remember the request while the user signs in or consents; returns its handle.
+pub fn park(c: &Connection, req: &AuthRequest, now: i64) -> Result<String, StoreError> {
+    let handle = random::token();
+    let json = serde_json::to_string(req).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    pending::insert_pending(
+        c,
+        &random::hash_token(&handle),
+        req.client_pk,
+        &json,
+        now,
+        now + PENDING_TTL_SECS,
+    )?;
+    Ok(handle)
+}
+
+/// A parked request and its client, if the handle is known and fresh.
+pub fn unpark(
+    c: &Connection,
+    handle: &str,
+    now: i64,
+) -> Result<Option<(AuthRequest, Client)>, StoreError> {
+    if handle.len() != 43 {
+        return Ok(None);
+    }
+    let Some(json) = pending::find_pending(c, &random::hash_token(handle), now)? else {
+        return Ok(None);
+    };
+    let req: AuthRequest =
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let Some(client) = clients::find_client(c, &req.client_id)? else {
+        return Ok(None);
+    };
+    Ok(Some((req, client)))
+}
+
+/// Store the changed request under the same handle.
+pub fn repark(c: &Connection, handle: &str, req: &AuthRequest) -> Result<(), StoreError> {
+    let json = serde_json::to_string(req).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    pending::update_pending(c, &random::hash_token(handle), &json)
+}
+
+pub fn forget(c: &Connection, handle: &str) -> Result<(), StoreError> {
+    pending::delete_pending(c, &random::hash_token(handle))
+}
+
+/// Issue a code for `req` to the signed-in user; returns the code (stored only hashed).
+pub fn issue_code(
+    c: &Connection,
+    req: &AuthRequest,
+    session: &Session,
+    user: &User,
+    now: i64,
+) -> Result<String, StoreError> {
+    let code = random::token();
+    codes::insert_code(
+        c,
+        &codes::AuthCode {
+            code_hash: random::hash_token(&code),
+            client_pk: req.client_pk,
+            user_id: user.id,
+            sid: Some(session.sid.clone()),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            claims: req.claims.as_ref().map(|v| v.to_string()),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            expires_at: now + CODE_TTL_SECS,
+        },
+        now,
+    )?;
+    Ok(code)
+}
+
+/// The parameters of a successful response (RFC 9207 adds `iss`).
+pub fn success_params(code: &str, reply: &Reply, issuer: &str) -> Vec<(&'static str, String)> {
+    let mut v = vec![("code", code.to_owned())];
+    if let Some(s) = &reply.state {
+        v.push(("state", s.clone()));
+    }
+    v.push(("iss", issuer.to_owned()));
+    v
+}
+
+pub fn error_params(err: &OAuthError, reply: &Reply, issuer: &str) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("error", err.code.as_str().to_owned()),
+        ("error_description", err.description().to_owned()),
+    ];
+    if let Some(s) = &reply.state {
+        v.push(("state", s.clone()));
+    }
+    v.push(("iss", issuer.to_owned()));
+    v
+}
+
+/// `redirect_uri` with `params` added to its query (keeping the query it already has).
+pub fn redirect_url(redirect_uri: &str, params: &[(&'static str, String)]) -> String {
+    let encoded = serde_urlencoded::to_string(params).unwrap_or_default();
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{sep}{encoded}")
+}

@@ -1,0 +1,126 @@
+//! Signing in with a password, and the browser session that follows.
+
+use crate::config::Settings;
+use crate::crypto::{password, random};
+use crate::domain::Username;
+use crate::store::sessions::{self, NewSession, Session};
+use crate::store::users::{self, User};
+use crate::store::{Store, StoreError, audit, rusqlite::Connection};
+
+/// Check a username and password. Unknown user, wrong password and disabled user all give
+/// `None`, after the same argon2 work (no enumeration by answer or by timing).
+/// The password hash is upgraded when its parameters are outdated.
+pub fn check_password(store: &Store, username: &str, pw: &str) -> Result<Option<User>, StoreError> {
+    let user = match Username::parse(username) {
+        Ok(u) if pw.len() <= 1024 => store.read(|c| users::find_user_by_username(c, u.as_str()))?,
+        _ => None,
+    };
+    let Some(user) = user else {
+        password::verify_dummy(pw);
+        return Ok(None);
+    };
+    match password::verify(pw, &user.password_hash) {
+        password::Verdict::Invalid => Ok(None),
+        _ if user.disabled => Ok(None),
+        password::Verdict::Valid => Ok(Some(user)),
+        password::Verdict::ValidRehash(new_hash) => {
+            store.write(|c| users::update_user_password_hash(c, user.id, &new_hash))?;
+            Ok(Some(user))
+        }
+    }
+}
+
+/// Where a request came from, for the session list and the audit log.
+#[derive(Debug, Default, Clone)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A brand-new session (fresh id: no fixation). Returns the cookie secret and the row.
+pub fn start_session(
+    c: &Connection,
+    user: &User,
+    settings: &Settings,
+    now: i64,
+    info: &ClientInfo,
+) -> Result<(String, Session), StoreError> {
+    let secret = random::token();
+    let sid = random::token();
+    let s = sessions::insert_session(
+        c,
+        &NewSession {
+            secret_hash: &random::hash_token(&secret),
+            sid: &sid[..22],
+            user_id: user.id,
+            auth_time: now,
+            amr: "pwd",
+            expires_at: now + settings.session_max_lifetime_secs,
+            user_agent: info.user_agent.as_deref().map(|u| &u[..u.len().min(256)]),
+            ip: info.ip.as_deref(),
+        },
+        now,
+    )?;
+    audit::insert_audit_event(
+        c,
+        &audit::AuditEvent {
+            at: now,
+            kind: "login.succeeded".into(),
+            actor: Some(user.username.clone()),
+            subject: Some(user.subject.clone()),
+            ip: info.ip.clone(),
+            ..Default::default()
+        },
+    )?;
+    Ok((secret, s))
+}
+
+/// The live session behind a cookie, with its user: `None` when unknown, expired, idle too
+/// long, or the user is disabled.
+pub fn current_session(
+    c: &Connection,
+    cookie_secret: &str,
+    settings: &Settings,
+    now: i64,
+) -> Result<Option<(Session, User)>, StoreError> {
+    if cookie_secret.len() != 43 {
+        return Ok(None);
+    }
+    let Some(s) = sessions::find_session_by_secret(c, &random::hash_token(cookie_secret))? else {
+        return Ok(None);
+    };
+    if s.expires_at <= now || s.last_seen_at + settings.session_idle_timeout_secs <= now {
+        return Ok(None);
+    }
+    let user = users::get_user(c, s.user_id)?;
+    if user.disabled {
+        return Ok(None);
+    }
+    Ok(Some((s, user)))
+}
+
+/// Record activity, at most once a minute (so most requests stay read-only).
+pub fn touch(c: &Connection, s: &Session, now: i64) -> Result<(), StoreError> {
+    if now - s.last_seen_at >= 60 {
+        sessions::touch_session(c, s.id, now)?;
+    }
+    Ok(())
+}
+
+pub fn audit_failed_login(
+    c: &Connection,
+    username: &str,
+    now: i64,
+    info: &ClientInfo,
+) -> Result<(), StoreError> {
+    audit::insert_audit_event(
+        c,
+        &audit::AuditEvent {
+            at: now,
+            kind: "login.failed".into(),
+            actor: Some(username.chars().take(64).collect()),
+            ip: info.ip.clone(),
+            ..Default::default()
+        },
+    )
+}

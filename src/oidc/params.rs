@@ -1,0 +1,67 @@
+//! Request parameters (query string or form body), with the rules of RFC 6749 §3.1:
+//! a parameter sent without a value is as if omitted, and none may be repeated.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    map: BTreeMap<String, String>,
+    repeated: Vec<String>,
+}
+
+impl Params {
+    /// Parse `application/x-www-form-urlencoded` text. Never fails: malformed input gives no
+    /// parameters, which every endpoint then reports as missing ones.
+    pub fn parse(encoded: &str) -> Self {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(encoded).unwrap_or_default();
+        Self::from_pairs(pairs)
+    }
+
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut p = Params::default();
+        for (k, v) in pairs {
+            if v.is_empty() {
+                continue;
+            }
+            match p.map.entry(k) {
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    if !p.repeated.contains(e.key()) {
+                        p.repeated.push(e.key().clone());
+                    }
+                }
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(v);
+                }
+            }
+        }
+        p
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str)
+    }
+
+    /// True when `key` was sent more than once.
+    pub fn is_repeated(&self, key: &str) -> bool {
+        self.repeated.iter().any(|k| k == key)
+    }
+
+    /// The first repeated parameter, if any.
+    pub fn first_repeated(&self) -> Option<&str> {
+        self.repeated.first().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn empty_values_are_omitted_and_repeats_are_noticed() {
+        let p = Params::parse("a=1&b=&c=x+y&a=2");
+        assert_eq!(p.get("a"), Some("1"));
+        assert_eq!(p.get("b"), None);
+        assert_eq!(p.get("c"), Some("x y"));
+        assert!(p.is_repeated("a"));
+        assert_eq!(p.first_repeated(), Some("a"));
+    }
+}

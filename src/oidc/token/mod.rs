@@ -1,0 +1,100 @@
+//! The token endpoint: client authentication, then one handler per grant type.
+
+mod authorization_code;
+mod client_credentials;
+mod refresh_token;
+
+use super::client_auth;
+use super::error::{ErrorCode, OAuthError};
+use super::params::Params;
+use super::tokens::{self, AccessClaims, IdClaims};
+use crate::config::Settings;
+use crate::crypto::keys::{Alg, KeyRing};
+use crate::store::Store;
+use serde::Serialize;
+
+/// RFC 6749 §5.1.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// What a grant decided to issue; signed after the database work has committed,
+/// so no write lock is held while signing.
+pub struct Issued {
+    pub access: AccessClaims,
+    pub id: Option<(Alg, IdClaims)>,
+    pub refresh_token: Option<String>,
+}
+
+/// Handle one token request. `authorization` is the raw Authorization header, if any.
+pub fn handle(
+    store: &Store,
+    ring: &KeyRing,
+    settings: &Settings,
+    now: i64,
+    authorization: Option<&str>,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let creds = client_auth::extract(authorization, p)?;
+    let client = store.read(|c| Ok(client_auth::authenticate(c, &creds)))??;
+    if let Some(name) = p.first_repeated() {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {name} is repeated"
+        )));
+    }
+    let grant = p
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    let allowed = |g: &str| client.grant_types.iter().any(|x| x == g);
+    let issued = match grant {
+        "authorization_code" | "refresh_token" | "client_credentials" if !allowed(grant) => {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                format!("this client may not use the {grant} grant"),
+            ));
+        }
+        "authorization_code" => authorization_code::exchange(store, settings, now, &client, p)?,
+        "refresh_token" => refresh_token::exchange(store, settings, now, &client, p)?,
+        "client_credentials" => client_credentials::exchange(settings, now, &client, p)?,
+        _ => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "unsupported grant_type",
+            ));
+        }
+    };
+    sign(ring, settings, now, issued)
+}
+
+fn sign(
+    ring: &KeyRing,
+    settings: &Settings,
+    now: i64,
+    issued: Issued,
+) -> Result<TokenResponse, OAuthError> {
+    let access_token = tokens::sign_access_token(ring, settings, &issued.access)
+        .map_err(OAuthError::server_error)?;
+    let id_token = match &issued.id {
+        Some((alg, claims)) => Some(
+            tokens::sign_id_token(ring, settings, *alg, now, claims, Some(&access_token))
+                .map_err(OAuthError::server_error)?,
+        ),
+        None => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: issued.access.exp - now,
+        id_token,
+        refresh_token: issued.refresh_token,
+        scope: issued.access.scope,
+    })
+}

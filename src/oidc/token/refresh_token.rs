@@ -1,0 +1,139 @@
+//! grant_type=refresh_token (RFC 6749 §6), rotated on every use, with reuse detection.
+
+use super::Issued;
+use crate::config::Settings;
+use crate::crypto::keys::Alg;
+use crate::crypto::random;
+use crate::domain::ScopeSet;
+use crate::oidc::claims::{Target, requested_names, user_claims};
+use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::params::Params;
+use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
+use crate::store::clients::Client;
+use crate::store::{Store, StoreError, audit, refresh, users};
+
+pub fn exchange(
+    store: &Store,
+    settings: &Settings,
+    now: i64,
+    client: &Client,
+    p: &Params,
+) -> Result<Issued, OAuthError> {
+    let token = p
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let requested = p
+        .get("scope")
+        .map(|s| ScopeSet::parse(s).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0)))
+        .transpose()?;
+    let hash = random::hash_token(token);
+
+    store.write(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
+        let Some(rt) = refresh::find_refresh_token(c, &hash)? else {
+            return Ok(Err(OAuthError::invalid_grant(
+                "the refresh token is invalid",
+            )));
+        };
+        if rt.client_pk != client.id {
+            return Ok(Err(OAuthError::invalid_grant(
+                "the refresh token was issued to another client",
+            )));
+        }
+        if rt.expires_at <= now {
+            return Ok(Err(OAuthError::invalid_grant(
+                "the refresh token has expired",
+            )));
+        }
+        let original = ScopeSet::parse(&rt.scope).unwrap_or_default();
+        let scope = match requested {
+            Some(r) if !r.is_subset(&original) => {
+                return Ok(Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "a refresh cannot add scopes that were not granted",
+                )));
+            }
+            Some(r) if !r.is_empty() => r,
+            _ => original.clone(),
+        };
+        let user = users::get_user(c, rt.user_id)?;
+        if user.disabled {
+            return Ok(Err(OAuthError::invalid_grant("the user is disabled")));
+        }
+        if rt.used_at.is_some()
+            || rt.revoked_at.is_some()
+            || !refresh::consume_refresh_token(c, rt.id, now)?
+        {
+            // Reuse of a rotated token: someone has a copy. Revoke the whole family.
+            if refresh::revoke_refresh_family(c, &rt.family_id, now)? > 0 {
+                audit::insert_audit_event(
+                    c,
+                    &audit::AuditEvent {
+                        at: now,
+                        kind: "refresh_token.reused".into(),
+                        client_id: Some(client.client_id.clone()),
+                        subject: Some(user.subject.clone()),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            return Ok(Err(OAuthError::invalid_grant(
+                "the refresh token was already used or revoked",
+            )));
+        }
+
+        let mut access = AccessClaims::new(
+            settings,
+            now,
+            &user.subject,
+            &client.client_id,
+            &scope.to_string(),
+        );
+        access.auth_time = Some(rt.auth_time);
+        access.sid = rt.sid.clone();
+        access.userinfo_claims = requested_names(rt.claims.as_deref(), Target::UserInfo);
+        let new_token = random::token();
+        refresh::insert_refresh_token(
+            c,
+            &refresh::NewRefreshToken {
+                token_hash: &random::hash_token(&new_token),
+                family_id: &rt.family_id,
+                client_pk: client.id,
+                user_id: user.id,
+                sid: rt.sid.as_deref(),
+                scope: &rt.scope,
+                claims: rt.claims.as_deref(),
+                auth_time: rt.auth_time,
+                amr: &rt.amr,
+                code_hash: None,
+                expires_at: rt.expires_at,
+                access_jti: &access.jti,
+                access_expires_at: access.exp,
+            },
+            now,
+        )?;
+        let id = scope.contains("openid").then(|| {
+            let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::RS256);
+            (
+                alg,
+                IdClaims {
+                    sub: user.subject.clone(),
+                    aud: client.client_id.clone(),
+                    auth_time: rt.auth_time,
+                    nonce: None,
+                    amr: amr_list(&rt.amr),
+                    sid: rt.sid.clone(),
+                    extra: user_claims(
+                        &user,
+                        &scope,
+                        &requested_names(rt.claims.as_deref(), Target::IdToken),
+                    ),
+                },
+            )
+        });
+        Ok(Ok(Issued {
+            access,
+            id,
+            refresh_token: Some(new_token),
+        }))
+    })?
+}

@@ -1,0 +1,64 @@
+//! The UserInfo endpoint (OIDC Core §5.3).
+
+use super::claims::user_claims;
+use super::tokens::verify_access_token;
+use crate::config::Settings;
+use crate::crypto::keys::KeyRing;
+use crate::domain::ScopeSet;
+use crate::store::{Store, users};
+use serde_json::{Map, Value};
+
+/// Why userinfo refused: both map to 401 with a Bearer challenge.
+#[derive(Debug)]
+pub enum UserInfoError {
+    /// No token at all (RFC 6750 §3.1: no error code in the challenge).
+    NoToken,
+    InvalidToken(&'static str),
+    InsufficientScope,
+    Server(String),
+}
+
+/// The claims for the user behind `token`, by the scopes it carries.
+/// Claims the `claims` request parameter asked for ride in the token's `userinfo_claims`.
+pub fn userinfo(
+    store: &Store,
+    ring: &KeyRing,
+    settings: &Settings,
+    token: &str,
+    now: i64,
+) -> Result<Map<String, Value>, UserInfoError> {
+    store
+        .read(|c| {
+            let claims = match verify_access_token(c, ring, settings, token, now) {
+                Ok(cl) => cl,
+                Err(why) => return Ok(Err(UserInfoError::InvalidToken(why))),
+            };
+            let scope = ScopeSet::parse(claims.get("scope").and_then(Value::as_str).unwrap_or(""))
+                .unwrap_or_default();
+            if !scope.contains("openid") {
+                return Ok(Err(UserInfoError::InsufficientScope));
+            }
+            let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
+            let Some(user) = users::find_user_by_subject(c, sub)? else {
+                return Ok(Err(UserInfoError::InvalidToken(
+                    "the user no longer exists",
+                )));
+            };
+            if user.disabled {
+                return Ok(Err(UserInfoError::InvalidToken("the user is disabled")));
+            }
+            let mut out = Map::new();
+            out.insert("sub".into(), user.subject.clone().into());
+            let extra: Vec<String> = match claims.get("userinfo_claims") {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            out.extend(user_claims(&user, &scope, &extra));
+            Ok(Ok(out))
+        })
+        .map_err(|e: crate::store::StoreError| UserInfoError::Server(e.to_string()))?
+}

@@ -1,0 +1,104 @@
+//! Authorization codes: one-shot, short-lived, stored hashed.
+
+use super::Result;
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub code_hash: String,
+    pub client_pk: i64,
+    pub user_id: i64,
+    pub sid: Option<String>,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub claims: Option<String>,
+    pub auth_time: i64,
+    pub amr: String,
+    pub expires_at: i64,
+}
+
+pub fn insert_code(c: &Connection, a: &AuthCode, now: i64) -> Result<()> {
+    c.execute(
+        "INSERT INTO auth_codes (code_hash, client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, \
+         claims, auth_time, amr, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            a.code_hash, a.client_pk, a.user_id, a.sid, a.redirect_uri, a.scope, a.nonce, a.code_challenge,
+            a.claims, a.auth_time, a.amr, now, a.expires_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// What happened when a code was redeemed.
+#[derive(Debug)]
+pub enum Consumed {
+    /// First use: the code, now marked consumed.
+    Fresh(AuthCode),
+    /// Already used before: a replay. Carries what was issued from it, to revoke.
+    Replayed {
+        access_jti: Option<String>,
+        access_expires_at: Option<i64>,
+    },
+    /// Unknown or expired.
+    Invalid,
+}
+
+/// Redeem a code atomically: exactly one caller ever gets `Fresh`.
+pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consumed> {
+    let row = c
+        .query_row(
+            "UPDATE auth_codes SET consumed_at = ?2 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 \
+             RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at",
+            params![code_hash, now],
+            |r| {
+                Ok(AuthCode {
+                    code_hash: code_hash.to_owned(),
+                    client_pk: r.get(0)?,
+                    user_id: r.get(1)?,
+                    sid: r.get(2)?,
+                    redirect_uri: r.get(3)?,
+                    scope: r.get(4)?,
+                    nonce: r.get(5)?,
+                    code_challenge: r.get(6)?,
+                    claims: r.get(7)?,
+                    auth_time: r.get(8)?,
+                    amr: r.get(9)?,
+                    expires_at: r.get(10)?,
+                })
+            },
+        )
+        .optional()?;
+    if let Some(code) = row {
+        return Ok(Consumed::Fresh(code));
+    }
+    let used = c
+        .query_row(
+            "SELECT access_jti, access_expires_at FROM auth_codes WHERE code_hash = ?1 AND consumed_at IS NOT NULL",
+            [code_hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(match used {
+        Some((access_jti, access_expires_at)) => Consumed::Replayed {
+            access_jti,
+            access_expires_at,
+        },
+        None => Consumed::Invalid,
+    })
+}
+
+/// Remember the access token issued from a code, so a replay can revoke it.
+pub fn update_code_access_token(
+    c: &Connection,
+    code_hash: &str,
+    jti: &str,
+    expires_at: i64,
+) -> Result<()> {
+    c.execute(
+        "UPDATE auth_codes SET access_jti = ?2, access_expires_at = ?3 WHERE code_hash = ?1",
+        params![code_hash, jti, expires_at],
+    )?;
+    Ok(())
+}

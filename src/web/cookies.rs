@@ -1,0 +1,63 @@
+//! Cookie names and attributes. On an https issuer every cookie is Secure with the `__Host-` prefix.
+
+use crate::config::Settings;
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+
+pub const SESSION: &str = "latchkey_session";
+pub const CSRF: &str = "latchkey_csrf";
+
+pub fn name(settings: &Settings, base: &str) -> String {
+    if settings.is_https() {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// The value of one of our cookies on this request.
+pub fn read(req: &HttpRequest, settings: &Settings, base: &str) -> Option<String> {
+    req.cookie(&name(settings, base))
+        .map(|c| c.value().to_owned())
+}
+
+fn build(
+    settings: &Settings,
+    base: &str,
+    value: String,
+    same_site: SameSite,
+    max_age: Option<i64>,
+) -> Cookie<'static> {
+    let mut c = Cookie::build(name(settings, base), value)
+        .path("/")
+        .http_only(true)
+        .secure(settings.is_https())
+        .same_site(same_site)
+        .finish();
+    if let Some(secs) = max_age {
+        c.set_max_age(Duration::seconds(secs));
+    }
+    c
+}
+
+/// The SSO session cookie: Lax, so the top-level redirect from an app still carries it.
+pub fn session(settings: &Settings, value: String) -> Cookie<'static> {
+    build(
+        settings,
+        SESSION,
+        value,
+        SameSite::Lax,
+        Some(settings.session_max_lifetime_secs),
+    )
+}
+
+pub fn csrf(settings: &Settings, value: String) -> Cookie<'static> {
+    build(settings, CSRF, value, SameSite::Strict, None)
+}
+
+/// A cookie that tells the browser to forget `base`.
+pub fn removal(settings: &Settings, base: &str) -> Cookie<'static> {
+    let mut c = build(settings, base, String::new(), SameSite::Lax, None);
+    c.make_removal();
+    c
+}

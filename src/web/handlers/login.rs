@@ -1,0 +1,166 @@
+//! The login page (GET) and form (POST).
+
+use super::authorize::{expired, see_other};
+use crate::oidc::authorize::{self as az, AuthRequest};
+use crate::oidc::login;
+use crate::state::AppState;
+use crate::store::clients::Client;
+use crate::store::{StoreError, sessions};
+use crate::web::templates::{LoginPage, Page};
+use crate::web::{cookies, csrf, error, extract, headers};
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+
+/// What the page needs to know about the request it serves, if any.
+struct Pending {
+    handle: String,
+    request: AuthRequest,
+    client: Client,
+}
+
+async fn load_pending(
+    state: &web::Data<AppState>,
+    handle: Option<&str>,
+) -> Result<Option<Pending>, HttpResponse> {
+    let Some(handle) = handle.map(str::to_owned) else {
+        return Ok(None);
+    };
+    let st = state.clone();
+    let h = handle.clone();
+    match web::block(move || st.store.read(|c| az::unpark(c, &h, st.clock.now()))).await {
+        Ok(Ok(Some((request, client)))) => Ok(Some(Pending {
+            handle,
+            request,
+            client,
+        })),
+        Ok(Ok(None)) => Err(expired()),
+        Ok(Err(e)) => Err(error::internal(e)),
+        Err(e) => Err(error::internal(e)),
+    }
+}
+
+fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    pending: Option<&Pending>,
+    username: &str,
+    err: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    let (token, cookie) = csrf::token_for_form(req, &state.settings);
+    let body = LoginPage {
+        app_name: pending.map(|p| p.client.name.as_str()),
+        error: err,
+        csrf: &token,
+        req: pending.map(|p| p.handle.as_str()),
+        username,
+    }
+    .render_html();
+    // After a successful POST we redirect to the client: allow its origin as a form target.
+    let targets: Vec<String> = pending
+        .map(|p| p.request.redirect_uri.clone())
+        .into_iter()
+        .collect();
+    let mut res = headers::html(status, body, &targets);
+    if let Some(c) = cookie {
+        let _ = res.add_cookie(&c);
+    }
+    res
+}
+
+pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let q = extract::query(&req);
+    let pending = match load_pending(&state, q.get("req")).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let hint = pending
+        .as_ref()
+        .and_then(|p| p.request.login_hint.clone())
+        .unwrap_or_default();
+    render(&req, &state, pending.as_ref(), &hint, None, StatusCode::OK)
+}
+
+pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
+    let form = extract::form(&body);
+    let pending = match load_pending(&state, form.get("req")).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let username = form.get("username").unwrap_or("").trim().to_owned();
+    let password = form.get("password").unwrap_or("").to_owned();
+    if !csrf::verify(&req, &state.settings, form.get("csrf_token")) {
+        let msg = "Your sign-in form expired. Please try again.";
+        return render(
+            &req,
+            &state,
+            pending.as_ref(),
+            &username,
+            Some(msg),
+            StatusCode::FORBIDDEN,
+        );
+    }
+
+    let st = state.clone();
+    let name = username.clone();
+    let user = match web::block(move || login::check_password(&st.store, &name, &password)).await {
+        Ok(Ok(u)) => u,
+        Ok(Err(e)) => return error::internal(e),
+        Err(e) => return error::internal(e),
+    };
+    let info = extract::client_info(&req);
+    let Some(user) = user else {
+        let st = state.clone();
+        let (name, info2) = (username.clone(), info.clone());
+        let _ = web::block(move || {
+            st.store
+                .write(|c| login::audit_failed_login(c, &name, st.clock.now(), &info2))
+        })
+        .await;
+        let msg = "Invalid username or password";
+        return render(
+            &req,
+            &state,
+            pending.as_ref(),
+            &username,
+            Some(msg),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+
+    // A fresh session with a fresh id; the old one (if any) ends here.
+    let old = cookies::read(&req, &state.settings, cookies::SESSION);
+    let st = state.clone();
+    let handle = pending.as_ref().map(|p| p.handle.clone());
+    let request = pending.map(|p| p.request);
+    let created = web::block(move || {
+        let now = st.clock.now();
+        st.store.write(|c| -> Result<String, StoreError> {
+            if let Some(old) = old
+                && let Some((s, _)) = login::current_session(c, &old, &st.settings, now)?
+            {
+                sessions::delete_session(c, s.id)?;
+            }
+            let (secret, _) = login::start_session(c, &user, &st.settings, now, &info)?;
+            if let (Some(h), Some(mut r)) = (&handle, request) {
+                r.reauthenticated = true;
+                az::repark(c, h, &r)?;
+            }
+            Ok(secret)
+        })
+    })
+    .await;
+    let secret = match created {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return error::internal(e),
+        Err(e) => return error::internal(e),
+    };
+    let next = match form.get("req") {
+        Some(h) => format!("/authorize/resume?req={h}"),
+        None => "/".to_owned(),
+    };
+    let mut res = see_other(&next);
+    let _ = res.add_cookie(&cookies::session(&state.settings, secret));
+    res
+}

@@ -1,0 +1,37 @@
+use crate::oidc::error::OAuthError;
+use crate::oidc::revoke;
+use crate::state::AppState;
+use crate::web::{error, extract, headers};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+
+pub async fn post_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> HttpResponse {
+    let auth = extract::authorization(&req);
+    let basic_used = auth.is_some();
+    let params = extract::form(&body);
+    let st = state.clone();
+    let result = web::block(move || {
+        revoke::revoke(
+            &st.store,
+            &st.keys(),
+            &st.settings,
+            st.clock.now(),
+            auth.as_deref(),
+            &params,
+        )
+    })
+    .await
+    .unwrap_or_else(|e| Err(OAuthError::server_error(e)));
+    match result {
+        Ok(()) => {
+            let mut res = HttpResponse::Ok();
+            headers::no_store(&mut res);
+            res.finish()
+        }
+        Err(e) => error::oauth_json(&e, basic_used),
+    }
+}

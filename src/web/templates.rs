@@ -1,0 +1,55 @@
+//! One askama struct per page. Templates are compiled into the binary.
+
+use askama::Template;
+
+/// Render a page; a template error (a bug) becomes a plain message, never a panic.
+pub trait Page: Template {
+    fn render_html(&self) -> String {
+        self.render().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "template failed");
+            "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_owned()
+        })
+    }
+}
+impl<T: Template> Page for T {}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub app_name: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub csrf: &'a str,
+    pub req: Option<&'a str>,
+    pub username: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub app_name: &'a str,
+    pub username: &'a str,
+    pub scopes: Vec<String>,
+    pub csrf: &'a str,
+    pub req: &'a str,
+    pub destination: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage<'a> {
+    pub action: &'a str,
+    pub fields: &'a [(&'static str, String)],
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage<'a> {
+    pub username: Option<&'a str>,
+}
