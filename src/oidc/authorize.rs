@@ -390,7 +390,8 @@ pub fn login_needed(req: &AuthRequest, s: &Session, user: &User, now: i64) -> bo
     if req.reauthenticated {
         return false;
     }
-    let too_old = req.max_age.is_some_and(|m| now - s.auth_time > m);
+    // max_age=0 means "sign in now", like prompt=login (OIDC Core §3.1.2.1).
+    let too_old = req.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m);
     let other_user = req
         .id_token_hint_sub
         .as_ref()
