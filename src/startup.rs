@@ -111,8 +111,10 @@ impl Application {
     /// Serve until SIGINT/SIGTERM; in-flight requests finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let maintenance = tokio::spawn(maintain(self.state.clone()));
+        let notifier = tokio::spawn(crate::notify::run(self.state.clone()));
         let out = self.server.await;
         maintenance.abort();
+        notifier.abort();
         out
     }
 }
@@ -132,7 +134,7 @@ async fn maintain(state: AppState) {
                 signing_keys::load_ring(c, now, retention)
             })?;
             st.set_keys(ring);
-            crate::oidc::maintenance::sweep(&st.store, now)?;
+            crate::oidc::maintenance::sweep(&st.store, now, st.settings.session_idle_timeout_secs)?;
             Ok::<_, signing_keys::KeyError>(())
         })
         .await;

@@ -14,6 +14,8 @@ pub struct AppState {
     /// Discovery documents, serialised once at start.
     pub discovery_json: Arc<str>,
     pub oauth_metadata_json: Arc<str>,
+    /// Wakes the back-channel logout sender after a logout.
+    pub outbox_nudge: Arc<tokio::sync::Notify>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -29,6 +31,7 @@ impl AppState {
             store,
             discovery_json,
             oauth_metadata_json,
+            outbox_nudge: Arc::new(tokio::sync::Notify::new()),
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(RwLock::new(Arc::new(keys))),

@@ -3,7 +3,8 @@
 use super::{CliError, now, print, show_time};
 use crate::crypto::{password, random};
 use crate::domain::{Email, Username, check_password};
-use crate::store::{Store, StoreError, audit, refresh, sessions, users};
+use crate::oidc::session_end;
+use crate::store::{Store, StoreError, audit, refresh, users};
 use clap::{Args, Subcommand};
 use std::io::Read;
 
@@ -180,7 +181,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             store.write(|c| {
                 let u = users::get_user_by_username(c, &a.username)?;
                 users::update_user_password(c, u.id, &h, now())?;
-                sessions::delete_user_sessions(c, u.id)?;
+                session_end::end_user_sessions(c, &u, "password_changed", now())?;
                 refresh::revoke_user_refresh_tokens(c, u.id, now())?;
                 audit_admin(c, "user.password_changed", &u.username)
             })?;
@@ -201,6 +202,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
         UserCommand::Remove { username } => {
             store.write(|c| {
                 let u = users::get_user_by_username(c, &username)?;
+                session_end::end_user_sessions(c, &u, "user_removed", now())?;
                 users::delete_user(c, u.id)?;
                 audit_admin(c, "user.removed", &u.username)
             })?;
@@ -217,7 +219,7 @@ fn set_disabled(store: &Store, username: &str, disabled: bool, json: bool) -> Re
         let u = users::get_user_by_username(c, username)?;
         users::update_user_disabled(c, u.id, disabled, now())?;
         if disabled {
-            sessions::delete_user_sessions(c, u.id)?;
+            session_end::end_user_sessions(c, &u, "user_disabled", now())?;
             refresh::revoke_user_refresh_tokens(c, u.id, now())?;
         }
         audit_admin(

@@ -9,7 +9,7 @@ use crate::crypto::keys::KeyRing;
 use crate::crypto::{jwt, random};
 use crate::domain::{CodeChallenge, ScopeSet};
 use crate::store::clients::{self, Client};
-use crate::store::sessions::Session;
+use crate::store::sessions::{self, Session};
 use crate::store::users::User;
 use crate::store::{StoreError, codes, consents, pending, rusqlite::Connection};
 use serde::{Deserialize, Serialize};
@@ -462,6 +462,7 @@ pub fn issue_code(
     now: i64,
 ) -> Result<String, StoreError> {
     let code = random::token();
+    sessions::upsert_session_client(c, &session.sid, req.client_pk, user.id, now)?;
     codes::insert_code(
         c,
         &codes::AuthCode {

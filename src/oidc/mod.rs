@@ -1,9 +1,11 @@
 //! The protocol itself, free of HTTP: plain functions over the store and the key ring.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod discovery;
+pub mod end_session;
 pub mod error;
 pub mod introspect;
 pub mod login;
@@ -11,6 +13,7 @@ pub mod maintenance;
 pub mod params;
 pub mod revoke;
 pub mod scopes;
+pub mod session_end;
 pub mod signing_keys;
 pub mod token;
 pub mod tokens;

@@ -4,10 +4,16 @@ use super::{Result, StoreError};
 use r2d2_sqlite::rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Version N is the N-th entry.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        "0002_logout",
+        include_str!("../../migrations/0002_logout.sql"),
+    ),
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64

@@ -1,6 +1,7 @@
 //! The only place with SQL. Functions take `&Connection` so they also run inside a transaction.
 
 pub mod audit;
+pub mod backchannel;
 pub mod clients;
 pub mod codes;
 pub mod consents;

@@ -1,7 +1,7 @@
 //! Refresh tokens (rotated; each family shares a `family_id`) and the access-token deny-list.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 #[derive(Debug, Clone)]
 pub struct RefreshToken {
@@ -88,41 +88,59 @@ pub fn consume_refresh_token(c: &Connection, id: i64, now: i64) -> Result<bool> 
 }
 
 /// Deny-list the live access tokens issued alongside the matching refresh tokens, then revoke them.
-fn revoke_where(
-    c: &Connection,
-    cond: &str,
-    arg: &dyn r2d2_sqlite::rusqlite::ToSql,
-    now: i64,
-) -> Result<usize> {
+/// In `cond`, `?1` is `now` and `?2`, `?3`... are `args`.
+fn revoke_where(c: &Connection, cond: &str, now: i64, args: &[&dyn ToSql]) -> Result<usize> {
+    let mut all: Vec<&dyn ToSql> = vec![&now];
+    all.extend_from_slice(args);
     c.execute(
         &format!(
             "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) \
              SELECT access_jti, access_expires_at FROM refresh_tokens \
-             WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?2"
+             WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?1"
         ),
-        params![arg, now],
+        all.as_slice(),
     )?;
     Ok(c.execute(
-        &format!("UPDATE refresh_tokens SET revoked_at = ?2 WHERE {cond} AND revoked_at IS NULL"),
-        params![arg, now],
+        &format!("UPDATE refresh_tokens SET revoked_at = ?1 WHERE {cond} AND revoked_at IS NULL"),
+        all.as_slice(),
     )?)
 }
 
 pub fn revoke_refresh_family(c: &Connection, family_id: &str, now: i64) -> Result<usize> {
-    revoke_where(c, "family_id = ?1", &family_id, now)
+    revoke_where(c, "family_id = ?2", now, &[&family_id])
 }
 
 pub fn revoke_user_refresh_tokens(c: &Connection, user_id: i64, now: i64) -> Result<usize> {
-    revoke_where(c, "user_id = ?1", &user_id, now)
+    revoke_where(c, "user_id = ?2", now, &[&user_id])
 }
 
 /// Revoke every family that started from the authorization code `code_hash` (code replay).
 pub fn revoke_refresh_tokens_from_code(c: &Connection, code_hash: &str, now: i64) -> Result<usize> {
     revoke_where(
         c,
-        "family_id IN (SELECT family_id FROM refresh_tokens WHERE code_hash = ?1)",
-        &code_hash,
+        "family_id IN (SELECT family_id FROM refresh_tokens WHERE code_hash = ?2)",
         now,
+        &[&code_hash],
+    )
+}
+
+/// Revoke the refresh tokens bound to a browser session (offline ones have no sid and survive).
+pub fn revoke_session_refresh_tokens(c: &Connection, sid: &str, now: i64) -> Result<usize> {
+    revoke_where(c, "sid = ?2", now, &[&sid])
+}
+
+/// Revoke everything `user_id` holds at `client_pk` (the account page's "revoke app").
+pub fn revoke_user_client_refresh_tokens(
+    c: &Connection,
+    user_id: i64,
+    client_pk: i64,
+    now: i64,
+) -> Result<usize> {
+    revoke_where(
+        c,
+        "user_id = ?2 AND client_pk = ?3",
+        now,
+        &[&user_id, &client_pk],
     )
 }
 

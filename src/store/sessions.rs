@@ -95,3 +95,54 @@ pub fn list_user_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> 
         .query_map([user_id], from_row)?
         .collect::<Result<Vec<_>, _>>()?)
 }
+
+/// Remember that `sid` signed in to `client_pk` (for back-channel logout and the account page).
+pub fn upsert_session_client(
+    c: &Connection,
+    sid: &str,
+    client_pk: i64,
+    user_id: i64,
+    now: i64,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO session_clients (sid, client_pk, user_id, first_at, last_at) VALUES (?1, ?2, ?3, ?4, ?4) \
+         ON CONFLICT (sid, client_pk) DO UPDATE SET last_at = excluded.last_at",
+        params![sid, client_pk, user_id, now],
+    )?;
+    Ok(())
+}
+
+/// The clients `sid` signed in to that want back-channel logout notifications.
+pub fn list_backchannel_clients(c: &Connection, sid: &str) -> Result<Vec<i64>> {
+    let mut st = c.prepare(
+        "SELECT sc.client_pk FROM session_clients sc JOIN clients cl ON cl.id = sc.client_pk \
+         WHERE sc.sid = ?1 AND cl.backchannel_logout_uri IS NOT NULL",
+    )?;
+    Ok(st
+        .query_map([sid], |r| r.get(0))?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn delete_session_clients(c: &Connection, sid: &str) -> Result<()> {
+    c.execute("DELETE FROM session_clients WHERE sid = ?1", [sid])?;
+    Ok(())
+}
+
+pub fn find_session_by_sid(c: &Connection, sid: &str) -> Result<Option<Session>> {
+    Ok(c.query_row(
+        &format!("SELECT {COLUMNS} FROM sessions WHERE sid = ?1"),
+        [sid],
+        from_row,
+    )
+    .optional()?)
+}
+
+/// Sessions past their absolute lifetime or idle too long.
+pub fn list_expired_sessions(c: &Connection, now: i64, idle_secs: i64) -> Result<Vec<Session>> {
+    let mut st = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM sessions WHERE expires_at <= ?1 OR last_seen_at + ?2 <= ?1 LIMIT 500"
+    ))?;
+    Ok(st
+        .query_map(params![now, idle_secs], from_row)?
+        .collect::<Result<Vec<_>, _>>()?)
+}

@@ -3,14 +3,14 @@
 use super::Result;
 use r2d2_sqlite::rusqlite::Connection;
 
-/// Remove expired codes, sessions, pending requests, refresh tokens and deny-list rows.
+/// Remove expired codes, pending requests, refresh tokens and deny-list rows.
+/// (Sessions end through `oidc::session_end`, which also notifies clients.)
 /// Returns how many rows went.
 pub fn delete_expired(c: &Connection, now: i64) -> Result<usize> {
     let mut n = 0;
     for sql in [
         "DELETE FROM auth_codes WHERE expires_at < ?1 - 600",
         "DELETE FROM pending_authorizations WHERE expires_at < ?1",
-        "DELETE FROM sessions WHERE expires_at < ?1",
         "DELETE FROM refresh_tokens WHERE expires_at < ?1",
         "DELETE FROM revoked_access_tokens WHERE expires_at < ?1",
     ] {

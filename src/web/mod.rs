@@ -33,6 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/login", web::get().to(login::get_login))
         .route("/login", web::post().to(login::post_login))
+        .route("/logout", web::get().to(logout::get_logout))
+        .route("/logout", web::post().to(logout::post_logout))
         .route("/consent", web::get().to(consent::get_consent))
         .route("/consent", web::post().to(consent::post_consent))
         .route("/token", web::post().to(token::post_token))

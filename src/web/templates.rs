@@ -53,3 +53,21 @@ pub struct FormPostPage<'a> {
 pub struct HomePage<'a> {
     pub username: Option<&'a str>,
 }
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage<'a> {
+    pub app_name: Option<&'a str>,
+    pub username: &'a str,
+    pub csrf: &'a str,
+    pub client_id: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+pub struct SignedOutPage<'a> {
+    pub app_name: Option<&'a str>,
+    pub note: Option<&'a str>,
+}

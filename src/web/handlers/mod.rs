@@ -8,6 +8,7 @@ pub mod home;
 pub mod introspect;
 pub mod jwks;
 pub mod login;
+pub mod logout;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -1,0 +1,62 @@
+//! The outbox of back-channel logout notifications.
+
+use super::Result;
+use r2d2_sqlite::rusqlite::{Connection, params};
+
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub client_pk: i64,
+    pub subject: String,
+    pub sid: String,
+    pub reason: String,
+    pub attempts: i64,
+}
+
+pub fn insert_outbox(
+    c: &Connection,
+    client_pk: i64,
+    subject: &str,
+    sid: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO backchannel_outbox (client_pk, subject, sid, reason, created_at, next_attempt_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![client_pk, subject, sid, reason, now],
+    )?;
+    Ok(())
+}
+
+/// Notifications due now, oldest first.
+pub fn list_due_outbox(c: &Connection, now: i64, limit: i64) -> Result<Vec<OutboxItem>> {
+    let mut st = c.prepare(
+        "SELECT id, client_pk, subject, sid, reason, attempts FROM backchannel_outbox \
+         WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![now, limit], |r| {
+        Ok(OutboxItem {
+            id: r.get(0)?,
+            client_pk: r.get(1)?,
+            subject: r.get(2)?,
+            sid: r.get(3)?,
+            reason: r.get(4)?,
+            attempts: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn delete_outbox(c: &Connection, id: i64) -> Result<()> {
+    c.execute("DELETE FROM backchannel_outbox WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+pub fn reschedule_outbox(c: &Connection, id: i64, next_attempt_at: i64) -> Result<()> {
+    c.execute(
+        "UPDATE backchannel_outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
+        params![id, next_attempt_at],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! The one integration test binary: `cargo test --test api`.
+
+mod authorize_rules;
+mod browser;
+mod cli;
+mod config;
+mod conformance_basic;
+mod discovery_jwks;
+mod flow;
+mod health_check;
+mod helpers;
+mod login_consent;
+mod logout;
+mod migrations;
+mod oidc_rp;
+mod revoke_introspect;
+mod store_suite;
+mod token_rules;
+mod userinfo_rules;
