@@ -1,5 +1,6 @@
 //! The protocol itself, free of HTTP: plain functions over the store and the key ring.
 
+pub mod account;
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;

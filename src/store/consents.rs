@@ -35,3 +35,34 @@ pub fn delete_consent(c: &Connection, user_id: i64, client_pk: i64) -> Result<()
     )?;
     Ok(())
 }
+
+/// An app a user has used: granted scopes (if consent was recorded) and when.
+#[derive(Debug, Clone)]
+pub struct UserApp {
+    pub client_pk: i64,
+    pub client_id: String,
+    pub name: String,
+    pub scope: Option<String>,
+}
+
+/// Apps the user consented to, signed into in a live session, or holds a live refresh token for.
+pub fn list_user_apps(c: &Connection, user_id: i64, now: i64) -> Result<Vec<UserApp>> {
+    let mut st = c.prepare(
+        "SELECT cl.id, cl.client_id, cl.name, co.scope FROM clients cl \
+         LEFT JOIN consents co ON co.client_pk = cl.id AND co.user_id = ?1 \
+         WHERE cl.id IN (SELECT client_pk FROM consents WHERE user_id = ?1 \
+                         UNION SELECT client_pk FROM session_clients WHERE user_id = ?1 \
+                         UNION SELECT client_pk FROM refresh_tokens WHERE user_id = ?1 \
+                               AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?2) \
+         ORDER BY cl.name",
+    )?;
+    let rows = st.query_map(params![user_id, now], |r| {
+        Ok(UserApp {
+            client_pk: r.get(0)?,
+            client_id: r.get(1)?,
+            name: r.get(2)?,
+            scope: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

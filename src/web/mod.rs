@@ -33,6 +33,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/login", web::get().to(login::get_login))
         .route("/login", web::post().to(login::post_login))
+        .route("/account", web::get().to(account::get_account))
+        .route(
+            "/account/sessions/end",
+            web::post().to(account::post_end_session),
+        )
+        .route(
+            "/account/apps/revoke",
+            web::post().to(account::post_revoke_app),
+        )
+        .route("/account/password", web::post().to(account::post_password))
         .route("/logout", web::get().to(logout::get_logout))
         .route("/logout", web::post().to(logout::post_logout))
         .route("/consent", web::get().to(consent::get_consent))

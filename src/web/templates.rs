@@ -27,6 +27,8 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     pub csrf: &'a str,
     pub req: Option<&'a str>,
+    /// A local page to return to after signing in (only `/account`).
+    pub next: Option<&'a str>,
     pub username: &'a str,
 }
 
@@ -70,4 +72,32 @@ pub struct LogoutPage<'a> {
 pub struct SignedOutPage<'a> {
     pub app_name: Option<&'a str>,
     pub note: Option<&'a str>,
+}
+
+pub struct SessionView {
+    pub sid: String,
+    pub device: String,
+    pub ip: String,
+    pub last_seen: String,
+    pub signed_in: String,
+    pub current: bool,
+}
+
+pub struct AppView {
+    pub client_id: String,
+    pub name: String,
+    pub access: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub username: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub sessions: Vec<SessionView>,
+    pub apps: Vec<AppView>,
+    pub csrf: &'a str,
+    pub message: Option<&'a str>,
+    pub error: Option<&'a str>,
 }

@@ -1,5 +1,6 @@
 //! The one integration test binary: `cargo test --test api`.
 
+mod account;
 mod authorize_rules;
 mod browser;
 mod cli;

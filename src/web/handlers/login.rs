@@ -40,6 +40,11 @@ async fn load_pending(
     }
 }
 
+/// Where to go after signing in without an authorization request: only our own account page.
+fn next_page(p: &crate::oidc::params::Params) -> Option<&'static str> {
+    (p.get("next") == Some("/account")).then_some("/account")
+}
+
 fn render(
     req: &HttpRequest,
     state: &AppState,
@@ -47,13 +52,16 @@ fn render(
     username: &str,
     err: Option<&str>,
     status: StatusCode,
+    next: Option<&'static str>,
 ) -> HttpResponse {
+    let next = if pending.is_none() { next } else { None };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = LoginPage {
         app_name: pending.map(|p| p.client.name.as_str()),
         error: err,
         csrf: &token,
         req: pending.map(|p| p.handle.as_str()),
+        next,
         username,
     }
     .render_html();
@@ -79,7 +87,15 @@ pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
         .as_ref()
         .and_then(|p| p.request.login_hint.clone())
         .unwrap_or_default();
-    render(&req, &state, pending.as_ref(), &hint, None, StatusCode::OK)
+    render(
+        &req,
+        &state,
+        pending.as_ref(),
+        &hint,
+        None,
+        StatusCode::OK,
+        next_page(&q),
+    )
 }
 
 pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
@@ -99,6 +115,7 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
             &username,
             Some(msg),
             StatusCode::FORBIDDEN,
+            next_page(&form),
         );
     }
 
@@ -126,6 +143,7 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
             &username,
             Some(msg),
             StatusCode::UNAUTHORIZED,
+            next_page(&form),
         );
     };
 
@@ -156,9 +174,10 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         Ok(Err(e)) => return error::internal(e),
         Err(e) => return error::internal(e),
     };
-    let next = match form.get("req") {
-        Some(h) => format!("/authorize/resume?req={h}"),
-        None => "/".to_owned(),
+    let next = match (form.get("req"), next_page(&form)) {
+        (Some(h), _) => format!("/authorize/resume?req={h}"),
+        (None, Some(page)) => page.to_owned(),
+        (None, None) => "/".to_owned(),
     };
     let mut res = see_other(&next);
     let _ = res.add_cookie(&cookies::session(&state.settings, secret));

@@ -1,5 +1,6 @@
 //! One file per endpoint: `get_*` / `post_*` handlers.
 
+pub mod account;
 pub mod authorize;
 pub mod consent;
 pub mod discovery;

@@ -1,0 +1,114 @@
+//! What a signed-in user can do about their own account.
+
+use super::login;
+use super::session_end;
+use crate::crypto::password;
+use crate::domain::check_password;
+use crate::store::consents::{self, UserApp};
+use crate::store::sessions::{self, Session};
+use crate::store::users::{self, User};
+use crate::store::{Store, StoreError, audit, clients, refresh, rusqlite::Connection};
+
+pub struct Overview {
+    pub sessions: Vec<Session>,
+    pub apps: Vec<UserApp>,
+}
+
+pub fn overview(c: &Connection, user: &User, now: i64) -> Result<Overview, StoreError> {
+    Ok(Overview {
+        sessions: sessions::list_user_sessions(c, user.id)?,
+        apps: consents::list_user_apps(c, user.id, now)?,
+    })
+}
+
+/// End one of the user's own sessions (by its public sid). False when it is not theirs.
+pub fn end_own_session(
+    c: &Connection,
+    user: &User,
+    sid: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    match sessions::find_session_by_sid(c, sid)? {
+        Some(s) if s.user_id == user.id => {
+            session_end::end_session(c, &s, &user.subject, "user_ended", now)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Forget the consent given to an app and revoke its refresh tokens. False for an unknown app.
+pub fn revoke_app(
+    c: &Connection,
+    user: &User,
+    client_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some(client) = clients::find_client(c, client_id)? else {
+        return Ok(false);
+    };
+    consents::delete_consent(c, user.id, client.id)?;
+    refresh::revoke_user_client_refresh_tokens(c, user.id, client.id, now)?;
+    audit::insert_audit_event(
+        c,
+        &audit::AuditEvent {
+            at: now,
+            kind: "consent.revoked".into(),
+            subject: Some(user.subject.clone()),
+            client_id: Some(client.client_id),
+            ..Default::default()
+        },
+    )?;
+    Ok(true)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordChange {
+    Done,
+    WrongCurrent,
+    Mismatch,
+    Weak(String),
+}
+
+/// Change the password after checking the current one. Every other session ends and refresh
+/// tokens are revoked: whoever else knew the old password is out.
+pub fn change_password(
+    store: &Store,
+    user: &User,
+    current_sid: &str,
+    current: &str,
+    new: &str,
+    confirm: &str,
+    now: i64,
+) -> Result<PasswordChange, StoreError> {
+    if new != confirm {
+        return Ok(PasswordChange::Mismatch);
+    }
+    if let Err(e) = check_password(new) {
+        return Ok(PasswordChange::Weak(e.0));
+    }
+    if login::check_password(store, &user.username, current)?.is_none() {
+        return Ok(PasswordChange::WrongCurrent);
+    }
+    let hash = password::hash(new).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store.write(|c| {
+        users::update_user_password(c, user.id, &hash, now)?;
+        for s in sessions::list_user_sessions(c, user.id)? {
+            if s.sid != current_sid {
+                session_end::end_session(c, &s, &user.subject, "password_changed", now)?;
+            }
+        }
+        refresh::revoke_user_refresh_tokens(c, user.id, now)?;
+        audit::insert_audit_event(
+            c,
+            &audit::AuditEvent {
+                at: now,
+                kind: "user.password_changed".into(),
+                actor: Some(user.username.clone()),
+                subject: Some(user.subject.clone()),
+                ..Default::default()
+            },
+        )?;
+        Ok(PasswordChange::Done)
+    })
+}
