@@ -284,7 +284,10 @@ impl Settings {
 
     /// True when cookies must be Secure and `__Host-` prefixed.
     pub fn is_https(&self) -> bool {
-        self.issuer.starts_with("https://")
+        // URL schemes are case-insensitive: HTTPS://... is https too.
+        self.issuer
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
     }
 
     /// An absolute endpoint URL under the issuer, e.g. `endpoint("/token")`.
@@ -334,7 +337,7 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
             toml::Value::Boolean(b) => b.to_string(),
             _ => {
                 return Err(ConfigError(format!(
-                    "setting `{key}` in config file {shown} must be a string or a number"
+                    "setting `{key}` in config file {shown} must be a string or a whole number"
                 )));
             }
         };

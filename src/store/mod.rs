@@ -58,19 +58,31 @@ pub struct Store {
 impl Store {
     /// Open (creating if needed) and migrate the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
+        // One plain connection first: a file that is not a database, or one from a newer
+        // latchkey, is refused at once and left exactly as it was (no WAL switch, no pool retries).
+        {
+            let mut first = Connection::open(path)?;
+            let found = migrate::current_version(&first)?;
+            if found > migrate::latest_version() {
+                return Err(StoreError::SchemaTooNew {
+                    path: path.display().to_string(),
+                    found,
+                    supported: migrate::latest_version(),
+                });
+            }
+            configure(&mut first)?;
+            migrate::migrate(&mut first, &path.display().to_string())?;
+        }
         let manager = SqliteConnectionManager::file(path).with_init(configure);
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        let store = Store {
+        Ok(Store {
             pool,
             path: path.to_owned(),
-        };
-        let mut conn = store.pool.get()?;
-        migrate::migrate(&mut conn, &path.display().to_string())?;
-        Ok(store)
+        })
     }
 
     pub fn path(&self) -> &Path {

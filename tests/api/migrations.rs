@@ -56,6 +56,10 @@ fn assert_future_database_untouched(path: &Path) {
     let c = Connection::open(path).unwrap();
     assert_eq!(user_version(&c), 999);
     assert_eq!(table_names(&c), ["precious"]);
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete", "not even switched to WAL");
     let v: String = c
         .query_row("SELECT v FROM precious", [], |r| r.get(0))
         .unwrap();
