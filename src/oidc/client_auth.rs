@@ -111,6 +111,16 @@ pub fn authenticate(c: &Connection, creds: &Credentials) -> Result<Client, OAuth
     Ok(client)
 }
 
+/// Extract and check the credentials of a request in one step.
+pub fn authenticate_request(
+    store: &crate::store::Store,
+    authorization: Option<&str>,
+    p: &Params,
+) -> Result<Client, OAuthError> {
+    let creds = extract(authorization, p)?;
+    store.read(|c| Ok(authenticate(c, &creds)))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

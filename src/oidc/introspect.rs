@@ -19,8 +19,7 @@ pub fn introspect(
     authorization: Option<&str>,
     p: &Params,
 ) -> Result<Value, OAuthError> {
-    let creds = client_auth::extract(authorization, p)?;
-    let client = store.read(|c| Ok(client_auth::authenticate(c, &creds)))??;
+    let client = client_auth::authenticate_request(store, authorization, p)?;
     if client.is_public {
         return Err(OAuthError::invalid_client(
             "public clients cannot introspect tokens",

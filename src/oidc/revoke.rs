@@ -19,8 +19,7 @@ pub fn revoke(
     authorization: Option<&str>,
     p: &Params,
 ) -> Result<(), OAuthError> {
-    let creds = client_auth::extract(authorization, p)?;
-    let client = store.read(|c| Ok(client_auth::authenticate(c, &creds)))??;
+    let client = client_auth::authenticate_request(store, authorization, p)?;
     let token = p
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -43,8 +43,7 @@ pub fn handle(
     authorization: Option<&str>,
     p: &Params,
 ) -> Result<TokenResponse, OAuthError> {
-    let creds = client_auth::extract(authorization, p)?;
-    let client = store.read(|c| Ok(client_auth::authenticate(c, &creds)))??;
+    let client = client_auth::authenticate_request(store, authorization, p)?;
     if let Some(name) = p.first_repeated() {
         return Err(OAuthError::invalid_request(format!(
             "parameter {name} is repeated"

@@ -201,26 +201,32 @@ pub async fn post_end_session(
             let _ = res.add_cookie(&cookies::removal(&state.settings, cookies::SESSION));
             res
         }
-        Ok(Ok(true)) => {
-            render(
-                &req,
-                &state,
-                &s,
-                &user,
-                Some("The session was ended."),
-                None,
-                StatusCode::OK,
-            )
-            .await
+        other => {
+            let msgs = ("The session was ended.", "That session no longer exists.");
+            after_change(&req, &state, &s, &user, other, msgs).await
         }
+    }
+}
+
+/// The account page again after a change that may find nothing to change.
+async fn after_change(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    s: &Session,
+    user: &User,
+    outcome: Result<Result<bool, StoreError>, actix_web::error::BlockingError>,
+    (done, missing): (&str, &str),
+) -> HttpResponse {
+    match outcome {
+        Ok(Ok(true)) => render(req, state, s, user, Some(done), None, StatusCode::OK).await,
         Ok(Ok(false)) => {
             render(
-                &req,
-                &state,
-                &s,
-                &user,
+                req,
+                state,
+                s,
+                user,
                 None,
-                Some("That session no longer exists."),
+                Some(missing),
                 StatusCode::NOT_FOUND,
             )
             .await
@@ -242,39 +248,16 @@ pub async fn post_revoke_app(
     let client_id = form.get("client_id").unwrap_or("").to_owned();
     let st = state.clone();
     let u = user.clone();
-    match web::block(move || {
+    let outcome = web::block(move || {
         st.store
             .write(|c| account::revoke_app(c, &u, &client_id, st.clock.now()))
     })
-    .await
-    {
-        Ok(Ok(true)) => {
-            render(
-                &req,
-                &state,
-                &s,
-                &user,
-                Some("Access was revoked. The app will ask again next time."),
-                None,
-                StatusCode::OK,
-            )
-            .await
-        }
-        Ok(Ok(false)) => {
-            render(
-                &req,
-                &state,
-                &s,
-                &user,
-                None,
-                Some("That app is not known."),
-                StatusCode::NOT_FOUND,
-            )
-            .await
-        }
-        Ok(Err(e)) => error::internal(e),
-        Err(e) => error::internal(e),
-    }
+    .await;
+    let msgs = (
+        "Access was revoked. The app will ask again next time.",
+        "That app is not known.",
+    );
+    after_change(&req, &state, &s, &user, outcome, msgs).await
 }
 
 pub async fn post_password(

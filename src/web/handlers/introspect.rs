@@ -1,7 +1,6 @@
-use crate::oidc::error::OAuthError;
 use crate::oidc::introspect;
 use crate::state::AppState;
-use crate::web::{error, extract, headers};
+use crate::web::client_endpoint::{call, no_store_json};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -10,28 +9,8 @@ pub async fn post_introspect(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let auth = extract::authorization(&req);
-    let basic_used = auth.is_some();
-    let params = extract::form(&body);
-    let st = state.clone();
-    let result = web::block(move || {
-        introspect::introspect(
-            &st.store,
-            &st.keys(),
-            &st.settings,
-            st.clock.now(),
-            auth.as_deref(),
-            &params,
-        )
-    })
-    .await
-    .unwrap_or_else(|e| Err(OAuthError::server_error(e)));
-    match result {
-        Ok(v) => {
-            let mut res = HttpResponse::Ok();
-            headers::no_store(&mut res);
-            res.json(v)
-        }
-        Err(e) => error::oauth_json(&e, basic_used),
+    match call(&req, &state, &body, introspect::introspect).await {
+        Ok(v) => no_store_json(&v),
+        Err(res) => res,
     }
 }

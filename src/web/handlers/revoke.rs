@@ -1,7 +1,7 @@
-use crate::oidc::error::OAuthError;
 use crate::oidc::revoke;
 use crate::state::AppState;
-use crate::web::{error, extract, headers};
+use crate::web::client_endpoint::call;
+use crate::web::headers;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -10,28 +10,12 @@ pub async fn post_revoke(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let auth = extract::authorization(&req);
-    let basic_used = auth.is_some();
-    let params = extract::form(&body);
-    let st = state.clone();
-    let result = web::block(move || {
-        revoke::revoke(
-            &st.store,
-            &st.keys(),
-            &st.settings,
-            st.clock.now(),
-            auth.as_deref(),
-            &params,
-        )
-    })
-    .await
-    .unwrap_or_else(|e| Err(OAuthError::server_error(e)));
-    match result {
+    match call(&req, &state, &body, revoke::revoke).await {
         Ok(()) => {
             let mut res = HttpResponse::Ok();
             headers::no_store(&mut res);
             res.finish()
         }
-        Err(e) => error::oauth_json(&e, basic_used),
+        Err(res) => res,
     }
 }
