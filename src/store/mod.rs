@@ -110,10 +110,13 @@ impl Store {
         Ok(out)
     }
 
-    /// True when the database answers a trivial query.
+    /// True when the database answers a trivial query and its file is still where it was
+    /// (writes to a deleted file would be lost at the next restart).
     pub fn ping(&self) -> bool {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
-            .is_ok()
+        self.path.exists()
+            && self
+                .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+                .is_ok()
     }
 }
 

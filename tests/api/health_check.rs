@@ -79,3 +79,78 @@ async fn unknown_paths_are_404() {
 
     assert_eq!(app.get("/no-such-page").await.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn healthz_answers_503_when_the_database_file_is_gone() {
+    let app = spawn_app().await;
+    let db = app.data_path().join("latchkey.db");
+    std::fs::remove_file(&db).expect("remove the database file");
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "unavailable");
+}
+
+#[test]
+fn serve_logs_its_issuer_and_the_first_user_command_and_stops_gracefully_on_sigterm() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = crate::helpers::latchkey_cmd(dir.path())
+        .arg("serve")
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--issuer")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start latchkey serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut up = false;
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(up, "the server listens");
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stops within 15 s of SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(exit.success(), "a graceful stop exits 0: {exit}");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains(&format!("http://127.0.0.1:{port}")),
+        "logs the issuer: {log}"
+    );
+    assert!(
+        log.contains("latchkey user add"),
+        "tells how to create the first user: {log}"
+    );
+}
