@@ -78,6 +78,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         default: "0",
         doc: "HTTP worker threads; 0 means one per CPU core.",
     },
+    SettingDoc {
+        key: "theme_dir",
+        default: "",
+        doc: "A folder whose `static/` files (e.g. `style.css`, a logo) replace or add to the built-in ones; empty for none.",
+    },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +106,7 @@ pub struct Settings {
     pub session_max_lifetime_secs: i64,
     pub key_retention_secs: i64,
     pub workers: usize,
+    pub theme_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -242,6 +248,11 @@ impl Settings {
         let access_token_alg =
             crate::crypto::keys::Alg::parse(get("access_token_alg").value.trim())
                 .ok_or_else(|| bad("access_token_alg", "must be RS256, ES256 or EdDSA"))?;
+        let theme_dir = match get("theme_dir").value.trim() {
+            "" => None,
+            d if Path::new(d).is_dir() => Some(PathBuf::from(d)),
+            _ => return Err(bad("theme_dir", "must be an existing directory (or empty)")),
+        };
         let s = Settings {
             access_token_alg,
             issuer,
@@ -256,6 +267,7 @@ impl Settings {
             session_max_lifetime_secs: secs("session_max_lifetime_secs")?,
             key_retention_secs: secs("key_retention_secs")?,
             workers,
+            theme_dir,
         };
         if s.session_idle_timeout_secs > s.session_max_lifetime_secs {
             return Err(bad(

@@ -16,5 +16,6 @@ mod migrations;
 mod oidc_rp;
 mod revoke_introspect;
 mod store_suite;
+mod theme;
 mod token_rules;
 mod userinfo_rules;
