@@ -517,3 +517,23 @@ fn binary_reads_the_config_path_from_latchkey_config() {
 
     assert!(db_path(&data).is_file());
 }
+
+#[test]
+fn every_setting_is_documented_in_the_readme_with_its_default() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for s in latchkey::config::SETTINGS {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", s.key)))
+            .unwrap_or_else(|| panic!("README has no row for `{}`", s.key));
+        if !s.default.is_empty() {
+            assert!(
+                row.contains(&format!("`{}`", s.default)),
+                "README row for {} lacks its default {}: {row}",
+                s.key,
+                s.default
+            );
+        }
+    }
+}
