@@ -32,16 +32,17 @@ pub fn verify(req: &HttpRequest, settings: &Settings, submitted: Option<&str>) -
 }
 
 /// A browser tells us where a POST came from; anything cross-site is refused.
+/// Our pages use `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` even
+/// for same-origin POSTs; that is accepted unless Sec-Fetch-Site says otherwise (the token, in a
+/// SameSite=Strict cookie, still has to match).
 fn same_origin(req: &HttpRequest, settings: &Settings) -> bool {
     let h = req.headers();
-    if h.get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site")
-    {
+    let fetch_site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site.is_some_and(|v| v == "cross-site" || v == "same-site") {
         return false;
     }
     match h.get("origin").and_then(|v| v.to_str().ok()) {
-        None => true,
+        None | Some("null") => true,
         Some(origin) => {
             super::headers::origin_of(&settings.issuer).is_some_and(|ours| ours == origin)
         }

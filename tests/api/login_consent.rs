@@ -727,3 +727,53 @@ async fn login_and_consent_pages_let_their_form_redirect_to_the_client_and_canno
     );
     assert_eq!(header(&page, "x-frame-options").as_deref(), Some("DENY"));
 }
+
+/// Under `Referrer-Policy: no-referrer` real browsers send `Origin: null` on same-origin form
+/// POSTs (found by the Chromium end-to-end suite): that must still sign in, while the same
+/// header from another site (Sec-Fetch-Site) is refused.
+#[tokio::test]
+async fn login_post_with_origin_null_from_our_own_page_is_accepted_but_not_from_another_site() {
+    let app = spawn_oidc_app().await;
+    add_client(
+        &app,
+        &ClientSpec {
+            skip_consent: true,
+            ..Default::default()
+        },
+    );
+    let (_, csrf, req) = login_page(&app).await;
+    let form = [
+        ("username", "alice"),
+        ("password", PASSWORD),
+        ("req", req.as_str()),
+        ("csrf_token", csrf.as_str()),
+    ];
+    for site in ["cross-site", "same-site"] {
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header("Origin", "null")
+            .header("Sec-Fetch-Site", site)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "Origin null from {site}");
+        assert!(!sets_session(&res));
+    }
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header("Origin", "null")
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        303,
+        "a real browser's same-origin POST signs in"
+    );
+    assert!(sets_session(&res));
+}
