@@ -81,7 +81,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "theme_dir",
         default: "",
-        doc: "A folder whose `static/` files (e.g. `style.css`, a logo) replace or add to the built-in ones; empty for none.",
+        doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",
     },
 ];
 

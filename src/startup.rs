@@ -43,6 +43,9 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
         let db_path = settings.prepare_data_dir()?;
+        if let Some(dir) = &settings.theme_dir {
+            crate::web::templates::install_theme(dir.clone());
+        }
         let store = Store::open(&db_path)?;
         let now = clock.now();
         let ring = store.write(|c| {

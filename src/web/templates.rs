@@ -1,38 +1,91 @@
-//! One askama struct per page. Templates are compiled into the binary.
+//! One struct per page. The built-in templates are compiled into the binary with askama; a
+//! `theme_dir/templates/<page>.html` replaces one at run time (rendered by minijinja from the
+//! same context). The templates use only syntax both engines share — plain fields, `!= ""`
+//! tests, loops over lists of structs — so a built-in template is a working starting point.
 
 use askama::Template;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
-/// Render a page; a template error (a bug) becomes a plain message, never a panic.
-pub trait Page: Template {
+#[derive(rust_embed::RustEmbed)]
+#[folder = "templates/"]
+struct BuiltIn;
+
+/// The theme of this process, installed once at start (one server, one look).
+static THEME: OnceLock<minijinja::Environment<'static>> = OnceLock::new();
+
+/// Use `dir/templates/*.html` where present; other templates (and `base.html` for `extends`)
+/// fall back to the built-in ones. Later calls are ignored.
+pub fn install_theme(dir: PathBuf) {
+    let mut env = minijinja::Environment::new();
+    env.set_loader(move |name| {
+        let themed = dir.join("templates").join(name);
+        if !name.contains(['/', '\\']) && !name.starts_with('.') && themed.is_file() {
+            return std::fs::read_to_string(&themed).map(Some).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+            });
+        }
+        Ok(BuiltIn::get(name).map(|f| String::from_utf8_lossy(&f.data).into_owned()))
+    });
+    let _ = THEME.set(env);
+}
+
+/// The file name of a page's template.
+pub trait Named {
+    const NAME: &'static str;
+}
+
+/// Render a page; a template error becomes a plain message (and a log line), never a panic.
+pub trait Page: Template + Serialize + Named {
     fn render_html(&self) -> String {
-        self.render().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "template failed");
+        let themed = THEME.get().and_then(|env| {
+            let dir_has_it = env.get_template(Self::NAME).ok()?;
+            Some(dir_has_it.render(minijinja::value::Serde(self)))
+        });
+        let out = match themed {
+            Some(r) => r.map_err(|e| e.to_string()),
+            None => self.render().map_err(|e| e.to_string()),
+        };
+        out.unwrap_or_else(|e| {
+            tracing::error!(error = %e, page = Self::NAME, "template failed");
             "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_owned()
         })
     }
 }
-impl<T: Template> Page for T {}
+impl<T: Template + Serialize + Named> Page for T {}
 
-#[derive(Template)]
+macro_rules! page {
+    ($ty:ident, $file:literal) => {
+        impl Named for $ty<'_> {
+            const NAME: &'static str = $file;
+        }
+    };
+}
+
+#[derive(Template, Serialize)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub message: &'a str,
 }
+page!(ErrorPage, "error.html");
 
-#[derive(Template)]
+/// Optional values are `""` when absent (the shared template syntax tests `!= ""`).
+#[derive(Template, Serialize)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
-    pub app_name: Option<&'a str>,
-    pub error: Option<&'a str>,
+    pub app_name: &'a str,
+    pub error: &'a str,
     pub csrf: &'a str,
-    pub req: Option<&'a str>,
+    pub req: &'a str,
     /// A local page to return to after signing in (only `/account`).
-    pub next: Option<&'a str>,
+    pub next: &'a str,
     pub username: &'a str,
 }
+page!(LoginPage, "login.html");
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
     pub app_name: &'a str,
@@ -42,38 +95,50 @@ pub struct ConsentPage<'a> {
     pub req: &'a str,
     pub destination: &'a str,
 }
+page!(ConsentPage, "consent.html");
 
-#[derive(Template)]
+#[derive(Serialize)]
+pub struct Field {
+    pub name: &'static str,
+    pub value: String,
+}
+
+#[derive(Template, Serialize)]
 #[template(path = "form_post.html")]
 pub struct FormPostPage<'a> {
     pub action: &'a str,
-    pub fields: &'a [(&'static str, String)],
+    pub fields: Vec<Field>,
 }
+page!(FormPostPage, "form_post.html");
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "home.html")]
 pub struct HomePage<'a> {
-    pub username: Option<&'a str>,
+    pub username: &'a str,
 }
+page!(HomePage, "home.html");
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "logout.html")]
 pub struct LogoutPage<'a> {
-    pub app_name: Option<&'a str>,
+    pub app_name: &'a str,
     pub username: &'a str,
     pub csrf: &'a str,
-    pub client_id: Option<&'a str>,
-    pub post_logout_redirect_uri: Option<&'a str>,
-    pub state: Option<&'a str>,
+    pub client_id: &'a str,
+    pub post_logout_redirect_uri: &'a str,
+    pub state: &'a str,
 }
+page!(LogoutPage, "logout.html");
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "signed_out.html")]
 pub struct SignedOutPage<'a> {
-    pub app_name: Option<&'a str>,
-    pub note: Option<&'a str>,
+    pub app_name: &'a str,
+    pub note: &'a str,
 }
+page!(SignedOutPage, "signed_out.html");
 
+#[derive(Serialize)]
 pub struct SessionView {
     pub sid: String,
     pub device: String,
@@ -83,21 +148,144 @@ pub struct SessionView {
     pub current: bool,
 }
 
+#[derive(Serialize)]
 pub struct AppView {
     pub client_id: String,
     pub name: String,
     pub access: String,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "account.html")]
 pub struct AccountPage<'a> {
     pub username: &'a str,
     pub name: &'a str,
     pub email: &'a str,
     pub sessions: Vec<SessionView>,
+    pub no_apps: bool,
     pub apps: Vec<AppView>,
     pub csrf: &'a str,
-    pub message: Option<&'a str>,
-    pub error: Option<&'a str>,
+    pub message: &'a str,
+    pub error: &'a str,
+}
+page!(AccountPage, "account.html");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in templates must mean the same to minijinja (theme overrides start from them).
+    fn same_in_both<T: Template + Serialize>(page: &T, name: &str) {
+        let mut env = minijinja::Environment::new();
+        env.set_loader(|n| {
+            Ok(BuiltIn::get(n).map(|f| String::from_utf8_lossy(&f.data).into_owned()))
+        });
+        let mj = env
+            .get_template(name)
+            .unwrap()
+            .render(minijinja::value::Serde(page))
+            .unwrap();
+        let aj = page.render().unwrap();
+        assert_eq!(mj, aj, "{name} renders differently");
+    }
+
+    #[test]
+    fn built_in_templates_render_the_same_in_askama_and_minijinja() {
+        same_in_both(
+            &LoginPage {
+                app_name: "Grafana",
+                error: "Invalid username or password",
+                csrf: "c",
+                req: "r",
+                next: "",
+                username: "alice",
+            },
+            "login.html",
+        );
+        same_in_both(
+            &LoginPage {
+                app_name: "",
+                error: "",
+                csrf: "c",
+                req: "",
+                next: "x",
+                username: "",
+            },
+            "login.html",
+        );
+        same_in_both(
+            &ConsentPage {
+                app_name: "Grafana",
+                username: "alice",
+                scopes: vec!["See your email address".into()],
+                csrf: "c",
+                req: "r",
+                destination: "d",
+            },
+            "consent.html",
+        );
+        same_in_both(
+            &ErrorPage {
+                title: "T",
+                message: "M",
+            },
+            "error.html",
+        );
+        same_in_both(
+            &FormPostPage {
+                action: "a",
+                fields: vec![Field {
+                    name: "code",
+                    value: "v".into(),
+                }],
+            },
+            "form_post.html",
+        );
+        same_in_both(&HomePage { username: "alice" }, "home.html");
+        same_in_both(
+            &LogoutPage {
+                app_name: "A",
+                username: "u",
+                csrf: "c",
+                client_id: "i",
+                post_logout_redirect_uri: "p",
+                state: "s",
+            },
+            "logout.html",
+        );
+        same_in_both(
+            &SignedOutPage {
+                app_name: "A",
+                note: "n",
+            },
+            "signed_out.html",
+        );
+        let session = SessionView {
+            sid: "s".into(),
+            device: "Firefox on Linux".into(),
+            ip: "127.0.0.1".into(),
+            last_seen: "t".into(),
+            signed_in: "t".into(),
+            current: true,
+        };
+        let app = AppView {
+            client_id: "app".into(),
+            name: "App".into(),
+            access: "Allowed: openid".into(),
+        };
+        same_in_both(
+            &AccountPage {
+                username: "u",
+                name: "n",
+                email: "e",
+                sessions: vec![session],
+                no_apps: false,
+                apps: vec![app],
+                csrf: "c",
+                message: "m",
+                error: "",
+            },
+            "account.html",
+        );
+    }
 }

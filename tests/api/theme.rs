@@ -56,3 +56,72 @@ fn a_theme_dir_that_does_not_exist_is_a_configuration_error() {
     .unwrap_err();
     assert!(e.0.contains("`theme_dir`"), "{e}");
 }
+
+/// Template overrides are process-wide (one server, one look), so this runs the real binary.
+#[test]
+fn theme_dir_templates_replace_built_in_pages_and_the_rest_fall_back() {
+    let theme = tempfile::tempdir().unwrap();
+    std::fs::create_dir(theme.path().join("templates")).unwrap();
+    std::fs::write(
+        theme.path().join("templates/login.html"),
+        r#"{% extends "base.html" %}{% block title %}ACME sign-in{% endblock %}{% block content %}<h1>ACME staff sign-in</h1><form method="post" action="/login"><input type="hidden" name="csrf_token" value="{{ csrf }}"><input name="username" value="{{ username }}"><input name="password" type="password"><button>Go</button></form>{% endblock %}"#,
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = crate::helpers::latchkey_cmd(data.path())
+        .env("LATCHKEY_THEME_DIR", theme.path())
+        .env("LATCHKEY_BIND", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        Some(out)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let login = loop {
+        if let Some(page) = get("/login") {
+            break page;
+        }
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let home = get("/").unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        login.contains("ACME staff sign-in"),
+        "the themed login page: {login}"
+    );
+    assert!(
+        login.contains("<title>ACME sign-in · latchkey</title>"),
+        "extends the built-in base.html"
+    );
+    assert!(
+        login.contains("name=\"csrf_token\" value=\""),
+        "with its context"
+    );
+    assert!(
+        login.contains("content-security-policy"),
+        "headers stay ours"
+    );
+    assert!(
+        home.contains("This is your team's sign-in service"),
+        "other pages are built in: {home}"
+    );
+}

@@ -125,7 +125,7 @@ async fn render(
             current: s.sid == current.sid,
         })
         .collect();
-    let apps = overview
+    let apps: Vec<AppView> = overview
         .apps
         .iter()
         .map(|a| AppView {
@@ -143,10 +143,11 @@ async fn render(
         name: user.name.as_deref().unwrap_or("—"),
         email: &user.email,
         sessions,
+        no_apps: apps.is_empty(),
         apps,
         csrf: &token,
-        message,
-        error: err,
+        message: message.unwrap_or(""),
+        error: err.unwrap_or(""),
     }
     .render_html();
     let mut res = headers::html(status, body, &[]);

@@ -7,7 +7,7 @@ use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::clients::Client;
-use crate::web::templates::{FormPostPage, Page};
+use crate::web::templates::{Field, FormPostPage, Page};
 use crate::web::{cookies, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -190,7 +190,13 @@ pub fn to_client(reply: &Reply, params: &[(&'static str, String)]) -> HttpRespon
         ResponseMode::FormPost => {
             let body = FormPostPage {
                 action: &reply.redirect_uri,
-                fields: params,
+                fields: params
+                    .iter()
+                    .map(|(name, value)| Field {
+                        name,
+                        value: value.clone(),
+                    })
+                    .collect(),
             }
             .render_html();
             headers::html(

@@ -24,7 +24,7 @@ pub async fn get_home(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     headers::html(
         StatusCode::OK,
         HomePage {
-            username: username.as_deref(),
+            username: username.as_deref().unwrap_or(""),
         }
         .render_html(),
         &[],

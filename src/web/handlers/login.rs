@@ -57,11 +57,11 @@ fn render(
     let next = if pending.is_none() { next } else { None };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = LoginPage {
-        app_name: pending.map(|p| p.client.name.as_str()),
-        error: err,
+        app_name: pending.map_or("", |p| p.client.name.as_str()),
+        error: err.unwrap_or(""),
         csrf: &token,
-        req: pending.map(|p| p.handle.as_str()),
-        next,
+        req: pending.map_or("", |p| p.handle.as_str()),
+        next: next.unwrap_or(""),
         username,
     }
     .render_html();

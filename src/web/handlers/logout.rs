@@ -109,8 +109,8 @@ async fn serve(
                     headers::html(
                         StatusCode::OK,
                         SignedOutPage {
-                            app_name: app,
-                            note,
+                            app_name: app.unwrap_or(""),
+                            note: note.unwrap_or(""),
                         }
                         .render_html(),
                         &[],
@@ -131,12 +131,12 @@ fn confirm_page(
 ) -> HttpResponse {
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = LogoutPage {
-        app_name: lr.client.as_ref().map(|c| c.name.as_str()),
+        app_name: lr.client.as_ref().map_or("", |c| c.name.as_str()),
         username,
         csrf: &token,
-        client_id: lr.client.as_ref().map(|c| c.client_id.as_str()),
-        post_logout_redirect_uri: lr.redirect.as_deref(),
-        state: lr.state.as_deref(),
+        client_id: lr.client.as_ref().map_or("", |c| c.client_id.as_str()),
+        post_logout_redirect_uri: lr.redirect.as_deref().unwrap_or(""),
+        state: lr.state.as_deref().unwrap_or(""),
     }
     .render_html();
     let targets: Vec<String> = lr.redirect.iter().cloned().collect();
