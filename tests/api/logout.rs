@@ -411,3 +411,24 @@ async fn disabling_a_user_ends_their_sessions_and_notifies_clients_over_the_back
         Some("login_required")
     );
 }
+
+#[tokio::test]
+async fn an_expired_session_ends_with_a_back_channel_logout() {
+    let clock = crate::flow::clock_now();
+    let app = crate::flow::spawn_oidc_app_at(clock.clone()).await;
+    let (uri, mut rx) = backchannel_receiver().await;
+    let secret = logout_client(&app, "app", Some(uri));
+    let tokens = sign_in(&app, "app", &secret, "").await;
+    let id = claims(tokens["id_token"].as_str().unwrap());
+    clock.advance(app.settings.session_idle_timeout_secs + 1);
+    // What the server's maintenance loop does every 30 s, run now.
+    latchkey::oidc::maintenance::sweep(
+        &app.store,
+        latchkey::clock::Clock::now(&clock),
+        app.settings.session_idle_timeout_secs,
+    )
+    .expect("sweep");
+    let c = claims(&next_logout_token(&mut rx).await);
+    assert_eq!(c["sid"], id["sid"]);
+    assert_eq!(c["sub"], id["sub"]);
+}
