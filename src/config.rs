@@ -79,6 +79,21 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "HTTP worker threads; 0 means one per CPU core.",
     },
     SettingDoc {
+        key: "login_failures_per_account",
+        default: "5",
+        doc: "Failed sign-ins per account before each further attempt must wait (1 s, 2 s, 4 s, ...).",
+    },
+    SettingDoc {
+        key: "login_failures_per_ip",
+        default: "30",
+        doc: "Failed sign-ins per client IP before waits start.",
+    },
+    SettingDoc {
+        key: "login_max_wait_secs",
+        default: "900",
+        doc: "The longest wait a throttled sign-in gets; there is never a permanent lockout.",
+    },
+    SettingDoc {
         key: "theme_dir",
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",
@@ -107,6 +122,9 @@ pub struct Settings {
     pub key_retention_secs: i64,
     pub workers: usize,
     pub theme_dir: Option<PathBuf>,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_ip: u32,
+    pub login_max_wait_secs: i64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -253,7 +271,19 @@ impl Settings {
             d if Path::new(d).is_dir() => Some(PathBuf::from(d)),
             _ => return Err(bad("theme_dir", "must be an existing directory (or empty)")),
         };
+        let count = |k: &str| -> Result<u32, ConfigError> {
+            get(k)
+                .value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| bad(k, "must be a number from 1 to 10000"))
+        };
         let s = Settings {
+            login_failures_per_account: count("login_failures_per_account")?,
+            login_failures_per_ip: count("login_failures_per_ip")?,
+            login_max_wait_secs: secs("login_max_wait_secs")?,
             access_token_alg,
             issuer,
             bind,

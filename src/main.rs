@@ -19,7 +19,7 @@ fn run(args: Cli) -> Result<(), CliError> {
     let default_serve = ServeArgs::default();
     let serve_args = match &args.command {
         None => Some(&default_serve),
-        Some(Command::Serve(s)) => Some(s),
+        Some(Command::Serve(s)) | Some(Command::Doctor(s)) => Some(s),
         _ => None,
     };
     let settings = args.settings(serve_args)?;
@@ -28,6 +28,7 @@ fn run(args: Cli) -> Result<(), CliError> {
         None | Some(Command::Serve(_)) => serve(settings),
         Some(Command::User(cmd)) => cli::user::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Client(cmd)) => cli::client::run(cmd, &cli::open_store(&settings)?, json),
+        Some(Command::Doctor(_)) => cli::doctor::run(&settings, json),
         Some(Command::Keys(cmd)) => {
             cli::keys::run(cmd, &cli::open_store(&settings)?, &settings, json)
         }

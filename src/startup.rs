@@ -83,8 +83,16 @@ impl Application {
 
         let state = AppState::new(store, settings, clock, ring);
         let app_state = state.clone();
+        let https = app_state.settings.is_https();
         let server = HttpServer::new(move || {
+            // HSTS on every response once the issuer is https (RFC 6797): browsers then never
+            // try plain http for this host again.
+            let hsts = actix_web::middleware::DefaultHeaders::new().add((
+                "Strict-Transport-Security",
+                "max-age=31536000; includeSubDomains",
+            ));
             App::new()
+                .wrap(actix_web::middleware::Condition::new(https, hsts))
                 .app_data(web::Data::new(app_state.clone()))
                 .configure(crate::web::routes)
         })
@@ -137,6 +145,7 @@ async fn maintain(state: AppState) {
                 signing_keys::load_ring(c, now, retention)
             })?;
             st.set_keys(ring);
+            st.throttle.sweep(now);
             crate::oidc::maintenance::sweep(&st.store, now, st.settings.session_idle_timeout_secs)?;
             Ok::<_, signing_keys::KeyError>(())
         })

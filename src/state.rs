@@ -16,6 +16,8 @@ pub struct AppState {
     pub oauth_metadata_json: Arc<str>,
     /// Wakes the back-channel logout sender after a logout.
     pub outbox_nudge: Arc<tokio::sync::Notify>,
+    /// Failed sign-in counters (per account and per IP).
+    pub throttle: Arc<crate::oidc::throttle::Throttle>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -32,6 +34,13 @@ impl AppState {
             discovery_json,
             oauth_metadata_json,
             outbox_nudge: Arc::new(tokio::sync::Notify::new()),
+            throttle: Arc::new(crate::oidc::throttle::Throttle::new(
+                crate::oidc::throttle::Limits {
+                    per_account: settings.login_failures_per_account,
+                    per_ip: settings.login_failures_per_ip,
+                    max_wait_secs: settings.login_max_wait_secs,
+                },
+            )),
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(RwLock::new(Arc::new(keys))),

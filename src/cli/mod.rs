@@ -2,6 +2,7 @@
 //! Admin commands talk to the store directly (never over HTTP) and are safe while `serve` runs.
 
 pub mod client;
+pub mod doctor;
 pub mod keys;
 pub mod user;
 
@@ -46,6 +47,11 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Check the configuration, data dir and database for problems, each with a fix (read-only)
+    ///
+    /// Exits 2 when a finding is critical, 0 otherwise. --issuer and --bind check the settings
+    /// `serve` would run with those flags.
+    Doctor(ServeArgs),
 }
 
 #[derive(Debug, Args, Default)]

@@ -107,6 +107,27 @@ pub fn touch(c: &Connection, s: &Session, now: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A sign-in limit was exceeded: later attempts wait `secs`.
+pub fn audit_throttled(
+    c: &Connection,
+    username: &str,
+    now: i64,
+    secs: i64,
+    info: &ClientInfo,
+) -> Result<(), StoreError> {
+    audit::insert_audit_event(
+        c,
+        &audit::AuditEvent {
+            at: now,
+            kind: "login.throttled".into(),
+            actor: Some(username.chars().take(64).collect()),
+            ip: info.ip.clone(),
+            detail: Some(format!("{{\"wait_secs\":{secs}}}")),
+            ..Default::default()
+        },
+    )
+}
+
 pub fn audit_failed_login(
     c: &Connection,
     username: &str,

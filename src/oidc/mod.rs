@@ -16,6 +16,7 @@ pub mod revoke;
 pub mod scopes;
 pub mod session_end;
 pub mod signing_keys;
+pub mod throttle;
 pub mod token;
 pub mod tokens;
 pub mod userinfo;

@@ -163,3 +163,13 @@ pub fn delete_client(c: &Connection, pk: i64) -> Result<()> {
     c.execute("DELETE FROM clients WHERE id = ?1", [pk])?;
     Ok(())
 }
+
+/// When each confidential client's secret was last set, as `(client_id, unix time)`: the
+/// client's `updated_at`, which only registration and `rotate-secret` change.
+pub fn list_secret_set_at(c: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut st = c.prepare(
+        "SELECT client_id, updated_at FROM clients WHERE is_public = 0 ORDER BY client_id",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

@@ -140,3 +140,41 @@ pub(crate) fn conflict_or(e: rusqlite::Error, msg: impl FnOnce() -> String) -> S
         other => StoreError::Sqlite(other),
     }
 }
+
+/// A connection for inspection only (`latchkey doctor`): no migrations, no pragmas that write,
+/// no files created. Fails when the file does not exist (it is never created).
+///
+/// When there is no `-wal` file (no server or command has the database open) the file is opened
+/// `immutable`, so SQLite creates no `-wal`/`-shm` beside it. Otherwise the connection joins the
+/// running server's WAL read-only and sees everything committed.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let abs = std::path::absolute(path).map_err(|e| {
+        StoreError::NotFound(format!("cannot resolve the path {}: {e}", path.display()))
+    })?;
+    let mut wal = abs.clone().into_os_string();
+    wal.push("-wal");
+    let mut uri = url::Url::from_file_path(&abs).map_err(|()| {
+        StoreError::NotFound(format!("cannot use the path {} as a URI", abs.display()))
+    })?;
+    uri.set_query(Some(if Path::new(&wal).exists() {
+        "mode=ro"
+    } else {
+        "mode=ro&immutable=1"
+    }));
+    let c = Connection::open_with_flags(
+        uri.as_str(),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    c.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(c)
+}
+
+/// `PRAGMA quick_check`: `["ok"]` for a sound database, otherwise SQLite's list of problems.
+pub fn quick_check(c: &Connection) -> Result<Vec<String>> {
+    let mut st = c.prepare("PRAGMA quick_check(20)")?;
+    let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

@@ -137,3 +137,24 @@ pub fn delete_user(c: &Connection, id: i64) -> Result<()> {
     c.execute("DELETE FROM users WHERE id = ?1", [id])?;
     Ok(())
 }
+
+/// Disabled users who still hold unexpired sessions or live refresh tokens, as
+/// `(username, sessions, refresh_tokens)`. Disabling ends both, so any row here is a leftover.
+pub fn list_disabled_users_with_grants(
+    c: &Connection,
+    now: i64,
+) -> Result<Vec<(String, i64, i64)>> {
+    let mut st = c.prepare(
+        "SELECT u.username, \
+           (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?1), \
+           (SELECT COUNT(*) FROM refresh_tokens r WHERE r.user_id = u.id AND r.revoked_at IS NULL \
+              AND r.used_at IS NULL AND r.expires_at > ?1) \
+         FROM users u WHERE u.disabled = 1 ORDER BY u.username",
+    )?;
+    let rows = st.query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows
+        .collect::<Result<Vec<(String, i64, i64)>, _>>()?
+        .into_iter()
+        .filter(|(_, s, r)| *s > 0 || *r > 0)
+        .collect())
+}

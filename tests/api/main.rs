@@ -17,5 +17,6 @@ mod oidc_rp;
 mod revoke_introspect;
 mod store_suite;
 mod theme;
+mod throttle;
 mod token_rules;
 mod userinfo_rules;

@@ -2,7 +2,7 @@
 
 use super::authorize::{expired, see_other};
 use crate::oidc::authorize::{self as az, AuthRequest};
-use crate::oidc::login;
+use crate::oidc::{login, throttle};
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{StoreError, sessions};
@@ -119,6 +119,30 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         );
     }
 
+    let info = extract::client_info(&req);
+    let throttle_keys = throttle::keys(&username, info.ip.as_deref());
+    if let Some(wait) = state
+        .throttle
+        .retry_after(&throttle_keys, state.clock.now())
+    {
+        // Refused before any password work: guessing gets no faster by hammering.
+        let msg = format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
+        let mut res = render(
+            &req,
+            &state,
+            pending.as_ref(),
+            &username,
+            Some(&msg),
+            StatusCode::TOO_MANY_REQUESTS,
+            next_page(&form),
+        );
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(wait),
+        );
+        return res;
+    }
+
     let st = state.clone();
     let name = username.clone();
     let user = match web::block(move || login::check_password(&st.store, &name, &password)).await {
@@ -126,13 +150,19 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         Ok(Err(e)) => return error::internal(e),
         Err(e) => return error::internal(e),
     };
-    let info = extract::client_info(&req);
     let Some(user) = user else {
+        let now = state.clock.now();
+        let wait = state.throttle.record_failure(&throttle_keys, now);
         let st = state.clone();
         let (name, info2) = (username.clone(), info.clone());
         let _ = web::block(move || {
-            st.store
-                .write(|c| login::audit_failed_login(c, &name, st.clock.now(), &info2))
+            st.store.write(|c| {
+                login::audit_failed_login(c, &name, now, &info2)?;
+                match wait {
+                    Some(secs) => login::audit_throttled(c, &name, now, secs, &info2),
+                    None => Ok(()),
+                }
+            })
         })
         .await;
         let msg = "Invalid username or password";
@@ -146,6 +176,8 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
             next_page(&form),
         );
     };
+
+    state.throttle.record_success(&username);
 
     // A fresh session with a fresh id; the old one (if any) ends here.
     let old = cookies::read(&req, &state.settings, cookies::SESSION);
