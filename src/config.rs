@@ -74,6 +74,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "How long a rotated-out signing key stays in the JWKS so tokens it signed still verify.",
     },
     SettingDoc {
+        key: "key_rotation_secs",
+        default: "7776000",
+        doc: "Signing keys older than this are replaced automatically (90 days); the old key stays published for key_retention_secs.",
+    },
+    SettingDoc {
         key: "workers",
         default: "0",
         doc: "HTTP worker threads; 0 means one per CPU core.",
@@ -120,6 +125,7 @@ pub struct Settings {
     pub session_idle_timeout_secs: i64,
     pub session_max_lifetime_secs: i64,
     pub key_retention_secs: i64,
+    pub key_rotation_secs: i64,
     pub workers: usize,
     pub theme_dir: Option<PathBuf>,
     pub login_failures_per_account: u32,
@@ -296,9 +302,16 @@ impl Settings {
             session_idle_timeout_secs: secs("session_idle_timeout_secs")?,
             session_max_lifetime_secs: secs("session_max_lifetime_secs")?,
             key_retention_secs: secs("key_retention_secs")?,
+            key_rotation_secs: secs("key_rotation_secs")?,
             workers,
             theme_dir,
         };
+        if s.key_retention_secs < s.access_token_ttl_secs.max(s.id_token_ttl_secs) {
+            return Err(bad(
+                "key_retention_secs",
+                "must be at least the longest token lifetime, or tokens would stop verifying after a key rotation",
+            ));
+        }
         if s.session_idle_timeout_secs > s.session_max_lifetime_secs {
             return Err(bad(
                 "session_idle_timeout_secs",

@@ -139,14 +139,9 @@ async fn maintain(state: AppState) {
         let st = state.clone();
         let res = web::block(move || {
             let now = st.clock.now();
-            let retention = st.settings.key_retention_secs;
-            let ring = st.store.write(|c| {
-                crate::store::keys::delete_retired_keys(c, now - retention)?;
-                signing_keys::load_ring(c, now, retention)
-            })?;
+            let ring = crate::oidc::maintenance::run_once(&st.store, &st.settings, now)?;
             st.set_keys(ring);
             st.throttle.sweep(now);
-            crate::oidc::maintenance::sweep(&st.store, now, st.settings.session_idle_timeout_secs)?;
             Ok::<_, signing_keys::KeyError>(())
         })
         .await;

@@ -185,11 +185,12 @@ fn check_issuer_and_bind(s: &Settings, r: &mut Report) {
     };
     let bind_public = !s.bind.ip().is_loopback();
     if url.scheme() == "http" && !host_is_loopback(&url) {
-        let suggestion = match url.host() {
-            Some(url::Host::Domain(d)) => {
-                format!("\"https://{d}{}\"", url.path().trim_end_matches('/'))
-            }
-            _ => "\"https://login.example.com\" (the public name people type)".into(),
+        let fix = match url.host() {
+            Some(url::Host::Domain(d)) => format!(
+                "set issuer = \"https://{d}{}\" in latchkey.toml (or LATCHKEY_ISSUER)",
+                url.path().trim_end_matches('/')
+            ),
+            _ => "set issuer to the public https URL people use, e.g. issuer = \"https://login.example.com\" in latchkey.toml (or LATCHKEY_ISSUER)".into(),
         };
         r.critical(
             "issuer-plain-http",
@@ -197,9 +198,7 @@ fn check_issuer_and_bind(s: &Settings, r: &mut Report) {
                 "issuer {} is plain http on a non-loopback host: passwords, session cookies, codes and tokens cross the network unencrypted, and cookies cannot be Secure",
                 s.issuer
             ),
-            format!(
-                "set issuer = {suggestion} (latchkey.toml or LATCHKEY_ISSUER) and terminate TLS in a reverse proxy in front of latchkey"
-            ),
+            format!("{fix}, and terminate TLS in a reverse proxy in front of latchkey"),
         );
     } else if url.scheme() == "http" && bind_public {
         r.warning(
@@ -247,9 +246,16 @@ fn plural(n: i64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// `set KEY = VALUE in latchkey.toml (or LATCHKEY_KEY=VALUE)`; strings get TOML quotes.
 fn set_fix(key: &str, value: impl std::fmt::Display) -> String {
+    let value = value.to_string();
+    let toml = if value.parse::<i64>().is_ok() {
+        value.clone()
+    } else {
+        format!("{value:?}")
+    };
     format!(
-        "set {key} = {value} in latchkey.toml (or LATCHKEY_{}={value})",
+        "set {key} = {toml} in latchkey.toml (or LATCHKEY_{}={value})",
         key.to_ascii_uppercase()
     )
 }
@@ -338,12 +344,16 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// A path as a shell word, ready to paste.
 fn sh(p: &Path) -> String {
-    let s = p.display().to_string();
+    sh_word(&p.display().to_string())
+}
+
+/// A word for the shell, quoted only when needed.
+fn sh_word(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b))
     {
-        s
+        s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
@@ -602,6 +612,14 @@ fn check_database(c: &Connection, s: &Settings, now: i64, r: &mut Report) {
 
 fn check_keys(c: &Connection, s: &Settings, now: i64, r: &mut Report) -> Result<(), StoreError> {
     // Everything the JWKS publishes: active keys and those retired within the retention period.
+    if keys::list_keys(c, i64::MIN)?.is_empty() {
+        r.info(
+            "signing-key-missing",
+            "there are no signing keys yet: latchkey creates them when it first starts",
+            "nothing to do before the first start; to create them now (or if latchkey is already running): latchkey keys rotate",
+        );
+        return Ok(());
+    }
     let published = keys::list_keys(c, now - s.key_retention_secs)?;
     for k in &published {
         if let Err(e) = KeyRing::load(std::slice::from_ref(k)) {
@@ -676,15 +694,66 @@ fn check_keys(c: &Connection, s: &Settings, now: i64, r: &mut Report) -> Result<
     Ok(())
 }
 
-fn reregister_fix(client_id: &str, what: &str) -> String {
-    format!(
-        "there is no in-place edit: `latchkey client remove {client_id}`, then `latchkey client add {client_id} ...` {what} (removing revokes its tokens and consents; a confidential client gets a new secret)"
-    )
+/// The commands that register `cl` again as given (there is no in-place edit).
+fn reregister(cl: &clients::Client) -> String {
+    let id = sh_word(&cl.client_id);
+    let mut cmd = format!(
+        "latchkey client remove {id} && latchkey client add {id} --name {}",
+        sh_word(&cl.name)
+    );
+    if cl.is_public {
+        cmd.push_str(" --public");
+    }
+    for u in &cl.redirect_uris {
+        let _ = write!(cmd, " --redirect-uri {}", sh_word(u));
+    }
+    for u in &cl.post_logout_redirect_uris {
+        let _ = write!(cmd, " --post-logout-redirect-uri {}", sh_word(u));
+    }
+    if let Some(u) = &cl.backchannel_logout_uri {
+        let _ = write!(cmd, " --backchannel-logout-uri {}", sh_word(u));
+    }
+    if set(&cl.grant_types) != BTreeSet::from(["authorization_code", "refresh_token"]) {
+        let _ = write!(cmd, " --grant-types {}", sh_word(&cl.grant_types.join(",")));
+    }
+    if set(&cl.scopes) != super::client::DEFAULT_SCOPES.split(' ').collect() {
+        let _ = write!(cmd, " --scopes {}", sh_word(&cl.scopes.join(",")));
+    }
+    if cl.skip_consent {
+        cmd.push_str(" --skip-consent");
+    }
+    if !cl.require_pkce && !cl.is_public {
+        cmd.push_str(" --no-pkce");
+    }
+    if cl.id_token_alg != "RS256" {
+        let _ = write!(cmd, " --id-token-alg {}", sh_word(&cl.id_token_alg));
+    }
+    let _ = write!(
+        cmd,
+        " (removing revokes its tokens and consents{})",
+        if cl.is_public {
+            ""
+        } else {
+            "; give the app the new client secret"
+        }
+    );
+    cmd
 }
+
+/// Where an app's https callback would go when doctor cannot guess it.
+const HTTPS_PLACEHOLDER: &str = "https://APP.EXAMPLE/callback";
 
 fn check_clients(c: &Connection, now: i64, r: &mut Report) -> Result<(), StoreError> {
     let list = clients::list_clients(c)?;
     for cl in &list {
+        // Every problem of this client, and one registration that fixes them all: separate
+        // remove-and-add commands would each undo the others' fixes.
+        let mut found: Vec<(Severity, &'static str, String)> = Vec::new();
+        let mut fixed = cl.clone();
+        // For a public client whose only remark is a loopback URI: the registration a website
+        // would need instead.
+        let mut as_website = cl.clone();
+        let mut changes: Vec<String> = Vec::new();
         let uris = cl
             .redirect_uris
             .iter()
@@ -706,58 +775,94 @@ fn check_clients(c: &Connection, now: i64, r: &mut Report) -> Result<(), StoreEr
             if url.scheme() != "http" {
                 continue;
             }
-            let fix = reregister_fix(&cl.client_id, &format!("with the https {kind}"));
             if !host_is_loopback(&url) {
-                r.critical(
+                let https = format!("https{}", &uri[4..]);
+                replace_uri(&mut fixed, uri, Some(&https));
+                changes.push(format!("{uri} becomes {https}"));
+                found.push((
+                    Severity::Critical,
                     "client-plain-http-uri",
                     format!(
                         "client {} has the plain-http {kind} {uri} on a non-loopback host: codes, tokens or logout tokens travel unencrypted (registration refuses such URIs; this one was written by hand or by an older latchkey)",
                         cl.client_id
                     ),
-                    fix,
-                );
-            } else if cl.is_public {
-                r.info(
+                ));
+                continue;
+            }
+            // A localhost URI: drop it, or put a placeholder in its place when it was the only
+            // redirect URI.
+            let drop_or_placeholder = |c: &mut clients::Client| {
+                let placeholder = (kind == "redirect URI" && c.redirect_uris.len() == 1)
+                    .then_some(HTTPS_PLACEHOLDER);
+                replace_uri(c, uri, placeholder);
+                match placeholder {
+                    Some(p) => format!("{uri} becomes {p} (put the app's real callback there)"),
+                    None => format!("{uri} is dropped"),
+                }
+            };
+            if cl.is_public {
+                // Right for native apps (RFC 8252): nothing to change unless the app is a website.
+                drop_or_placeholder(&mut as_website);
+                found.push((
+                    Severity::Info,
                     "client-plain-http-uri",
                     format!(
                         "public client {} has the loopback http {kind} {uri}: right for a native app (RFC 8252), a leftover if the app is a website",
                         cl.client_id
                     ),
-                    format!("nothing to do for a native app; otherwise {fix}"),
-                );
-            } else {
-                r.warning(
-                    "client-plain-http-uri",
-                    format!(
-                        "confidential client {} has the plain-http {kind} {uri}: a server-side app with a localhost URI is usually a development registration left in production",
-                        cl.client_id
-                    ),
-                    fix,
-                );
+                ));
+                continue;
             }
+            changes.push(drop_or_placeholder(&mut fixed));
+            found.push((
+                Severity::Warning,
+                "client-plain-http-uri",
+                format!(
+                    "confidential client {} has the plain-http {kind} {uri}: a server-side app with a localhost URI is usually a development registration left in production",
+                    cl.client_id
+                ),
+            ));
         }
         if !cl.is_public && !cl.require_pkce {
-            r.warning(
+            fixed.require_pkce = true;
+            changes.push(
+                "PKCE is required (check that the app sends code_challenge with S256 first)".into(),
+            );
+            found.push((
+                Severity::Warning,
                 "client-pkce-disabled",
                 format!(
                     "confidential client {} is exempt from PKCE (registered with --no-pkce): RFC 9700 asks for PKCE from every client, as it stops authorization code injection",
                     cl.client_id
                 ),
-                reregister_fix(
-                    &cl.client_id,
-                    "without --no-pkce once the app sends code_challenge (S256)",
-                ),
-            );
+            ));
         }
         if cl.is_public && cl.grant_types.iter().any(|g| g == "client_credentials") {
-            r.critical(
+            fixed.grant_types.retain(|g| g != "client_credentials");
+            changes.push("client_credentials is dropped".into());
+            found.push((
+                Severity::Critical,
                 "client-public-client-credentials",
                 format!(
                     "public client {} is allowed client_credentials, but it has no secret to prove who it is: this registration must not exist (the token endpoint refuses the grant; the row was written by hand or by a bug)",
                     cl.client_id
                 ),
-                reregister_fix(&cl.client_id, "without client_credentials"),
-            );
+            ));
+        }
+        let fix = if changes.is_empty() {
+            format!(
+                "nothing to do for a native app; for a website, register it again with its https URIs: {}",
+                reregister(&as_website)
+            )
+        } else {
+            format!(
+                "register it again with {}: {}",
+                changes.join("; "),
+                reregister(&fixed)
+            )
+        };
+        for (severity, check, message) in found {
+            r.add(severity, check, message, fix.clone());
         }
     }
     let machine: BTreeSet<&str> = list
@@ -781,6 +886,28 @@ fn check_clients(c: &Connection, now: i64, r: &mut Report) -> Result<(), StoreEr
         }
     }
     Ok(())
+}
+
+/// A list as a set, to compare regardless of order.
+fn set(v: &[String]) -> BTreeSet<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Replace (or, with `None`, drop) `old` wherever `cl` registers it.
+fn replace_uri(cl: &mut clients::Client, old: &str, new: Option<&str>) {
+    for list in [&mut cl.redirect_uris, &mut cl.post_logout_redirect_uris] {
+        if let Some(i) = list.iter().position(|u| u == old) {
+            match new {
+                Some(n) => list[i] = n.to_owned(),
+                None => {
+                    list.remove(i);
+                }
+            }
+        }
+    }
+    if cl.backchannel_logout_uri.as_deref() == Some(old) {
+        cl.backchannel_logout_uri = new.map(str::to_owned);
+    }
 }
 
 /// The parameters of a PHC string `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`.

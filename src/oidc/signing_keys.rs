@@ -40,6 +40,23 @@ pub fn rotate(c: &Connection, algs: &[Alg], now: i64) -> Result<Vec<KeyMaterial>
     Ok(created)
 }
 
+/// Rotate every algorithm whose active key is older than `max_age_secs`; returns the new keys.
+pub fn rotate_due(
+    c: &Connection,
+    now: i64,
+    max_age_secs: i64,
+) -> Result<Vec<KeyMaterial>, KeyError> {
+    let due: Vec<Alg> = store::keys::list_keys(c, now)?
+        .iter()
+        .filter(|k| k.retired_at.is_none() && now - k.created_at >= max_age_secs)
+        .map(|k| k.alg)
+        .collect();
+    let mut algs = due;
+    algs.sort();
+    algs.dedup();
+    rotate(c, &algs, now)
+}
+
 /// Load every key still worth publishing: active ones, and retired ones within `retention_secs`.
 pub fn load_ring(c: &Connection, now: i64, retention_secs: i64) -> Result<KeyRing, KeyError> {
     let materials = store::keys::list_keys(c, now - retention_secs)?;

@@ -11,6 +11,7 @@ mod flow;
 mod health_check;
 mod helpers;
 mod login_consent;
+mod key_rotation;
 mod logout;
 mod migrations;
 mod oidc_rp;
