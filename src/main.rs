@@ -29,6 +29,7 @@ fn run(args: Cli) -> Result<(), CliError> {
         Some(Command::User(cmd)) => cli::user::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Client(cmd)) => cli::client::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Doctor(_)) => cli::doctor::run(&settings, json),
+        Some(Command::Audit(a)) => cli::audit::run(a, &cli::open_store(&settings)?, json),
         Some(Command::Keys(cmd)) => {
             cli::keys::run(cmd, &cli::open_store(&settings)?, &settings, json)
         }

@@ -1,6 +1,7 @@
 //! The command line: argument definitions here, one file per command group.
 //! Admin commands talk to the store directly (never over HTTP) and are safe while `serve` runs.
 
+pub mod audit;
 pub mod client;
 pub mod doctor;
 pub mod keys;
@@ -47,6 +48,8 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Read the audit log (sign-ins, throttling, consent, tokens, logouts, admin changes)
+    Audit(audit::AuditArgs),
     /// Check the configuration, data dir and database for problems, each with a fix (read-only)
     ///
     /// Exits 2 when a finding is critical, 0 otherwise. --issuer and --bind check the settings

@@ -14,7 +14,18 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
+/// Record an event, and say it in the log too (structured, for log collectors).
 pub fn insert_audit_event(c: &Connection, e: &AuditEvent) -> Result<()> {
+    tracing::info!(
+        target: "latchkey::audit",
+        kind = %e.kind,
+        actor = e.actor.as_deref().unwrap_or(""),
+        subject = e.subject.as_deref().unwrap_or(""),
+        client_id = e.client_id.as_deref().unwrap_or(""),
+        ip = e.ip.as_deref().unwrap_or(""),
+        detail = e.detail.as_deref().unwrap_or(""),
+        "audit"
+    );
     c.execute(
         "INSERT INTO audit_events (at, kind, actor, subject, client_id, ip, detail) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -38,6 +49,39 @@ pub fn list_audit_events(c: &Connection, limit: i64) -> Result<Vec<AuditEvent>> 
          ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = st.query_map([limit], |r| {
+        Ok(AuditEvent {
+            at: r.get(0)?,
+            kind: r.get(1)?,
+            actor: r.get(2)?,
+            subject: r.get(3)?,
+            client_id: r.get(4)?,
+            ip: r.get(5)?,
+            detail: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Which events to list.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    /// Events whose actor or subject is one of these.
+    pub people: Vec<String>,
+    pub client_id: Option<String>,
+    pub since: Option<i64>,
+    pub limit: i64,
+}
+
+/// Matching events, newest first.
+pub fn find_audit_events(c: &Connection, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
+    let people = serde_json::to_string(&f.people).unwrap_or_else(|_| "[]".into());
+    let mut st = c.prepare(
+        "SELECT at, kind, actor, subject, client_id, ip, detail FROM audit_events \
+         WHERE (?1 = '[]' OR actor IN (SELECT value FROM json_each(?1)) OR subject IN (SELECT value FROM json_each(?1))) \
+           AND (?2 IS NULL OR client_id = ?2) AND (?3 IS NULL OR at >= ?3) \
+         ORDER BY id DESC LIMIT ?4",
+    )?;
+    let rows = st.query_map(params![people, f.client_id, f.since, f.limit], |r| {
         Ok(AuditEvent {
             at: r.get(0)?,
             kind: r.get(1)?,

@@ -2,6 +2,7 @@
 
 mod account;
 mod authorize_rules;
+mod audit;
 mod browser;
 mod cli;
 mod config;

@@ -158,6 +158,14 @@ pub fn exchange(
             ),
         };
         let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::RS256);
+        super::audit_issued(
+            c,
+            "authorization_code",
+            &client.client_id,
+            &user.subject,
+            &access.jti,
+            now,
+        )?;
         Ok(Ok(Issued {
             access,
             id: Some((alg, id)),

@@ -41,6 +41,8 @@ pub fn exchange(
         &client.client_id,
         &requested.to_string(),
     );
+    // Logged, not stored: a machine client may ask thousands of times a minute.
+    tracing::info!(target: "latchkey::audit", kind = "token.issued", client_id = %client.client_id, grant = "client_credentials", jti = %access.jti, "audit");
     Ok(Issued {
         access,
         id: None,

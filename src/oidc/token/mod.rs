@@ -73,6 +73,28 @@ pub fn handle(
     sign(ring, settings, now, issued)
 }
 
+/// Record that tokens were issued: the grant and the access token's `jti`, never a token.
+fn audit_issued(
+    c: &crate::store::rusqlite::Connection,
+    grant: &str,
+    client_id: &str,
+    subject: &str,
+    jti: &str,
+    now: i64,
+) -> Result<(), crate::store::StoreError> {
+    crate::store::audit::insert_audit_event(
+        c,
+        &crate::store::audit::AuditEvent {
+            at: now,
+            kind: "token.issued".into(),
+            subject: Some(subject.to_owned()),
+            client_id: Some(client_id.to_owned()),
+            detail: Some(serde_json::json!({ "grant": grant, "jti": jti }).to_string()),
+            ..Default::default()
+        },
+    )
+}
+
 fn sign(
     ring: &KeyRing,
     settings: &Settings,

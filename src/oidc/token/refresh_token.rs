@@ -130,6 +130,14 @@ pub fn exchange(
                 },
             )
         });
+        super::audit_issued(
+            c,
+            "refresh_token",
+            &client.client_id,
+            &user.subject,
+            &access.jti,
+            now,
+        )?;
         Ok(Ok(Issued {
             access,
             id,

@@ -146,6 +146,18 @@ pub async fn post_consent(
             let before = az::granted_scopes(c, user.id, client.id)?.unwrap_or_default();
             let all: ScopeSet = before.union(&areq.scopes());
             consents::upsert_consent(c, user.id, client.id, &all.to_string(), now)?;
+            audit::insert_audit_event(
+                c,
+                &audit::AuditEvent {
+                    at: now,
+                    kind: "consent.given".into(),
+                    actor: Some(user.username.clone()),
+                    subject: Some(user.subject.clone()),
+                    client_id: Some(client.client_id.clone()),
+                    detail: Some(format!("{{\"scope\":\"{all}\"}}")),
+                    ..Default::default()
+                },
+            )?;
             az::forget(c, &handle)?;
             az::issue_code(c, &areq, &s, &user, now)
         })?;
