@@ -107,6 +107,12 @@ pub fn validate(
         title,
         message: message.to_owned(),
     };
+    if p.is_oversized() {
+        return Err(page(
+            "Invalid request",
+            "The request is too large: too many parameters, or one that is too long.",
+        ));
+    }
     if p.is_repeated("client_id") {
         return Err(page(
             "Invalid request",

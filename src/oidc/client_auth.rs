@@ -117,6 +117,11 @@ pub fn authenticate_request(
     authorization: Option<&str>,
     p: &Params,
 ) -> Result<Client, OAuthError> {
+    if p.is_oversized() {
+        return Err(OAuthError::invalid_request(
+            "the request has too many parameters or one that is too long",
+        ));
+    }
     let creds = extract(authorization, p)?;
     store.read(|c| Ok(authenticate(c, &creds)))?
 }

@@ -3,10 +3,15 @@
 
 use std::collections::BTreeMap;
 
+/// Limits on what a request may carry (bodies are capped at 64 KiB by the web layer).
+pub const MAX_PARAMS: usize = 100;
+pub const MAX_VALUE_BYTES: usize = 16 * 1024;
+
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     map: BTreeMap<String, String>,
     repeated: Vec<String>,
+    oversized: bool,
 }
 
 impl Params {
@@ -19,6 +24,15 @@ impl Params {
 
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut p = Params::default();
+        if pairs.len() > MAX_PARAMS
+            || pairs
+                .iter()
+                .any(|(k, v)| k.len() > 256 || v.len() > MAX_VALUE_BYTES)
+        {
+            // Too much to be a real request: keep nothing, remember why.
+            p.oversized = true;
+            return p;
+        }
         for (k, v) in pairs {
             if v.is_empty() {
                 continue;
@@ -46,6 +60,11 @@ impl Params {
         self.repeated.iter().any(|k| k == key)
     }
 
+    /// True when the request had too many parameters or one too long (and was emptied).
+    pub fn is_oversized(&self) -> bool {
+        self.oversized
+    }
+
     /// The first repeated parameter, if any.
     pub fn first_repeated(&self) -> Option<&str> {
         self.repeated.first().map(String::as_str)
@@ -63,5 +82,15 @@ mod tests {
         assert_eq!(p.get("c"), Some("x y"));
         assert!(p.is_repeated("a"));
         assert_eq!(p.first_repeated(), Some("a"));
+    }
+
+    #[test]
+    fn too_many_or_too_long_parameters_empty_the_request() {
+        let many: String = (0..101).map(|i| format!("p{i}=x&")).collect();
+        assert!(Params::parse(&many).is_oversized());
+        assert_eq!(Params::parse(&many).get("p1"), None);
+        let long = format!("state={}", "a".repeat(MAX_VALUE_BYTES + 1));
+        assert!(Params::parse(&long).is_oversized());
+        assert!(!Params::parse("a=1").is_oversized());
     }
 }
