@@ -44,9 +44,11 @@ pub async fn get_consent(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         _ => return see_other(&format!("/login?req={handle}")),
     };
 
-    let mut lines: Vec<String> = areq
-        .scopes()
+    // In the order of SUPPORTED (who you are first), not alphabetically.
+    let requested = areq.scopes();
+    let mut lines: Vec<String> = scopes::SUPPORTED
         .iter()
+        .filter(|s| requested.contains(s))
         .map(|s| scopes::describe(s).to_owned())
         .collect();
     let extra = claims::requested_names(
