@@ -330,7 +330,14 @@ impl Settings {
                 dir.display().to_string()
             ))
         };
-        std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
+        // Owner-only: the database holds private keys and session hashes.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(dir)
+            .map_err(|e| fail(format!("cannot create it: {e}")))?;
         let probe = dir.join(format!(".latchkey-write-test-{}", std::process::id()));
         std::fs::write(&probe, b"ok").map_err(|e| fail(format!("not writable: {e}")))?;
         let _ = std::fs::remove_file(&probe);

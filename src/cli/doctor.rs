@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 pub const EXIT_CRITICAL: i32 = 2;
 
 const DAY: i64 = 86_400;
-/// Signing keys older than this should be rotated.
-pub const KEY_ROTATION_DAYS: i64 = 90;
+/// A `key_rotation_secs` longer than this keeps signing keys in use for too long.
+pub const KEY_ROTATION_MAX: i64 = 90 * DAY;
 /// client_credentials secrets older than this are worth rotating.
 pub const CLIENT_SECRET_MAX_AGE_DAYS: i64 = 365;
 const ACCESS_TOKEN_TTL_MAX: i64 = 3600;
@@ -100,7 +100,7 @@ impl Report {
             self.warning(
                 "check-failed",
                 format!("could not check {what}: {e}"),
-                "run `latchkey doctor` again; if it keeps failing, look at the database-integrity finding or restore a backup",
+                "run `latchkey doctor` again; if it keeps failing, check the database with `sqlite3 latchkey.db 'PRAGMA integrity_check'` and restore a backup if it is damaged",
             );
         }
     }
@@ -311,16 +311,14 @@ fn check_settings(s: &Settings, r: &mut Report) {
             set_fix("session_max_lifetime_secs", 604_800),
         );
     }
-    let longest_token = s.access_token_ttl_secs.max(s.id_token_ttl_secs);
-    if s.key_retention_secs < longest_token {
-        r.warning(
-            "setting-key-retention",
+    if s.key_rotation_secs > KEY_ROTATION_MAX {
+        r.info(
+            "setting-key-rotation",
             format!(
-                "key_retention_secs = {} is shorter than the longest token lifetime ({}): after `latchkey keys rotate`, tokens signed by the old key stop verifying before they expire",
-                secs(s.key_retention_secs),
-                secs(longest_token)
+                "key_rotation_secs = {}: signing keys are replaced only that rarely; the longer a key signs, the more a leak of it exposes",
+                secs(s.key_rotation_secs)
             ),
-            set_fix("key_retention_secs", longest_token.max(604_800)),
+            set_fix("key_rotation_secs", KEY_ROTATION_MAX),
         );
     }
     let level = s.log_level.to_ascii_lowercase();
@@ -611,7 +609,6 @@ fn check_database(c: &Connection, s: &Settings, now: i64, r: &mut Report) {
 }
 
 fn check_keys(c: &Connection, s: &Settings, now: i64, r: &mut Report) -> Result<(), StoreError> {
-    // Everything the JWKS publishes: active keys and those retired within the retention period.
     if keys::list_keys(c, i64::MIN)?.is_empty() {
         r.info(
             "signing-key-missing",
@@ -620,6 +617,7 @@ fn check_keys(c: &Connection, s: &Settings, now: i64, r: &mut Report) -> Result<
         );
         return Ok(());
     }
+    // Everything the JWKS publishes: active keys and those retired within the retention period.
     let published = keys::list_keys(c, now - s.key_retention_secs)?;
     for k in &published {
         if let Err(e) = KeyRing::load(std::slice::from_ref(k)) {
@@ -674,15 +672,19 @@ fn check_keys(c: &Connection, s: &Settings, now: i64, r: &mut Report) -> Result<
             );
             continue;
         };
-        let age_days = (now - k.created_at) / DAY;
-        if age_days > KEY_ROTATION_DAYS {
+        // A running server replaces keys older than key_rotation_secs within a minute, so an
+        // older one means it is not running or its upkeep fails.
+        let age = now - k.created_at;
+        if age > s.key_rotation_secs {
             r.warning(
                 "signing-key-old",
                 format!(
-                    "the active {} signing key {} was created {} ({age_days} days ago), past the {KEY_ROTATION_DAYS}-day rotation period",
+                    "the active {} signing key {} was created {} ({} days ago), past key_rotation_secs ({}): automatic rotation has not happened, so latchkey is not running or its upkeep fails (see its log)",
                     alg.as_str(),
                     k.kid,
-                    show_time(k.created_at)
+                    show_time(k.created_at),
+                    age / DAY,
+                    plural(s.key_rotation_secs / DAY, "day")
                 ),
                 format!(
                     "latchkey keys rotate --alg {} (or `latchkey keys rotate` for every algorithm); the old key stays published for key_retention_secs",
@@ -856,7 +858,7 @@ fn check_clients(c: &Connection, now: i64, r: &mut Report) -> Result<(), StoreEr
             )
         } else {
             format!(
-                "register it again with {}: {}",
+                "register it again ({}): {}",
                 changes.join("; "),
                 reregister(&fixed)
             )

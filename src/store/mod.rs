@@ -61,6 +61,7 @@ impl Store {
         // One plain connection first: a file that is not a database, or one from a newer
         // latchkey, is refused at once and left exactly as it was (no WAL switch, no pool retries).
         {
+            create_private(path);
             let mut first = Connection::open(path)?;
             let found = migrate::current_version(&first)?;
             if found > migrate::latest_version() {
@@ -118,6 +119,16 @@ impl Store {
                 .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
                 .is_ok()
     }
+}
+
+/// Create a new database file readable by its owner only (SQLite gives -wal and -shm the same
+/// mode). An existing file keeps its permissions; `latchkey doctor` reports loose ones.
+fn create_private(path: &Path) {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let _ = opts.open(path);
 }
 
 fn configure(c: &mut Connection) -> rusqlite::Result<()> {

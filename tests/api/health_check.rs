@@ -154,3 +154,20 @@ fn serve_logs_its_issuer_and_the_first_user_command_and_stops_gracefully_on_sigt
         "tells how to create the first user: {log}"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn first_start_creates_the_data_dir_and_database_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let nested = parent.path().join("latchkey-data");
+    let app = crate::helpers::spawn_app_with(move |s| s.data_dir = nested).await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(app.data_path()), 0o700);
+    let db = app.data_path().join("latchkey.db");
+    assert_eq!(mode(&db), 0o600);
+    let wal = app.data_path().join("latchkey.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+}

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod conformance_basic;
 mod discovery_jwks;
+mod doctor;
 mod flow;
 mod health_check;
 mod helpers;
