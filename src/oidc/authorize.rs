@@ -288,12 +288,14 @@ pub fn validate(
 
     let id_token_hint_sub = match p.get("id_token_hint") {
         None => None,
-        Some(hint) => Some(id_token_hint_subject(ring, settings, hint).ok_or_else(|| {
-            fail(
-                ErrorCode::InvalidRequest,
-                "id_token_hint is not an ID token issued by this provider",
-            )
-        })?),
+        Some(hint) => Some(
+            id_token_hint_subject(ring, settings, &client.client_id, hint).ok_or_else(|| {
+                fail(
+                    ErrorCode::InvalidRequest,
+                    "id_token_hint is not an ID token issued by this provider",
+                )
+            })?,
+        ),
     };
 
     let claims = match p.get("claims") {
@@ -332,9 +334,23 @@ pub fn validate(
 }
 
 /// The `sub` of an ID token we signed. It may have expired (OIDC Core §3.1.2.1).
-pub fn id_token_hint_subject(ring: &KeyRing, settings: &Settings, token: &str) -> Option<String> {
+/// It must have been issued to `client_id` (RFC 8725 §3.9: check the audience of every token).
+pub fn id_token_hint_subject(
+    ring: &KeyRing,
+    settings: &Settings,
+    client_id: &str,
+    token: &str,
+) -> Option<String> {
     let claims = jwt::verify(ring, token, &[super::tokens::ID_TOKEN_TYP]).ok()?;
     if claims.get("iss").and_then(|v| v.as_str()) != Some(settings.issuer.as_str()) {
+        return None;
+    }
+    let for_client = match claims.get("aud") {
+        Some(serde_json::Value::String(a)) => a == client_id,
+        Some(serde_json::Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(client_id)),
+        _ => false,
+    };
+    if !for_client {
         return None;
     }
     claims

@@ -122,6 +122,11 @@ pub fn authenticate_request(
             "the request has too many parameters or one that is too long",
         ));
     }
+    if let Some(name) = p.first_repeated() {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {name} is repeated"
+        )));
+    }
     let creds = extract(authorization, p)?;
     store.read(|c| Ok(authenticate(c, &creds)))?
 }

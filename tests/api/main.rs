@@ -1,8 +1,8 @@
 //! The one integration test binary: `cargo test --test api`.
 
 mod account;
-mod authorize_rules;
 mod audit;
+mod authorize_rules;
 mod browser;
 mod cli;
 mod config;
@@ -12,12 +12,13 @@ mod doctor;
 mod flow;
 mod health_check;
 mod helpers;
-mod login_consent;
 mod key_rotation;
+mod login_consent;
 mod logout;
 mod migrations;
 mod oidc_rp;
 mod revoke_introspect;
+mod security_bcp;
 mod store_suite;
 mod theme;
 mod throttle;

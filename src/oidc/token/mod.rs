@@ -44,11 +44,6 @@ pub fn handle(
     p: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let client = client_auth::authenticate_request(store, authorization, p)?;
-    if let Some(name) = p.first_repeated() {
-        return Err(OAuthError::invalid_request(format!(
-            "parameter {name} is repeated"
-        )));
-    }
     let grant = p
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;

@@ -213,5 +213,10 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     };
     let mut res = see_other(&next);
     let _ = res.add_cookie(&cookies::session(&state.settings, secret));
+    // A new CSRF token with the new session: forms from before the sign-in stop working.
+    let _ = res.add_cookie(&cookies::csrf(
+        &state.settings,
+        crate::crypto::random::token(),
+    ));
     res
 }

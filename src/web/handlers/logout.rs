@@ -118,6 +118,7 @@ async fn serve(
                 }
             };
             let _ = res.add_cookie(&cookies::removal(&state.settings, cookies::SESSION));
+            let _ = res.add_cookie(&cookies::removal(&state.settings, cookies::CSRF));
             res
         }
     }
