@@ -19,6 +19,17 @@ impl RedirectUri {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(bad("must not contain user info"));
         }
+        // A host of letters, digits, '-' and '.', or an IP address: anything else (the url crate
+        // allows `;`, `,`, `'`... in hosts) could break the CSP header the origin is copied into.
+        if let Some(url::Host::Domain(d)) = url.host()
+            && !d
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(bad(
+                "the host may only contain letters, digits, '-' and '.'",
+            ));
+        }
         match url.scheme() {
             "https" => {
                 if url.host_str().is_none_or(str::is_empty) {
@@ -71,6 +82,9 @@ mod tests {
             "http://app.example/cb",
             "javascript:alert(1)",
             "https://app.example/c b",
+            "https://=/cb",
+            "https://app.example;sandbox/cb",
+            "https://a,b/cb",
         ] {
             assert!(RedirectUri::parse(bad).is_err(), "{bad}");
         }

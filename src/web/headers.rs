@@ -36,8 +36,13 @@ pub fn html(status: StatusCode, body: String, form_targets: &[String]) -> HttpRe
 /// `scheme://host[:port]` of a URL, as CSP source expressions want it.
 pub fn origin_of(url: &str) -> Option<String> {
     let u = url::Url::parse(url).ok()?;
+    let safe = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:/[]".contains(&b))
+    };
     match u.origin() {
-        url::Origin::Tuple(..) => Some(u.origin().ascii_serialization()),
+        // Only what a CSP source expression may hold: never `;` or `,` into the header.
+        url::Origin::Tuple(..) => Some(u.origin().ascii_serialization()).filter(|o| safe(o)),
         // Private-use schemes (native apps) have no origin: allow the scheme itself.
         url::Origin::Opaque(_) => Some(format!("{}:", u.scheme())),
     }
