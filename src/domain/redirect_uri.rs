@@ -21,14 +21,17 @@ impl RedirectUri {
         }
         // A host of letters, digits, '-' and '.', or an IP address: anything else (the url crate
         // allows `;`, `,`, `'`... in hosts) could break the CSP header the origin is copied into.
-        if let Some(url::Host::Domain(d)) = url.host()
-            && !d
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        {
-            return Err(bad(
-                "the host may only contain letters, digits, '-' and '.'",
-            ));
+        if let Some(url::Host::Domain(d)) = url.host() {
+            let label_ok = |l: &str| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            };
+            if !d.split('.').all(label_ok) {
+                return Err(bad(
+                    "the host must be a DNS name (letters, digits, '-', dot-separated) or an IP address",
+                ));
+            }
         }
         match url.scheme() {
             "https" => {
@@ -85,6 +88,8 @@ mod tests {
             "https://=/cb",
             "https://app.example;sandbox/cb",
             "https://a,b/cb",
+            "https:.//app.example/cb",
+            "https://a..b/cb",
         ] {
             assert!(RedirectUri::parse(bad).is_err(), "{bad}");
         }
