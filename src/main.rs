@@ -28,6 +28,9 @@ fn run(args: Cli) -> Result<(), CliError> {
         None | Some(Command::Serve(_)) => serve(settings),
         Some(Command::User(cmd)) => cli::user::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Client(cmd)) => cli::client::run(cmd, &cli::open_store(&settings)?, json),
+        Some(Command::Group(cmd)) => cli::group::run(cmd, &cli::open_store(&settings)?, json),
+        Some(Command::Api(cmd)) => cli::api::run(cmd, &cli::open_store(&settings)?, json),
+        Some(Command::Scope(cmd)) => cli::scope::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Doctor(_)) => cli::doctor::run(&settings, json),
         Some(Command::Audit(a)) => cli::audit::run(a, &cli::open_store(&settings)?, json),
         Some(Command::Keys(cmd)) => {

@@ -4,11 +4,11 @@ use super::{CliError, now, print, show_time};
 use crate::crypto::keys::Alg;
 use crate::crypto::random;
 use crate::domain::{ClientId, GrantType, RedirectUri, ScopeSet};
-use crate::store::{Store, StoreError, audit, clients};
+use crate::store::{Store, StoreError, apis, audit, clients, groups};
 use clap::{Args, Subcommand};
 
 /// Scopes a client may ask for unless told otherwise.
-pub const DEFAULT_SCOPES: &str = "openid profile email offline_access";
+pub const DEFAULT_SCOPES: &str = "openid profile email groups offline_access";
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -22,6 +22,29 @@ pub enum ClientCommand {
     Remove { client_id: String },
     /// Replace a confidential client's secret; the old one stops working at once
     RotateSecret { client_id: String },
+    /// Change a client: who may use it (allowed groups), its scopes, its name
+    Update(UpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    pub client_id: String,
+    /// Only members of this group may use the client (repeatable; any one group suffices)
+    #[arg(long = "allowed-group", value_name = "GROUP", value_delimiter = ',')]
+    pub allowed_groups: Vec<String>,
+    /// No longer let this group's members in (when none are left, everyone may use the client)
+    #[arg(
+        long = "remove-allowed-group",
+        value_name = "GROUP",
+        value_delimiter = ','
+    )]
+    pub remove_allowed_groups: Vec<String>,
+    /// Replace the allowed scopes (OIDC scopes and custom scopes; API scopes are granted with `api grant`)
+    #[arg(long, value_name = "SCOPE", num_args = 1.., value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// New display name
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +80,9 @@ pub struct AddArgs {
     /// ID token signing algorithm: RS256, ES256 or EdDSA
     #[arg(long, default_value = "RS256", value_name = "ALG")]
     pub id_token_alg: String,
+    /// Only members of this group may use the client (repeatable; default: everyone)
+    #[arg(long = "allowed-group", value_name = "GROUP", value_delimiter = ',')]
+    pub allowed_groups: Vec<String>,
 }
 
 fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
@@ -96,20 +122,11 @@ fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
             grant_types.push(g.as_str().to_owned());
         }
     }
-    let scope_text = if a.scopes.is_empty() {
-        DEFAULT_SCOPES.to_owned()
+    let scopes = if a.scopes.is_empty() {
+        parse_scopes(&[DEFAULT_SCOPES.to_owned()])?
     } else {
-        a.scopes.join(" ")
+        parse_scopes(&a.scopes)?
     };
-    let scopes: Vec<String> = ScopeSet::parse(&scope_text)?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if scopes.is_empty() {
-        return Err(CliError::Invalid(
-            "a client needs at least one scope".into(),
-        ));
-    }
     let alg = Alg::parse(&a.id_token_alg).ok_or_else(|| {
         CliError::Invalid(format!(
             "unknown --id-token-alg {:?}: use RS256, ES256 or EdDSA",
@@ -121,18 +138,7 @@ fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
             "public clients always require PKCE; drop --no-pkce".into(),
         ));
     }
-    let name = a
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(client_id.as_str())
-        .to_owned();
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(CliError::Invalid(
-            "--name must be at most 100 printable characters".into(),
-        ));
-    }
+    let name = parse_name(a.name.as_deref(), client_id.as_str())?;
     Ok(Parsed {
         client_id,
         redirect_uris,
@@ -143,6 +149,94 @@ fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
         alg,
         name,
     })
+}
+
+fn parse_scopes(list: &[String]) -> Result<Vec<String>, CliError> {
+    let scopes: Vec<String> = ScopeSet::parse(&list.join(" "))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if scopes.is_empty() {
+        return Err(CliError::Invalid(
+            "a client needs at least one scope".into(),
+        ));
+    }
+    Ok(scopes)
+}
+
+fn parse_name(name: Option<&str>, default: &str) -> Result<String, CliError> {
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(default)
+        .to_owned();
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(CliError::Invalid(
+            "--name must be at most 100 printable characters".into(),
+        ));
+    }
+    Ok(name)
+}
+
+/// Restrict a client to more groups (`add`) or fewer; unknown groups are errors.
+fn change_allowed_groups(
+    c: &crate::store::rusqlite::Connection,
+    client_pk: i64,
+    names: &[String],
+    add: bool,
+) -> Result<(), CliError> {
+    for n in names {
+        let g = groups::get_group(c, n.trim())?;
+        if add {
+            groups::insert_client_allowed_group(c, client_pk, g.id)?;
+        } else if !groups::delete_client_allowed_group(c, client_pk, g.id)? {
+            return Err(CliError::Invalid(format!(
+                "the client is not restricted to group {:?}",
+                g.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A client with who may use it and the API scopes it holds, for `show` and `update`.
+fn detailed(
+    c: &crate::store::rusqlite::Connection,
+    cl: &clients::Client,
+) -> Result<(serde_json::Value, Vec<String>, Vec<(String, String)>), CliError> {
+    let allowed = groups::list_client_allowed_groups(c, cl.id)?;
+    let grants = apis::list_client_grants(c, cl.id)?;
+    let mut out = serde_json::to_value(cl).map_err(|e| CliError::Other(e.to_string()))?;
+    if let Some(o) = out.as_object_mut() {
+        o.insert("allowed_groups".into(), allowed.clone().into());
+        let g: Vec<serde_json::Value> = grants
+            .iter()
+            .map(|(api, scope)| serde_json::json!({ "api": api, "scope": scope }))
+            .collect();
+        o.insert("api_scopes".into(), g.into());
+    }
+    Ok((out, allowed, grants))
+}
+
+fn describe_detailed(
+    cl: &clients::Client,
+    allowed: &[String],
+    grants: &[(String, String)],
+) -> String {
+    let mut s = describe(cl);
+    s.push_str(&format!(
+        "\nallowed groups:   {}",
+        if allowed.is_empty() {
+            "everyone".to_owned()
+        } else {
+            allowed.join(" ")
+        }
+    ));
+    if !grants.is_empty() {
+        let g: Vec<String> = grants.iter().map(|(a, s)| format!("{a} {s}")).collect();
+        s.push_str(&format!("\nAPI scopes:       {}", g.join(", ")));
+    }
+    s
 }
 
 struct Parsed {
@@ -230,8 +324,9 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
                     },
                     now(),
                 )?;
+                change_allowed_groups(c, cl.id, &a.allowed_groups, true)?;
                 audit_admin(c, "client.created", &cl.client_id)?;
-                Ok::<_, StoreError>(cl)
+                Ok::<_, CliError>(cl)
             })?;
             let mut out =
                 serde_json::to_value(&client).map_err(|e| CliError::Other(e.to_string()))?;
@@ -272,8 +367,44 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
             });
         }
         ClientCommand::Show { client_id } => {
-            let c = store.read(|c| clients::get_client(c, &client_id))?;
-            print(json, &c, || describe(&c));
+            let (cl, (out, allowed, grants)) = store.read(|c| {
+                let cl = clients::get_client(c, &client_id)?;
+                let d = detailed(c, &cl).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((cl, d))
+            })?;
+            print(json, &out, || describe_detailed(&cl, &allowed, &grants));
+        }
+        ClientCommand::Update(u) => {
+            let scopes = (!u.scopes.is_empty())
+                .then(|| parse_scopes(&u.scopes))
+                .transpose()?;
+            let (cl, (out, allowed, grants)) = store.write(|c| {
+                let cl = clients::get_client(c, &u.client_id)?;
+                change_allowed_groups(c, cl.id, &u.allowed_groups, true)?;
+                change_allowed_groups(c, cl.id, &u.remove_allowed_groups, false)?;
+                if let Some(s) = &scopes {
+                    clients::update_client_scopes(c, cl.id, s, now())?;
+                }
+                if let Some(n) = &u.name {
+                    clients::update_client_name(
+                        c,
+                        cl.id,
+                        &parse_name(Some(n), &cl.client_id)?,
+                        now(),
+                    )?;
+                }
+                audit_admin(c, "client.updated", &cl.client_id)?;
+                let cl = clients::get_client(c, &u.client_id)?;
+                let d = detailed(c, &cl)?;
+                Ok::<_, CliError>((cl, d))
+            })?;
+            print(json, &out, || {
+                format!(
+                    "updated client {}\n{}",
+                    cl.client_id,
+                    describe_detailed(&cl, &allowed, &grants)
+                )
+            });
         }
         ClientCommand::Remove { client_id } => {
             store.write(|c| {

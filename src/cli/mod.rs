@@ -1,10 +1,13 @@
 //! The command line: argument definitions here, one file per command group.
 //! Admin commands talk to the store directly (never over HTTP) and are safe while `serve` runs.
 
+pub mod api;
 pub mod audit;
 pub mod client;
 pub mod doctor;
+pub mod group;
 pub mod keys;
+pub mod scope;
 pub mod user;
 
 use crate::config::{ConfigError, Settings, Sources};
@@ -45,6 +48,15 @@ pub enum Command {
     /// Manage clients (relying parties)
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Manage groups and their members (the `groups` claim; per-app access)
+    #[command(subcommand)]
+    Group(group::GroupCommand),
+    /// Manage APIs (resource servers), their scopes, and which clients hold them
+    #[command(subcommand)]
+    Api(api::ApiCommand),
+    /// Manage custom scopes that release user attributes as claims
+    #[command(subcommand)]
+    Scope(scope::ScopeCommand),
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),

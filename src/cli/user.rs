@@ -2,9 +2,9 @@
 
 use super::{CliError, now, print, show_time};
 use crate::crypto::{password, random};
-use crate::domain::{Email, Username, check_password};
+use crate::domain::{Email, Username, access_names, check_password};
 use crate::oidc::session_end;
-use crate::store::{Store, StoreError, audit, refresh, users};
+use crate::store::{Store, StoreError, attributes, audit, groups, refresh, users};
 use clap::{Args, Subcommand};
 use std::io::Read;
 
@@ -24,6 +24,14 @@ pub enum UserCommand {
     SetPassword(PasswordArgs),
     /// Delete a user and everything issued to them
     Remove { username: String },
+    /// Set an attribute (released as a claim by custom scopes: see `latchkey scope add`)
+    SetAttribute {
+        username: String,
+        key: String,
+        value: String,
+    },
+    /// Remove an attribute
+    UnsetAttribute { username: String, key: String },
 }
 
 #[derive(Debug, Args)]
@@ -158,10 +166,22 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             });
         }
         UserCommand::Show { username } => {
-            let u = store.read(|c| users::get_user_by_username(c, &username))?;
-            print(json, &u, || {
+            let (u, member_of, attrs) = store.read(|c| {
+                let u = users::get_user_by_username(c, &username)?;
+                let g = groups::list_user_group_names(c, u.id)?;
+                let a = attributes::list_user_attributes(c, u.id)?;
+                Ok((u, g, a))
+            })?;
+            let mut out = serde_json::to_value(&u).map_err(|e| CliError::Other(e.to_string()))?;
+            if let Some(o) = out.as_object_mut() {
+                o.insert("groups".into(), member_of.clone().into());
+                o.insert("attributes".into(), serde_json::json!(attrs));
+            }
+            print(json, &out, || {
+                let attr_text: Vec<String> =
+                    attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!(
-                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ncreated:        {}",
+                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\ncreated:        {}",
                     u.username,
                     u.subject,
                     u.email,
@@ -169,9 +189,53 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                     u.name.as_deref().unwrap_or("-"),
                     u.is_admin,
                     u.disabled,
+                    if member_of.is_empty() {
+                        "-".into()
+                    } else {
+                        member_of.join(" ")
+                    },
+                    if attr_text.is_empty() {
+                        "-".into()
+                    } else {
+                        attr_text.join(" ")
+                    },
                     show_time(u.created_at)
                 )
             });
+        }
+        UserCommand::SetAttribute {
+            username,
+            key,
+            value,
+        } => {
+            let key = access_names::claim_name(&key)?;
+            let value = access_names::attribute_value(&value)?;
+            store.write(|c| {
+                let u = users::get_user_by_username(c, &username)?;
+                attributes::upsert_user_attribute(c, u.id, &key, &value)?;
+                audit_admin(c, "user.attribute_set", &u.username)
+            })?;
+            print(
+                json,
+                &serde_json::json!({ "username": username, "key": key, "value": value }),
+                || format!("set {key} for {username}"),
+            );
+        }
+        UserCommand::UnsetAttribute { username, key } => {
+            store.write(|c| {
+                let u = users::get_user_by_username(c, &username)?;
+                if !attributes::delete_user_attribute(c, u.id, &key)? {
+                    return Err(StoreError::NotFound(format!(
+                        "user {username:?} has no attribute {key:?}"
+                    )));
+                }
+                audit_admin(c, "user.attribute_unset", &u.username)
+            })?;
+            print(
+                json,
+                &serde_json::json!({ "username": username, "removed": key }),
+                || format!("removed {key} from {username}"),
+            );
         }
         UserCommand::Disable { username } => set_disabled(store, &username, true, json)?,
         UserCommand::Enable { username } => set_disabled(store, &username, false, json)?,

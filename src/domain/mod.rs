@@ -1,5 +1,6 @@
 //! Value types with `parse` constructors. A value that exists is valid. No I/O here.
 
+pub mod access_names;
 mod client_id;
 mod email;
 mod grant_type;

@@ -3,7 +3,7 @@
 
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
-use super::scopes::SUPPORTED;
+use super::resource;
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
 use crate::crypto::{jwt, random};
@@ -41,6 +41,9 @@ pub struct AuthRequest {
     pub login_hint: Option<String>,
     pub id_token_hint_sub: Option<String>,
     pub claims: Option<serde_json::Value>,
+    /// The API the access token is for (RFC 8707); None: userinfo.
+    #[serde(default)]
+    pub resource: Option<String>,
     pub created_at: i64,
     /// Set once the user signed in on our login page for this very request.
     #[serde(default)]
@@ -204,19 +207,18 @@ pub fn validate(
         ));
     }
 
-    let mut scope = ScopeSet::parse(p.get("scope").unwrap_or(""))
+    let scope = ScopeSet::parse(p.get("scope").unwrap_or(""))
         .map_err(|_| fail(ErrorCode::InvalidScope, "scope contains invalid characters"))?;
     if !scope.contains("openid") {
         return Err(fail(ErrorCode::InvalidScope, "scope must include openid"));
     }
-    // Unknown scope values are ignored (OIDC Core §3.1.2.1); known ones must be allowed.
-    scope.retain(|s| SUPPORTED.contains(&s.as_str()));
-    if let Some(s) = scope.iter().find(|s| !client.scopes.iter().any(|a| a == s)) {
-        return Err(fail(
-            ErrorCode::InvalidScope,
-            &format!("this client may not request the scope {s}"),
-        ));
-    }
+    // Unknown scope values are dropped (OIDC Core §3.1.2.1); known ones must be allowed, and
+    // API scopes need the `resource` of their API (RFC 8707).
+    let resolved = match resource::resolve_user_request(c, &client, &scope, &p.resources())? {
+        Ok(r) => r,
+        Err(e) => return Err(Rejection::Redirect(reply.clone(), e)),
+    };
+    let scope = resolved.scope;
 
     let code_challenge = match (p.get("code_challenge"), p.get("code_challenge_method")) {
         (None, None) if client.is_public || client.require_pkce => {
@@ -326,6 +328,7 @@ pub fn validate(
             login_hint,
             id_token_hint_sub,
             claims,
+            resource: resolved.resource,
             created_at: now,
             reauthenticated: false,
         },
@@ -365,15 +368,19 @@ pub enum Next {
     Login,
     Consent,
     Issue,
+    /// The user is not in a group allowed to use this client: a page, then access_denied.
+    Denied,
     Fail(ErrorCode, &'static str),
 }
 
-/// Decide, given the browser's session (if any) and the consent on record.
-/// A sign-in done for this request satisfies prompt=login, select_account and max_age.
+/// Decide, given the browser's session (if any), whether that user may use the client at all,
+/// and the consent on record. A sign-in done for this request satisfies prompt=login,
+/// select_account and max_age.
 pub fn decide(
     req: &AuthRequest,
     client: &Client,
     session: Option<(&Session, &User)>,
+    may_use: bool,
     granted: Option<&ScopeSet>,
     now: i64,
 ) -> Next {
@@ -390,6 +397,16 @@ pub fn decide(
             Next::Fail(ErrorCode::LoginRequired, "the user must sign in again")
         } else {
             Next::Login
+        };
+    }
+    if !may_use {
+        return if none {
+            Next::Fail(
+                ErrorCode::AccessDenied,
+                "the user may not use this application",
+            )
+        } else {
+            Next::Denied
         };
     }
     if !client.skip_consent {
@@ -500,6 +517,7 @@ pub fn issue_code(
             auth_time: session.auth_time,
             amr: session.amr.clone(),
             expires_at: now + CODE_TTL_SECS,
+            resource: req.resource.clone(),
         },
         now,
     )?;

@@ -10,6 +10,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     UnsupportedResponseType,
     InvalidScope,
+    /// RFC 8707 §2: the `resource` is unknown, malformed, or not for this client.
+    InvalidTarget,
     AccessDenied,
     ServerError,
     LoginRequired,
@@ -34,6 +36,7 @@ impl ErrorCode {
             UnsupportedGrantType => "unsupported_grant_type",
             UnsupportedResponseType => "unsupported_response_type",
             InvalidScope => "invalid_scope",
+            InvalidTarget => "invalid_target",
             AccessDenied => "access_denied",
             ServerError => "server_error",
             LoginRequired => "login_required",

@@ -3,11 +3,11 @@
 use super::client_auth;
 use super::error::OAuthError;
 use super::params::Params;
-use super::tokens::verify_access_token;
+use super::tokens::{access_token_audience, verify_access_token_for};
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
 use crate::crypto::random;
-use crate::store::{Store, clients, refresh, users};
+use crate::store::{Store, apis, clients, refresh, users};
 use serde_json::{Map, Value, json};
 
 /// `{"active": true, ...claims}` for a live token, exactly `{"active": false}` for anything else.
@@ -32,7 +32,11 @@ pub fn introspect(
     store
         .read(|c| {
             if token.contains('.') {
-                let Ok(claims) = verify_access_token(c, ring, settings, token, now) else {
+                // Tokens for userinfo and for every registered API.
+                let mut audiences = apis::list_identifiers(c)?;
+                audiences.push(access_token_audience(settings));
+                let Ok(claims) = verify_access_token_for(c, ring, settings, token, now, &audiences)
+                else {
                     return Ok(inactive);
                 };
                 // Tokens of disabled or deleted users are dead too.
@@ -61,6 +65,7 @@ pub fn introspect(
                     "jti",
                     "auth_time",
                     "sid",
+                    "groups",
                 ] {
                     if let Some(v) = claims.get(k) {
                         out.insert(k.into(), v.clone());

@@ -1,5 +1,6 @@
 //! The protocol itself, free of HTTP: plain functions over the store and the key ring.
 
+pub mod access;
 pub mod account;
 pub mod authorize;
 pub mod backchannel;
@@ -12,6 +13,7 @@ pub mod introspect;
 pub mod login;
 pub mod maintenance;
 pub mod params;
+pub mod resource;
 pub mod revoke;
 pub mod scopes;
 pub mod session_end;

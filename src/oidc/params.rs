@@ -12,6 +12,8 @@ pub struct Params {
     map: BTreeMap<String, String>,
     repeated: Vec<String>,
     oversized: bool,
+    /// Every `resource` value: RFC 8707 lets it repeat, so it is never "repeated".
+    resources: Vec<String>,
 }
 
 impl Params {
@@ -35,6 +37,10 @@ impl Params {
         }
         for (k, v) in pairs {
             if v.is_empty() {
+                continue;
+            }
+            if k == "resource" {
+                p.resources.push(v);
                 continue;
             }
             match p.map.entry(k) {
@@ -63,6 +69,11 @@ impl Params {
     /// True when the request had too many parameters or one too long (and was emptied).
     pub fn is_oversized(&self) -> bool {
         self.oversized
+    }
+
+    /// The `resource` values (RFC 8707), in order.
+    pub fn resources(&self) -> Vec<&str> {
+        self.resources.iter().map(String::as_str).collect()
     }
 
     /// The first repeated parameter, if any.

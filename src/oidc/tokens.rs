@@ -25,6 +25,10 @@ pub struct AccessClaims {
     pub sid: Option<String>,
     /// Claims the `claims` request parameter asked userinfo to return.
     pub userinfo_claims: Vec<String>,
+    /// The API this token is for (RFC 8707); None: the userinfo endpoint.
+    pub aud: Option<String>,
+    /// The user's group names, when the `groups` scope was granted.
+    pub groups: Option<Vec<String>>,
 }
 
 impl AccessClaims {
@@ -39,6 +43,8 @@ impl AccessClaims {
             auth_time: None,
             sid: None,
             userinfo_claims: Vec::new(),
+            aud: None,
+            groups: None,
         }
     }
 }
@@ -56,7 +62,11 @@ pub fn sign_access_token(
     let mut m = Map::new();
     m.insert("iss".into(), settings.issuer.clone().into());
     m.insert("sub".into(), c.sub.clone().into());
-    m.insert("aud".into(), access_token_audience(settings).into());
+    let aud = c
+        .aud
+        .clone()
+        .unwrap_or_else(|| access_token_audience(settings));
+    m.insert("aud".into(), aud.into());
     m.insert("client_id".into(), c.client_id.clone().into());
     m.insert("scope".into(), c.scope.clone().into());
     m.insert("jti".into(), c.jti.clone().into());
@@ -67,6 +77,9 @@ pub fn sign_access_token(
     }
     if let Some(s) = &c.sid {
         m.insert("sid".into(), s.clone().into());
+    }
+    if let Some(g) = &c.groups {
+        m.insert("groups".into(), g.clone().into());
     }
     if !c.userinfo_claims.is_empty() {
         m.insert("userinfo_claims".into(), c.userinfo_claims.clone().into());
@@ -145,13 +158,33 @@ pub fn verify_access_token(
     token: &str,
     now: i64,
 ) -> Result<Map<String, Value>, &'static str> {
+    verify_access_token_for(
+        c,
+        ring,
+        settings,
+        token,
+        now,
+        &[access_token_audience(settings)],
+    )
+}
+
+/// As [`verify_access_token`], for a token whose `aud` is one of `audiences`.
+pub fn verify_access_token_for(
+    c: &crate::store::rusqlite::Connection,
+    ring: &KeyRing,
+    settings: &Settings,
+    token: &str,
+    now: i64,
+    audiences: &[String],
+) -> Result<Map<String, Value>, &'static str> {
     let claims =
         jwt::verify(ring, token, &[ACCESS_TOKEN_TYP]).map_err(|_| "the access token is invalid")?;
     let num = |k: &str| claims.get(k).and_then(Value::as_i64);
-    let aud = access_token_audience(settings);
     let aud_ok = match claims.get("aud") {
-        Some(Value::String(s)) => *s == aud,
-        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(aud.as_str())),
+        Some(Value::String(s)) => audiences.contains(s),
+        Some(Value::Array(a)) => a
+            .iter()
+            .any(|v| v.as_str().is_some_and(|s| audiences.iter().any(|x| x == s))),
         _ => false,
     };
     if claims.get("iss").and_then(Value::as_str) != Some(settings.issuer.as_str()) || !aud_ok {

@@ -1,6 +1,6 @@
 //! The UserInfo endpoint (OIDC Core §5.3).
 
-use super::claims::user_claims;
+use super::claims::{load_profile, user_claims};
 use super::tokens::verify_access_token;
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
@@ -57,7 +57,8 @@ pub fn userinfo(
                     .collect(),
                 _ => Vec::new(),
             };
-            out.extend(user_claims(&user, &scope, &extra));
+            let profile = load_profile(c, &user, &scope)?;
+            out.extend(user_claims(&profile, &scope, &extra));
             Ok(Ok(out))
         })
         .map_err(|e: crate::store::StoreError| UserInfoError::Server(e.to_string()))?

@@ -173,3 +173,19 @@ pub fn list_secret_set_at(c: &Connection) -> Result<Vec<(String, i64)>> {
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
+
+pub fn update_client_scopes(c: &Connection, pk: i64, scopes: &[String], now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE clients SET scopes = ?2, updated_at = ?3 WHERE id = ?1",
+        params![pk, scopes.join(" "), now],
+    )?;
+    Ok(())
+}
+
+pub fn update_client_name(c: &Connection, pk: i64, name: &str, now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE clients SET name = ?2, updated_at = ?3 WHERE id = ?1",
+        params![pk, name, now],
+    )?;
+    Ok(())
+}

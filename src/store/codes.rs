@@ -17,15 +17,18 @@ pub struct AuthCode {
     pub auth_time: i64,
     pub amr: String,
     pub expires_at: i64,
+    /// The API (RFC 8707 resource) the tokens are for; None: userinfo.
+    pub resource: Option<String>,
 }
 
 pub fn insert_code(c: &Connection, a: &AuthCode, now: i64) -> Result<()> {
     c.execute(
         "INSERT INTO auth_codes (code_hash, client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, \
-         claims, auth_time, amr, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         claims, auth_time, amr, created_at, expires_at, resource) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             a.code_hash, a.client_pk, a.user_id, a.sid, a.redirect_uri, a.scope, a.nonce, a.code_challenge,
-            a.claims, a.auth_time, a.amr, now, a.expires_at
+            a.claims, a.auth_time, a.amr, now, a.expires_at, a.resource
         ],
     )?;
     Ok(())
@@ -50,7 +53,7 @@ pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consume
     let row = c
         .query_row(
             "UPDATE auth_codes SET consumed_at = ?2 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 \
-             RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at",
+             RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at, resource",
             params![code_hash, now],
             |r| {
                 Ok(AuthCode {
@@ -66,6 +69,7 @@ pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consume
                     auth_time: r.get(8)?,
                     amr: r.get(9)?,
                     expires_at: r.get(10)?,
+                    resource: r.get(11)?,
                 })
             },
         )

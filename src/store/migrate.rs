@@ -13,6 +13,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_logout",
         include_str!("../../migrations/0002_logout.sql"),
     ),
+    (
+        "0003_access",
+        include_str!("../../migrations/0003_access.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -1,10 +1,13 @@
 //! The only place with SQL. Functions take `&Connection` so they also run inside a transaction.
 
+pub mod apis;
+pub mod attributes;
 pub mod audit;
 pub mod backchannel;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod groups;
 pub mod keys;
 pub mod migrate;
 pub mod pending;

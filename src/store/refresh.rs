@@ -18,6 +18,8 @@ pub struct RefreshToken {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The API (RFC 8707 resource) the family's access tokens are for; None: userinfo.
+    pub resource: Option<String>,
 }
 
 pub struct NewRefreshToken<'a> {
@@ -34,10 +36,11 @@ pub struct NewRefreshToken<'a> {
     pub expires_at: i64,
     pub access_jti: &'a str,
     pub access_expires_at: i64,
+    pub resource: Option<&'a str>,
 }
 
 const COLUMNS: &str = "id, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
-                       created_at, expires_at, used_at, revoked_at";
+                       created_at, expires_at, used_at, revoked_at, resource";
 
 fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
     Ok(RefreshToken {
@@ -54,17 +57,18 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
         expires_at: r.get(10)?,
         used_at: r.get(11)?,
         revoked_at: r.get(12)?,
+        resource: r.get(13)?,
     })
 }
 
 pub fn insert_refresh_token(c: &Connection, t: &NewRefreshToken<'_>, now: i64) -> Result<()> {
     c.execute(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
-         code_hash, created_at, expires_at, access_jti, access_expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         code_hash, created_at, expires_at, access_jti, access_expires_at, resource) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             t.token_hash, t.family_id, t.client_pk, t.user_id, t.sid, t.scope, t.claims, t.auth_time,
-            t.amr, t.code_hash, now, t.expires_at, t.access_jti, t.access_expires_at
+            t.amr, t.code_hash, now, t.expires_at, t.access_jti, t.access_expires_at, t.resource
         ],
     )?;
     Ok(())

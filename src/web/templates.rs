@@ -111,6 +111,18 @@ pub struct FormPostPage<'a> {
 }
 page!(FormPostPage, "form_post.html");
 
+/// Either `return_url` (query mode) or `action` with `fields` (form_post) is set.
+#[derive(Template, Serialize)]
+#[template(path = "no_access.html")]
+pub struct NoAccessPage<'a> {
+    pub app_name: &'a str,
+    pub username: &'a str,
+    pub return_url: &'a str,
+    pub action: &'a str,
+    pub fields: Vec<Field>,
+}
+page!(NoAccessPage, "no_access.html");
+
 #[derive(Template, Serialize)]
 #[template(path = "home.html")]
 pub struct HomePage<'a> {
@@ -287,5 +299,23 @@ mod tests {
             },
             "account.html",
         );
+        for (return_url, action) in [
+            ("https://app/cb?error=access_denied&a=<b>", ""),
+            ("", "https://app/cb"),
+        ] {
+            same_in_both(
+                &NoAccessPage {
+                    app_name: "Grafana & co",
+                    username: "u",
+                    return_url,
+                    action,
+                    fields: vec![Field {
+                        name: "error",
+                        value: "access_denied".into(),
+                    }],
+                },
+                "no_access.html",
+            );
+        }
     }
 }

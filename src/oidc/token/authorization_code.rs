@@ -5,10 +5,11 @@ use crate::config::Settings;
 use crate::crypto::keys::Alg;
 use crate::crypto::random;
 use crate::domain::{CodeChallenge, CodeVerifier, ScopeSet};
-use crate::oidc::claims::{Target, requested_names, user_claims};
+use crate::oidc::claims::{Target, load_profile, requested_names, user_claims};
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::Params;
 use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
+use crate::oidc::{access, resource};
 use crate::store::clients::Client;
 use crate::store::codes::{self, Consumed};
 use crate::store::{Store, StoreError, audit, refresh, users};
@@ -31,6 +32,7 @@ pub fn exchange(
         .map(|v| CodeVerifier::parse(v).map_err(|e| OAuthError::invalid_grant(e.0)))
         .transpose()?;
     let code_hash = random::hash_token(code);
+    let resources = p.resources();
 
     // The closure commits even when the grant fails, so a replay's revocations stick.
     store.write(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
@@ -100,13 +102,35 @@ pub fn exchange(
                 )));
             }
         }
+        if let Err(e) = resource::check_token_resource(&resources, code.resource.as_deref()) {
+            return Ok(Err(e));
+        }
         let user = users::get_user(c, code.user_id)?;
         if user.disabled {
             return Ok(Err(OAuthError::invalid_grant("the user is disabled")));
         }
+        if !access::may_use(c, &user, client)? {
+            access::record_denied(c, &user, client, "token", now)?;
+            return Ok(Err(OAuthError::invalid_grant(
+                "the user may no longer use this application",
+            )));
+        }
         let scope = ScopeSet::parse(&code.scope).unwrap_or_default();
-        let mut access =
-            AccessClaims::new(settings, now, &user.subject, &client.client_id, &code.scope);
+        let (aud, at_scope) =
+            match resource::access_token_scope(c, client, &scope, code.resource.as_deref())? {
+                Ok(x) => x,
+                Err(e) => return Ok(Err(e)),
+            };
+        let profile = load_profile(c, &user, &scope)?;
+        let mut access = AccessClaims::new(
+            settings,
+            now,
+            &user.subject,
+            &client.client_id,
+            &at_scope.to_string(),
+        );
+        access.aud = aud;
+        access.groups = profile.groups.clone();
         access.auth_time = Some(code.auth_time);
         access.sid = code.sid.clone();
         access.userinfo_claims = requested_names(code.claims.as_deref(), Target::UserInfo);
@@ -136,6 +160,7 @@ pub fn exchange(
                     expires_at: now + settings.refresh_token_ttl_secs,
                     access_jti: &access.jti,
                     access_expires_at: access.exp,
+                    resource: code.resource.as_deref(),
                 },
                 now,
             )?;
@@ -152,7 +177,7 @@ pub fn exchange(
             amr: amr_list(&code.amr),
             sid: code.sid.clone(),
             extra: user_claims(
-                &user,
+                &profile,
                 &scope,
                 &requested_names(code.claims.as_deref(), Target::IdToken),
             ),

@@ -57,7 +57,7 @@ pub fn handle(
         }
         "authorization_code" => authorization_code::exchange(store, settings, now, &client, p)?,
         "refresh_token" => refresh_token::exchange(store, settings, now, &client, p)?,
-        "client_credentials" => client_credentials::exchange(settings, now, &client, p)?,
+        "client_credentials" => client_credentials::exchange(store, settings, now, &client, p)?,
         _ => {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,

@@ -5,10 +5,11 @@ use crate::config::Settings;
 use crate::crypto::keys::Alg;
 use crate::crypto::random;
 use crate::domain::ScopeSet;
-use crate::oidc::claims::{Target, requested_names, user_claims};
+use crate::oidc::claims::{Target, load_profile, requested_names, user_claims};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::params::Params;
 use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
+use crate::oidc::{access, resource};
 use crate::store::clients::Client;
 use crate::store::{Store, StoreError, audit, refresh, users};
 
@@ -27,6 +28,7 @@ pub fn exchange(
         .map(|s| ScopeSet::parse(s).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0)))
         .transpose()?;
     let hash = random::hash_token(token);
+    let resources = p.resources();
 
     store.write(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
         let Some(rt) = refresh::find_refresh_token(c, &hash)? else {
@@ -55,9 +57,18 @@ pub fn exchange(
             Some(r) if !r.is_empty() => r,
             _ => original.clone(),
         };
+        if let Err(e) = resource::check_token_resource(&resources, rt.resource.as_deref()) {
+            return Ok(Err(e));
+        }
         let user = users::get_user(c, rt.user_id)?;
         if user.disabled {
             return Ok(Err(OAuthError::invalid_grant("the user is disabled")));
+        }
+        if !access::may_use(c, &user, client)? {
+            access::record_denied(c, &user, client, "refresh", now)?;
+            return Ok(Err(OAuthError::invalid_grant(
+                "the user may no longer use this application",
+            )));
         }
         if rt.used_at.is_some()
             || rt.revoked_at.is_some()
@@ -81,13 +92,21 @@ pub fn exchange(
             )));
         }
 
+        let (aud, at_scope) =
+            match resource::access_token_scope(c, client, &scope, rt.resource.as_deref())? {
+                Ok(x) => x,
+                Err(e) => return Ok(Err(e)),
+            };
+        let profile = load_profile(c, &user, &scope)?;
         let mut access = AccessClaims::new(
             settings,
             now,
             &user.subject,
             &client.client_id,
-            &scope.to_string(),
+            &at_scope.to_string(),
         );
+        access.aud = aud;
+        access.groups = profile.groups.clone();
         access.auth_time = Some(rt.auth_time);
         access.sid = rt.sid.clone();
         access.userinfo_claims = requested_names(rt.claims.as_deref(), Target::UserInfo);
@@ -108,6 +127,7 @@ pub fn exchange(
                 expires_at: rt.expires_at,
                 access_jti: &access.jti,
                 access_expires_at: access.exp,
+                resource: rt.resource.as_deref(),
             },
             now,
         )?;
@@ -123,7 +143,7 @@ pub fn exchange(
                     amr: amr_list(&rt.amr),
                     sid: rt.sid.clone(),
                     extra: user_claims(
-                        &user,
+                        &profile,
                         &scope,
                         &requested_names(rt.claims.as_deref(), Target::IdToken),
                     ),

@@ -1,13 +1,15 @@
 //! /authorize (GET and POST) and /authorize/resume (after login or consent).
 
+use crate::oidc::access;
 use crate::oidc::authorize::{self as az, AuthRequest, Next, Rejection, Reply, ResponseMode};
-use crate::oidc::error::OAuthError;
+use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::login;
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::clients::Client;
-use crate::web::templates::{Field, FormPostPage, Page};
+use crate::store::users::User;
+use crate::web::templates::{Field, FormPostPage, NoAccessPage, Page};
 use crate::web::{cookies, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -22,6 +24,13 @@ pub enum Outcome {
     ToClient(Reply, Vec<(&'static str, String)>),
     /// The pending request is gone (expired or finished).
     Expired,
+    /// The user may not use this app: a page saying so, with a way back carrying access_denied.
+    Denied {
+        app_name: String,
+        username: String,
+        reply: Reply,
+        params: Vec<(&'static str, String)>,
+    },
 }
 
 pub async fn get_authorize(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -87,16 +96,20 @@ pub fn proceed(
             .read(|c| login::current_session(c, ck, &st.settings, now))?,
         None => None,
     };
-    let granted = match &session {
-        Some((_, user)) => st
-            .store
-            .read(|c| az::granted_scopes(c, user.id, client.id))?,
-        None => None,
+    let (may_use, granted) = match &session {
+        Some((_, user)) => st.store.read(|c| {
+            Ok((
+                access::may_use(c, user, &client)?,
+                az::granted_scopes(c, user.id, client.id)?,
+            ))
+        })?,
+        None => (true, None),
     };
     let next = az::decide(
         &areq,
         &client,
         session.as_ref().map(|(s, u)| (s, u)),
+        may_use,
         granted.as_ref(),
         now,
     );
@@ -125,15 +138,66 @@ pub fn proceed(
             let params = az::success_params(&code, &reply, &st.settings.issuer);
             Ok(Outcome::ToClient(reply, params))
         }
+        Next::Denied => {
+            let Some((_, user)) = session else {
+                return park("login");
+            };
+            Ok(deny(
+                st,
+                &areq,
+                &client,
+                &user,
+                handle.as_deref(),
+                "authorize",
+                now,
+            )?)
+        }
         Next::Fail(code, msg) => {
             if let Some(h) = &handle {
                 st.store.write(|c| az::forget(c, h))?;
+            }
+            if code == ErrorCode::AccessDenied {
+                if let Some((_, user)) = &session {
+                    st.store
+                        .write(|c| access::record_denied(c, user, &client, "authorize", now))?;
+                }
             }
             let reply = Reply::of(&areq);
             let params = az::error_params(&OAuthError::new(code, msg), &reply, &st.settings.issuer);
             Ok(Outcome::ToClient(reply, params))
         }
     }
+}
+
+/// Refuse a user outside the client's allowed groups: forget the request, audit, and answer
+/// with a page whose way back gives the client `access_denied`.
+pub fn deny(
+    st: &AppState,
+    areq: &AuthRequest,
+    client: &Client,
+    user: &User,
+    handle: Option<&str>,
+    at: &str,
+    now: i64,
+) -> Result<Outcome, StoreError> {
+    st.store.write(|c| {
+        if let Some(h) = handle {
+            az::forget(c, h)?;
+        }
+        access::record_denied(c, user, client, at, now)
+    })?;
+    let reply = Reply::of(areq);
+    let err = OAuthError::new(
+        ErrorCode::AccessDenied,
+        "the user may not use this application",
+    );
+    let params = az::error_params(&err, &reply, &st.settings.issuer);
+    Ok(Outcome::Denied {
+        app_name: client.name.clone(),
+        username: user.username.clone(),
+        reply,
+        params,
+    })
 }
 
 /// Turn an outcome into the HTTP answer.
@@ -162,7 +226,52 @@ pub fn respond_outcome(state: &AppState, outcome: Outcome) -> HttpResponse {
         }
         Outcome::Rejected(Rejection::Store(e)) => error::internal(e),
         Outcome::Expired => expired(),
+        Outcome::Denied {
+            app_name,
+            username,
+            reply,
+            params,
+        } => no_access(&app_name, &username, &reply, &params),
     }
+}
+
+/// "You don't have access to <App>", with a way back to the app that carries the error.
+fn no_access(
+    app_name: &str,
+    username: &str,
+    reply: &Reply,
+    params: &[(&'static str, String)],
+) -> HttpResponse {
+    let fields = || {
+        params
+            .iter()
+            .map(|(name, value)| Field {
+                name,
+                value: value.clone(),
+            })
+            .collect()
+    };
+    let (return_url, action, fields) = match reply.response_mode {
+        ResponseMode::Query => (
+            az::redirect_url(&reply.redirect_uri, params),
+            "",
+            Vec::new(),
+        ),
+        ResponseMode::FormPost => (String::new(), reply.redirect_uri.as_str(), fields()),
+    };
+    let body = NoAccessPage {
+        app_name,
+        username,
+        return_url: &return_url,
+        action,
+        fields,
+    }
+    .render_html();
+    headers::html(
+        StatusCode::FORBIDDEN,
+        body,
+        std::slice::from_ref(&reply.redirect_uri),
+    )
 }
 
 pub fn expired() -> HttpResponse {

@@ -1,10 +1,10 @@
 //! The consent page (GET) and decision (POST).
 
-use super::authorize::{Outcome, expired, respond, see_other};
+use super::authorize::{Outcome, deny, expired, respond, see_other};
 use crate::domain::ScopeSet;
 use crate::oidc::authorize::{self as az, Reply};
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::{claims, login, scopes};
+use crate::oidc::{access, claims, login, resource};
 use crate::state::AppState;
 use crate::store::{StoreError, audit, consents};
 use crate::web::templates::{ConsentPage, Page};
@@ -27,10 +27,16 @@ pub async fn get_consent(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
                 .read(|c| login::current_session(c, &ck, &st.settings, now))?,
             None => None,
         };
-        Ok((pending, session))
+        let lines = match &pending {
+            Some((areq, _)) => st
+                .store
+                .read(|c| resource::describe_scopes(c, &areq.scopes()))?,
+            None => Vec::new(),
+        };
+        Ok((pending, session, lines))
     })
     .await;
-    let (pending, session) = match loaded {
+    let (pending, session, mut lines) = match loaded {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return error::internal(e),
         Err(e) => return error::internal(e),
@@ -44,13 +50,6 @@ pub async fn get_consent(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         _ => return see_other(&format!("/login?req={handle}")),
     };
 
-    // In the order of SUPPORTED (who you are first), not alphabetically.
-    let requested = areq.scopes();
-    let mut lines: Vec<String> = scopes::SUPPORTED
-        .iter()
-        .filter(|s| requested.contains(s))
-        .map(|s| scopes::describe(s).to_owned())
-        .collect();
     let extra = claims::requested_names(
         areq.claims.as_ref().map(|v| v.to_string()).as_deref(),
         claims::Target::UserInfo,
@@ -123,6 +122,10 @@ pub async fn post_consent(
             Some((s, user)) if !az::login_needed(&areq, &s, &user, now) => (s, user),
             _ => return Ok(Outcome::Local(format!("/login?req={handle}"))),
         };
+        // Group membership may have changed since the page was shown.
+        if !st.store.read(|c| access::may_use(c, &user, &client))? {
+            return deny(&st, &areq, &client, &user, Some(&handle), "consent", now);
+        }
         let reply = Reply::of(&areq);
         if !allow {
             st.store.write(|c| {

@@ -1,0 +1,152 @@
+//! Groups, their members, and the groups a client is restricted to.
+
+use super::{Result, StoreError, conflict_or};
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Group {
+    #[serde(skip)]
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+}
+
+fn from_row(r: &r2d2_sqlite::rusqlite::Row<'_>) -> r2d2_sqlite::rusqlite::Result<Group> {
+    Ok(Group {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+pub fn insert_group(
+    c: &Connection,
+    name: &str,
+    description: Option<&str>,
+    now: i64,
+) -> Result<Group> {
+    c.execute(
+        "INSERT INTO groups (name, description, created_at) VALUES (?1, ?2, ?3)",
+        params![name, description, now],
+    )
+    .map_err(|e| conflict_or(e, || format!("group {name:?} already exists")))?;
+    get_group(c, name)
+}
+
+pub fn find_group(c: &Connection, name: &str) -> Result<Option<Group>> {
+    Ok(c.query_row(
+        "SELECT id, name, description, created_at FROM groups WHERE name = ?1",
+        [name],
+        from_row,
+    )
+    .optional()?)
+}
+
+/// The group `name`, or a NotFound error that says so.
+pub fn get_group(c: &Connection, name: &str) -> Result<Group> {
+    find_group(c, name)?.ok_or_else(|| StoreError::NotFound(format!("no group {name:?}")))
+}
+
+pub fn list_groups(c: &Connection) -> Result<Vec<Group>> {
+    let mut st = c.prepare("SELECT id, name, description, created_at FROM groups ORDER BY name")?;
+    let rows = st.query_map([], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Delete a group. Refused while a client is restricted to it: removing it would silently
+/// open that client to everyone.
+pub fn delete_group(c: &Connection, g: &Group) -> Result<()> {
+    let restricting = list_clients_restricted_to(c, g.id)?;
+    if !restricting.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "group {:?} restricts the client(s) {}; take it off them first with `latchkey client update CLIENT --remove-allowed-group {}`",
+            g.name,
+            restricting.join(", "),
+            g.name
+        )));
+    }
+    c.execute("DELETE FROM groups WHERE id = ?1", [g.id])?;
+    Ok(())
+}
+
+pub fn list_clients_restricted_to(c: &Connection, group_id: i64) -> Result<Vec<String>> {
+    let mut st = c.prepare(
+        "SELECT cl.client_id FROM client_allowed_groups a JOIN clients cl ON cl.id = a.client_pk \
+         WHERE a.group_id = ?1 ORDER BY cl.client_id",
+    )?;
+    let rows = st.query_map([group_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Add a member; true when they were not one already.
+pub fn insert_member(c: &Connection, group_id: i64, user_id: i64, now: i64) -> Result<bool> {
+    Ok(c.execute(
+        "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3)",
+        params![group_id, user_id, now],
+    )? == 1)
+}
+
+/// Remove a member; true when they were one.
+pub fn delete_member(c: &Connection, group_id: i64, user_id: i64) -> Result<bool> {
+    Ok(c.execute(
+        "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+        params![group_id, user_id],
+    )? == 1)
+}
+
+/// Usernames of a group's members.
+pub fn list_member_usernames(c: &Connection, group_id: i64) -> Result<Vec<String>> {
+    let mut st = c.prepare(
+        "SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.group_id = ?1 ORDER BY u.username",
+    )?;
+    let rows = st.query_map([group_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Names of the groups a user belongs to, sorted.
+pub fn list_user_group_names(c: &Connection, user_id: i64) -> Result<Vec<String>> {
+    let mut st = c.prepare_cached(
+        "SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id \
+         WHERE m.user_id = ?1 ORDER BY g.name",
+    )?;
+    let rows = st.query_map([user_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Names of the groups a client is restricted to (empty: everyone may use it).
+pub fn list_client_allowed_groups(c: &Connection, client_pk: i64) -> Result<Vec<String>> {
+    let mut st = c.prepare_cached(
+        "SELECT g.name FROM client_allowed_groups a JOIN groups g ON g.id = a.group_id \
+         WHERE a.client_pk = ?1 ORDER BY g.name",
+    )?;
+    let rows = st.query_map([client_pk], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn insert_client_allowed_group(c: &Connection, client_pk: i64, group_id: i64) -> Result<()> {
+    c.execute(
+        "INSERT OR IGNORE INTO client_allowed_groups (client_pk, group_id) VALUES (?1, ?2)",
+        params![client_pk, group_id],
+    )?;
+    Ok(())
+}
+
+pub fn delete_client_allowed_group(c: &Connection, client_pk: i64, group_id: i64) -> Result<bool> {
+    Ok(c.execute(
+        "DELETE FROM client_allowed_groups WHERE client_pk = ?1 AND group_id = ?2",
+        params![client_pk, group_id],
+    )? == 1)
+}
+
+/// True when the client is open to everyone, or the user is in one of its allowed groups.
+pub fn user_may_use_client(c: &Connection, user_id: i64, client_pk: i64) -> Result<bool> {
+    let mut st = c.prepare_cached(
+        "SELECT NOT EXISTS (SELECT 1 FROM client_allowed_groups WHERE client_pk = ?1) \
+         OR EXISTS (SELECT 1 FROM client_allowed_groups a JOIN group_members m \
+                    ON m.group_id = a.group_id WHERE a.client_pk = ?1 AND m.user_id = ?2)",
+    )?;
+    Ok(st.query_row(params![client_pk, user_id], |r| r.get(0))?)
+}
