@@ -1,5 +1,6 @@
 //! The one integration test binary: `cargo test --test api`.
 
+mod access_control;
 mod account;
 mod audit;
 mod authorize_rules;

@@ -172,6 +172,7 @@ pub mod conformance {
                         expires_at: r.expires_at,
                         access_jti: r.jti,
                         access_expires_at: r.access_expires_at,
+                        resource: None,
                     },
                     NOW,
                 )
