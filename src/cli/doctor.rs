@@ -10,7 +10,7 @@ use super::{CliError, print, show_time};
 use crate::config::Settings;
 use crate::crypto::keys::{Alg, KeyRing};
 use crate::crypto::password;
-use crate::store::{self, StoreError, clients, keys, migrate, rusqlite::Connection, users};
+use crate::store::{self, StoreError, clients, groups, keys, migrate, rusqlite::Connection, users};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -605,6 +605,7 @@ fn check_database(c: &Connection, s: &Settings, now: i64, r: &mut Report) {
     }
     r.guard("signing keys", |r| check_keys(c, s, now, r));
     r.guard("clients", |r| check_clients(c, now, r));
+    r.guard("access", |r| check_access(c, r));
     r.guard("users", |r| check_users(c, now, r));
 }
 
@@ -744,6 +745,38 @@ fn reregister(cl: &clients::Client) -> String {
 
 /// Where an app's https callback would go when doctor cannot guess it.
 const HTTPS_PLACEHOLDER: &str = "https://APP.EXAMPLE/callback";
+
+/// A client restricted to groups nobody is in locks everyone out; say so before users do.
+fn check_access(c: &Connection, r: &mut Report) -> Result<(), StoreError> {
+    for cl in clients::list_clients(c)? {
+        let allowed = groups::list_client_allowed_groups(c, cl.id)?;
+        if allowed.is_empty() {
+            continue;
+        }
+        let mut members = 0;
+        for g in &allowed {
+            let g = groups::get_group(c, g)?;
+            members += groups::list_member_usernames(c, g.id)?.len();
+        }
+        if members == 0 {
+            r.warning(
+                "client-no-allowed-members",
+                format!(
+                    "client {} may only be used by members of {}, and those groups have no members: nobody can sign in to it",
+                    cl.client_id,
+                    allowed.join(", ")
+                ),
+                format!(
+                    "latchkey group add-member {} USERNAME, or lift the restriction: latchkey client update {} --remove-allowed-group {}",
+                    allowed[0],
+                    cl.client_id,
+                    allowed.join(",")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
 
 fn check_clients(c: &Connection, now: i64, r: &mut Report) -> Result<(), StoreError> {
     let list = clients::list_clients(c)?;

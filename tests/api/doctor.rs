@@ -928,3 +928,40 @@ fn newer_schema_version_is_critical() {
     assert_eq!(code(&out), 2);
     one(&findings, "schema-version", "critical");
 }
+
+#[test]
+fn a_client_restricted_to_groups_without_members_is_a_warning() {
+    let dir = healthy_setup();
+    let cli = |args: &[&str]| {
+        run_cli(dir.path(), args, None).ok();
+    };
+    cli(&["group", "add", "admins"]);
+    cli(&[
+        "client",
+        "add",
+        "locked",
+        "--redirect-uri",
+        "https://locked.example/cb",
+        "--allowed-group",
+        "admins",
+    ]);
+    let (_, findings) = doctor(dir.path());
+    let f = one(&findings, "client-no-allowed-members", "warning");
+    assert!(text(f, "message").contains("locked"), "{f:#?}");
+    assert!(
+        text(f, "fix").contains("latchkey group add-member admins"),
+        "{f:#?}"
+    );
+    let users: Value =
+        serde_json::from_str(run_cli(dir.path(), &["user", "list", "--json"], None).ok()).unwrap();
+    let someone = users[0]["username"]
+        .as_str()
+        .expect("healthy_setup has a user")
+        .to_owned();
+    cli(&["group", "add-member", "admins", &someone]);
+    let (_, findings) = doctor(dir.path());
+    assert!(
+        of(&findings, "client-no-allowed-members").is_empty(),
+        "{findings:#?}"
+    );
+}

@@ -30,13 +30,14 @@ const user = (username) => ({
 const BOB = user('bob');
 const CAROL = user('carol');
 const DAVE = user('dave');
+const ERIN = user('erin');
 
 let stack;
 let browser;
 
 before(async () => {
   [stack, browser] = await Promise.all([
-    startStack({ users: [ALICE, BOB, CAROL, DAVE] }),
+    startStack({ users: [ALICE, BOB, CAROL, DAVE, ERIN] }),
     launchBrowser(),
   ]);
 });
@@ -100,6 +101,32 @@ test('denying on the consent page returns to Demo A\'s error view with access_de
     assert.equal(await rpStatus(page), 'Sign-in failed: access_denied');
     await screenshot(page, 'rp-error-access-denied');
     await openRpSignedOut(page, rpA);
+  });
+});
+
+test('a user outside an app\'s allowed groups sees "You don\'t have access" and the app gets access_denied', { timeout: 60_000 }, async (t) => {
+  const { lk, rpB } = stack;
+  await lk.cli(['group', 'add', 'demo-b-users']);
+  await lk.cli(['client', 'update', 'rp-b', '--allowed-group', 'demo-b-users']);
+  t.after(async () => {
+    await lk.cli(['client', 'update', 'rp-b', '--remove-allowed-group', 'demo-b-users']);
+    await lk.cli(['group', 'remove', 'demo-b-users']);
+  });
+  await withPage(t, {}, async ({ page }) => {
+    await openRpSignedOut(page, rpB);
+    await startSignIn(page, rpB, lk);
+    const refused = page.waitForResponse((r) => at(lk.issuer, '/authorize/resume')(new URL(r.url())));
+    await submitLogin(page, ERIN);
+    assert.equal((await refused).status(), 403);
+    await page.waitForLoadState();
+    const heading = (await page.getByRole('heading', { level: 1 }).textContent()).trim();
+    assert.equal(heading, "You don't have access to Demo B");
+    assert.match(await page.getByRole('alert').textContent(), /erin/);
+    await screenshot(page, 'no-access');
+    await page.getByRole('link', { name: 'Return to Demo B' }).click();
+    await page.waitForURL((u) => u.origin === new URL(rpB.base).origin);
+    assert.equal(new URL(page.url()).searchParams.get('error'), 'access_denied');
+    assert.equal(await rpStatus(page), 'Sign-in failed: access_denied');
   });
 });
 
