@@ -18,6 +18,9 @@ pub struct AppState {
     pub outbox_nudge: Arc<tokio::sync::Notify>,
     /// Failed sign-in counters (per account and per IP).
     pub throttle: Arc<crate::oidc::throttle::Throttle>,
+    /// One permit per core for argon2id work: a storm of sign-ins queues here (no threads, no
+    /// 19 MiB buffers each) instead of crowding the CPUs that token requests need.
+    pub password_slots: Arc<tokio::sync::Semaphore>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -40,6 +43,9 @@ impl AppState {
                     per_ip: settings.login_failures_per_ip,
                     max_wait_secs: settings.login_max_wait_secs,
                 },
+            )),
+            password_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             settings: Arc::new(settings),
             clock,

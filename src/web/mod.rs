@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod hashing;
 pub mod headers;
 pub mod templates;
 
