@@ -18,6 +18,8 @@ pub struct AppState {
     pub outbox_nudge: Arc<tokio::sync::Notify>,
     /// Failed sign-in counters (per account and per IP).
     pub throttle: Arc<crate::oidc::throttle::Throttle>,
+    /// Wrong device-flow user codes (per browser session and per IP).
+    pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -38,6 +40,13 @@ impl AppState {
                 crate::oidc::throttle::Limits {
                     per_account: settings.login_failures_per_account,
                     per_ip: settings.login_failures_per_ip,
+                    max_wait_secs: settings.login_max_wait_secs,
+                },
+            )),
+            device_throttle: Arc::new(crate::oidc::throttle::Throttle::new(
+                crate::oidc::throttle::Limits {
+                    per_account: crate::oidc::device::USER_CODE_FAILURES_PER_SESSION,
+                    per_ip: crate::oidc::device::USER_CODE_FAILURES_PER_IP,
                     max_wait_secs: settings.login_max_wait_secs,
                 },
             )),

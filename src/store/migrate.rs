@@ -13,6 +13,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_logout",
         include_str!("../../migrations/0002_logout.sql"),
     ),
+    (
+        "0004_device",
+        include_str!("../../migrations/0004_device.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

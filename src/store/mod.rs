@@ -5,6 +5,7 @@ pub mod backchannel;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod device;
 pub mod keys;
 pub mod migrate;
 pub mod pending;

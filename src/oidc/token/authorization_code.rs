@@ -1,14 +1,12 @@
 //! grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
 use super::Issued;
+use super::issue::{UserGrant, issue_to_user};
 use crate::config::Settings;
-use crate::crypto::keys::Alg;
 use crate::crypto::random;
-use crate::domain::{CodeChallenge, CodeVerifier, ScopeSet};
-use crate::oidc::claims::{Target, requested_names, user_claims};
+use crate::domain::{CodeChallenge, CodeVerifier};
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::Params;
-use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
 use crate::store::clients::Client;
 use crate::store::codes::{self, Consumed};
 use crate::store::{Store, StoreError, audit, refresh, users};
@@ -104,72 +102,24 @@ pub fn exchange(
         if user.disabled {
             return Ok(Err(OAuthError::invalid_grant("the user is disabled")));
         }
-        let scope = ScopeSet::parse(&code.scope).unwrap_or_default();
-        let mut access =
-            AccessClaims::new(settings, now, &user.subject, &client.client_id, &code.scope);
-        access.auth_time = Some(code.auth_time);
-        access.sid = code.sid.clone();
-        access.userinfo_claims = requested_names(code.claims.as_deref(), Target::UserInfo);
-        codes::update_code_access_token(c, &code_hash, &access.jti, access.exp)?;
-
-        let refresh_token = if client.grant_types.iter().any(|g| g == "refresh_token") {
-            let token = random::token();
-            // offline_access tokens outlive the browser session; others are bound to it.
-            let sid = if scope.contains("offline_access") {
-                None
-            } else {
-                code.sid.as_deref()
-            };
-            refresh::insert_refresh_token(
-                c,
-                &refresh::NewRefreshToken {
-                    token_hash: &random::hash_token(&token),
-                    family_id: &random::token(),
-                    client_pk: client.id,
-                    user_id: user.id,
-                    sid,
-                    scope: &code.scope,
-                    claims: code.claims.as_deref(),
-                    auth_time: code.auth_time,
-                    amr: &code.amr,
-                    code_hash: Some(&code_hash),
-                    expires_at: now + settings.refresh_token_ttl_secs,
-                    access_jti: &access.jti,
-                    access_expires_at: access.exp,
-                },
-                now,
-            )?;
-            Some(token)
-        } else {
-            None
-        };
-
-        let id = IdClaims {
-            sub: user.subject.clone(),
-            aud: client.client_id.clone(),
-            auth_time: code.auth_time,
-            nonce: code.nonce.clone(),
-            amr: amr_list(&code.amr),
-            sid: code.sid.clone(),
-            extra: user_claims(
-                &user,
-                &scope,
-                &requested_names(code.claims.as_deref(), Target::IdToken),
-            ),
-        };
-        let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::RS256);
-        super::audit_issued(
+        let issued = issue_to_user(
             c,
-            "authorization_code",
-            &client.client_id,
-            &user.subject,
-            &access.jti,
+            settings,
             now,
+            client,
+            &user,
+            &UserGrant {
+                grant: "authorization_code",
+                scope: &code.scope,
+                sid: code.sid.as_deref(),
+                auth_time: code.auth_time,
+                amr: &code.amr,
+                nonce: code.nonce.as_deref(),
+                claims: code.claims.as_deref(),
+                code_hash: Some(&code_hash),
+            },
         )?;
-        Ok(Ok(Issued {
-            access,
-            id: Some((alg, id)),
-            refresh_token,
-        }))
+        codes::update_code_access_token(c, &code_hash, &issued.access.jti, issued.access.exp)?;
+        Ok(Ok(issued))
     })?
 }
