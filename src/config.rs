@@ -96,7 +96,17 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "login_max_wait_secs",
         default: "900",
-        doc: "The longest wait a throttled sign-in gets; there is never a permanent lockout.",
+        doc: "The longest wait a throttled sign-in (or device-flow code entry) gets; there is never a permanent lockout.",
+    },
+    SettingDoc {
+        key: "device_code_ttl_secs",
+        default: "600",
+        doc: "Device flow (RFC 8628): how long a device code and its user code stay valid (60 to 86400).",
+    },
+    SettingDoc {
+        key: "device_poll_interval_secs",
+        default: "5",
+        doc: "Device flow: the minimum seconds between token polls; polling faster earns `slow_down` and 5 s more (1 to 60).",
     },
     SettingDoc {
         key: "theme_dir",
@@ -131,6 +141,8 @@ pub struct Settings {
     pub login_failures_per_account: u32,
     pub login_failures_per_ip: u32,
     pub login_max_wait_secs: i64,
+    pub device_code_ttl_secs: i64,
+    pub device_poll_interval_secs: i64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -286,7 +298,18 @@ impl Settings {
                 .filter(|n| (1..=10_000).contains(n))
                 .ok_or_else(|| bad(k, "must be a number from 1 to 10000"))
         };
+        let ranged = |k: &str, lo: i64, hi: i64| -> Result<i64, ConfigError> {
+            get(k)
+                .value
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or_else(|| bad(k, &format!("must be a whole number from {lo} to {hi}")))
+        };
         let s = Settings {
+            device_code_ttl_secs: ranged("device_code_ttl_secs", 60, 86_400)?,
+            device_poll_interval_secs: ranged("device_poll_interval_secs", 1, 60)?,
             login_failures_per_account: count("login_failures_per_account")?,
             login_failures_per_ip: count("login_failures_per_ip")?,
             login_max_wait_secs: secs("login_max_wait_secs")?,
@@ -470,6 +493,19 @@ mod tests {
     fn unknown_environment_setting_is_an_error() {
         let e = load(&[("LATCHKEY_ISUER", "x")], &[]).unwrap_err();
         assert!(e.0.contains("LATCHKEY_ISUER"), "{e}");
+    }
+
+    #[test]
+    fn device_flow_settings_have_defaults_and_ranges() {
+        let s = load(&[], &[]).unwrap();
+        assert_eq!(s.device_code_ttl_secs, 600);
+        assert_eq!(s.device_poll_interval_secs, 5);
+        let e = load(&[("LATCHKEY_DEVICE_POLL_INTERVAL_SECS", "0")], &[]).unwrap_err();
+        assert!(e.0.contains("device_poll_interval_secs"), "{e}");
+        let e = load(&[("LATCHKEY_DEVICE_CODE_TTL_SECS", "10")], &[]).unwrap_err();
+        assert!(e.0.contains("device_code_ttl_secs"), "{e}");
+        let s = load(&[("LATCHKEY_DEVICE_CODE_TTL_SECS", "1800")], &[]).unwrap();
+        assert_eq!(s.device_code_ttl_secs, 1800);
     }
 
     #[test]

@@ -142,6 +142,7 @@ async fn maintain(state: AppState) {
             let ring = crate::oidc::maintenance::run_once(&st.store, &st.settings, now)?;
             st.set_keys(ring);
             st.throttle.sweep(now);
+            st.device_throttle.sweep(now);
             Ok::<_, signing_keys::KeyError>(())
         })
         .await;

@@ -21,6 +21,8 @@ pub struct AppState {
     /// One permit per core for argon2id work: a storm of sign-ins queues here (no threads, no
     /// 19 MiB buffers each) instead of crowding the CPUs that token requests need.
     pub password_slots: Arc<tokio::sync::Semaphore>,
+    /// Wrong device-flow user codes (per browser session and per IP).
+    pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -46,6 +48,13 @@ impl AppState {
             )),
             password_slots: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
+            device_throttle: Arc::new(crate::oidc::throttle::Throttle::new(
+                crate::oidc::throttle::Limits {
+                    per_account: crate::oidc::device::USER_CODE_FAILURES_PER_SESSION,
+                    per_ip: crate::oidc::device::USER_CODE_FAILURES_PER_IP,
+                    max_wait_secs: settings.login_max_wait_secs,
+                },
             )),
             settings: Arc::new(settings),
             clock,

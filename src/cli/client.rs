@@ -50,8 +50,9 @@ pub struct UpdateArgs {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     pub client_id: String,
-    /// Allowed redirect URI (repeatable; matched exactly)
-    #[arg(long = "redirect-uri", value_name = "URI", required = true, num_args = 1..)]
+    /// Allowed redirect URI (repeatable; matched exactly). Required for the authorization_code
+    /// grant; a client with only other grants (device_code, client_credentials) may have none
+    #[arg(long = "redirect-uri", value_name = "URI", num_args = 1..)]
     pub redirect_uris: Vec<String>,
     /// A public client (no secret; PKCE required): SPAs, mobile and desktop apps
     #[arg(long)]
@@ -121,6 +122,11 @@ fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
         if !grant_types.contains(&g.as_str().to_owned()) {
             grant_types.push(g.as_str().to_owned());
         }
+    }
+    if redirect_uris.is_empty() && grant_types.iter().any(|g| g == "authorization_code") {
+        return Err(CliError::Invalid(
+            "--redirect-uri is required for the authorization_code grant".into(),
+        ));
     }
     let scopes = if a.scopes.is_empty() {
         parse_scopes(&[DEFAULT_SCOPES.to_owned()])?

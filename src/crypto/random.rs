@@ -40,6 +40,26 @@ pub fn password() -> String {
     out
 }
 
+/// A device flow user code (RFC 8628 §6.1): 8 letters from an alphabet without look-alikes,
+/// uniformly drawn (~34.6 bits), canonical form (no dash).
+pub fn user_code() -> crate::domain::UserCode {
+    use crate::domain::{USER_CODE_ALPHABET, USER_CODE_LEN, UserCode};
+    let n = USER_CODE_ALPHABET.len();
+    // Rejection sampling keeps the distribution uniform.
+    let limit = 256 - (256 % n);
+    let mut picks = [0usize; USER_CODE_LEN];
+    let mut filled = 0;
+    while filled < USER_CODE_LEN {
+        let mut b = [0u8; 1];
+        OsRng.fill_bytes(&mut b);
+        if (b[0] as usize) < limit {
+            picks[filled] = b[0] as usize % n;
+            filled += 1;
+        }
+    }
+    UserCode::from_picks(picks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +74,17 @@ mod tests {
         );
         assert_ne!(hash_token(&a), a);
         assert_eq!(hash_token(&a), hash_token(&a));
+    }
+
+    #[test]
+    fn user_codes_are_8_letters_of_the_alphabet_and_distinct() {
+        let a = user_code();
+        assert_eq!(a.as_str().len(), 8);
+        assert!(
+            a.as_str()
+                .bytes()
+                .all(|b| crate::domain::USER_CODE_ALPHABET.contains(&b))
+        );
+        assert_ne!(a, user_code());
     }
 }

@@ -8,15 +8,17 @@ mod password_policy;
 mod pkce;
 mod redirect_uri;
 mod scope;
+mod user_code;
 mod username;
 
 pub use client_id::ClientId;
 pub use email::Email;
-pub use grant_type::GrantType;
+pub use grant_type::{DEVICE_CODE, GrantType};
 pub use password_policy::check_password;
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use redirect_uri::RedirectUri;
 pub use scope::ScopeSet;
+pub use user_code::{USER_CODE_ALPHABET, USER_CODE_LEN, UserCode};
 pub use username::Username;
 
 /// Why a value was refused; the message is safe to show to whoever sent it.

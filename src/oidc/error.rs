@@ -23,6 +23,10 @@ pub enum ErrorCode {
     InvalidToken,
     UnsupportedTokenType,
     TemporarilyUnavailable,
+    /// RFC 8628 §3.5: the device polls before the user decided, too fast, or too late.
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -48,6 +52,9 @@ impl ErrorCode {
             InvalidToken => "invalid_token",
             UnsupportedTokenType => "unsupported_token_type",
             TemporarilyUnavailable => "temporarily_unavailable",
+            AuthorizationPending => "authorization_pending",
+            SlowDown => "slow_down",
+            ExpiredToken => "expired_token",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
+pub mod device;
 pub mod discovery;
 pub mod end_session;
 pub mod error;

@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_access",
         include_str!("../../migrations/0003_access.sql"),
     ),
+    (
+        "0004_device",
+        include_str!("../../migrations/0004_device.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -7,6 +7,7 @@ pub mod backchannel;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod device;
 pub mod groups;
 pub mod keys;
 pub mod migrate;

@@ -3,7 +3,7 @@
 use super::Result;
 use r2d2_sqlite::rusqlite::Connection;
 
-/// Remove expired codes, pending requests, refresh tokens and deny-list rows.
+/// Remove expired codes, device authorizations, pending requests, refresh tokens and deny-list rows.
 /// (Sessions end through `oidc::session_end`, which also notifies clients.)
 /// Returns how many rows went.
 pub fn delete_expired(c: &Connection, now: i64) -> Result<usize> {
@@ -13,6 +13,8 @@ pub fn delete_expired(c: &Connection, now: i64) -> Result<usize> {
         "DELETE FROM pending_authorizations WHERE expires_at < ?1",
         "DELETE FROM refresh_tokens WHERE expires_at < ?1",
         "DELETE FROM revoked_access_tokens WHERE expires_at < ?1",
+        // Kept 10 minutes past expiry so a late poll still hears `expired_token`.
+        "DELETE FROM device_authorizations WHERE expires_at < ?1 - 600",
     ] {
         n += c.execute(sql, [now])?;
     }

@@ -50,6 +50,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/consent", web::get().to(consent::get_consent))
         .route("/consent", web::post().to(consent::post_consent))
         .route("/token", web::post().to(token::post_token))
+        .route(
+            "/device_authorization",
+            web::post().to(device::post_device_authorization),
+        )
+        .route("/device", web::get().to(device::get_device))
+        .route("/device", web::post().to(device::post_device))
         .route("/userinfo", web::get().to(userinfo::get_userinfo))
         .route("/userinfo", web::post().to(userinfo::post_userinfo))
         .route("/revoke", web::post().to(revoke::post_revoke))

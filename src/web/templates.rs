@@ -79,7 +79,7 @@ pub struct LoginPage<'a> {
     pub error: &'a str,
     pub csrf: &'a str,
     pub req: &'a str,
-    /// A local page to return to after signing in (only `/account`).
+    /// A local page to return to after signing in (`/account` or `/device...`).
     pub next: &'a str,
     pub username: &'a str,
 }
@@ -149,6 +149,37 @@ pub struct SignedOutPage<'a> {
     pub note: &'a str,
 }
 page!(SignedOutPage, "signed_out.html");
+
+/// The device flow's code entry page.
+#[derive(Template, Serialize)]
+#[template(path = "device.html")]
+pub struct DevicePage<'a> {
+    pub username: &'a str,
+    pub user_code: &'a str,
+    pub error: &'a str,
+    pub csrf: &'a str,
+}
+page!(DevicePage, "device.html");
+
+/// The device flow's confirmation: which app, which code, which scopes.
+#[derive(Template, Serialize)]
+#[template(path = "device_confirm.html")]
+pub struct DeviceConfirmPage<'a> {
+    pub app_name: &'a str,
+    pub username: &'a str,
+    pub user_code: &'a str,
+    pub scopes: Vec<String>,
+    pub csrf: &'a str,
+}
+page!(DeviceConfirmPage, "device_confirm.html");
+
+#[derive(Template, Serialize)]
+#[template(path = "device_done.html")]
+pub struct DeviceDonePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+page!(DeviceDonePage, "device_done.html");
 
 #[derive(Serialize)]
 pub struct SessionView {
@@ -254,6 +285,34 @@ mod tests {
             "form_post.html",
         );
         same_in_both(&HomePage { username: "alice" }, "home.html");
+        for error in ["", "That code is not valid"] {
+            same_in_both(
+                &DevicePage {
+                    username: "alice",
+                    user_code: "BCDF-GHJK",
+                    error,
+                    csrf: "c",
+                },
+                "device.html",
+            );
+        }
+        same_in_both(
+            &DeviceConfirmPage {
+                app_name: "CLI tool",
+                username: "alice",
+                user_code: "BCDF-GHJK",
+                scopes: vec!["See your email address".into()],
+                csrf: "c",
+            },
+            "device_confirm.html",
+        );
+        same_in_both(
+            &DeviceDonePage {
+                title: "T",
+                message: "M",
+            },
+            "device_done.html",
+        );
         same_in_both(
             &LogoutPage {
                 app_name: "A",

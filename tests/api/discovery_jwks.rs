@@ -104,7 +104,12 @@ fn check_common(app: &TestApp, m: &Value) {
     );
     assert_eq!(
         set(m, "grant_types_supported"),
-        expect_set(&["authorization_code", "refresh_token", "client_credentials"])
+        expect_set(&[
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ])
     );
     let scopes = set(m, "scopes_supported");
     for s in ["openid", "profile", "email", "offline_access"] {

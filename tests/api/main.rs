@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod config;
 mod conformance_basic;
+mod device_flow;
 mod discovery_jwks;
 mod doctor;
 mod flow;

@@ -1,15 +1,13 @@
 //! grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
 use super::Issued;
+use super::issue::{UserGrant, issue_to_user};
 use crate::config::Settings;
-use crate::crypto::keys::Alg;
 use crate::crypto::random;
-use crate::domain::{CodeChallenge, CodeVerifier, ScopeSet};
-use crate::oidc::claims::{Target, load_profile, requested_names, user_claims};
+use crate::domain::{CodeChallenge, CodeVerifier};
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::Params;
-use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
-use crate::oidc::{access, resource};
+use crate::oidc::resource;
 use crate::store::clients::Client;
 use crate::store::codes::{self, Consumed};
 use crate::store::{Store, StoreError, audit, refresh, users};
@@ -109,92 +107,28 @@ pub fn exchange(
         if user.disabled {
             return Ok(Err(OAuthError::invalid_grant("the user is disabled")));
         }
-        if !access::may_use(c, &user, client)? {
-            access::record_denied(c, &user, client, "token", now)?;
-            return Ok(Err(OAuthError::invalid_grant(
-                "the user may no longer use this application",
-            )));
-        }
-        let scope = ScopeSet::parse(&code.scope).unwrap_or_default();
-        let (aud, at_scope) =
-            match resource::access_token_scope(c, client, &scope, code.resource.as_deref())? {
-                Ok(x) => x,
-                Err(e) => return Ok(Err(e)),
-            };
-        let profile = load_profile(c, &user, &scope)?;
-        let mut access = AccessClaims::new(
+        let issued = match issue_to_user(
+            c,
             settings,
             now,
-            &user.subject,
-            &client.client_id,
-            &at_scope.to_string(),
-        );
-        access.aud = aud;
-        access.groups = profile.groups.clone();
-        access.auth_time = Some(code.auth_time);
-        access.sid = code.sid.clone();
-        access.userinfo_claims = requested_names(code.claims.as_deref(), Target::UserInfo);
-        codes::update_code_access_token(c, &code_hash, &access.jti, access.exp)?;
-
-        let refresh_token = if client.grant_types.iter().any(|g| g == "refresh_token") {
-            let token = random::token();
-            // offline_access tokens outlive the browser session; others are bound to it.
-            let sid = if scope.contains("offline_access") {
-                None
-            } else {
-                code.sid.as_deref()
-            };
-            refresh::insert_refresh_token(
-                c,
-                &refresh::NewRefreshToken {
-                    token_hash: &random::hash_token(&token),
-                    family_id: &random::token(),
-                    client_pk: client.id,
-                    user_id: user.id,
-                    sid,
-                    scope: &code.scope,
-                    claims: code.claims.as_deref(),
-                    auth_time: code.auth_time,
-                    amr: &code.amr,
-                    code_hash: Some(&code_hash),
-                    expires_at: now + settings.refresh_token_ttl_secs,
-                    access_jti: &access.jti,
-                    access_expires_at: access.exp,
-                    resource: code.resource.as_deref(),
-                },
-                now,
-            )?;
-            Some(token)
-        } else {
-            None
+            client,
+            &user,
+            &UserGrant {
+                grant: "authorization_code",
+                scope: &code.scope,
+                sid: code.sid.as_deref(),
+                auth_time: code.auth_time,
+                amr: &code.amr,
+                nonce: code.nonce.as_deref(),
+                claims: code.claims.as_deref(),
+                code_hash: Some(&code_hash),
+                resource: code.resource.as_deref(),
+            },
+        )? {
+            Ok(i) => i,
+            Err(e) => return Ok(Err(e)),
         };
-
-        let id = IdClaims {
-            sub: user.subject.clone(),
-            aud: client.client_id.clone(),
-            auth_time: code.auth_time,
-            nonce: code.nonce.clone(),
-            amr: amr_list(&code.amr),
-            sid: code.sid.clone(),
-            extra: user_claims(
-                &profile,
-                &scope,
-                &requested_names(code.claims.as_deref(), Target::IdToken),
-            ),
-        };
-        let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::RS256);
-        super::audit_issued(
-            c,
-            "authorization_code",
-            &client.client_id,
-            &user.subject,
-            &access.jti,
-            now,
-        )?;
-        Ok(Ok(Issued {
-            access,
-            id: Some((alg, id)),
-            refresh_token,
-        }))
+        codes::update_code_access_token(c, &code_hash, &issued.access.jti, issued.access.exp)?;
+        Ok(Ok(issued))
     })?
 }

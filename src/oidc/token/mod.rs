@@ -2,6 +2,8 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
+mod issue;
 mod refresh_token;
 
 use super::client_auth;
@@ -10,6 +12,7 @@ use super::params::Params;
 use super::tokens::{self, AccessClaims, IdClaims};
 use crate::config::Settings;
 use crate::crypto::keys::{Alg, KeyRing};
+use crate::domain::DEVICE_CODE;
 use crate::store::Store;
 use serde::Serialize;
 
@@ -49,7 +52,9 @@ pub fn handle(
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     let allowed = |g: &str| client.grant_types.iter().any(|x| x == g);
     let issued = match grant {
-        "authorization_code" | "refresh_token" | "client_credentials" if !allowed(grant) => {
+        "authorization_code" | "refresh_token" | "client_credentials" | DEVICE_CODE
+            if !allowed(grant) =>
+        {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
                 format!("this client may not use the {grant} grant"),
@@ -58,6 +63,7 @@ pub fn handle(
         "authorization_code" => authorization_code::exchange(store, settings, now, &client, p)?,
         "refresh_token" => refresh_token::exchange(store, settings, now, &client, p)?,
         "client_credentials" => client_credentials::exchange(store, settings, now, &client, p)?,
+        DEVICE_CODE => device_code::exchange(store, settings, now, &client, p)?,
         _ => {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,

@@ -40,9 +40,18 @@ async fn load_pending(
     }
 }
 
-/// Where to go after signing in without an authorization request: only our own account page.
-fn next_page(p: &crate::oidc::params::Params) -> Option<&'static str> {
-    (p.get("next") == Some("/account")).then_some("/account")
+/// Where to go after signing in without an authorization request: only our own account page,
+/// or the device verification page (with the user code it was opened with).
+fn next_page(p: &crate::oidc::params::Params) -> Option<String> {
+    let next = p.get("next")?;
+    if next == "/account" || next == "/device" {
+        return Some(next.to_owned());
+    }
+    let code = next.strip_prefix("/device?user_code=")?;
+    let plain = !code.is_empty()
+        && code.len() <= 16
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    plain.then(|| next.to_owned())
 }
 
 fn render(
@@ -52,7 +61,7 @@ fn render(
     username: &str,
     err: Option<&str>,
     status: StatusCode,
-    next: Option<&'static str>,
+    next: Option<String>,
 ) -> HttpResponse {
     let next = if pending.is_none() { next } else { None };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
@@ -61,7 +70,7 @@ fn render(
         error: err.unwrap_or(""),
         csrf: &token,
         req: pending.map_or("", |p| p.handle.as_str()),
-        next: next.unwrap_or(""),
+        next: next.as_deref().unwrap_or(""),
         username,
     }
     .render_html();
@@ -212,7 +221,7 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     };
     let next = match (form.get("req"), next_page(&form)) {
         (Some(h), _) => format!("/authorize/resume?req={h}"),
-        (None, Some(page)) => page.to_owned(),
+        (None, Some(page)) => page,
         (None, None) => "/".to_owned(),
     };
     let mut res = see_other(&next);

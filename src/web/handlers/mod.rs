@@ -3,6 +3,7 @@
 pub mod account;
 pub mod authorize;
 pub mod consent;
+pub mod device;
 pub mod discovery;
 pub mod healthz;
 pub mod home;

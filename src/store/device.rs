@@ -1,0 +1,197 @@
+//! Device authorizations (RFC 8628): a device code and a user code, stored hashed, waiting for
+//! a person's decision, then redeemed once.
+
+use super::{Result, StoreError, conflict_or};
+use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    Pending,
+    Approved,
+    Denied,
+    Issued,
+}
+
+impl DeviceStatus {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            "issued" => Self::Issued,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceAuthorization {
+    pub id: i64,
+    pub client_pk: i64,
+    pub scope: String,
+    pub status: DeviceStatus,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub interval_secs: i64,
+    pub last_polled_at: Option<i64>,
+    pub user_id: Option<i64>,
+    pub sid: Option<String>,
+    pub auth_time: Option<i64>,
+    pub amr: Option<String>,
+    pub resource: Option<String>,
+}
+
+pub struct NewDeviceAuthorization<'a> {
+    pub device_code_hash: &'a str,
+    pub user_code_hash: &'a str,
+    pub client_pk: i64,
+    pub scope: &'a str,
+    pub resource: Option<&'a str>,
+    pub expires_at: i64,
+    pub interval_secs: i64,
+}
+
+/// Who approved, from which browser session.
+pub struct Approval<'a> {
+    pub user_id: i64,
+    pub sid: &'a str,
+    pub auth_time: i64,
+    pub amr: &'a str,
+}
+
+const COLUMNS: &str = "id, client_pk, scope, status, created_at, expires_at, interval_secs, \
+                       last_polled_at, user_id, sid, auth_time, amr, resource";
+
+fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<(DeviceAuthorization, String)> {
+    Ok((
+        DeviceAuthorization {
+            id: r.get(0)?,
+            client_pk: r.get(1)?,
+            scope: r.get(2)?,
+            status: DeviceStatus::Pending,
+            created_at: r.get(4)?,
+            expires_at: r.get(5)?,
+            interval_secs: r.get(6)?,
+            last_polled_at: r.get(7)?,
+            user_id: r.get(8)?,
+            sid: r.get(9)?,
+            auth_time: r.get(10)?,
+            amr: r.get(11)?,
+            resource: r.get(12)?,
+        },
+        r.get(3)?,
+    ))
+}
+
+fn with_status(row: Option<(DeviceAuthorization, String)>) -> Result<Option<DeviceAuthorization>> {
+    match row {
+        None => Ok(None),
+        Some((mut d, status)) => {
+            d.status = DeviceStatus::parse(&status).ok_or_else(|| {
+                StoreError::Corrupt(format!("device authorization has status {status:?}"))
+            })?;
+            Ok(Some(d))
+        }
+    }
+}
+
+/// A user code collision (with a live or not yet swept row) is a `Conflict`: draw another code.
+pub fn insert_device_authorization(
+    c: &Connection,
+    n: &NewDeviceAuthorization<'_>,
+    now: i64,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_pk, scope, \
+         created_at, expires_at, interval_secs, resource) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            n.device_code_hash,
+            n.user_code_hash,
+            n.client_pk,
+            n.scope,
+            now,
+            n.expires_at,
+            n.interval_secs,
+            n.resource
+        ],
+    )
+    .map_err(|e| conflict_or(e, || "the user code is taken".into()))?;
+    Ok(())
+}
+
+/// The row of a device code, whatever its state (expired ones too, until swept).
+pub fn find_device_by_device_code(
+    c: &Connection,
+    device_code_hash: &str,
+) -> Result<Option<DeviceAuthorization>> {
+    let row = c
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM device_authorizations WHERE device_code_hash = ?1"),
+            [device_code_hash],
+            from_row,
+        )
+        .optional()?;
+    with_status(row)
+}
+
+/// The row of a user code that still waits for a decision and has not expired.
+pub fn find_pending_device_by_user_code(
+    c: &Connection,
+    user_code_hash: &str,
+    now: i64,
+) -> Result<Option<DeviceAuthorization>> {
+    let row = c
+        .query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM device_authorizations \
+                 WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?2"
+            ),
+            params![user_code_hash, now],
+            from_row,
+        )
+        .optional()?;
+    with_status(row)
+}
+
+/// Remember a poll, and the interval the device must keep from now on.
+pub fn update_device_poll(c: &Connection, id: i64, now: i64, interval_secs: i64) -> Result<()> {
+    c.execute(
+        "UPDATE device_authorizations SET last_polled_at = ?2, interval_secs = ?3 WHERE id = ?1",
+        params![id, now, interval_secs],
+    )?;
+    Ok(())
+}
+
+/// Record the person's decision; false when the row was no longer pending (someone decided
+/// first) or has expired. `approval` is None for a denial.
+pub fn decide_device(
+    c: &Connection,
+    id: i64,
+    approval: Option<&Approval<'_>>,
+    now: i64,
+) -> Result<bool> {
+    let n = match approval {
+        Some(a) => c.execute(
+            "UPDATE device_authorizations SET status = 'approved', user_id = ?2, sid = ?3, \
+             auth_time = ?4, amr = ?5, decided_at = ?6 \
+             WHERE id = ?1 AND status = 'pending' AND expires_at > ?6",
+            params![id, a.user_id, a.sid, a.auth_time, a.amr, now],
+        )?,
+        None => c.execute(
+            "UPDATE device_authorizations SET status = 'denied', decided_at = ?2 \
+             WHERE id = ?1 AND status = 'pending' AND expires_at > ?2",
+            params![id, now],
+        )?,
+    };
+    Ok(n == 1)
+}
+
+/// Redeem an approved authorization: exactly one caller ever gets true.
+pub fn consume_device(c: &Connection, id: i64, now: i64) -> Result<bool> {
+    let n = c.execute(
+        "UPDATE device_authorizations SET status = 'issued', issued_at = ?2 \
+         WHERE id = ?1 AND status = 'approved' AND expires_at > ?2",
+        params![id, now],
+    )?;
+    Ok(n == 1)
+}

@@ -1,0 +1,291 @@
+//! The Device Authorization Grant (RFC 8628): the device authorization endpoint (POST, for the
+//! device), and the verification page /device (for the person): enter the code, see which app
+//! asks for what, allow or deny.
+
+use super::authorize::see_other;
+use crate::domain::UserCode;
+use crate::oidc::{access, device, login, resource};
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::sessions::Session;
+use crate::store::users::User;
+use crate::web::client_endpoint::{call, no_store_json};
+use crate::web::templates::{DeviceConfirmPage, DeviceDonePage, DevicePage, Page};
+use crate::web::{cookies, csrf, error, extract, headers};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+
+/// POST /device_authorization (RFC 8628 §3.1): client authentication as at /token.
+pub async fn post_device_authorization(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> HttpResponse {
+    match call(&req, &state, &body, device::device_authorization).await {
+        Ok(resp) => no_store_json(&resp),
+        Err(res) => res,
+    }
+}
+
+const NOT_FOUND: &str = "That code is not valid, was already used, or has expired. Check the code on your device and try again.";
+
+/// What a person typed, kept short, to show again in the form (escaped by the template).
+fn typed(raw: Option<&str>) -> String {
+    let raw = raw.unwrap_or("").trim();
+    match UserCode::parse(raw) {
+        Ok(code) => code.display(),
+        Err(_) => raw.chars().take(16).collect(),
+    }
+}
+
+/// The signed-in person of this browser, if any.
+async fn signed_in(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<Option<(Session, User)>, HttpResponse> {
+    let Some(cookie) = cookies::read(req, &state.settings, cookies::SESSION) else {
+        return Ok(None);
+    };
+    let st = state.clone();
+    match web::block(move || {
+        st.store
+            .read(|c| login::current_session(c, &cookie, &st.settings, st.clock.now()))
+    })
+    .await
+    {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(error::internal(e)),
+        Err(e) => Err(error::internal(e)),
+    }
+}
+
+/// To the login page, which comes back here (with the code, when it is one) afterwards.
+fn to_login(code: &str) -> HttpResponse {
+    let next = match UserCode::parse(code) {
+        Ok(c) => format!("/device?user_code={}", c.display()),
+        Err(_) => "/device".to_owned(),
+    };
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    see_other(&format!("/login?{query}"))
+}
+
+/// The code entry form.
+fn entry_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    user_code: &str,
+    err: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    let (token, cookie) = csrf::token_for_form(req, &state.settings);
+    let body = DevicePage {
+        username: &user.username,
+        user_code,
+        error: err.unwrap_or(""),
+        csrf: &token,
+    }
+    .render_html();
+    let mut res = headers::html(status, body, &[]);
+    if let Some(c) = cookie {
+        let _ = res.add_cookie(&c);
+    }
+    res
+}
+
+/// GET /device[?user_code=...]: the entry form, pre-filled from `verification_uri_complete`.
+/// Nothing is looked up here: a code is only checked when the person submits it.
+pub async fn get_device(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let code = typed(extract::query(&req).get("user_code"));
+    match signed_in(&req, &state).await {
+        Ok(Some((_, user))) => entry_page(&req, &state, &user, &code, None, StatusCode::OK),
+        Ok(None) => to_login(&code),
+        Err(res) => res,
+    }
+}
+
+/// POST /device: a code typed on the entry form (answered with the confirmation page), or a
+/// decision on the confirmation page (`decision` = `allow` / `deny`). Either way the code is
+/// looked up again, so every lookup is throttled alike.
+pub async fn post_device(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> HttpResponse {
+    let form = extract::form(&body);
+    let code = typed(form.get("user_code"));
+    if !csrf::verify(&req, &state.settings, form.get("csrf_token")) {
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Open the device page again and enter the code once more.",
+        );
+    }
+    let decision = match form.get("decision") {
+        None => None,
+        Some("allow") => Some(true),
+        Some("deny") => Some(false),
+        Some(_) => {
+            return error::page(
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+                "Choose Allow or Deny.",
+            );
+        }
+    };
+    let (session, user) = match signed_in(&req, &state).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_login(&code),
+        Err(res) => return res,
+    };
+
+    let ip = extract::client_info(&req).ip;
+    let keys = device::throttle_keys(&session.sid, ip.as_deref());
+    let now = state.clock.now();
+    if let Some(wait) = state.device_throttle.retry_after(&keys, now) {
+        // Refused before any lookup: guessing gets no faster by hammering.
+        let msg = format!("Too many wrong codes. Wait {wait} seconds and try again.");
+        let mut res = entry_page(
+            &req,
+            &state,
+            &user,
+            &code,
+            Some(&msg),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait));
+        return res;
+    }
+
+    let st = state.clone();
+    let parsed = UserCode::parse(&code).ok();
+    let found = match parsed {
+        Some(c) => {
+            let u = user.clone();
+            web::block(move || {
+                st.store.read(|db| {
+                    let Some((d, client)) = device::find_pending(db, &c, now)? else {
+                        return Ok(None);
+                    };
+                    let may_use = access::may_use(db, &u, &client)?;
+                    let scope = crate::domain::ScopeSet::parse(&d.scope).unwrap_or_default();
+                    let lines = resource::describe_scopes(db, &scope)?;
+                    Ok(Some((d, client, may_use, lines)))
+                })
+            })
+            .await
+        }
+        None => Ok(Ok(None)),
+    };
+    let (d, client, may_use, lines) = match found {
+        Ok(Ok(Some(x))) => x,
+        Ok(Ok(None)) => {
+            let wait = state.device_throttle.record_failure(&keys, now);
+            tracing::debug!(
+                client_ip = ip.as_deref().unwrap_or(""),
+                "unknown device user code"
+            );
+            if let Some(secs) = wait {
+                let st = state.clone();
+                let (name, ip2) = (user.username.clone(), ip.clone());
+                let _ = web::block(move || {
+                    st.store
+                        .write(|c| device::audit_throttled(c, &name, ip2.as_deref(), secs, now))
+                })
+                .await;
+            }
+            return entry_page(
+                &req,
+                &state,
+                &user,
+                &code,
+                Some(NOT_FOUND),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+        Ok(Err(e)) => return error::internal(e),
+        Err(e) => return error::internal(e),
+    };
+
+    if !may_use {
+        // Outside the app's allowed groups: the device is told access_denied, and so are they.
+        let st = state.clone();
+        let app_name = client.name.clone();
+        let username = user.username.clone();
+        let _ = web::block(move || {
+            st.store.write(|c| -> Result<bool, StoreError> {
+                access::record_denied(c, &user, &client, "device", now)?;
+                device::decide(c, &d, &client, (&session, &user), false, ip.as_deref(), now)
+            })
+        })
+        .await;
+        return error::page(
+            StatusCode::FORBIDDEN,
+            &format!("You don't have access to {app_name}"),
+            &format!(
+                "You are signed in as {username}, and this account is not allowed to use {app_name}. Ask your administrator to add you to a group that may use it."
+            ),
+        );
+    }
+
+    let Some(allow) = decision else {
+        let (token, cookie) = csrf::token_for_form(&req, &state.settings);
+        let body = DeviceConfirmPage {
+            app_name: &client.name,
+            username: &user.username,
+            user_code: &code,
+            scopes: lines,
+            csrf: &token,
+        }
+        .render_html();
+        let mut res = headers::html(StatusCode::OK, body, &[]);
+        if let Some(c) = cookie {
+            let _ = res.add_cookie(&c);
+        }
+        return res;
+    };
+
+    let st = state.clone();
+    let (app_name, username) = (client.name.clone(), user.username.clone());
+    let decided = web::block(move || {
+        st.store.write(|c| -> Result<bool, StoreError> {
+            login::touch(c, &session, now)?;
+            device::decide(c, &d, &client, (&session, &user), allow, ip.as_deref(), now)
+        })
+    })
+    .await;
+    match decided {
+        Ok(Ok(true)) => {
+            let (title, message) = if allow {
+                (
+                    "Device connected",
+                    format!(
+                        "{app_name} can now use your account ({username}) on your device. It will continue there in a few seconds."
+                    ),
+                )
+            } else {
+                (
+                    "Request denied",
+                    format!("{app_name} was not given access to your account."),
+                )
+            };
+            let body = DeviceDonePage {
+                title,
+                message: &message,
+            }
+            .render_html();
+            headers::html(StatusCode::OK, body, &[])
+        }
+        // Decided in another tab, or expired since the page was shown.
+        Ok(Ok(false)) => error::page(
+            StatusCode::BAD_REQUEST,
+            "This code is no longer valid",
+            NOT_FOUND,
+        ),
+        Ok(Err(e)) => error::internal(e),
+        Err(e) => error::internal(e),
+    }
+}
