@@ -99,6 +99,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "The longest wait a throttled sign-in gets; there is never a permanent lockout.",
     },
     SettingDoc {
+        key: "durability",
+        default: "group",
+        doc: "When a write is acknowledged: `group` (after an fsync shared by concurrent writes; nothing acknowledged is lost on a power cut), `each` (one fsync per write, slower, same guarantee) or `relaxed` (no wait for fsync; a power cut may lose the last moments of writes). See Durability.",
+    },
+    SettingDoc {
         key: "theme_dir",
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",
@@ -131,6 +136,7 @@ pub struct Settings {
     pub login_failures_per_account: u32,
     pub login_failures_per_ip: u32,
     pub login_max_wait_secs: i64,
+    pub durability: crate::store::Durability,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -277,6 +283,13 @@ impl Settings {
             d if Path::new(d).is_dir() => Some(PathBuf::from(d)),
             _ => return Err(bad("theme_dir", "must be an existing directory (or empty)")),
         };
+        let durability = crate::store::Durability::parse(get("durability").value.trim())
+            .ok_or_else(|| {
+                bad(
+                    "durability",
+                    &format!("must be {}", crate::store::Durability::VALUES),
+                )
+            })?;
         let count = |k: &str| -> Result<u32, ConfigError> {
             get(k)
                 .value
@@ -305,6 +318,7 @@ impl Settings {
             key_rotation_secs: secs("key_rotation_secs")?,
             workers,
             theme_dir,
+            durability,
         };
         if s.key_retention_secs < s.access_token_ttl_secs.max(s.id_token_ttl_secs) {
             return Err(bad(
@@ -470,6 +484,21 @@ mod tests {
     fn unknown_environment_setting_is_an_error() {
         let e = load(&[("LATCHKEY_ISUER", "x")], &[]).unwrap_err();
         assert!(e.0.contains("LATCHKEY_ISUER"), "{e}");
+    }
+
+    #[test]
+    fn durability_defaults_to_group_and_accepts_each_and_relaxed() {
+        use crate::store::Durability;
+        assert_eq!(load(&[], &[]).unwrap().durability, Durability::Group);
+        for (v, d) in [("each", Durability::Each), ("relaxed", Durability::Relaxed)] {
+            let s = load(&[("LATCHKEY_DURABILITY", v)], &[]).unwrap();
+            assert_eq!(s.durability, d);
+        }
+        let e = load(&[("LATCHKEY_DURABILITY", "fast")], &[]).unwrap_err();
+        assert!(
+            e.0.contains("`durability`") && e.0.contains("LATCHKEY_DURABILITY"),
+            "{e}"
+        );
     }
 
     #[test]

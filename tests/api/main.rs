@@ -9,6 +9,7 @@ mod config;
 mod conformance_basic;
 mod discovery_jwks;
 mod doctor;
+mod durability;
 mod flow;
 mod health_check;
 mod helpers;
