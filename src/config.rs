@@ -109,6 +109,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "Device flow: the minimum seconds between token polls; polling faster earns `slow_down` and 5 s more (1 to 60).",
     },
     SettingDoc {
+        key: "durability",
+        default: "group",
+        doc: "When a write is acknowledged: `group` (after an fsync shared by concurrent writes; nothing acknowledged is lost on a power cut), `each` (one fsync per write, slower, same guarantee) or `relaxed` (no wait for fsync; a power cut may lose the last moments of writes). See Durability.",
+    },
+    SettingDoc {
         key: "theme_dir",
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",
@@ -143,6 +148,7 @@ pub struct Settings {
     pub login_max_wait_secs: i64,
     pub device_code_ttl_secs: i64,
     pub device_poll_interval_secs: i64,
+    pub durability: crate::store::Durability,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -289,6 +295,13 @@ impl Settings {
             d if Path::new(d).is_dir() => Some(PathBuf::from(d)),
             _ => return Err(bad("theme_dir", "must be an existing directory (or empty)")),
         };
+        let durability = crate::store::Durability::parse(get("durability").value.trim())
+            .ok_or_else(|| {
+                bad(
+                    "durability",
+                    &format!("must be {}", crate::store::Durability::VALUES),
+                )
+            })?;
         let count = |k: &str| -> Result<u32, ConfigError> {
             get(k)
                 .value
@@ -328,6 +341,7 @@ impl Settings {
             key_rotation_secs: secs("key_rotation_secs")?,
             workers,
             theme_dir,
+            durability,
         };
         if s.key_retention_secs < s.access_token_ttl_secs.max(s.id_token_ttl_secs) {
             return Err(bad(
@@ -506,6 +520,21 @@ mod tests {
         assert!(e.0.contains("device_code_ttl_secs"), "{e}");
         let s = load(&[("LATCHKEY_DEVICE_CODE_TTL_SECS", "1800")], &[]).unwrap();
         assert_eq!(s.device_code_ttl_secs, 1800);
+    }
+
+    #[test]
+    fn durability_defaults_to_group_and_accepts_each_and_relaxed() {
+        use crate::store::Durability;
+        assert_eq!(load(&[], &[]).unwrap().durability, Durability::Group);
+        for (v, d) in [("each", Durability::Each), ("relaxed", Durability::Relaxed)] {
+            let s = load(&[("LATCHKEY_DURABILITY", v)], &[]).unwrap();
+            assert_eq!(s.durability, d);
+        }
+        let e = load(&[("LATCHKEY_DURABILITY", "fast")], &[]).unwrap_err();
+        assert!(
+            e.0.contains("`durability`") && e.0.contains("LATCHKEY_DURABILITY"),
+            "{e}"
+        );
     }
 
     #[test]

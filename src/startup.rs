@@ -46,7 +46,7 @@ impl Application {
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
         }
-        let store = Store::open(&db_path)?;
+        let store = Store::open_with(&db_path, settings.durability)?;
         let now = clock.now();
         let ring = store.write(|c| {
             for k in signing_keys::ensure_keys(c, now)? {

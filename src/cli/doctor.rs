@@ -321,6 +321,13 @@ fn check_settings(s: &Settings, r: &mut Report) {
             set_fix("key_rotation_secs", KEY_ROTATION_MAX),
         );
     }
+    if s.durability == store::Durability::Relaxed {
+        r.warning(
+            "setting-durability",
+            "durability = \"relaxed\": writes are answered before they reach the disk, so a power cut can lose sign-ins, codes and refresh-token rotations that were already handed out",
+            set_fix("durability", "group"),
+        );
+    }
     let level = s.log_level.to_ascii_lowercase();
     if level.contains("debug") || level.contains("trace") {
         r.info(

@@ -124,7 +124,7 @@ impl Cli {
 /// Open the store of an admin command.
 pub fn open_store(settings: &Settings) -> Result<Store, CliError> {
     let path = settings.prepare_data_dir()?;
-    Ok(Store::open(&path)?)
+    Ok(Store::open_with(&path, settings.durability)?)
 }
 
 pub fn now() -> i64 {

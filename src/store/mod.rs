@@ -8,6 +8,7 @@ pub mod clients;
 pub mod codes;
 pub mod consents;
 pub mod device;
+pub mod durability;
 pub mod groups;
 pub mod keys;
 pub mod migrate;
@@ -17,10 +18,13 @@ pub mod sessions;
 pub mod sweep;
 pub mod users;
 
+use durability::Committer;
+pub use durability::{Durability, SyncStats};
 use r2d2_sqlite::SqliteConnectionManager;
 pub use r2d2_sqlite::rusqlite;
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
@@ -45,6 +49,13 @@ pub enum StoreError {
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// An fsync failed: this write (and every later one) is refused, never acknowledged.
+    #[error(
+        "the database cannot make writes durable ({0}); latchkey refuses writes until it is restarted"
+    )]
+    NotDurable(String),
+    #[error("Store::write called inside another Store::write on the same thread")]
+    NestedWrite,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -52,19 +63,27 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// How long a writer waits for the lock before giving up (the CLI and the server share the file).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A handle on the database: a small pool of connections, all with the same pragmas.
+/// A handle on the database: a small pool of connections, all with the same pragmas, and the
+/// [`Committer`] that orders writes and tells each one when it is durable (see `durability`).
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
     path: PathBuf,
+    committer: Arc<Committer>,
 }
 
 impl Store {
-    /// Open (creating if needed) and migrate the database at `path`.
+    /// Open (creating if needed) and migrate the database at `path`, with group commit.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, Durability::default())
+    }
+
+    /// Open (creating if needed) and migrate the database at `path`; `durability` decides when
+    /// [`Store::write`] returns.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self> {
         // One plain connection first: a file that is not a database, or one from a newer
         // latchkey, is refused at once and left exactly as it was (no WAL switch, no pool retries).
-        {
+        let (wal_path, in_wal) = {
             create_private(path);
             let mut first = Connection::open(path)?;
             let found = migrate::current_version(&first)?;
@@ -75,10 +94,32 @@ impl Store {
                     supported: migrate::latest_version(),
                 });
             }
-            configure(&mut first)?;
+            // Migrations are rare: each one fsynced by SQLite, whatever the setting.
+            configure(&mut first, "FULL")?;
             migrate::migrate(&mut first, &path.display().to_string())?;
-        }
-        let manager = SqliteConnectionManager::file(path).with_init(configure);
+            let journal: String = first.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            // The name SQLite itself uses (absolute, symlinks resolved), plus SQLite's suffix.
+            let db_name = first.path().map(PathBuf::from).unwrap_or_default();
+            let mut wal = db_name.into_os_string();
+            wal.push("-wal");
+            let wal = PathBuf::from(wal);
+            // The WAL exists while a connection has the database open in WAL mode.
+            let in_wal = journal.eq_ignore_ascii_case("wal") && wal.is_file();
+            (wal, in_wal)
+        };
+        // Group commit fsyncs the WAL file itself; without one, let SQLite fsync each commit.
+        let durability = if durability == Durability::Group && !in_wal {
+            tracing::warn!(
+                wal = %wal_path.display(),
+                "the database is not in WAL mode; durability `group` falls back to `each`"
+            );
+            Durability::Each
+        } else {
+            durability
+        };
+        let synchronous = durability.synchronous();
+        let manager =
+            SqliteConnectionManager::file(path).with_init(move |c| configure(c, synchronous));
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
@@ -87,11 +128,22 @@ impl Store {
         Ok(Store {
             pool,
             path: path.to_owned(),
+            committer: Arc::new(Committer::new(durability, wal_path)),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The durability this store runs with (`each` when `group` was asked for without WAL).
+    pub fn durability(&self) -> Durability {
+        self.committer.mode()
+    }
+
+    /// Commits and WAL fsyncs so far: `wal_syncs < commits` under load shows group commit at work.
+    pub fn sync_stats(&self) -> SyncStats {
+        self.committer.stats()
     }
 
     /// Run read-only work on a pooled connection.
@@ -101,24 +153,38 @@ impl Store {
     }
 
     /// Run `f` in a `BEGIN IMMEDIATE` transaction: committed if it returns Ok, rolled back otherwise,
-    /// so a failed request never leaves a half-written row.
+    /// so a failed request never leaves a half-written row. Returns once the commit is as durable
+    /// as the store's [`Durability`] promises: with `group` and `each`, after an fsync that
+    /// covers it. A rolled-back transaction waits for nothing.
+    ///
+    /// Writers of this process take turns (one transaction at a time, no `SQLITE_BUSY` between
+    /// them); calling `write` from inside `f` is an error ([`StoreError::NestedWrite`]).
     pub fn write<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
+        let (out, seq) = {
+            let turn = self.committer.begin()?;
+            let mut conn = self.pool.get().map_err(StoreError::from)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(StoreError::from)?;
+            drop(conn); // back to the pool before the turn passes on
+            (out, turn.committed())
+        };
+        // Outside the turn: later writers commit while this one waits for its fsync.
+        self.committer.wait_durable(seq)?;
         Ok(out)
     }
 
     /// True when the database answers a trivial query and its file is still where it was
     /// (writes to a deleted file would be lost at the next restart).
+    /// After a failed fsync the store refuses writes, so it reports itself unavailable too.
     pub fn ping(&self) -> bool {
         self.path.exists()
+            && self.committer.check_healthy().is_ok()
             && self
                 .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
                 .is_ok()
@@ -135,11 +201,13 @@ fn create_private(path: &Path) {
     let _ = opts.open(path);
 }
 
-fn configure(c: &mut Connection) -> rusqlite::Result<()> {
+/// `synchronous` is `FULL` (SQLite fsyncs the WAL in every COMMIT) or `NORMAL` (no fsync in
+/// COMMIT: group commit fsyncs the WAL itself, `relaxed` leaves it to checkpoints). Either way a
+/// checkpoint fsyncs the WAL before copying it and the database after.
+fn configure(c: &mut Connection, synchronous: &str) -> rusqlite::Result<()> {
     c.busy_timeout(BUSY_TIMEOUT)?;
     c.pragma_update(None, "journal_mode", "WAL")?;
-    // FULL: a committed write survives power loss before we answer the request.
-    c.pragma_update(None, "synchronous", "FULL")?;
+    c.pragma_update(None, "synchronous", synchronous)?;
     c.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }

@@ -885,6 +885,21 @@ fn long_token_lifetimes_and_debug_logging_are_reported() {
     assert!(text(f, "fix").contains("log_level = \"info\""), "{f}");
 }
 
+#[test]
+fn relaxed_durability_is_a_warning_and_group_commit_is_not_reported() {
+    let dir = healthy_setup();
+
+    let (out, findings) = doctor_with(dir.path(), &[("LATCHKEY_DURABILITY", "relaxed")], &[]);
+
+    assert_eq!(code(&out), 0);
+    let f = one(&findings, "setting-durability", "warning");
+    assert!(text(f, "fix").contains("durability = \"group\""), "{f}");
+    for mode in ["group", "each"] {
+        let (_, findings) = doctor_with(dir.path(), &[("LATCHKEY_DURABILITY", mode)], &[]);
+        assert!(of(&findings, "setting-durability").is_empty(), "{mode}");
+    }
+}
+
 // ---------------------------------------------------------------- database
 
 #[test]

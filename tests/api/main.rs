@@ -11,6 +11,7 @@ mod conformance_basic;
 mod device_flow;
 mod discovery_jwks;
 mod doctor;
+mod durability;
 mod flow;
 mod health_check;
 mod helpers;

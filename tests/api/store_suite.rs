@@ -2,11 +2,14 @@
 //! function over `&Store`, and each backend runs all of them on a fresh database via
 //! [`store_conformance_tests!`]. Today there is one backend, SQLite in a temporary file.
 
-use latchkey::store::Store;
+use latchkey::store::{Durability, Store};
 
-/// One `#[test]` per conformance check for a backend: `$open` yields `(guard, Store)`, where
+/// One `#[test]` per conformance check for each backend: `$open` yields `(guard, Store)`, where
 /// the guard keeps the backend's resources (a temp dir, a container, ...) alive.
 macro_rules! store_conformance_tests {
+    ([$($backend:ident = $open:expr),+ $(,)?], $checks:tt) => {
+        $(store_conformance_tests!($backend, $open, $checks);)+
+    };
     ($backend:ident, $open:expr, [$($check:ident),* $(,)?]) => {
         mod $backend {
             $(
@@ -27,9 +30,20 @@ fn open_sqlite() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// The same with another `durability` setting: the mode changes when a write returns, never
+/// what it does.
+fn open_sqlite_with(mode: Durability) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_with(&dir.path().join("latchkey.db"), mode).expect("open store");
+    (dir, store)
+}
+
 store_conformance_tests!(
-    sqlite,
-    super::open_sqlite(),
+    [
+        sqlite = super::open_sqlite(),
+        sqlite_each = super::open_sqlite_with(super::Durability::Each),
+        sqlite_relaxed = super::open_sqlite_with(super::Durability::Relaxed),
+    ],
     [
         users_can_be_inserted_and_found_by_id_subject_and_case_insensitive_username,
         users_are_listed_in_username_order_and_counted,
