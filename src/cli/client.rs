@@ -205,11 +205,14 @@ fn change_allowed_groups(
     Ok(())
 }
 
+/// A client as JSON, its allowed groups, and its API grants as `(API, scope)`.
+type Detailed = (serde_json::Value, Vec<String>, Vec<(String, String)>);
+
 /// A client with who may use it and the API scopes it holds, for `show` and `update`.
 fn detailed(
     c: &crate::store::rusqlite::Connection,
     cl: &clients::Client,
-) -> Result<(serde_json::Value, Vec<String>, Vec<(String, String)>), CliError> {
+) -> Result<Detailed, CliError> {
     let allowed = groups::list_client_allowed_groups(c, cl.id)?;
     let grants = apis::list_client_grants(c, cl.id)?;
     let mut out = serde_json::to_value(cl).map_err(|e| CliError::Other(e.to_string()))?;

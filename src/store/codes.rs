@@ -38,7 +38,7 @@ pub fn insert_code(c: &Connection, a: &AuthCode, now: i64) -> Result<()> {
 #[derive(Debug)]
 pub enum Consumed {
     /// First use: the code, now marked consumed.
-    Fresh(AuthCode),
+    Fresh(Box<AuthCode>),
     /// Already used before: a replay. Carries what was issued from it, to revoke.
     Replayed {
         access_jti: Option<String>,
@@ -75,7 +75,7 @@ pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consume
         )
         .optional()?;
     if let Some(code) = row {
-        return Ok(Consumed::Fresh(code));
+        return Ok(Consumed::Fresh(Box::new(code)));
     }
     let used = c
         .query_row(

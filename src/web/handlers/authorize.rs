@@ -156,11 +156,11 @@ pub fn proceed(
             if let Some(h) = &handle {
                 st.store.write(|c| az::forget(c, h))?;
             }
-            if code == ErrorCode::AccessDenied {
-                if let Some((_, user)) = &session {
-                    st.store
-                        .write(|c| access::record_denied(c, user, &client, "authorize", now))?;
-                }
+            if code == ErrorCode::AccessDenied
+                && let Some((_, user)) = &session
+            {
+                st.store
+                    .write(|c| access::record_denied(c, user, &client, "authorize", now))?;
             }
             let reply = Reply::of(&areq);
             let params = az::error_params(&OAuthError::new(code, msg), &reply, &st.settings.issuer);
