@@ -64,7 +64,7 @@ function assertLocal(url, issuer) {
   assert.equal(u.origin, new URL(issuer).origin, `refusing to request ${url}: not the issuer`);
 }
 
-async function request(jar, url, init = {}) {
+export async function request(jar, url, init = {}) {
   const headers = new Headers(init.headers);
   const cookie = jar.header();
   if (cookie) headers.set('cookie', cookie);
