@@ -81,12 +81,10 @@ fn audit_admin(
     client_id: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
-    audit::insert_audit_event(
+    super::audit_cli(
         c,
-        &audit::AuditEvent {
-            at: now(),
+        audit::AuditEvent {
             kind: kind.into(),
-            actor: Some("cli".into()),
             client_id: client_id.map(str::to_owned),
             detail: Some(detail.to_string()),
             ..Default::default()
@@ -239,36 +237,8 @@ pub fn run(cmd: ApiCommand, store: &Store, json: bool) -> Result<(), CliError> {
                 || format!("removed scope {scope} from {identifier}"),
             );
         }
-        ApiCommand::Grant(g) => {
-            let held = change_grant(store, &g, true)?;
-            print(
-                json,
-                &serde_json::json!({ "api": g.identifier, "client_id": g.client_id, "scopes": held }),
-                || {
-                    format!(
-                        "{} now holds on {}: {}",
-                        g.client_id,
-                        g.identifier,
-                        show_list(&held)
-                    )
-                },
-            );
-        }
-        ApiCommand::Revoke(g) => {
-            let held = change_grant(store, &g, false)?;
-            print(
-                json,
-                &serde_json::json!({ "api": g.identifier, "client_id": g.client_id, "scopes": held }),
-                || {
-                    format!(
-                        "{} now holds on {}: {}",
-                        g.client_id,
-                        g.identifier,
-                        show_list(&held)
-                    )
-                },
-            );
-        }
+        ApiCommand::Grant(g) => change_and_print(store, &g, true, json)?,
+        ApiCommand::Revoke(g) => change_and_print(store, &g, false, json)?,
     }
     Ok(())
 }
@@ -279,6 +249,23 @@ fn show_list(v: &[String]) -> String {
     } else {
         v.join(" ")
     }
+}
+
+fn change_and_print(store: &Store, g: &GrantArgs, grant: bool, json: bool) -> Result<(), CliError> {
+    let held = change_grant(store, g, grant)?;
+    print(
+        json,
+        &serde_json::json!({ "api": g.identifier, "client_id": g.client_id, "scopes": held }),
+        || {
+            format!(
+                "{} now holds on {}: {}",
+                g.client_id,
+                g.identifier,
+                show_list(&held)
+            )
+        },
+    );
+    Ok(())
 }
 
 /// Grant or take back scopes; returns what the client holds on the API afterwards.

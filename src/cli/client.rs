@@ -264,12 +264,10 @@ fn audit_admin(
     kind: &str,
     client_id: &str,
 ) -> Result<(), StoreError> {
-    audit::insert_audit_event(
+    super::audit_cli(
         c,
-        &audit::AuditEvent {
-            at: now(),
+        audit::AuditEvent {
             kind: kind.into(),
-            actor: Some("cli".into()),
             client_id: Some(client_id.into()),
             ..Default::default()
         },

@@ -43,12 +43,10 @@ fn audit_admin(
     kind: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
-    audit::insert_audit_event(
+    super::audit_cli(
         c,
-        &audit::AuditEvent {
-            at: now(),
+        audit::AuditEvent {
             kind: kind.into(),
-            actor: Some("cli".into()),
             detail: Some(detail.to_string()),
             ..Default::default()
         },

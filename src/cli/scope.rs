@@ -101,12 +101,10 @@ pub fn run(cmd: ScopeCommand, store: &Store, json: bool) -> Result<(), CliError>
                 if !attributes::delete_custom_scope(c, &name)? {
                     return Err(StoreError::NotFound(format!("no custom scope {name:?}")));
                 }
-                audit::insert_audit_event(
+                super::audit_cli(
                     c,
-                    &audit::AuditEvent {
-                        at: now(),
+                    audit::AuditEvent {
                         kind: "scope.removed".into(),
-                        actor: Some("cli".into()),
                         detail: Some(serde_json::json!({ "scope": name }).to_string()),
                         ..Default::default()
                     },

@@ -89,12 +89,10 @@ fn audit_admin(
     kind: &str,
     username: &str,
 ) -> Result<(), StoreError> {
-    audit::insert_audit_event(
+    super::audit_cli(
         c,
-        &audit::AuditEvent {
-            at: now(),
+        audit::AuditEvent {
             kind: kind.into(),
-            actor: Some("cli".into()),
             subject: Some(username.into()),
             ..Default::default()
         },

@@ -1,5 +1,6 @@
 //! Per-app access: a client restricted to groups may only be used by their members.
 
+use super::error::OAuthError;
 use crate::store::clients::Client;
 use crate::store::rusqlite::Connection;
 use crate::store::users::User;
@@ -8,6 +9,23 @@ use crate::store::{StoreError, audit, groups};
 /// True when `user` may sign in to `client` (it has no allowed groups, or the user is in one).
 pub fn may_use(c: &Connection, user: &User, client: &Client) -> Result<bool, StoreError> {
     groups::user_may_use_client(c, user.id, client.id)
+}
+
+/// At the token endpoint: `invalid_grant` (audited) when the user may no longer use `client`.
+pub fn check_at_token(
+    c: &Connection,
+    user: &User,
+    client: &Client,
+    grant: &str,
+    now: i64,
+) -> Result<Result<(), OAuthError>, StoreError> {
+    if may_use(c, user, client)? {
+        return Ok(Ok(()));
+    }
+    record_denied(c, user, client, grant, now)?;
+    Ok(Err(OAuthError::invalid_grant(
+        "the user may no longer use this application",
+    )))
 }
 
 /// Record a refusal; `at` says where (authorize, consent, token, device).

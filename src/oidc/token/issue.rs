@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::crypto::keys::Alg;
 use crate::crypto::random;
 use crate::domain::ScopeSet;
-use crate::oidc::claims::{Target, load_profile, requested_names, user_claims};
+use crate::oidc::claims::{Profile, Target, load_profile, requested_names, user_claims};
 use crate::oidc::error::OAuthError;
 use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
 use crate::oidc::{access, resource};
@@ -32,6 +32,34 @@ pub struct UserGrant<'a> {
     pub resource: Option<&'a str>,
 }
 
+/// The access token claims for `user` holding `scope` (its audience and scopes by `resource`,
+/// the `groups` claim when granted), and what the scopes release about the user.
+pub fn user_access<'u>(
+    c: &Connection,
+    settings: &Settings,
+    now: i64,
+    client: &Client,
+    user: &'u User,
+    scope: &ScopeSet,
+    resource: Option<&str>,
+) -> Result<Result<(AccessClaims, Profile<'u>), OAuthError>, StoreError> {
+    let (aud, at_scope) = match resource::access_token_scope(c, client, scope, resource)? {
+        Ok(x) => x,
+        Err(e) => return Ok(Err(e)),
+    };
+    let profile = load_profile(c, user, scope)?;
+    let mut access = AccessClaims::new(
+        settings,
+        now,
+        &user.subject,
+        &client.client_id,
+        &at_scope.to_string(),
+    );
+    access.aud = aud;
+    access.groups = profile.groups.clone();
+    Ok(Ok((access, profile)))
+}
+
 /// An access token (for userinfo, or for the API of `resource` with only that API's scopes);
 /// a refresh token when the client may refresh (bound to the browser session unless
 /// `offline_access` was granted); an ID token when `openid` was granted. Refused when the user
@@ -45,27 +73,15 @@ pub fn issue_to_user(
     user: &User,
     g: &UserGrant<'_>,
 ) -> Result<Result<Issued, OAuthError>, StoreError> {
-    if !access::may_use(c, user, client)? {
-        access::record_denied(c, user, client, g.grant, now)?;
-        return Ok(Err(OAuthError::invalid_grant(
-            "the user may no longer use this application",
-        )));
+    if let Err(e) = access::check_at_token(c, user, client, g.grant, now)? {
+        return Ok(Err(e));
     }
     let scope = ScopeSet::parse(g.scope).unwrap_or_default();
-    let (aud, at_scope) = match resource::access_token_scope(c, client, &scope, g.resource)? {
-        Ok(x) => x,
-        Err(e) => return Ok(Err(e)),
-    };
-    let profile = load_profile(c, user, &scope)?;
-    let mut access = AccessClaims::new(
-        settings,
-        now,
-        &user.subject,
-        &client.client_id,
-        &at_scope.to_string(),
-    );
-    access.aud = aud;
-    access.groups = profile.groups.clone();
+    let (mut access, profile) =
+        match user_access(c, settings, now, client, user, &scope, g.resource)? {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
     access.auth_time = Some(g.auth_time);
     access.sid = g.sid.map(str::to_owned);
     access.userinfo_claims = requested_names(g.claims, Target::UserInfo);

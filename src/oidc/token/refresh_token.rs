@@ -5,10 +5,10 @@ use crate::config::Settings;
 use crate::crypto::keys::Alg;
 use crate::crypto::random;
 use crate::domain::ScopeSet;
-use crate::oidc::claims::{Target, load_profile, requested_names, user_claims};
+use crate::oidc::claims::{Target, requested_names, user_claims};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::params::Params;
-use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
+use crate::oidc::tokens::{IdClaims, amr_list};
 use crate::oidc::{access, resource};
 use crate::store::clients::Client;
 use crate::store::{Store, StoreError, audit, refresh, users};
@@ -64,11 +64,8 @@ pub fn exchange(
         if user.disabled {
             return Ok(Err(OAuthError::invalid_grant("the user is disabled")));
         }
-        if !access::may_use(c, &user, client)? {
-            access::record_denied(c, &user, client, "refresh", now)?;
-            return Ok(Err(OAuthError::invalid_grant(
-                "the user may no longer use this application",
-            )));
+        if let Err(e) = access::check_at_token(c, &user, client, "refresh_token", now)? {
+            return Ok(Err(e));
         }
         if rt.used_at.is_some()
             || rt.revoked_at.is_some()
@@ -92,21 +89,18 @@ pub fn exchange(
             )));
         }
 
-        let (aud, at_scope) =
-            match resource::access_token_scope(c, client, &scope, rt.resource.as_deref())? {
-                Ok(x) => x,
-                Err(e) => return Ok(Err(e)),
-            };
-        let profile = load_profile(c, &user, &scope)?;
-        let mut access = AccessClaims::new(
+        let (mut access, profile) = match super::issue::user_access(
+            c,
             settings,
             now,
-            &user.subject,
-            &client.client_id,
-            &at_scope.to_string(),
-        );
-        access.aud = aud;
-        access.groups = profile.groups.clone();
+            client,
+            &user,
+            &scope,
+            rt.resource.as_deref(),
+        )? {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
         access.auth_time = Some(rt.auth_time);
         access.sid = rt.sid.clone();
         access.userinfo_claims = requested_names(rt.claims.as_deref(), Target::UserInfo);
