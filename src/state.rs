@@ -18,9 +18,8 @@ pub struct AppState {
     pub outbox_nudge: Arc<tokio::sync::Notify>,
     /// Failed sign-in counters (per account and per IP).
     pub throttle: Arc<crate::oidc::throttle::Throttle>,
-    /// One permit per core for argon2id work: a storm of sign-ins queues here (no threads, no
-    /// 19 MiB buffers each) instead of crowding the CPUs that token requests need.
-    pub password_slots: Arc<tokio::sync::Semaphore>,
+    /// Where argon2id work runs: one low-priority thread per core (see `web::hashing`).
+    pub passwords: Arc<crate::web::hashing::PasswordPool>,
     /// Wrong device-flow user codes (per browser session and per IP).
     pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
@@ -46,9 +45,7 @@ impl AppState {
                     max_wait_secs: settings.login_max_wait_secs,
                 },
             )),
-            password_slots: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
+            passwords: Arc::new(crate::web::hashing::PasswordPool::per_core()),
             device_throttle: Arc::new(crate::oidc::throttle::Throttle::new(
                 crate::oidc::throttle::Limits {
                     per_account: crate::oidc::device::USER_CODE_FAILURES_PER_SESSION,

@@ -1,59 +1,144 @@
-//! Password hashing and checking (argon2id, ~19 MiB and tens of milliseconds each) runs on the
-//! blocking pool, but at most one job per core at a time: the rest wait here, asynchronously.
+//! Password hashing and checking (argon2id: ~19 MiB and tens of milliseconds of CPU each) runs
+//! on a small pool of its own, one thread per core, at a lower CPU priority:
+//! - a storm of sign-ins queues here instead of crowding the CPUs, so token, userinfo and page
+//!   requests keep their latency (the scheduler serves them first);
+//! - argon2 still gets every idle cycle, so sign-ins run at the machine's argon2 speed;
+//! - only these threads ever hold an argon2 buffer, so the memory the allocator keeps after a
+//!   storm is one buffer per thread, not one per concurrent request.
 
-use crate::state::AppState;
-use actix_web::error::BlockingError;
-use actix_web::web;
-use tokio::sync::Semaphore;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
-/// Run `f` (which hashes or verifies a password) once one of the state's slots is free.
-pub async fn with_password_slot<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, BlockingError> {
-    with_slot(&state.password_slots, f).await
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The pool. Dropping it lets its threads finish their queue and exit.
+pub struct PasswordPool {
+    jobs: mpsc::Sender<Job>,
 }
 
-/// Run `f` on the blocking pool while holding a permit of `slots`.
-pub async fn with_slot<T: Send + 'static>(
-    slots: &Semaphore,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, BlockingError> {
-    // The semaphore is never closed, so acquiring only ever waits; were it closed, the work
-    // would still run rather than fail the request.
-    let _permit = slots.acquire().await.ok();
-    web::block(f).await
+/// The job did not finish (it panicked); the request fails instead.
+#[derive(Debug, thiserror::Error)]
+#[error("the password work did not finish")]
+pub struct Unfinished;
+
+/// How much lower than the rest of latchkey these threads run (a nice value; higher is lower).
+const NICENESS: i32 = 10;
+
+impl PasswordPool {
+    pub fn new(threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("latchkey-argon2-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        let Ok(job) = job else { break };
+                        // A panicking job drops its answer channel; the thread carries on.
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    /// One thread per core.
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// Run `f` (which hashes or verifies a password) on the pool; waits without blocking the
+    /// async executor.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Unfinished> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .map_err(|_| Unfinished)?;
+        rx.await.map_err(|_| Unfinished)
+    }
+}
+
+/// Lower this thread's scheduling priority (Linux: nice applies per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority only reads its integer arguments; `who = 0` is the calling thread.
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS) };
+        if rc != 0 {
+            tracing::debug!("could not lower the priority of a password hashing thread");
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[actix_web::test]
-    async fn no_more_jobs_run_at_once_than_there_are_slots() {
-        let slots = Arc::new(Semaphore::new(2));
+    #[tokio::test]
+    async fn no_more_jobs_run_at_once_than_there_are_threads_and_all_finish() {
+        let pool = Arc::new(PasswordPool::new(2));
         let running = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
-        let jobs = (0..8).map(|_| {
-            let (slots, running, peak) = (slots.clone(), running.clone(), peak.clone());
+        let jobs = (0..8).map(|i| {
+            let (pool, running, peak) = (pool.clone(), running.clone(), peak.clone());
             async move {
-                with_slot(&slots, move || {
+                pool.run(move || {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(now, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(20));
                     running.fetch_sub(1, Ordering::SeqCst);
+                    i
                 })
                 .await
             }
         });
         let done = futures_util::future::join_all(jobs).await;
+        let got: Vec<usize> = done.into_iter().map(|r| r.unwrap()).collect();
         assert_eq!(
-            done.iter().filter(|r| r.is_ok()).count(),
-            8,
-            "every job ran"
+            got,
+            (0..8).collect::<Vec<_>>(),
+            "every job ran and answered"
         );
         assert_eq!(peak.load(Ordering::SeqCst), 2, "at most two at once");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_its_request_and_the_pool_keeps_working() {
+        let pool = PasswordPool::new(1);
+        let r: Result<(), Unfinished> = pool.run(|| panic!("boom")).await;
+        assert!(r.is_err());
+        assert_eq!(pool.run(|| 7).await.unwrap(), 7);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn pool_threads_run_at_a_lower_priority() {
+        let pool = PasswordPool::new(1);
+        let nice = pool
+            .run(|| {
+                let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+                // Field 19 (nice) comes after the command name in parentheses.
+                let rest = &stat[stat.rfind(')').unwrap() + 2..];
+                rest.split(' ').nth(16).unwrap().parse::<i32>().unwrap()
+            })
+            .await
+            .unwrap();
+        assert_eq!(nice, NICENESS);
     }
 }

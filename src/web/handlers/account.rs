@@ -9,7 +9,7 @@ use crate::store::sessions::Session;
 use crate::store::users::User;
 use crate::web::handlers::authorize::see_other;
 use crate::web::templates::{AccountPage, AppView, Page, SessionView};
-use crate::web::{cookies, csrf, error, extract, hashing, headers};
+use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -278,10 +278,12 @@ pub async fn post_password(
     );
     let st = state.clone();
     let (u, sid) = (user.clone(), s.sid.clone());
-    let outcome = hashing::with_password_slot(&state, move || {
-        account::change_password(&st.store, &u, &sid, &cur, &new, &confirm, st.clock.now())
-    })
-    .await;
+    let outcome = state
+        .passwords
+        .run(move || {
+            account::change_password(&st.store, &u, &sid, &cur, &new, &confirm, st.clock.now())
+        })
+        .await;
     state.outbox_nudge.notify_one();
     let (msg, err, status) = match outcome {
         Ok(Ok(PasswordChange::Done)) => (

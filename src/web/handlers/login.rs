@@ -7,7 +7,7 @@ use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{StoreError, sessions};
 use crate::web::templates::{LoginPage, Page};
-use crate::web::{cookies, csrf, error, extract, hashing, headers};
+use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -154,10 +154,10 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
 
     let st = state.clone();
     let name = username.clone();
-    let checked = hashing::with_password_slot(&state, move || {
-        login::check_password(&st.store, &name, &password)
-    })
-    .await;
+    let checked = state
+        .passwords
+        .run(move || login::check_password(&st.store, &name, &password))
+        .await;
     let user = match checked {
         Ok(Ok(u)) => u,
         Ok(Err(e)) => return error::internal(e),
