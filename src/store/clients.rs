@@ -84,11 +84,10 @@ fn with_uris(c: &Connection, mut client: Client) -> Result<Client> {
 }
 
 pub fn insert_client(c: &Connection, n: &NewClient<'_>, now: i64) -> Result<Client> {
-    c.execute(
-        "INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
+    c.prepare_cached("INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
          require_pkce, id_token_alg, backchannel_logout_uri, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")?
+        .execute(params![
             n.client_id,
             n.name,
             n.secret_hash.is_none(),
@@ -118,11 +117,8 @@ pub fn insert_client(c: &Connection, n: &NewClient<'_>, now: i64) -> Result<Clie
 
 pub fn get_client_by_pk(c: &Connection, pk: i64) -> Result<Client> {
     let client = c
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM clients WHERE id = ?1"),
-            [pk],
-            from_row,
-        )
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM clients WHERE id = ?1"))?
+        .query_row([pk], from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("no client with id {pk}")))?;
     with_uris(c, client)
@@ -130,11 +126,10 @@ pub fn get_client_by_pk(c: &Connection, pk: i64) -> Result<Client> {
 
 pub fn find_client(c: &Connection, client_id: &str) -> Result<Option<Client>> {
     let client = c
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM clients WHERE client_id = ?1"),
-            [client_id],
-            from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM clients WHERE client_id = ?1"
+        ))?
+        .query_row([client_id], from_row)
         .optional()?;
     client.map(|cl| with_uris(c, cl)).transpose()
 }
@@ -152,15 +147,16 @@ pub fn list_clients(c: &Connection) -> Result<Vec<Client>> {
 }
 
 pub fn update_client_secret(c: &Connection, pk: i64, secret_hash: &str, now: i64) -> Result<()> {
-    c.execute(
+    c.prepare_cached(
         "UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND is_public = 0",
-        params![pk, secret_hash, now],
-    )?;
+    )?
+    .execute(params![pk, secret_hash, now])?;
     Ok(())
 }
 
 pub fn delete_client(c: &Connection, pk: i64) -> Result<()> {
-    c.execute("DELETE FROM clients WHERE id = ?1", [pk])?;
+    c.prepare_cached("DELETE FROM clients WHERE id = ?1")?
+        .execute([pk])?;
     Ok(())
 }
 
@@ -175,17 +171,13 @@ pub fn list_secret_set_at(c: &Connection) -> Result<Vec<(String, i64)>> {
 }
 
 pub fn update_client_scopes(c: &Connection, pk: i64, scopes: &[String], now: i64) -> Result<()> {
-    c.execute(
-        "UPDATE clients SET scopes = ?2, updated_at = ?3 WHERE id = ?1",
-        params![pk, scopes.join(" "), now],
-    )?;
+    c.prepare_cached("UPDATE clients SET scopes = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![pk, scopes.join(" "), now])?;
     Ok(())
 }
 
 pub fn update_client_name(c: &Connection, pk: i64, name: &str, now: i64) -> Result<()> {
-    c.execute(
-        "UPDATE clients SET name = ?2, updated_at = ?3 WHERE id = ?1",
-        params![pk, name, now],
-    )?;
+    c.prepare_cached("UPDATE clients SET name = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![pk, name, now])?;
     Ok(())
 }

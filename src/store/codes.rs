@@ -22,11 +22,10 @@ pub struct AuthCode {
 }
 
 pub fn insert_code(c: &Connection, a: &AuthCode, now: i64) -> Result<()> {
-    c.execute(
-        "INSERT INTO auth_codes (code_hash, client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, \
+    c.prepare_cached("INSERT INTO auth_codes (code_hash, client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, \
          claims, auth_time, amr, created_at, expires_at, resource) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
+        .execute(params![
             a.code_hash, a.client_pk, a.user_id, a.sid, a.redirect_uri, a.scope, a.nonce, a.code_challenge,
             a.claims, a.auth_time, a.amr, now, a.expires_at, a.resource
         ],
@@ -50,11 +49,9 @@ pub enum Consumed {
 
 /// Redeem a code atomically: exactly one caller ever gets `Fresh`.
 pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consumed> {
-    let row = c
-        .query_row(
-            "UPDATE auth_codes SET consumed_at = ?2 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 \
-             RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at, resource",
-            params![code_hash, now],
+    let row = c.prepare_cached("UPDATE auth_codes SET consumed_at = ?2 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 \
+             RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at, resource")?
+        .query_row(params![code_hash, now],
             |r| {
                 Ok(AuthCode {
                     code_hash: code_hash.to_owned(),
@@ -77,10 +74,8 @@ pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consume
     if let Some(code) = row {
         return Ok(Consumed::Fresh(Box::new(code)));
     }
-    let used = c
-        .query_row(
-            "SELECT access_jti, access_expires_at FROM auth_codes WHERE code_hash = ?1 AND consumed_at IS NOT NULL",
-            [code_hash],
+    let used = c.prepare_cached("SELECT access_jti, access_expires_at FROM auth_codes WHERE code_hash = ?1 AND consumed_at IS NOT NULL")?
+        .query_row([code_hash],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -100,9 +95,9 @@ pub fn update_code_access_token(
     jti: &str,
     expires_at: i64,
 ) -> Result<()> {
-    c.execute(
+    c.prepare_cached(
         "UPDATE auth_codes SET access_jti = ?2, access_expires_at = ?3 WHERE code_hash = ?1",
-        params![code_hash, jti, expires_at],
-    )?;
+    )?
+    .execute(params![code_hash, jti, expires_at])?;
     Ok(())
 }

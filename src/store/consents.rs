@@ -5,12 +5,11 @@ use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
 
 /// The scopes `user_id` granted `client_pk` (space separated), if any.
 pub fn find_consent(c: &Connection, user_id: i64, client_pk: i64) -> Result<Option<String>> {
-    Ok(c.query_row(
-        "SELECT scope FROM consents WHERE user_id = ?1 AND client_pk = ?2",
-        params![user_id, client_pk],
-        |r| r.get(0),
+    Ok(
+        c.prepare_cached("SELECT scope FROM consents WHERE user_id = ?1 AND client_pk = ?2")?
+            .query_row(params![user_id, client_pk], |r| r.get(0))
+            .optional()?,
     )
-    .optional()?)
 }
 
 pub fn upsert_consent(
@@ -20,19 +19,16 @@ pub fn upsert_consent(
     scope: &str,
     now: i64,
 ) -> Result<()> {
-    c.execute(
-        "INSERT INTO consents (user_id, client_pk, scope, granted_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (user_id, client_pk) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
-        params![user_id, client_pk, scope, now],
+    c.prepare_cached("INSERT INTO consents (user_id, client_pk, scope, granted_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (user_id, client_pk) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at")?
+        .execute(params![user_id, client_pk, scope, now],
     )?;
     Ok(())
 }
 
 pub fn delete_consent(c: &Connection, user_id: i64, client_pk: i64) -> Result<()> {
-    c.execute(
-        "DELETE FROM consents WHERE user_id = ?1 AND client_pk = ?2",
-        params![user_id, client_pk],
-    )?;
+    c.prepare_cached("DELETE FROM consents WHERE user_id = ?1 AND client_pk = ?2")?
+        .execute(params![user_id, client_pk])?;
     Ok(())
 }
 

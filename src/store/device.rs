@@ -101,20 +101,20 @@ pub fn insert_device_authorization(
     n: &NewDeviceAuthorization<'_>,
     now: i64,
 ) -> Result<()> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_pk, scope, \
          created_at, expires_at, interval_secs, resource) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            n.device_code_hash,
-            n.user_code_hash,
-            n.client_pk,
-            n.scope,
-            now,
-            n.expires_at,
-            n.interval_secs,
-            n.resource
-        ],
-    )
+    )?
+    .execute(params![
+        n.device_code_hash,
+        n.user_code_hash,
+        n.client_pk,
+        n.scope,
+        now,
+        n.expires_at,
+        n.interval_secs,
+        n.resource
+    ])
     .map_err(|e| conflict_or(e, || "the user code is taken".into()))?;
     Ok(())
 }
@@ -125,11 +125,10 @@ pub fn find_device_by_device_code(
     device_code_hash: &str,
 ) -> Result<Option<DeviceAuthorization>> {
     let row = c
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM device_authorizations WHERE device_code_hash = ?1"),
-            [device_code_hash],
-            from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM device_authorizations WHERE device_code_hash = ?1"
+        ))?
+        .query_row([device_code_hash], from_row)
         .optional()?;
     with_status(row)
 }
@@ -141,24 +140,21 @@ pub fn find_pending_device_by_user_code(
     now: i64,
 ) -> Result<Option<DeviceAuthorization>> {
     let row = c
-        .query_row(
-            &format!(
-                "SELECT {COLUMNS} FROM device_authorizations \
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM device_authorizations \
                  WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?2"
-            ),
-            params![user_code_hash, now],
-            from_row,
-        )
+        ))?
+        .query_row(params![user_code_hash, now], from_row)
         .optional()?;
     with_status(row)
 }
 
 /// Remember a poll, and the interval the device must keep from now on.
 pub fn update_device_poll(c: &Connection, id: i64, now: i64, interval_secs: i64) -> Result<()> {
-    c.execute(
+    c.prepare_cached(
         "UPDATE device_authorizations SET last_polled_at = ?2, interval_secs = ?3 WHERE id = ?1",
-        params![id, now, interval_secs],
-    )?;
+    )?
+    .execute(params![id, now, interval_secs])?;
     Ok(())
 }
 
@@ -171,27 +167,30 @@ pub fn decide_device(
     now: i64,
 ) -> Result<bool> {
     let n = match approval {
-        Some(a) => c.execute(
-            "UPDATE device_authorizations SET status = 'approved', user_id = ?2, sid = ?3, \
+        Some(a) => c
+            .prepare_cached(
+                "UPDATE device_authorizations SET status = 'approved', user_id = ?2, sid = ?3, \
              auth_time = ?4, amr = ?5, decided_at = ?6 \
              WHERE id = ?1 AND status = 'pending' AND expires_at > ?6",
-            params![id, a.user_id, a.sid, a.auth_time, a.amr, now],
-        )?,
-        None => c.execute(
-            "UPDATE device_authorizations SET status = 'denied', decided_at = ?2 \
+            )?
+            .execute(params![id, a.user_id, a.sid, a.auth_time, a.amr, now])?,
+        None => c
+            .prepare_cached(
+                "UPDATE device_authorizations SET status = 'denied', decided_at = ?2 \
              WHERE id = ?1 AND status = 'pending' AND expires_at > ?2",
-            params![id, now],
-        )?,
+            )?
+            .execute(params![id, now])?,
     };
     Ok(n == 1)
 }
 
 /// Redeem an approved authorization: exactly one caller ever gets true.
 pub fn consume_device(c: &Connection, id: i64, now: i64) -> Result<bool> {
-    let n = c.execute(
-        "UPDATE device_authorizations SET status = 'issued', issued_at = ?2 \
+    let n = c
+        .prepare_cached(
+            "UPDATE device_authorizations SET status = 'issued', issued_at = ?2 \
          WHERE id = ?1 AND status = 'approved' AND expires_at > ?2",
-        params![id, now],
-    )?;
+        )?
+        .execute(params![id, now])?;
     Ok(n == 1)
 }

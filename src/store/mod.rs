@@ -205,6 +205,8 @@ fn create_private(path: &Path) {
 /// COMMIT: group commit fsyncs the WAL itself, `relaxed` leaves it to checkpoints). Either way a
 /// checkpoint fsyncs the WAL before copying it and the database after.
 fn configure(c: &mut Connection, synchronous: &str) -> rusqlite::Result<()> {
+    // Hot queries are prepared once per connection and reused (compiling SQL showed in profiles).
+    c.set_prepared_statement_cache_capacity(64);
     c.busy_timeout(BUSY_TIMEOUT)?;
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", synchronous)?;

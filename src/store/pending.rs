@@ -11,35 +11,29 @@ pub fn insert_pending(
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    c.execute(
-        "INSERT INTO pending_authorizations (id_hash, client_pk, request, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id_hash, client_pk, request, now, expires_at],
+    c.prepare_cached("INSERT INTO pending_authorizations (id_hash, client_pk, request, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![id_hash, client_pk, request, now, expires_at],
     )?;
     Ok(())
 }
 
 /// The stored request JSON, while it has not expired.
 pub fn find_pending(c: &Connection, id_hash: &str, now: i64) -> Result<Option<String>> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT request FROM pending_authorizations WHERE id_hash = ?1 AND expires_at > ?2",
-        params![id_hash, now],
-        |r| r.get(0),
-    )
+    )?
+    .query_row(params![id_hash, now], |r| r.get(0))
     .optional()?)
 }
 
 pub fn delete_pending(c: &Connection, id_hash: &str) -> Result<()> {
-    c.execute(
-        "DELETE FROM pending_authorizations WHERE id_hash = ?1",
-        [id_hash],
-    )?;
+    c.prepare_cached("DELETE FROM pending_authorizations WHERE id_hash = ?1")?
+        .execute([id_hash])?;
     Ok(())
 }
 
 pub fn update_pending(c: &Connection, id_hash: &str, request: &str) -> Result<()> {
-    c.execute(
-        "UPDATE pending_authorizations SET request = ?2 WHERE id_hash = ?1",
-        params![id_hash, request],
-    )?;
+    c.prepare_cached("UPDATE pending_authorizations SET request = ?2 WHERE id_hash = ?1")?
+        .execute(params![id_hash, request])?;
     Ok(())
 }

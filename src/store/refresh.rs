@@ -62,11 +62,10 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
 }
 
 pub fn insert_refresh_token(c: &Connection, t: &NewRefreshToken<'_>, now: i64) -> Result<()> {
-    c.execute(
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
+    c.prepare_cached("INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
          code_hash, created_at, expires_at, access_jti, access_expires_at, resource) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?
+        .execute(params![
             t.token_hash, t.family_id, t.client_pk, t.user_id, t.sid, t.scope, t.claims, t.auth_time,
             t.amr, t.code_hash, now, t.expires_at, t.access_jti, t.access_expires_at, t.resource
         ],
@@ -75,19 +74,17 @@ pub fn insert_refresh_token(c: &Connection, t: &NewRefreshToken<'_>, now: i64) -
 }
 
 pub fn find_refresh_token(c: &Connection, token_hash: &str) -> Result<Option<RefreshToken>> {
-    Ok(c.query_row(
-        &format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"),
-        [token_hash],
-        from_row,
-    )
+    Ok(c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"
+    ))?
+    .query_row([token_hash], from_row)
     .optional()?)
 }
 
 /// Mark a token used, atomically: false when it was already used or revoked (a replay).
 pub fn consume_refresh_token(c: &Connection, id: i64, now: i64) -> Result<bool> {
-    Ok(c.execute(
-        "UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL",
-        params![id, now],
+    Ok(c.prepare_cached("UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL")?
+        .execute(params![id, now],
     )? == 1)
 }
 
@@ -96,18 +93,16 @@ pub fn consume_refresh_token(c: &Connection, id: i64, now: i64) -> Result<bool> 
 fn revoke_where(c: &Connection, cond: &str, now: i64, args: &[&dyn ToSql]) -> Result<usize> {
     let mut all: Vec<&dyn ToSql> = vec![&now];
     all.extend_from_slice(args);
-    c.execute(
-        &format!(
-            "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) \
+    c.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) \
              SELECT access_jti, access_expires_at FROM refresh_tokens \
              WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?1"
-        ),
-        all.as_slice(),
-    )?;
-    Ok(c.execute(
-        &format!("UPDATE refresh_tokens SET revoked_at = ?1 WHERE {cond} AND revoked_at IS NULL"),
-        all.as_slice(),
-    )?)
+    ))?
+    .execute(all.as_slice())?;
+    Ok(c.prepare_cached(&format!(
+        "UPDATE refresh_tokens SET revoked_at = ?1 WHERE {cond} AND revoked_at IS NULL"
+    ))?
+    .execute(all.as_slice())?)
 }
 
 pub fn revoke_refresh_family(c: &Connection, family_id: &str, now: i64) -> Result<usize> {
@@ -150,19 +145,18 @@ pub fn revoke_user_client_refresh_tokens(
 
 /// Revoke an access token by its `jti` until it would have expired anyway.
 pub fn insert_revoked_jti(c: &Connection, jti: &str, expires_at: i64) -> Result<()> {
-    c.execute(
+    c.prepare_cached(
         "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2)",
-        params![jti, expires_at],
-    )?;
+    )?
+    .execute(params![jti, expires_at])?;
     Ok(())
 }
 
 pub fn is_jti_revoked(c: &Connection, jti: &str) -> Result<bool> {
-    Ok(c.query_row(
-        "SELECT 1 FROM revoked_access_tokens WHERE jti = ?1",
-        [jti],
-        |_| Ok(()),
+    Ok(
+        c.prepare_cached("SELECT 1 FROM revoked_access_tokens WHERE jti = ?1")?
+            .query_row([jti], |_| Ok(()))
+            .optional()?
+            .is_some(),
     )
-    .optional()?
-    .is_some())
 }

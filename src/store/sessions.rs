@@ -48,43 +48,40 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Session> {
 }
 
 pub fn insert_session(c: &Connection, s: &NewSession<'_>, now: i64) -> Result<Session> {
-    c.execute(
-        "INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)",
-        params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
+    c.prepare_cached("INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)")?
+        .execute(params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
     )?;
     let id = c.last_insert_rowid();
-    Ok(c.query_row(
-        &format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"),
-        [id],
-        from_row,
-    )?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"))?
+            .query_row([id], from_row)?,
+    )
 }
 
 pub fn find_session_by_secret(c: &Connection, secret_hash: &str) -> Result<Option<Session>> {
-    Ok(c.query_row(
-        &format!("SELECT {COLUMNS} FROM sessions WHERE secret_hash = ?1"),
-        [secret_hash],
-        from_row,
-    )
+    Ok(c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM sessions WHERE secret_hash = ?1"
+    ))?
+    .query_row([secret_hash], from_row)
     .optional()?)
 }
 
 pub fn touch_session(c: &Connection, id: i64, now: i64) -> Result<()> {
-    c.execute(
-        "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
-        params![id, now],
-    )?;
+    c.prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
     Ok(())
 }
 
 pub fn delete_session(c: &Connection, id: i64) -> Result<()> {
-    c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+    c.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
 pub fn delete_user_sessions(c: &Connection, user_id: i64) -> Result<usize> {
-    Ok(c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
+    Ok(c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+        .execute([user_id])?)
 }
 
 pub fn list_user_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
@@ -104,10 +101,9 @@ pub fn upsert_session_client(
     user_id: i64,
     now: i64,
 ) -> Result<()> {
-    c.execute(
-        "INSERT INTO session_clients (sid, client_pk, user_id, first_at, last_at) VALUES (?1, ?2, ?3, ?4, ?4) \
-         ON CONFLICT (sid, client_pk) DO UPDATE SET last_at = excluded.last_at",
-        params![sid, client_pk, user_id, now],
+    c.prepare_cached("INSERT INTO session_clients (sid, client_pk, user_id, first_at, last_at) VALUES (?1, ?2, ?3, ?4, ?4) \
+         ON CONFLICT (sid, client_pk) DO UPDATE SET last_at = excluded.last_at")?
+        .execute(params![sid, client_pk, user_id, now],
     )?;
     Ok(())
 }
@@ -124,17 +120,17 @@ pub fn list_backchannel_clients(c: &Connection, sid: &str) -> Result<Vec<i64>> {
 }
 
 pub fn delete_session_clients(c: &Connection, sid: &str) -> Result<()> {
-    c.execute("DELETE FROM session_clients WHERE sid = ?1", [sid])?;
+    c.prepare_cached("DELETE FROM session_clients WHERE sid = ?1")?
+        .execute([sid])?;
     Ok(())
 }
 
 pub fn find_session_by_sid(c: &Connection, sid: &str) -> Result<Option<Session>> {
-    Ok(c.query_row(
-        &format!("SELECT {COLUMNS} FROM sessions WHERE sid = ?1"),
-        [sid],
-        from_row,
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE sid = ?1"))?
+            .query_row([sid], from_row)
+            .optional()?,
     )
-    .optional()?)
 }
 
 /// Sessions past their absolute lifetime or idle too long.

@@ -52,42 +52,36 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<User> {
 }
 
 pub fn insert_user(c: &Connection, u: &NewUser<'_>, now: i64) -> Result<User> {
-    c.execute(
-        "INSERT INTO users (subject, username, email, email_verified, name, password_hash, is_admin, \
-         created_at, updated_at, password_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
-        params![u.subject, u.username, u.email, u.email_verified, u.name, u.password_hash, u.is_admin, now],
+    c.prepare_cached("INSERT INTO users (subject, username, email, email_verified, name, password_hash, is_admin, \
+         created_at, updated_at, password_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)")?
+        .execute(params![u.subject, u.username, u.email, u.email_verified, u.name, u.password_hash, u.is_admin, now],
     )
     .map_err(|e| conflict_or(e, || format!("user {:?} already exists", u.username)))?;
     get_user(c, c.last_insert_rowid())
 }
 
 pub fn get_user(c: &Connection, id: i64) -> Result<User> {
-    c.query_row(
-        &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::NotFound(format!("no user with id {id}")))
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("no user with id {id}")))
 }
 
 /// Case-insensitive lookup by username.
 pub fn find_user_by_username(c: &Connection, username: &str) -> Result<Option<User>> {
-    Ok(c.query_row(
-        &format!("SELECT {COLUMNS} FROM users WHERE username = ?1"),
-        [username],
-        from_row,
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE username = ?1"))?
+            .query_row([username], from_row)
+            .optional()?,
     )
-    .optional()?)
 }
 
 pub fn find_user_by_subject(c: &Connection, subject: &str) -> Result<Option<User>> {
-    Ok(c.query_row(
-        &format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"),
-        [subject],
-        from_row,
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"))?
+            .query_row([subject], from_row)
+            .optional()?,
     )
-    .optional()?)
 }
 
 /// The user named `username`, or a NotFound error that says so.
@@ -103,38 +97,35 @@ pub fn list_users(c: &Connection) -> Result<Vec<User>> {
 }
 
 pub fn count_users(c: &Connection) -> Result<i64> {
-    Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+    Ok(c.prepare_cached("SELECT COUNT(*) FROM users")?
+        .query_row([], |r| r.get(0))?)
 }
 
 pub fn update_user_disabled(c: &Connection, id: i64, disabled: bool, now: i64) -> Result<()> {
-    c.execute(
-        "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, disabled, now],
-    )?;
+    c.prepare_cached("UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, disabled, now])?;
     Ok(())
 }
 
 /// A new password hash: the user's sessions and refresh tokens end with it (stolen credentials
 /// stop working when the password is changed).
 pub fn update_user_password(c: &Connection, id: i64, hash: &str, now: i64) -> Result<()> {
-    c.execute(
-        "UPDATE users SET password_hash = ?2, updated_at = ?3, password_changed_at = ?3 WHERE id = ?1",
-        params![id, hash, now],
+    c.prepare_cached("UPDATE users SET password_hash = ?2, updated_at = ?3, password_changed_at = ?3 WHERE id = ?1")?
+        .execute(params![id, hash, now],
     )?;
     Ok(())
 }
 
 /// Only the hash changes (parameters upgraded at login): nothing else is invalidated.
 pub fn update_user_password_hash(c: &Connection, id: i64, hash: &str) -> Result<()> {
-    c.execute(
-        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-        params![id, hash],
-    )?;
+    c.prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
+        .execute(params![id, hash])?;
     Ok(())
 }
 
 pub fn delete_user(c: &Connection, id: i64) -> Result<()> {
-    c.execute("DELETE FROM users WHERE id = ?1", [id])?;
+    c.prepare_cached("DELETE FROM users WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
