@@ -81,6 +81,7 @@ impl Application {
         };
         tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "latchkey listening");
 
+        crate::web::hashing::map_large_buffers_directly();
         let state = AppState::new(store, settings, clock, ring);
         let app_state = state.clone();
         let https = app_state.settings.is_https();

@@ -3,10 +3,11 @@
 //! - a storm of sign-ins queues here instead of crowding the CPUs, so token, userinfo and page
 //!   requests keep their latency (the scheduler serves them first);
 //! - argon2 still gets every idle cycle, so sign-ins run at the machine's argon2 speed;
-//! - only these threads ever hold an argon2 buffer, so the memory the allocator keeps after a
-//!   storm is one buffer per thread, not one per concurrent request.
+//! - each thread reuses one argon2 work area while sign-ins wait in the queue and gives it back
+//!   when the queue is empty: a storm costs one buffer per thread, and none stays after it.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +16,8 @@ type Job = Box<dyn FnOnce() + Send>;
 /// The pool. Dropping it lets its threads finish their queue and exit.
 pub struct PasswordPool {
     jobs: mpsc::Sender<Job>,
+    /// Jobs sent and not yet taken by a thread.
+    waiting: Arc<AtomicUsize>,
 }
 
 /// The job did not finish (it panicked); the request fails instead.
@@ -29,8 +32,9 @@ impl PasswordPool {
     pub fn new(threads: usize) -> Self {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
+        let waiting = Arc::new(AtomicUsize::new(0));
         for i in 0..threads.max(1) {
-            let queue = queue.clone();
+            let (queue, waiting) = (queue.clone(), waiting.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("latchkey-argon2-{i}"))
                 .spawn(move || {
@@ -41,6 +45,7 @@ impl PasswordPool {
                             Err(poisoned) => poisoned.into_inner().recv(),
                         };
                         let Ok(job) = job else { break };
+                        waiting.fetch_sub(1, Ordering::SeqCst);
                         // A panicking job drops its answer channel; the thread carries on.
                         let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
                     }
@@ -49,7 +54,7 @@ impl PasswordPool {
                 tracing::error!(error = %e, "cannot start a password hashing thread");
             }
         }
-        Self { jobs }
+        Self { jobs, waiting }
     }
 
     /// One thread per core.
@@ -64,16 +69,42 @@ impl PasswordPool {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Unfinished> {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = self.waiting.clone();
         self.jobs
             .send(Box::new(move || {
-                let _ = tx.send(f());
+                let answer = f();
+                // Nothing queued behind this job: give the work area back before answering.
+                if waiting.load(Ordering::SeqCst) == 0 {
+                    crate::crypto::password::release_memory();
+                }
+                let _ = tx.send(answer);
             }))
-            .map_err(|_| Unfinished)?;
+            .map_err(|_| {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                Unfinished
+            })?;
         rx.await.map_err(|_| Unfinished)
     }
 }
 
 /// Lower this thread's scheduling priority (Linux: nice applies per thread).
+/// Map buffers of 4 MiB and more (the argon2 work area) on their own and unmap them when freed.
+/// glibc's default raises that threshold after the first such free and from then on keeps
+/// them in its per-thread arenas, where a login storm left hundreds of MiB that were never
+/// given back (bench/README.md, "Memory after a login storm").
+pub fn map_large_buffers_directly() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes a tuning value of glibc's allocator; it is called once,
+        // at start-up, before the server's threads allocate.
+        let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20) };
+        if ok != 1 {
+            tracing::debug!("could not set the allocator's mmap threshold");
+        }
+    }
+}
+
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -124,6 +155,27 @@ mod tests {
         let r: Result<(), Unfinished> = pool.run(|| panic!("boom")).await;
         assert!(r.is_err());
         assert_eq!(pool.run(|| 7).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn the_argon2_work_area_is_reused_while_jobs_wait_and_given_back_when_none_do() {
+        use crate::crypto::password;
+        let pool = PasswordPool::new(1);
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let first = pool.run(move || {
+            let _ = wait.recv();
+            password::hash("pw123456").is_ok()
+        });
+        let second = pool.run(password::held_memory_kib);
+        let (first, second, _) = tokio::join!(first, second, async move { go.send(()) });
+        assert!(first.unwrap());
+        assert_eq!(
+            second.unwrap(),
+            password::MEMORY_KIB as usize,
+            "a waiting job finds the work area of the one before"
+        );
+        let after = pool.run(password::held_memory_kib).await.unwrap();
+        assert_eq!(after, 0, "the queue drained: the work area was given back");
     }
 
     #[cfg(target_os = "linux")]
