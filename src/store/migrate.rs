@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_device",
         include_str!("../../migrations/0004_device.sql"),
     ),
+    (
+        "0005_expiry_indexes",
+        include_str!("../../migrations/0005_expiry_indexes.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -331,3 +331,34 @@ fn a_file_that_is_not_a_database_is_refused_with_an_error_saying_so() {
         "the file is left alone"
     );
 }
+
+#[test]
+fn the_maintenance_sweep_finds_expired_rows_through_indexes_not_by_reading_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = empty_db_file(dir.path());
+    drop(Store::open(&path).unwrap());
+    let c = Connection::open(&path).unwrap();
+    let sessions = format!("SELECT id {}", latchkey::store::sessions::EXPIRED_SESSIONS);
+    for sql in latchkey::store::sweep::SWEEPS
+        .iter()
+        .copied()
+        .chain([sessions.as_str()])
+    {
+        let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let values = [1_000_000i64, 3_600];
+        let params = &values[..st.parameter_count()];
+        let plan: Vec<String> = st
+            .query_map(rusqlite::params_from_iter(params), |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter().all(|step| !step.starts_with("SCAN")),
+            "{sql} reads the whole table: {plan:?}"
+        );
+        assert!(
+            plan.iter().any(|step| step.contains(" INDEX ")),
+            "{sql}: {plan:?}"
+        );
+    }
+}
