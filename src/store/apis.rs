@@ -85,11 +85,10 @@ fn with_scopes(c: &Connection, id: i64, identifier: String, name: String, at: i6
 
 pub fn find_api(c: &Connection, identifier: &str) -> Result<Option<Api>> {
     let row = c
-        .query_row(
-            "SELECT id, identifier, name, created_at FROM apis WHERE identifier = ?1",
-            [identifier],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        .prepare_cached("SELECT id, identifier, name, created_at FROM apis WHERE identifier = ?1")?
+        .query_row([identifier], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     row.map(|(id, ident, name, at)| with_scopes(c, id, ident, name, at))
         .transpose()

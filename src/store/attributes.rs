@@ -57,11 +57,8 @@ pub fn insert_custom_scope(
 
 pub fn find_custom_scope(c: &Connection, name: &str) -> Result<Option<CustomScope>> {
     let row = c
-        .query_row(
-            "SELECT name, description, created_at FROM custom_scopes WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .prepare_cached("SELECT name, description, created_at FROM custom_scopes WHERE name = ?1")?
+        .query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let Some((name, description, created_at)) = row else {
         return Ok(None);
