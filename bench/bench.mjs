@@ -146,7 +146,13 @@ const peaks = {};
 
 // ------------------------------------------------------------------ latchkey
 const LK_DIR = path.join(TMP, 'latchkey-data');
+// Phase 2's reference: a second latchkey on the store as the CLI left it, measured right before
+// the seeded one in every scenario, so "within 10% of the empty store" compares figures taken
+// seconds apart instead of half an hour apart on a machine whose speed drifts.
+const LK_REF_DIR = path.join(TMP, 'latchkey-ref-data');
 let lkPort;
+let lkRefPort;
+const isLk = (srv) => srv.flavor === 'latchkey';
 function lkCli(args, input) {
   const r = spawnSync(BIN, [...args, '--data-dir', LK_DIR], {
     env: cleanEnv, input, encoding: 'utf8', timeout: 120_000,
@@ -169,17 +175,17 @@ function durabilityModes() {
   if (!ok('group')) return [null];
   return ['group', 'each', 'relaxed'].filter(ok);
 }
-async function startLatchkey(extra = {}, dataDir = LK_DIR) {
+async function startLatchkey(extra = {}, dataDir = LK_DIR, { port = lkPort, kind = 'latchkey' } = {}) {
   const env = {
     ...cleanEnv,
     LATCHKEY_DATA_DIR: dataDir,
-    LATCHKEY_BIND: `127.0.0.1:${lkPort}`,
-    LATCHKEY_ISSUER: `http://127.0.0.1:${lkPort}`,
+    LATCHKEY_BIND: `127.0.0.1:${port}`,
+    LATCHKEY_ISSUER: `http://127.0.0.1:${port}`,
     LATCHKEY_LOG_LEVEL: 'warn',
     ...extra,
   };
-  const s = await launch('latchkey', BIN, ['serve'], env, lkPort, path.join(TMP, 'latchkey.log'));
-  return { ...s, kind: 'latchkey', base: `http://127.0.0.1:${lkPort}`, env: extra };
+  const s = await launch(kind, BIN, ['serve'], env, port, path.join(TMP, `${kind}.log`));
+  return { ...s, kind, flavor: 'latchkey', base: `http://127.0.0.1:${port}`, env: extra };
 }
 
 // ------------------------------------------------------------------ peer
@@ -200,7 +206,7 @@ async function startPeer(extraConf = {}) {
     await sleep(50);
   }
   const seeded = conf.seed_sessions ? fs.readFileSync(sessionsOut, 'utf8').split('\n') : [];
-  return { ...s, kind: 'peer', base: `http://127.0.0.1:${peerPort}`, seeded };
+  return { ...s, kind: 'peer', flavor: 'peer', base: `http://127.0.0.1:${peerPort}`, seeded };
 }
 let peerConf;
 
@@ -247,8 +253,8 @@ async function wrk(label, srv, spec) {
   return r;
 }
 function driverJob(srv, extra) {
-  const web = srv.kind === 'latchkey' ? lkClients.web : peerConf.clients.web;
-  return { server: srv.kind, base: srv.base, paths: srv.paths, client_id: 'web', client_secret: web,
+  const web = isLk(srv) ? lkClients.web : peerConf.clients.web;
+  return { server: srv.flavor, base: srv.base, paths: srv.paths, client_id: 'web', client_secret: web,
     redirect_uri: REDIRECT, scope: SCOPE, password: PASSWORD, concurrency: FLOW_C,
     duration: S.drvSecs, warmup: S.drvWarmup, ...extra };
 }
@@ -289,8 +295,8 @@ let lkClients;
 
 function ccSpec(srv, alg, c) {
   const id = `cc-${alg.toLowerCase()}`;
-  const secret = srv.kind === 'latchkey' ? lkClients[id] : peerConf.clients[id];
-  const body = srv.kind === 'latchkey' ? 'grant_type=client_credentials'
+  const secret = isLk(srv) ? lkClients[id] : peerConf.clients[id];
+  const body = isLk(srv) ? 'grant_type=client_credentials'
     : `grant_type=client_credentials&resource=urn:bench:${alg.toLowerCase()}`;
   return { path: srv.paths.token, method: 'POST', body, headers: [basicAuth(id, secret), FORM], c };
 }
@@ -301,39 +307,53 @@ async function phase(P, db) {
   const put = (key, kind, v) => { (R[key] ||= {})[kind] = v; };
   const wrkAll = S.phase2Wrk || db.name === 'empty';
 
-  // Start both (the peer's seeded sessions are created at its start).
-  let lk = await startLatchkey({ LATCHKEY_ACCESS_TOKEN_ALG: 'RS256' });
-  const lkStarts = [lk.startMs];
+  // Start both (the peer's seeded sessions are created at its start), and in the seeded phase
+  // the reference latchkey on the unseeded store.
+  const withRef = db.name !== 'empty';
+  let lk = null;
+  let ref = null;
+  const lkStarts = [];
+  const refStarts = [];
+  // (Re)start latchkey, and its reference alongside, with these settings.
+  const restartLk = async (env) => {
+    await stop(lk);
+    lk = await startLatchkey(env);
+    lkStarts.push(lk.startMs);
+    await discover(lk);
+    if (withRef) {
+      await stop(ref);
+      ref = await startLatchkey(env, LK_REF_DIR, { port: lkRefPort, kind: 'latchkey_ref' });
+      refStarts.push(ref.startMs);
+      await discover(ref);
+    }
+  };
+  const lks = () => (ref ? [ref, lk] : [lk]);
+  await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: 'RS256' });
   let peer = await startPeer(db.peer);
   const peerStarts = [peer.startMs];
-  await discover(lk); await discover(peer);
+  await discover(peer);
   await sleep(1000);
-  put('rss_idle', 'latchkey', procStatus(lk.pid, 'VmRSS'));
-  put('rss_idle', 'peer', procStatus(peer.pid, 'VmRSS'));
+  for (const srv of [...lks(), peer]) put('rss_idle', srv.kind, procStatus(srv.pid, 'VmRSS'));
   log(`idle RSS: latchkey ${R.rss_idle.latchkey.toFixed(1)} MiB, peer ${R.rss_idle.peer.toFixed(1)} MiB`);
 
   // Sessions for the flows: in the empty store each virtual browser signs in first; with the
   // seeded store every flow takes a random seeded session.
-  const flowExtra = (srv) => (db.name === 'empty' ? { users: db.users }
-    : { sessions: srv.kind === 'latchkey' ? db.lkSessions : peer.seeded, random_session: true });
+  const flowExtra = (srv) => (db.name === 'empty' || srv.kind === 'latchkey_ref' ? { users: usersOf(srv) }
+    : { sessions: isLk(srv) ? db.lkSessions : peer.seeded, random_session: true });
+  const usersOf = (srv) => (srv.kind === 'latchkey_ref' ? db.refUsers : db.users);
 
   // 1. client_credentials for each access-token algorithm and concurrency.
   if (wrkAll) {
     for (const alg of ALGS) {
-      if (alg !== 'RS256') {
-        await stop(lk);
-        lk = await startLatchkey({ LATCHKEY_ACCESS_TOKEN_ALG: alg });
-        lkStarts.push(lk.startMs);
-        await discover(lk);
-      }
+      if (alg !== 'RS256') await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: alg });
       for (const c of S.levels) {
-        for (const srv of [lk, peer]) put(`cc_${alg}_${c}`, srv.kind, await wrk(`client_credentials ${alg} c=${c}`, srv, ccSpec(srv, alg, c)));
+        for (const srv of [...lks(), peer]) put(`cc_${alg}_${c}`, srv.kind, await wrk(`client_credentials ${alg} c=${c}`, srv, ccSpec(srv, alg, c)));
       }
       // 4. userinfo and introspection with an access token from a code flow (latchkey's is a
       // JWT signed with this algorithm; the peer's is opaque, so it is measured once).
-      for (const srv of alg === ALGS[0] ? [lk, peer] : [lk]) {
+      for (const srv of alg === ALGS[0] ? [...lks(), peer] : lks()) {
         const t = await drive('tokens', srv, { scenario: 'tokens', ...flowExtra(srv), random_session: false });
-        const web = srv.kind === 'latchkey' ? lkClients.web : peerConf.clients.web;
+        const web = isLk(srv) ? lkClients.web : peerConf.clients.web;
         put(`userinfo_${alg}`, srv.kind, await wrk(`userinfo (${alg} token)`, srv, { path: srv.paths.userinfo, headers: [`Authorization: Bearer ${t.access_token}`], c: READ_C }));
         put(`introspect_${alg}`, srv.kind, await wrk(`introspection (${alg} token)`, srv, { path: srv.paths.introspect, method: 'POST',
           body: `token=${t.access_token}`, headers: [basicAuth('web', web), FORM], c: READ_C }));
@@ -345,16 +365,11 @@ async function phase(P, db) {
     }
   }
   // From here on latchkey signs access tokens ES256 (ID tokens of `web` are ES256 too).
-  if (lk.env.LATCHKEY_ACCESS_TOKEN_ALG !== 'ES256') {
-    await stop(lk);
-    lk = await startLatchkey({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256' });
-    lkStarts.push(lk.startMs);
-    await discover(lk);
-  }
+  if (lk.env.LATCHKEY_ACCESS_TOKEN_ALG !== 'ES256') await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256' });
 
   // 5. discovery and JWKS.
   if (wrkAll) {
-    for (const srv of [lk, peer]) {
+    for (const srv of [...lks(), peer]) {
       put('discovery', srv.kind, await wrk('discovery', srv, { path: '/.well-known/openid-configuration', c: READ_C }));
       put('jwks', srv.kind, await wrk('jwks', srv, { path: srv.paths.jwks, c: READ_C }));
     }
@@ -365,13 +380,10 @@ async function phase(P, db) {
   for (const mode of MODES) {
     const tag = mode ? ` [${mode}]` : '';
     if (mode && lk.env.LATCHKEY_DURABILITY !== mode) {
-      await stop(lk);
-      lk = await startLatchkey({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256', LATCHKEY_DURABILITY: mode });
-      lkStarts.push(lk.startMs);
-      await discover(lk);
+      await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256', LATCHKEY_DURABILITY: mode });
     }
-    const servers = mode === MODES[0] ? [lk, peer] : [lk];
-    const users = () => ({ users: db.users });
+    const servers = mode === MODES[0] ? [...lks(), peer] : lks();
+    const users = (srv) => ({ users: usersOf(srv) });
     for (const srv of servers) {
       put(`codeflow${tag}`, srv.kind, await drive(`code flow${tag}`, srv, { scenario: 'codeflow', ...flowExtra(srv) }));
       put(`refresh${tag}`, srv.kind, await drive(`refresh rotation${tag}`, srv, { scenario: 'refresh', ...flowExtra(srv), random_session: false }));
@@ -383,16 +395,13 @@ async function phase(P, db) {
     }
   }
   if (MODES.length > 1 && lk.env.LATCHKEY_DURABILITY !== MODES[0]) {
-    await stop(lk);
-    lk = await startLatchkey({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256', LATCHKEY_DURABILITY: MODES[0] });
-    lkStarts.push(lk.startMs);
-    await discover(lk);
+    await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256', LATCHKEY_DURABILITY: MODES[0] });
   }
 
   // 6. The token endpoint (client_credentials ES256) while a login storm runs.
   if (wrkAll) {
-    for (const srv of [lk, peer]) {
-      const { users } = db;
+    for (const srv of [...lks(), peer]) {
+      const users = usersOf(srv);
       const storm = drive('login storm', srv, { scenario: 'login', concurrency: STORM_C, users, warmup: 1, duration: S.wrkSecs + 1 }, { quiet: true });
       await sleep(1000);
       const t = await wrkOnce(srv, { ...ccSpec(srv, 'ES256', STORM_TOKEN_C), secs: S.wrkSecs });
@@ -407,7 +416,8 @@ async function phase(P, db) {
 
   // 7. Memory with many sessions, after code flows across them, in fresh processes (what the
   // login storm left behind is its own row above).
-  await stop(lk); await stop(peer);
+  await stop(lk); await stop(peer); await stop(ref);
+  ref = null;
   if (db.name === 'empty') seedLatchkeySessions(S.sessions1, db.userIds);
   lk = await startLatchkey({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256' });
   lkStarts.push(lk.startMs);
@@ -415,7 +425,7 @@ async function phase(P, db) {
   peerStarts.push(peer.startMs);
   await discover(lk); await discover(peer);
   for (const srv of [lk, peer]) {
-    const sessions = srv.kind === 'latchkey' ? (db.name === 'empty' ? seededCookies : db.lkSessions) : peer.seeded;
+    const sessions = isLk(srv) ? (db.name === 'empty' ? seededCookies : db.lkSessions) : peer.seeded;
     const r = await drive(`code flow across ${sessions.length} sessions`, srv, { scenario: 'codeflow', sessions, random_session: true });
     put('codeflow_many', srv.kind, r);
     put('rss_sessions', srv.kind, procStatus(srv.pid, 'VmRSS'));
@@ -435,6 +445,7 @@ async function phase(P, db) {
     await stop(peer);
   }
   put('start', 'latchkey', median(lkStarts));
+  if (refStarts.length) put('start', 'latchkey_ref', median(refStarts));
   put('start', 'peer', median(peerStarts));
   R.start_all = { latchkey: lkStarts, peer: peerStarts };
   return R;
@@ -512,6 +523,7 @@ async function main() {
     if (!fs.existsSync(f) || !fs.statSync(f).isFile()) throw new Error(`${what} not found: ${f}`);
   }
   lkPort = await freePort();
+  lkRefPort = await freePort();
   peerPort = await freePort();
   const load0 = os.loadavg();
   log(`benchmark in ${TMP}${SMOKE ? ' (smoke)' : ''}; latchkey ${BIN}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
@@ -572,12 +584,13 @@ async function main() {
   let R2 = null;
   fs.rmSync(LK_DIR, { recursive: true, force: true });
   fs.cpSync(SNAPSHOT, LK_DIR, { recursive: true });
+  fs.cpSync(SNAPSHOT, LK_REF_DIR, { recursive: true });
   log(`seeding ${S.seedUsers} users and ${S.seedSessions} sessions into the store as the CLI left it...`);
   const t0 = performance.now();
   const seed = seedLatchkeyUsers(S.seedUsers, S.seedSessions, hash);
   log(`seeded latchkey in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const pick = (n) => Array.from({ length: n }, () => `seed${Math.floor(Math.random() * S.seedUsers)}`);
-  R2 = await phase(2, { name: 'seeded', users: pick(2000), lkSessions: seed.cookies,
+  R2 = await phase(2, { name: 'seeded', users: pick(2000), refUsers: users, lkSessions: seed.cookies,
     peer: { seed_users: S.seedUsers, seed_sessions: S.seedSessions } });
 
   measureLimits('after');
@@ -638,13 +651,22 @@ function render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 }
     const empty = !base;
     const baseVal = {};
     // One row: in the seeded phase the target is "within 10% of the empty database".
+    // The reference latchkey's figure (unseeded store, measured just before), when there is one.
+    const refVal = (key) => {
+      if (empty) return null;
+      if (key === 'storm') return R.storm_p99?.latchkey_ref?.p99_ms ?? null;
+      if (key === 'rss_idle' || key === 'start') return R[key]?.latchkey_ref ?? null;
+      return R[key]?.latchkey_ref?.rate ?? null;
+    };
     const row = (key, label, lk, pe, limit, absTarget, lower = false) => {
       const v = lk?.v;
       if (key) baseVal[key] = v;
       let t = empty ? absTarget : null;
-      if (!empty && key && base[key] != null && v != null) {
-        const b = base[key];
-        t = tg(`within 10% of empty DB (${lower ? '≤' : '≥'} ${fmtNum(lower ? b * 1.1 : b * 0.9)})`, lower ? v <= b * 1.1 : v >= b * 0.9);
+      const r = key ? refVal(key) : null;
+      const b = r ?? (key ? base?.[key] : null);
+      if (!empty && b != null && v != null) {
+        const what = r != null ? `unseeded store alongside (${fmtNum(b)})` : 'empty DB';
+        t = tg(`within 10% of ${what}: ${lower ? '≤' : '≥'} ${fmtNum(lower ? b * 1.1 : b * 0.9)}`, lower ? v <= b * 1.1 : v >= b * 0.9);
       }
       add(label, lk, pe, limit, t);
     };
