@@ -54,7 +54,8 @@ impl Application {
             }
             signing_keys::load_ring(c, now, settings.key_retention_secs)
         })?;
-        if store.read(users::count_users)? == 0 {
+        // Not a count: with many users that read a whole index into memory at every start.
+        if !store.read(users::has_users)? {
             tracing::warn!(
                 "no users yet; create the first one with: latchkey user add <username> --email <email> --admin --data-dir {}",
                 settings.data_dir.display()

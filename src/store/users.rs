@@ -96,6 +96,12 @@ pub fn list_users(c: &Connection) -> Result<Vec<User>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Whether there is any user: one page read, where counting reads a whole index.
+pub fn has_users(c: &Connection) -> Result<bool> {
+    Ok(c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
+        .query_row([], |r| r.get(0))?)
+}
+
 pub fn count_users(c: &Connection) -> Result<i64> {
     Ok(c.prepare_cached("SELECT COUNT(*) FROM users")?
         .query_row([], |r| r.get(0))?)

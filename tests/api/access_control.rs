@@ -454,7 +454,6 @@ async fn an_api_token_has_the_api_as_audience_and_only_its_granted_scopes() {
     let res = userinfo(&app, str_of(&t, "access_token")).await;
     assert_eq!(res.status(), 401);
     // ... but introspection knows it.
-    cli(&app, &["client", "show", "app"]);
     let res = post_form(
         &app,
         "/introspect",

@@ -311,6 +311,7 @@ pub mod conformance {
     pub fn users_are_listed_in_username_order_and_counted(store: &Store) {
         assert!(store.read(users::list_users).unwrap().is_empty());
         assert_eq!(store.read(users::count_users).unwrap(), 0);
+        assert!(!store.read(users::has_users).unwrap());
         for name in ["carol", "alice", "bob"] {
             add_user(store, name);
         }
@@ -320,6 +321,7 @@ pub mod conformance {
         let names: Vec<&str> = list.iter().map(|u| u.username.as_str()).collect();
         assert_eq!(names, ["alice", "bob", "carol"]);
         assert_eq!(store.read(users::count_users).unwrap(), 3);
+        assert!(store.read(users::has_users).unwrap());
     }
 
     pub fn user_insert_with_duplicate_username_in_any_case_is_a_conflict_and_changes_nothing(
