@@ -94,6 +94,26 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "Failed sign-ins per client IP before waits start.",
     },
     SettingDoc {
+        key: "trusted_proxies",
+        default: "",
+        doc: "Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers say who the client is: IPs or CIDRs, as a TOML array or a comma-separated string (`10.0.0.0/8,::1`). Empty: those headers are ignored. See Running behind a reverse proxy.",
+    },
+    SettingDoc {
+        key: "password_queue_limit",
+        default: "64",
+        doc: "Password checks that may wait for the hashing threads at once; a sign-in beyond that gets 503 with `Retry-After` instead of waiting minutes (1 to 10000).",
+    },
+    SettingDoc {
+        key: "pending_requests_per_address",
+        default: "100",
+        doc: "Unfinished sign-in requests (authorization requests waiting for sign-in or consent, and device authorizations) one client address may hold at once; more get 429 (1 to 100000).",
+    },
+    SettingDoc {
+        key: "audit_retention_days",
+        default: "400",
+        doc: "Audit events older than this are deleted by the background sweep; 0 keeps them forever.",
+    },
+    SettingDoc {
         key: "login_max_wait_secs",
         default: "900",
         doc: "The longest wait a throttled sign-in (or device-flow code entry) gets; there is never a permanent lockout.",
@@ -146,6 +166,12 @@ pub struct Settings {
     pub login_failures_per_account: u32,
     pub login_failures_per_ip: u32,
     pub login_max_wait_secs: i64,
+    /// Proxies whose forwarding headers are believed (see `web::client_address`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub password_queue_limit: usize,
+    pub pending_requests_per_address: i64,
+    /// 0: keep forever.
+    pub audit_retention_days: i64,
     pub device_code_ttl_secs: i64,
     pub device_poll_interval_secs: i64,
     pub durability: crate::store::Durability,
@@ -320,7 +346,13 @@ impl Settings {
                 .filter(|n| (lo..=hi).contains(n))
                 .ok_or_else(|| bad(k, &format!("must be a whole number from {lo} to {hi}")))
         };
+        let trusted_proxies = parse_proxies(&get("trusted_proxies").value)
+            .map_err(|why: String| bad("trusted_proxies", why.as_str()))?;
         let s = Settings {
+            trusted_proxies,
+            password_queue_limit: ranged("password_queue_limit", 1, 10_000)? as usize,
+            pending_requests_per_address: ranged("pending_requests_per_address", 1, 100_000)?,
+            audit_retention_days: ranged("audit_retention_days", 0, 36_500)?,
             device_code_ttl_secs: ranged("device_code_ttl_secs", 60, 86_400)?,
             device_poll_interval_secs: ranged("device_poll_interval_secs", 1, 60)?,
             login_failures_per_account: count("login_failures_per_account")?,
@@ -395,6 +427,20 @@ impl Settings {
     }
 }
 
+/// `10.0.0.0/8, ::1, 192.0.2.7`: CIDRs or single addresses (a host route), comma-separated.
+fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<ipnet::IpNet>()
+                .map(|n| n.trunc())
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{t:?} is not an IP address or CIDR (like 10.0.0.0/8 or ::1)"))
+        })
+        .collect()
+}
+
 fn known_key(k: &str) -> Option<&'static str> {
     SETTINGS.iter().map(|s| s.key).find(|key| *key == k)
 }
@@ -434,9 +480,20 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
+            // Lists (trusted_proxies) travel as the comma-separated form the environment uses.
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    toml::Value::String(s) if !s.contains(',') => Ok(s),
+                    _ => Err(ConfigError(format!(
+                        "setting `{key}` in config file {shown} must be a list of strings"
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .join(","),
             _ => {
                 return Err(ConfigError(format!(
-                    "setting `{key}` in config file {shown} must be a string or a whole number"
+                    "setting `{key}` in config file {shown} must be a string, a whole number or a list of strings"
                 )));
             }
         };
