@@ -601,4 +601,56 @@ mod tests {
         let e = load(&[("LATCHKEY_BIND", "nowhere")], &[]).unwrap_err();
         assert!(e.0.contains("`bind`"), "{e}");
     }
+
+    #[test]
+    fn trusted_proxies_come_as_a_comma_separated_string_or_a_toml_array() {
+        let s = load(&[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8, ::1,192.0.2.7")], &[]).unwrap();
+        let shown: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "::1/128", "192.0.2.7/32"]);
+        assert!(load(&[], &[]).unwrap().trusted_proxies.is_empty());
+        let e = load(&[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")], &[]).unwrap_err();
+        assert!(
+            e.0.contains("`trusted_proxies`") && e.0.contains("proxy.local"),
+            "{e}"
+        );
+
+        let dir = std::env::temp_dir().join(format!("latchkey-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        let from_file = |path: &Path| {
+            Settings::load(&Sources {
+                config_file: Some(path.to_owned()),
+                ..Default::default()
+            })
+        };
+        let s = from_file(&file).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\", 7]\n").unwrap();
+        let e = from_file(&file).unwrap_err();
+        assert!(e.0.contains("list of strings"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn review_settings_have_defaults_and_ranges() {
+        let s = load(&[], &[]).unwrap();
+        assert_eq!(s.password_queue_limit, 64);
+        assert_eq!(s.pending_requests_per_address, 100);
+        assert_eq!(s.audit_retention_days, 400);
+        assert_eq!(
+            load(&[("LATCHKEY_AUDIT_RETENTION_DAYS", "0")], &[])
+                .unwrap()
+                .audit_retention_days,
+            0
+        );
+        for (k, v) in [
+            ("LATCHKEY_PASSWORD_QUEUE_LIMIT", "0"),
+            ("LATCHKEY_PENDING_REQUESTS_PER_ADDRESS", "0"),
+            ("LATCHKEY_AUDIT_RETENTION_DAYS", "-1"),
+        ] {
+            let e = load(&[(k, v)], &[]).unwrap_err();
+            assert!(e.0.contains(k), "{e}");
+        }
+    }
 }

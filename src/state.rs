@@ -16,8 +16,8 @@ pub struct AppState {
     pub oauth_metadata_json: Arc<str>,
     /// Wakes the back-channel logout sender after a logout.
     pub outbox_nudge: Arc<tokio::sync::Notify>,
-    /// Failed sign-in counters (per account and per IP).
-    pub throttle: Arc<crate::oidc::throttle::Throttle>,
+    /// Password sign-in throttle (per source, per account and source, known browsers).
+    pub throttle: Arc<crate::oidc::login_throttle::LoginThrottle>,
     /// Where argon2id work runs: one low-priority thread per core (see `web::hashing`).
     pub passwords: Arc<crate::web::hashing::PasswordPool>,
     /// Wrong device-flow user codes (per browser session and per IP).
@@ -38,20 +38,18 @@ impl AppState {
             discovery_json,
             oauth_metadata_json,
             outbox_nudge: Arc::new(tokio::sync::Notify::new()),
-            throttle: Arc::new(crate::oidc::throttle::Throttle::new(
-                crate::oidc::throttle::Limits {
+            throttle: Arc::new(crate::oidc::login_throttle::LoginThrottle::new(
+                crate::oidc::login_throttle::Limits {
                     per_account: settings.login_failures_per_account,
-                    per_ip: settings.login_failures_per_ip,
+                    per_source: settings.login_failures_per_ip,
                     max_wait_secs: settings.login_max_wait_secs,
                 },
             )),
-            passwords: Arc::new(crate::web::hashing::PasswordPool::per_core()),
+            passwords: Arc::new(crate::web::hashing::PasswordPool::per_core(
+                settings.password_queue_limit,
+            )),
             device_throttle: Arc::new(crate::oidc::throttle::Throttle::new(
-                crate::oidc::throttle::Limits {
-                    per_account: crate::oidc::device::USER_CODE_FAILURES_PER_SESSION,
-                    per_ip: crate::oidc::device::USER_CODE_FAILURES_PER_IP,
-                    max_wait_secs: settings.login_max_wait_secs,
-                },
+                settings.login_max_wait_secs,
             )),
             settings: Arc::new(settings),
             clock,

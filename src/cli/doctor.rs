@@ -122,6 +122,7 @@ pub fn run(settings: &Settings, json: bool) -> Result<(), CliError> {
 pub fn diagnose(settings: &Settings, now: i64) -> Vec<Finding> {
     let mut r = Report::default();
     check_issuer_and_bind(settings, &mut r);
+    check_trusted_proxies(settings, &mut r);
     check_settings(settings, &mut r);
     if let Some(conn) = check_data_dir(settings, &mut r) {
         check_database(&conn, settings, now, &mut r);
@@ -175,6 +176,44 @@ fn host_is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
+    }
+}
+
+/// A trusted proxy network wider than this (IPv4 /8, IPv6 /32) lets too many hosts claim to be
+/// any client.
+const PROXY_PREFIX_MIN_V4: u8 = 8;
+const PROXY_PREFIX_MIN_V6: u8 = 32;
+
+fn check_trusted_proxies(s: &Settings, r: &mut Report) {
+    let broad: Vec<String> = s
+        .trusted_proxies
+        .iter()
+        .filter(|n| match n {
+            ipnet::IpNet::V4(v4) => v4.prefix_len() < PROXY_PREFIX_MIN_V4,
+            ipnet::IpNet::V6(v6) => v6.prefix_len() < PROXY_PREFIX_MIN_V6,
+        })
+        .map(ToString::to_string)
+        .collect();
+    if !broad.is_empty() {
+        r.warning(
+            "trusted-proxies-broad",
+            format!(
+                "trusted_proxies includes {}: any host in it can claim to be any client with a Forwarded or X-Forwarded-For header, and so dodge the sign-in throttle and forge the addresses in the audit log",
+                broad.join(", ")
+            ),
+            "list only the addresses of your reverse proxies, e.g. trusted_proxies = [\"127.0.0.1\", \"::1\"] when the proxy runs on this host",
+        );
+    }
+    let https = s.is_https();
+    if https && s.bind.ip().is_loopback() && s.trusted_proxies.is_empty() {
+        r.info(
+            "proxy-suspected",
+            format!(
+                "the issuer {} is https while latchkey listens on loopback ({}): a reverse proxy is surely in front, but trusted_proxies is empty, so every request seems to come from the proxy and a few failed sign-ins from anyone make everyone wait",
+                s.issuer, s.bind
+            ),
+            "set trusted_proxies to your proxy's address, e.g. trusted_proxies = [\"127.0.0.1\", \"::1\"] (see \"Running behind a reverse proxy\" in the README)",
+        );
     }
 }
 

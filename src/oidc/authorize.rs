@@ -45,9 +45,10 @@ pub struct AuthRequest {
     #[serde(default)]
     pub resource: Option<String>,
     pub created_at: i64,
-    /// Set once the user signed in on our login page for this very request.
+    /// The session (`sid`) that signed in on our login page for this very request: only that
+    /// session satisfies prompt=login, select_account and max_age.
     #[serde(default)]
-    pub reauthenticated: bool,
+    pub signed_in_sid: Option<String>,
 }
 
 impl AuthRequest {
@@ -330,7 +331,7 @@ pub fn validate(
             claims,
             resource: resolved.resource,
             created_at: now,
-            reauthenticated: false,
+            signed_in_sid: None,
         },
         client,
     ))
@@ -423,19 +424,23 @@ pub fn decide(
 }
 
 /// True when the session is not good enough for this request: prompt=login or
-/// select_account, max_age exceeded, or an id_token_hint for someone else. A sign-in done
-/// for this very request always suffices.
+/// select_account, max_age exceeded, or an id_token_hint for someone else. A sign-in done for
+/// this very request satisfies the first three, but only when it is the browser's current
+/// session; an id_token_hint is satisfied only by its own user.
 pub fn login_needed(req: &AuthRequest, s: &Session, user: &User, now: i64) -> bool {
-    if req.reauthenticated {
-        return false;
-    }
-    // max_age=0 means "sign in now", like prompt=login (OIDC Core §3.1.2.1).
-    let too_old = req.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m);
     let other_user = req
         .id_token_hint_sub
         .as_ref()
         .is_some_and(|sub| *sub != user.subject);
-    req.has_prompt("login") || req.has_prompt("select_account") || too_old || other_user
+    if other_user {
+        return true;
+    }
+    if req.signed_in_sid.as_deref() == Some(s.sid.as_str()) {
+        return false;
+    }
+    // max_age=0 means "sign in now", like prompt=login (OIDC Core §3.1.2.1).
+    let too_old = req.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m);
+    req.has_prompt("login") || req.has_prompt("select_account") || too_old
 }
 
 /// The scopes this user already granted this client.
@@ -447,19 +452,33 @@ pub fn granted_scopes(
     Ok(consents::find_consent(c, user_id, client_pk)?.and_then(|s| ScopeSet::parse(&s).ok()))
 }
 
-/// Remember the request while the user signs in or consents; returns its handle.
-pub fn park(c: &Connection, req: &AuthRequest, now: i64) -> Result<String, StoreError> {
+/// Remember the request while the user signs in or consents; returns its handle, or None when
+/// `source` (see `throttle::source`) already holds `limit` unfinished requests: what a visitor
+/// who is not signed in can make us store stays bounded.
+pub fn park(
+    c: &Connection,
+    req: &AuthRequest,
+    source: &str,
+    limit: i64,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    if pending::count_pending_from(c, source, now)? >= limit {
+        return Ok(None);
+    }
     let handle = random::token();
     let json = serde_json::to_string(req).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     pending::insert_pending(
         c,
-        &random::hash_token(&handle),
-        req.client_pk,
-        &json,
+        &pending::NewPending {
+            id_hash: &random::hash_token(&handle),
+            client_pk: req.client_pk,
+            request: &json,
+            source,
+            expires_at: now + PENDING_TTL_SECS,
+        },
         now,
-        now + PENDING_TTL_SECS,
     )?;
-    Ok(handle)
+    Ok(Some(handle))
 }
 
 /// A parked request and its client, if the handle is known and fresh.

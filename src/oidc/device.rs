@@ -3,12 +3,12 @@
 //! user code, and recording the person's decision. Redeeming the device code at the token
 //! endpoint is `token::device_code`.
 
+use super::throttle::Key;
 use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
 use super::resource::{self, Resolved};
 use crate::config::Settings;
-use crate::crypto::keys::KeyRing;
 use crate::crypto::random;
 use crate::domain::{DEVICE_CODE, ScopeSet, UserCode};
 use crate::store::clients::{self, Client};
@@ -26,6 +26,8 @@ pub const DEFAULT_SCOPE: &str = "openid";
 /// (then 1 s, 2 s, 4 s, ... up to `login_max_wait_secs`). A code is ~34.6 bits.
 pub const USER_CODE_FAILURES_PER_SESSION: u32 = 5;
 pub const USER_CODE_FAILURES_PER_IP: u32 = 20;
+const TOO_MANY: &str = "too many unfinished device authorizations from this address";
+
 /// How much longer a device must wait after polling too fast (RFC 8628 §3.5).
 pub const SLOW_DOWN_SECS: i64 = 5;
 
@@ -42,13 +44,15 @@ pub struct DeviceAuthResponse {
 
 /// POST /device_authorization: authenticate the client as at the token endpoint, check that it
 /// may use the grant and the scopes it asks for, and hand out a fresh pair of codes.
+/// `source` (see `throttle::source`) may hold at most `pending_requests_per_address`
+/// unexpired device authorizations: more are refused with `temporarily_unavailable`.
 pub fn device_authorization(
     store: &Store,
-    _ring: &KeyRing,
     settings: &Settings,
     now: i64,
     authorization: Option<&str>,
     p: &Params,
+    source: &str,
 ) -> Result<DeviceAuthResponse, OAuthError> {
     let client = client_auth::authenticate_request(store, authorization, p)?;
     if !client.grant_types.iter().any(|g| g == DEVICE_CODE) {
@@ -66,6 +70,10 @@ pub fn device_authorization(
     for _ in 0..5 {
         let user_code = random::user_code();
         let inserted = store.write(|c| {
+            if device::count_device_from(c, source, now)? >= settings.pending_requests_per_address
+            {
+                return Err(StoreError::Conflict(TOO_MANY.into()));
+            }
             device::insert_device_authorization(
                 c,
                 &device::NewDeviceAuthorization {
@@ -76,6 +84,7 @@ pub fn device_authorization(
                     resource: resolved.resource.as_deref(),
                     expires_at: now + settings.device_code_ttl_secs,
                     interval_secs: settings.device_poll_interval_secs,
+                    source,
                 },
                 now,
             )
@@ -93,6 +102,12 @@ pub fn device_authorization(
                     expires_in: settings.device_code_ttl_secs,
                     interval: settings.device_poll_interval_secs,
                 });
+            }
+            Err(StoreError::Conflict(why)) if why == TOO_MANY => {
+                return Err(OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "too many unfinished device authorizations from this address; try again later",
+                ));
             }
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
@@ -143,12 +158,14 @@ pub fn find_pending(
 }
 
 /// The keys wrong user codes are counted under (a separate throttle from sign-in's).
-pub fn throttle_keys(sid: &str, ip: Option<&str>) -> Vec<String> {
-    let mut k = vec![format!("session:{sid}")];
-    if let Some(ip) = ip {
-        k.push(format!("ip:{ip}"));
-    }
-    k
+pub fn throttle_keys(sid: &str, ip: Option<&str>) -> Vec<Key> {
+    vec![
+        Key::new(format!("session:{sid}"), USER_CODE_FAILURES_PER_SESSION),
+        Key::new(
+            format!("ip:{}", super::throttle::source(ip)),
+            USER_CODE_FAILURES_PER_IP,
+        ),
+    ]
 }
 
 /// Record the signed-in person's decision on a pending request. Returns false when it was no

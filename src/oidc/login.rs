@@ -5,7 +5,7 @@ use crate::crypto::{password, random};
 use crate::domain::Username;
 use crate::store::sessions::{self, NewSession, Session};
 use crate::store::users::{self, User};
-use crate::store::{Store, StoreError, audit, rusqlite::Connection};
+use crate::store::{Store, StoreError, audit, known_browsers, rusqlite::Connection};
 
 /// Check a username and password. Unknown user, wrong password and disabled user all give
 /// `None`, after the same argon2 work (no enumeration by answer or by timing).
@@ -97,6 +97,57 @@ pub fn current_session(
         return Ok(None);
     }
     Ok(Some((s, user)))
+}
+
+/// True while the session `sid` has neither ended nor expired (by age or idleness): tokens
+/// bound to it are worth issuing or refreshing only then.
+pub fn session_is_live(
+    c: &Connection,
+    sid: &str,
+    settings: &Settings,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(sessions::find_session_by_sid(c, sid)?.is_some_and(|s| {
+        s.expires_at > now && s.last_seen_at + settings.session_idle_timeout_secs > now
+    }))
+}
+
+/// The id the sign-in throttle knows this browser by for `username`, when its known-browser
+/// cookie says it signed in to that account before (see `login_throttle`).
+pub fn known_browser_id(
+    c: &Connection,
+    cookie_secret: Option<&str>,
+    username: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let Some(secret) = cookie_secret.filter(|s| s.len() == 43) else {
+        return Ok(None);
+    };
+    let Ok(name) = Username::parse(username) else {
+        return Ok(None);
+    };
+    let Some(user) = users::find_user_by_username(c, name.as_str())? else {
+        return Ok(None);
+    };
+    let hash = random::hash_token(secret);
+    Ok(known_browsers::is_known_browser(c, &hash, user.id, now)?
+        .then(|| hash.chars().take(16).collect()))
+}
+
+/// Remember that this browser signed in as `user`; returns the cookie secret to set when the
+/// browser had none (or an unusable one).
+pub fn remember_browser(
+    c: &Connection,
+    cookie_secret: Option<&str>,
+    user: &User,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let (secret, new) = match cookie_secret.filter(|s| s.len() == 43) {
+        Some(s) => (s.to_owned(), false),
+        None => (random::token(), true),
+    };
+    known_browsers::remember_browser(c, &random::hash_token(&secret), user.id, now)?;
+    Ok(new.then_some(secret))
 }
 
 /// Record activity, at most once a minute (so most requests stay read-only).

@@ -12,6 +12,7 @@ pub mod end_session;
 pub mod error;
 pub mod introspect;
 pub mod login;
+pub mod login_throttle;
 pub mod maintenance;
 pub mod params;
 pub mod resource;

@@ -1,19 +1,23 @@
-//! Brute-force throttling for password sign-in: per account and per client IP, failures beyond
-//! a free allowance earn a growing wait (1 s, 2 s, 4 s, ... up to a cap). There is no permanent
-//! lockout, so an attacker cannot lock a user out for long; the counters forget after a quiet
-//! period. Kept in memory: cheap on the hot path, and a restart merely forgives.
+//! Failure counters with growing waits: each key allows some failures for free, then every
+//! further failure earns a wait (1 s, 2 s, 4 s, ... up to a cap). Counters forget after a quiet
+//! hour. Kept in memory: cheap on the hot path, and a restart merely forgives.
+//! What is counted under which key is the caller's policy (`login_throttle`, the device page).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Failures allowed per account before waits start.
-    pub per_account: u32,
-    /// Failures allowed per client IP before waits start.
-    pub per_ip: u32,
-    /// The longest wait, in seconds.
-    pub max_wait_secs: i64,
+/// A counter and the failures it allows before waits start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub name: String,
+    pub free: u32,
+}
+
+impl Key {
+    pub fn new(name: String, free: u32) -> Self {
+        Self { name, free }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,29 +28,34 @@ struct Entry {
 }
 
 /// Counters older than this (since the last failure) are forgotten.
-const FORGET_AFTER_SECS: i64 = 3600;
+pub const FORGET_AFTER_SECS: i64 = 3600;
 /// A bound on memory: beyond this many keys, the oldest quiet entries go first.
 const MAX_KEYS: usize = 100_000;
 
 #[derive(Debug)]
 pub struct Throttle {
-    limits: Limits,
+    max_wait_secs: i64,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
-/// The keys one sign-in attempt is counted under.
-pub fn keys(username: &str, ip: Option<&str>) -> Vec<String> {
-    let mut k = vec![format!("user:{}", username.to_ascii_lowercase())];
-    if let Some(ip) = ip {
-        k.push(format!("ip:{ip}"));
+/// Where a request comes from, as throttles count it: an IPv4 address, or the /64 of an IPv6
+/// address (one subscriber usually holds a whole /64, so counting single addresses would let
+/// one attacker rotate through billions of them).
+pub fn source(ip: Option<&str>) -> String {
+    match ip.and_then(|s| s.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".to_owned(),
     }
-    k
 }
 
 impl Throttle {
-    pub fn new(limits: Limits) -> Self {
+    pub fn new(max_wait_secs: i64) -> Self {
         Self {
-            limits,
+            max_wait_secs,
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -59,17 +68,17 @@ impl Throttle {
     }
 
     /// Seconds to wait before another attempt is allowed, if any.
-    pub fn retry_after(&self, keys: &[String], now: i64) -> Option<i64> {
+    pub fn retry_after(&self, keys: &[Key], now: i64) -> Option<i64> {
         let map = self.lock();
         keys.iter()
-            .filter_map(|k| map.get(k))
+            .filter_map(|k| map.get(&k.name))
             .map(|e| e.blocked_until - now)
             .filter(|w| *w > 0)
             .max()
     }
 
     /// Count a failure; returns the wait it imposes (Some when a limit is now exceeded).
-    pub fn record_failure(&self, keys: &[String], now: i64) -> Option<i64> {
+    pub fn record_failure(&self, keys: &[Key], now: i64) -> Option<i64> {
         let mut map = self.lock();
         if map.len() >= MAX_KEYS {
             map.retain(|_, e| {
@@ -78,20 +87,15 @@ impl Throttle {
         }
         let mut wait = None;
         for k in keys {
-            let free = if k.starts_with("ip:") {
-                self.limits.per_ip
-            } else {
-                self.limits.per_account
-            };
-            let e = map.entry(k.clone()).or_default();
+            let e = map.entry(k.name.clone()).or_default();
             if now - e.last_failure >= FORGET_AFTER_SECS {
                 *e = Entry::default();
             }
             e.failures += 1;
             e.last_failure = now;
-            if e.failures > free {
-                let over = (e.failures - free - 1).min(30);
-                let secs = (1i64 << over).min(self.limits.max_wait_secs);
+            if e.failures > k.free {
+                let over = (e.failures - k.free - 1).min(30);
+                let secs = (1i64 << over).min(self.max_wait_secs);
                 e.blocked_until = now + secs;
                 wait = Some(wait.map_or(secs, |w: i64| w.max(secs)));
             }
@@ -99,11 +103,31 @@ impl Throttle {
         wait
     }
 
-    /// A correct password clears the account's counter (the IP's stays: one good account must
-    /// not launder guesses against others).
-    pub fn record_success(&self, username: &str) {
+    /// Undo one counted failure per key (an attempt counted in advance that did not fail);
+    /// a key back within its allowance is no longer blocked.
+    pub fn give_back(&self, keys: &[Key]) {
+        let mut map = self.lock();
+        for k in keys {
+            if let Some(e) = map.get_mut(&k.name) {
+                e.failures = e.failures.saturating_sub(1);
+                if e.failures <= k.free {
+                    e.blocked_until = 0;
+                }
+            }
+        }
+    }
+
+    /// Forget a key altogether (a correct password for the account).
+    pub fn clear(&self, name: &str) {
+        self.lock().remove(name);
+    }
+
+    /// How many failures a key holds now.
+    pub fn failures(&self, name: &str, now: i64) -> u32 {
         self.lock()
-            .remove(&format!("user:{}", username.to_ascii_lowercase()));
+            .get(name)
+            .filter(|e| now - e.last_failure < FORGET_AFTER_SECS)
+            .map_or(0, |e| e.failures)
     }
 
     /// Drop entries that no longer matter.
@@ -117,18 +141,17 @@ impl Throttle {
 mod tests {
     use super::*;
 
-    fn t() -> Throttle {
-        Throttle::new(Limits {
-            per_account: 3,
-            per_ip: 10,
-            max_wait_secs: 60,
-        })
+    fn keys(user: &str, ip: &str) -> Vec<Key> {
+        vec![
+            Key::new(format!("user:{user}"), 3),
+            Key::new(format!("ip:{ip}"), 10),
+        ]
     }
 
     #[test]
     fn waits_start_after_the_free_failures_and_grow_to_the_cap() {
-        let th = t();
-        let k = keys("Alice", Some("10.0.0.1"));
+        let th = Throttle::new(60);
+        let k = keys("alice", "10.0.0.1");
         for _ in 0..3 {
             assert_eq!(th.record_failure(&k, 100), None);
         }
@@ -141,14 +164,12 @@ mod tests {
             th.record_failure(&k, 200 + i);
         }
         assert_eq!(th.retry_after(&k, 220), Some(59), "capped at max_wait_secs");
-        // Case does not matter for the account key.
-        assert!(th.retry_after(&keys("ALICE", None), 220).is_some());
     }
 
     #[test]
     fn there_is_no_permanent_lockout() {
-        let th = t();
-        let k = keys("alice", None);
+        let th = Throttle::new(60);
+        let k = keys("alice", "ip");
         for _ in 0..10 {
             th.record_failure(&k, 0);
         }
@@ -162,17 +183,27 @@ mod tests {
     }
 
     #[test]
-    fn success_clears_the_account_but_not_the_ip() {
-        let th = Throttle::new(Limits {
-            per_account: 1,
-            per_ip: 1,
-            max_wait_secs: 60,
-        });
-        let k = keys("alice", Some("ip1"));
+    fn giving_back_an_attempt_lifts_the_block_it_set() {
+        let th = Throttle::new(60);
+        let k = vec![Key::new("user:alice".into(), 1)];
         th.record_failure(&k, 0);
-        th.record_failure(&k, 0);
-        th.record_success("alice");
-        assert!(th.retry_after(&keys("alice", None), 0).is_none());
-        assert!(th.retry_after(&keys("bob", Some("ip1")), 0).is_some());
+        assert_eq!(th.record_failure(&k, 0), Some(1));
+        th.give_back(&k);
+        assert_eq!(th.retry_after(&k, 0), None);
+        assert_eq!(th.failures("user:alice", 0), 1);
+        th.clear("user:alice");
+        assert_eq!(th.failures("user:alice", 0), 0);
+    }
+
+    #[test]
+    fn ipv6_sources_are_their_64_and_ipv4_their_address() {
+        assert_eq!(source(Some("192.0.2.7")), "192.0.2.7");
+        assert_eq!(
+            source(Some("2001:db8:1:2:aaaa::1")),
+            source(Some("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        );
+        assert_eq!(source(Some("2001:db8:1:2::9")), "2001:db8:1:2::/64");
+        assert_ne!(source(Some("2001:db8:1:3::1")), source(Some("2001:db8:1:2::1")));
+        assert_eq!(source(None), "unknown");
     }
 }

@@ -49,6 +49,8 @@ pub struct NewDeviceAuthorization<'a> {
     pub resource: Option<&'a str>,
     pub expires_at: i64,
     pub interval_secs: i64,
+    /// Where the request came from (see `oidc::throttle::source`).
+    pub source: &'a str,
 }
 
 /// Who approved, from which browser session.
@@ -103,7 +105,8 @@ pub fn insert_device_authorization(
 ) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_pk, scope, \
-         created_at, expires_at, interval_secs, resource) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         created_at, expires_at, interval_secs, resource, source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         n.device_code_hash,
@@ -113,10 +116,20 @@ pub fn insert_device_authorization(
         now,
         n.expires_at,
         n.interval_secs,
-        n.resource
+        n.resource,
+        n.source
     ])
     .map_err(|e| conflict_or(e, || "the user code is taken".into()))?;
     Ok(())
+}
+
+/// How many unexpired device authorizations `source` has started.
+pub fn count_device_from(c: &Connection, source: &str, now: i64) -> Result<i64> {
+    Ok(c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM device_authorizations WHERE source = ?1 AND expires_at > ?2",
+        )?
+        .query_row(params![source, now], |r| r.get(0))?)
 }
 
 /// The row of a device code, whatever its state (expired ones too, until swept).

@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_expiry_indexes",
         include_str!("../../migrations/0005_expiry_indexes.sql"),
     ),
+    (
+        "0006_sources_and_known_browsers",
+        include_str!("../../migrations/0006_sources_and_known_browsers.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -11,6 +11,7 @@ pub mod device;
 pub mod durability;
 pub mod groups;
 pub mod keys;
+pub mod known_browsers;
 pub mod migrate;
 pub mod pending;
 pub mod refresh;

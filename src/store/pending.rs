@@ -3,18 +3,38 @@
 use super::Result;
 use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
 
-pub fn insert_pending(
-    c: &Connection,
-    id_hash: &str,
-    client_pk: i64,
-    request: &str,
-    now: i64,
-    expires_at: i64,
-) -> Result<()> {
-    c.prepare_cached("INSERT INTO pending_authorizations (id_hash, client_pk, request, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![id_hash, client_pk, request, now, expires_at],
-    )?;
+/// A request to remember; `source` is where it came from (see `oidc::throttle::source`).
+pub struct NewPending<'a> {
+    pub id_hash: &'a str,
+    pub client_pk: i64,
+    pub request: &'a str,
+    pub source: &'a str,
+    pub expires_at: i64,
+}
+
+pub fn insert_pending(c: &Connection, p: &NewPending<'_>, now: i64) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO pending_authorizations (id_hash, client_pk, request, source, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        p.id_hash,
+        p.client_pk,
+        p.request,
+        p.source,
+        now,
+        p.expires_at
+    ])?;
     Ok(())
+}
+
+/// How many unexpired requests `source` has parked.
+pub fn count_pending_from(c: &Connection, source: &str, now: i64) -> Result<i64> {
+    Ok(c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM pending_authorizations WHERE source = ?1 AND expires_at > ?2",
+        )?
+        .query_row(params![source, now], |r| r.get(0))?)
 }
 
 /// The stored request JSON, while it has not expired.

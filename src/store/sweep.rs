@@ -15,11 +15,13 @@ pub fn delete_expired(c: &Connection, now: i64) -> Result<usize> {
 }
 
 /// Each finds its rows through an expiry index (migration 0005), whatever the table's size.
-pub const SWEEPS: [&str; 5] = [
+pub const SWEEPS: [&str; 6] = [
     "DELETE FROM auth_codes WHERE expires_at < ?1 - 600",
     "DELETE FROM pending_authorizations WHERE expires_at < ?1",
     "DELETE FROM refresh_tokens WHERE expires_at < ?1",
     "DELETE FROM revoked_access_tokens WHERE expires_at < ?1",
     // Kept 10 minutes past expiry so a late poll still hears `expired_token`.
     "DELETE FROM device_authorizations WHERE expires_at < ?1 - 600",
+    // Browsers not seen for KNOWN_BROWSER_TTL_SECS (400 days).
+    "DELETE FROM known_browsers WHERE last_used_at < ?1 - 34560000",
 ];

@@ -15,13 +15,20 @@ use actix_web::{HttpRequest, HttpResponse};
 pub type Endpoint<T> =
     fn(&Store, &KeyRing, &Settings, i64, Option<&str>, &Params) -> Result<T, OAuthError>;
 
-/// Run `f` off the executor; an error becomes the OAuth JSON response.
-pub async fn call<T: Send + 'static>(
+/// Run `f` (an [`Endpoint`], or a closure of its shape) off the executor; an error becomes the
+/// OAuth JSON response.
+pub async fn call<T, F>(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     body: &Bytes,
-    f: Endpoint<T>,
-) -> Result<T, HttpResponse> {
+    f: F,
+) -> Result<T, HttpResponse>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store, &KeyRing, &Settings, i64, Option<&str>, &Params) -> Result<T, OAuthError>
+        + Send
+        + 'static,
+{
     let auth = extract::authorization(req);
     let basic_used = auth.is_some();
     let params = extract::form(body);

@@ -6,6 +6,8 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration};
 
 pub const SESSION: &str = "latchkey_session";
 pub const CSRF: &str = "latchkey_csrf";
+/// "This browser signed in here before": exempts it from the account throttle others trip.
+pub const BROWSER: &str = "latchkey_browser";
 
 pub fn name(settings: &Settings, base: &str) -> String {
     if settings.is_https() {
@@ -48,6 +50,17 @@ pub fn session(settings: &Settings, value: String) -> Cookie<'static> {
         value,
         SameSite::Lax,
         Some(settings.session_max_lifetime_secs),
+    )
+}
+
+/// The known-browser cookie: 400 days (the most browsers keep a cookie).
+pub fn browser(settings: &Settings, value: String) -> Cookie<'static> {
+    build(
+        settings,
+        BROWSER,
+        value,
+        SameSite::Lax,
+        Some(crate::store::known_browsers::KNOWN_BROWSER_TTL_SECS),
     )
 }
 

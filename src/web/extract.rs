@@ -1,5 +1,6 @@
 //! Reading requests: parameters, credentials, and where the request came from.
 
+use crate::config::Settings;
 use crate::oidc::login::ClientInfo;
 use crate::oidc::params::Params;
 use actix_web::HttpRequest;
@@ -22,9 +23,13 @@ pub fn authorization(req: &HttpRequest) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub fn client_info(req: &HttpRequest) -> ClientInfo {
+/// Where the request came from: the client address (behind `trusted_proxies`, the one they
+/// forwarded for) and the browser's user agent.
+pub fn client_info(req: &HttpRequest, settings: &Settings) -> ClientInfo {
+    let peer = req.peer_addr().map(|a| a.ip());
     ClientInfo {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: super::client_address::resolve(peer, req.headers(), &settings.trusted_proxies)
+            .map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get("user-agent")

@@ -18,12 +18,19 @@ pub struct PasswordPool {
     jobs: mpsc::Sender<Job>,
     /// Jobs sent and not yet taken by a thread.
     waiting: Arc<AtomicUsize>,
+    /// More waiting jobs than this are refused (`password_queue_limit`).
+    queue_limit: usize,
 }
 
-/// The job did not finish (it panicked); the request fails instead.
-#[derive(Debug, thiserror::Error)]
-#[error("the password work did not finish")]
-pub struct Unfinished;
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PoolError {
+    /// The job did not finish (it panicked); the request fails instead.
+    #[error("the password work did not finish")]
+    Unfinished,
+    /// Too many checks are waiting already: a flood must not make every sign-in wait minutes.
+    #[error("too many password checks are waiting")]
+    QueueFull,
+}
 
 /// How much lower than the rest of latchkey these threads run (a nice value; higher is lower).
 const NICENESS: i32 = 10;
@@ -54,22 +61,41 @@ impl PasswordPool {
                 tracing::error!(error = %e, "cannot start a password hashing thread");
             }
         }
-        Self { jobs, waiting }
+        Self {
+            jobs,
+            waiting,
+            queue_limit: usize::MAX,
+        }
     }
 
-    /// One thread per core.
-    pub fn per_core() -> Self {
+    /// One thread per core, refusing work beyond `queue_limit` waiting jobs.
+    pub fn per_core(queue_limit: usize) -> Self {
         Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .with_queue_limit(queue_limit)
+    }
+
+    pub fn with_queue_limit(mut self, queue_limit: usize) -> Self {
+        self.queue_limit = queue_limit;
+        self
     }
 
     /// Run `f` (which hashes or verifies a password) on the pool; waits without blocking the
-    /// async executor.
+    /// async executor. Refused at once when the queue is full.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, Unfinished> {
+    ) -> Result<T, PoolError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let limit = self.queue_limit;
+        if self
+            .waiting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err(PoolError::QueueFull);
+        }
         let waiting = self.waiting.clone();
         self.jobs
             .send(Box::new(move || {
@@ -82,9 +108,9 @@ impl PasswordPool {
             }))
             .map_err(|_| {
                 self.waiting.fetch_sub(1, Ordering::SeqCst);
-                Unfinished
+                PoolError::Unfinished
             })?;
-        rx.await.map_err(|_| Unfinished)
+        rx.await.map_err(|_| PoolError::Unfinished)
     }
 }
 
@@ -149,10 +175,41 @@ mod tests {
         assert_eq!(peak.load(Ordering::SeqCst), 2, "at most two at once");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn jobs_beyond_the_queue_limit_are_refused_at_once() {
+        let pool = Arc::new(PasswordPool::new(1).with_queue_limit(1));
+        let (started, is_started) = std::sync::mpsc::channel::<()>();
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let p = pool.clone();
+        let first = tokio::spawn(async move {
+            p.run(move || {
+                let _ = started.send(());
+                let _ = wait.recv();
+                1
+            })
+            .await
+        });
+        // The only thread is busy with the first job; the second waits in the one place.
+        tokio::task::spawn_blocking(move || is_started.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let p = pool.clone();
+        let second = tokio::spawn(async move { p.run(|| 2).await });
+        while pool.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(pool.run(|| 3).await, Err(PoolError::QueueFull));
+        go.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), Ok(1));
+        assert_eq!(second.await.unwrap(), Ok(2));
+        assert_eq!(pool.run(|| 4).await, Ok(4), "places free up again");
+    }
+
     #[tokio::test]
     async fn a_panicking_job_fails_its_request_and_the_pool_keeps_working() {
         let pool = PasswordPool::new(1);
-        let r: Result<(), Unfinished> = pool.run(|| panic!("boom")).await;
+        let r: Result<(), PoolError> = pool.run(|| panic!("boom")).await;
         assert!(r.is_err());
         assert_eq!(pool.run(|| 7).await.unwrap(), 7);
     }

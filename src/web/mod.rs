@@ -1,6 +1,7 @@
 //! The HTTP adapter. This file holds THE route table.
 
 pub mod assets;
+pub mod client_address;
 pub mod client_endpoint;
 pub mod cookies;
 pub mod csrf;

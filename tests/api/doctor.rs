@@ -370,13 +370,51 @@ fn https_issuer_on_a_public_bind_reminds_to_terminate_tls_in_a_proxy() {
     assert_eq!(code(&out), 0);
     let f = one(&findings, "tls-termination", "info");
     assert!(text(f, "message").contains("proxy"), "{f}");
-    // Behind a local proxy: nothing to say.
+    // Behind a local proxy that is declared: nothing to say.
     let (_, findings) = doctor_with(
+        dir.path(),
+        &[
+            ("LATCHKEY_ISSUER", "https://login.example.com"),
+            ("LATCHKEY_TRUSTED_PROXIES", "127.0.0.1,::1"),
+        ],
+        &[],
+    );
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn https_issuer_on_loopback_without_trusted_proxies_suspects_a_proxy() {
+    let dir = healthy_setup();
+
+    let (out, findings) = doctor_with(
         dir.path(),
         &[("LATCHKEY_ISSUER", "https://login.example.com")],
         &[],
     );
-    assert!(findings.is_empty(), "{findings:#?}");
+
+    assert_eq!(code(&out), 0);
+    let f = one(&findings, "proxy-suspected", "info");
+    assert!(text(f, "fix").contains("trusted_proxies"), "{f}");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+}
+
+#[test]
+fn broad_trusted_proxies_are_a_warning() {
+    let dir = healthy_setup();
+
+    for broad in ["0.0.0.0/0", "10.0.0.1, ::/0", "192.0.0.0/4"] {
+        let (out, findings) =
+            doctor_with(dir.path(), &[("LATCHKEY_TRUSTED_PROXIES", broad)], &[]);
+        assert_eq!(code(&out), 0);
+        let f = one(&findings, "trusted-proxies-broad", "warning");
+        assert!(text(f, "message").contains("/"), "{f}");
+    }
+    let (_, findings) = doctor_with(
+        dir.path(),
+        &[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8,fd00:1234::/32")],
+        &[],
+    );
+    assert!(of(&findings, "trusted-proxies-broad").is_empty(), "{findings:#?}");
 }
 
 // ---------------------------------------------------------------- permissions

@@ -77,6 +77,16 @@ pub fn issue_to_user(
         return Ok(Err(e));
     }
     let scope = ScopeSet::parse(g.scope).unwrap_or_default();
+    // Tokens bound to a browser session are worthless once it has ended (a code redeemed, or a
+    // device code polled, just after the user signed out): refuse rather than mint them.
+    if !scope.contains("offline_access")
+        && let Some(sid) = g.sid
+        && !crate::oidc::login::session_is_live(c, sid, settings, now)?
+    {
+        return Ok(Err(OAuthError::invalid_grant(
+            "the sign-in session this grant came from has ended",
+        )));
+    }
     let (mut access, profile) =
         match user_access(c, settings, now, client, user, &scope, g.resource)? {
             Ok(x) => x,

@@ -67,6 +67,16 @@ pub fn exchange(
         if let Err(e) = access::check_at_token(c, &user, client, "refresh_token", now)? {
             return Ok(Err(e));
         }
+        // Bound to a browser session (no offline_access): it ends with that session, however
+        // the session ended (sign-out, expiry, idleness, removal).
+        if let Some(sid) = &rt.sid
+            && !crate::oidc::login::session_is_live(c, sid, settings, now)?
+        {
+            refresh::revoke_refresh_family(c, &rt.family_id, now)?;
+            return Ok(Err(OAuthError::invalid_grant(
+                "the sign-in session this refresh token belongs to has ended",
+            )));
+        }
         if rt.used_at.is_some()
             || rt.revoked_at.is_some()
             || !refresh::consume_refresh_token(c, rt.id, now)?

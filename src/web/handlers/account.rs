@@ -2,6 +2,7 @@
 
 use crate::oidc::account::{self, PasswordChange};
 use crate::oidc::login;
+use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -9,8 +10,10 @@ use crate::store::sessions::Session;
 use crate::store::users::User;
 use crate::web::handlers::authorize::see_other;
 use crate::web::templates::{AccountPage, AppView, Page, SessionView};
+use crate::web::hashing::PoolError;
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -276,14 +279,51 @@ pub async fn post_password(
         field("new_password"),
         field("confirm_password"),
     );
+    // The current password is a password guess like any other: the sign-in throttle holds.
+    let now = state.clock.now();
+    let attempt = login_throttle::Attempt {
+        username: user.username.clone(),
+        ip: extract::client_info(&req, &state.settings).ip,
+        known_browser: None,
+    };
+    let reservation = match state.throttle.begin(&attempt, now) {
+        Ok(r) => r,
+        Err(refused) => {
+            let wait = match refused {
+                Refused::Wait(w) => w,
+                Refused::Busy => 1,
+            };
+            let msg = format!("Too many wrong passwords. Wait {wait} seconds and try again.");
+            let mut res = render(
+                &req,
+                &state,
+                &s,
+                &user,
+                None,
+                Some(&msg),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait.max(1)));
+            return res;
+        }
+    };
     let st = state.clone();
     let (u, sid) = (user.clone(), s.sid.clone());
     let outcome = state
         .passwords
-        .run(move || {
-            account::change_password(&st.store, &u, &sid, &cur, &new, &confirm, st.clock.now())
-        })
+        .run(move || account::change_password(&st.store, &u, &sid, &cur, &new, &confirm, now))
         .await;
+    match &outcome {
+        Ok(Ok(PasswordChange::Done)) => reservation.succeeded(),
+        Ok(Ok(PasswordChange::WrongCurrent)) => {
+            reservation.failed();
+        }
+        // Nothing was checked: the attempt is given back.
+        Ok(Ok(_)) | Err(PoolError::QueueFull) => reservation.cancelled(),
+        _ => drop(reservation),
+    }
     state.outbox_nudge.notify_one();
     let (msg, err, status) = match outcome {
         Ok(Ok(PasswordChange::Done)) => (
@@ -295,6 +335,11 @@ pub async fn post_password(
             None,
             Some("Your current password is not correct.".to_owned()),
             StatusCode::BAD_REQUEST,
+        ),
+        Err(PoolError::QueueFull) => (
+            None,
+            Some("Too many people are signing in right now. Try again in a few seconds.".to_owned()),
+            StatusCode::SERVICE_UNAVAILABLE,
         ),
         Ok(Ok(PasswordChange::Mismatch)) => (
             None,

@@ -24,6 +24,8 @@ pub enum Outcome {
     ToClient(Reply, Vec<(&'static str, String)>),
     /// The pending request is gone (expired or finished).
     Expired,
+    /// The client address already holds `pending_requests_per_address` unfinished requests.
+    TooManyPending,
     /// The user may not use this app: a page saying so, with a way back carrying access_denied.
     Denied {
         app_name: String,
@@ -47,6 +49,7 @@ pub async fn post_authorize(
 
 async fn start(req: HttpRequest, state: web::Data<AppState>, params: Params) -> HttpResponse {
     let cookie = cookies::read(&req, &state.settings, cookies::SESSION);
+    let source = source_of(&req, &state);
     let st = state.clone();
     let outcome = web::block(move || -> Result<Outcome, StoreError> {
         let now = st.clock.now();
@@ -55,7 +58,13 @@ async fn start(req: HttpRequest, state: web::Data<AppState>, params: Params) -> 
             .store
             .read(|c| Ok(az::validate(c, &params, &ring, &st.settings, now)))?;
         match validated {
-            Ok((areq, client)) => proceed(&st, areq, client, cookie.as_deref(), None, now),
+            Ok((areq, client)) => {
+                let visit = Visit {
+                    cookie: cookie.as_deref(),
+                    source: &source,
+                };
+                proceed(&st, areq, client, visit, None, now)
+            }
             Err(rejection) => Ok(Outcome::Rejected(rejection)),
         }
     })
@@ -66,12 +75,17 @@ async fn start(req: HttpRequest, state: web::Data<AppState>, params: Params) -> 
 pub async fn get_authorize_resume(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let handle = extract::query(&req).get("req").unwrap_or("").to_owned();
     let cookie = cookies::read(&req, &state.settings, cookies::SESSION);
+    let source = source_of(&req, &state);
     let st = state.clone();
     let outcome = web::block(move || -> Result<Outcome, StoreError> {
         let now = st.clock.now();
         match st.store.read(|c| az::unpark(c, &handle, now))? {
             Some((areq, client)) => {
-                proceed(&st, areq, client, cookie.as_deref(), Some(handle), now)
+                let visit = Visit {
+                    cookie: cookie.as_deref(),
+                    source: &source,
+                };
+                proceed(&st, areq, client, visit, Some(handle), now)
             }
             None => Ok(Outcome::Expired),
         }
@@ -80,17 +94,30 @@ pub async fn get_authorize_resume(req: HttpRequest, state: web::Data<AppState>) 
     respond(&state, outcome)
 }
 
+/// Where a request comes from, as far as the decision is concerned.
+#[derive(Clone, Copy)]
+pub struct Visit<'a> {
+    /// The session cookie, if any.
+    pub cookie: Option<&'a str>,
+    /// The client address as the throttles count it (`throttle::source`).
+    pub source: &'a str,
+}
+
+fn source_of(req: &HttpRequest, state: &AppState) -> String {
+    crate::oidc::throttle::source(extract::client_info(req, &state.settings).ip.as_deref())
+}
+
 /// Decide for a validated request: sign in, consent, or answer the client.
 /// `handle` is set when the request is already parked.
 pub fn proceed(
     st: &AppState,
     areq: AuthRequest,
     client: Client,
-    cookie: Option<&str>,
+    visit: Visit<'_>,
     handle: Option<String>,
     now: i64,
 ) -> Result<Outcome, StoreError> {
-    let session = match cookie {
+    let session = match visit.cookie {
         Some(ck) => st
             .store
             .read(|c| login::current_session(c, ck, &st.settings, now))?,
@@ -116,7 +143,16 @@ pub fn proceed(
     let park = |page: &str| -> Result<Outcome, StoreError> {
         let h = match &handle {
             Some(h) => h.clone(),
-            None => st.store.write(|c| az::park(c, &areq, now))?,
+            None => {
+                let limit = st.settings.pending_requests_per_address;
+                match st
+                    .store
+                    .write(|c| az::park(c, &areq, visit.source, limit, now))?
+                {
+                    Some(h) => h,
+                    None => return Ok(Outcome::TooManyPending),
+                }
+            }
         };
         Ok(Outcome::Local(format!("/{page}?req={h}")))
     };
@@ -226,6 +262,18 @@ pub fn respond_outcome(state: &AppState, outcome: Outcome) -> HttpResponse {
         }
         Outcome::Rejected(Rejection::Store(e)) => error::internal(e),
         Outcome::Expired => expired(),
+        Outcome::TooManyPending => {
+            let mut res = error::page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-in requests",
+                "Too many unfinished sign-in requests came from your network. Finish or close the ones you have open, or wait a few minutes, then go back to the application and try again.",
+            );
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(60),
+            );
+            res
+        }
         Outcome::Denied {
             app_name,
             username,

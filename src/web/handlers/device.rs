@@ -23,11 +23,27 @@ pub async fn post_device_authorization(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    match call(&req, &state, &body, device::device_authorization).await {
+    let ip = extract::client_info(&req, &state.settings).ip;
+    let source = crate::oidc::throttle::source(ip.as_deref());
+    let started = call(&req, &state, &body, move |store, _, settings, now, auth, p| {
+        device::device_authorization(store, settings, now, auth, p, &source)
+    })
+    .await;
+    match started {
         Ok(resp) => no_store_json(&resp),
+        Err(mut res) if res.status() == StatusCode::SERVICE_UNAVAILABLE => {
+            // Too many unfinished device authorizations from this address.
+            *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(PENDING_RETRY_AFTER_SECS));
+            res
+        }
         Err(res) => res,
     }
 }
+
+/// Unfinished requests expire within minutes; a client over its limit retries after this.
+const PENDING_RETRY_AFTER_SECS: i64 = 60;
 
 const NOT_FOUND: &str = "That code is not valid, was already used, or has expired. Check the code on your device and try again.";
 
@@ -141,7 +157,7 @@ pub async fn post_device(
         Err(res) => return res,
     };
 
-    let ip = extract::client_info(&req).ip;
+    let ip = extract::client_info(&req, &state.settings).ip;
     let keys = device::throttle_keys(&session.sid, ip.as_deref());
     let now = state.clock.now();
     if let Some(wait) = state.device_throttle.retry_after(&keys, now) {

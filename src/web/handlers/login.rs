@@ -2,11 +2,13 @@
 
 use super::authorize::{expired, see_other};
 use crate::oidc::authorize::{self as az, AuthRequest};
-use crate::oidc::{login, throttle};
+use crate::oidc::login;
+use crate::oidc::login_throttle::{self, Refused};
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{StoreError, sessions};
 use crate::web::templates::{LoginPage, Page};
+use crate::web::hashing::PoolError;
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -107,50 +109,92 @@ pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
     )
 }
 
+/// A 429 or 503 sign-in page with `Retry-After`.
+fn refused(page: HttpResponse, wait: i64) -> HttpResponse {
+    let mut res = page;
+    res.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(wait.max(1)),
+    );
+    res
+}
+
 pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
     let form = extract::form(&body);
-    let pending = match load_pending(&state, form.get("req")).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
     let username = form.get("username").unwrap_or("").trim().to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
-    if !csrf::verify(&req, &state.settings, form.get("csrf_token")) {
-        let msg = "Your sign-in form expired. Please try again.";
-        return render(
+    let now = state.clock.now();
+
+    // One read before the password check: the parked request, and whether this browser signed
+    // in to this account before (the throttle treats it apart).
+    let browser = cookies::read(&req, &state.settings, cookies::BROWSER);
+    let st = state.clone();
+    let (handle, name, browser2) = (
+        form.get("req").map(str::to_owned),
+        username.clone(),
+        browser.clone(),
+    );
+    let before = web::block(move || {
+        st.store.read(|c| {
+            let pending = match handle {
+                Some(h) => match az::unpark(c, &h, now)? {
+                    Some((request, client)) => Some(Some(Pending {
+                        handle: h,
+                        request,
+                        client,
+                    })),
+                    None => None,
+                },
+                None => Some(None),
+            };
+            let known = login::known_browser_id(c, browser2.as_deref(), &name, now)?;
+            Ok((pending, known))
+        })
+    })
+    .await;
+    let (pending, known_browser) = match before {
+        Ok(Ok((Some(p), known))) => (p, known),
+        Ok(Ok((None, _))) => return expired(),
+        Ok(Err(e)) => return error::internal(e),
+        Err(e) => return error::internal(e),
+    };
+    let page = |msg: &str, status| {
+        render(
             &req,
             &state,
             pending.as_ref(),
             &username,
             Some(msg),
-            StatusCode::FORBIDDEN,
+            status,
             next_page(&form),
+        )
+    };
+    if !csrf::verify(&req, &state.settings, form.get("csrf_token")) {
+        return page(
+            "Your sign-in form expired. Please try again.",
+            StatusCode::FORBIDDEN,
         );
     }
 
-    let info = extract::client_info(&req);
-    let throttle_keys = throttle::keys(&username, info.ip.as_deref());
-    if let Some(wait) = state
-        .throttle
-        .retry_after(&throttle_keys, state.clock.now())
-    {
-        // Refused before any password work: guessing gets no faster by hammering.
-        let msg = format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
-        let mut res = render(
-            &req,
-            &state,
-            pending.as_ref(),
-            &username,
-            Some(&msg),
-            StatusCode::TOO_MANY_REQUESTS,
-            next_page(&form),
-        );
-        res.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from(wait),
-        );
-        return res;
-    }
+    let info = extract::client_info(&req, &state.settings);
+    let attempt = login_throttle::Attempt {
+        username: username.clone(),
+        ip: info.ip.clone(),
+        known_browser,
+    };
+    // Counted before any password work: guessing gets no faster by hammering or by bursts.
+    let reservation = match state.throttle.begin(&attempt, now) {
+        Ok(r) => r,
+        Err(Refused::Wait(wait)) => {
+            let msg =
+                format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
+            return refused(page(&msg, StatusCode::TOO_MANY_REQUESTS), wait);
+        }
+        Err(Refused::Busy) => {
+            let msg = "A sign-in to this account is already being checked. Try again in a moment.";
+            return refused(page(msg, StatusCode::TOO_MANY_REQUESTS), 1);
+        }
+    };
 
     let st = state.clone();
     let name = username.clone();
@@ -161,14 +205,18 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let user = match checked {
         Ok(Ok(u)) => u,
         Ok(Err(e)) => return error::internal(e),
+        Err(PoolError::QueueFull) => {
+            reservation.cancelled();
+            let msg = "Too many people are signing in right now. Try again in a few seconds.";
+            return refused(page(msg, StatusCode::SERVICE_UNAVAILABLE), 5);
+        }
         Err(e) => return error::internal(e),
     };
     let Some(user) = user else {
-        let now = state.clock.now();
-        let wait = state.throttle.record_failure(&throttle_keys, now);
+        let wait = reservation.failed();
         let st = state.clone();
         let (name, info2) = (username.clone(), info.clone());
-        let _ = web::block(move || {
+        let audited = web::block(move || {
             st.store.write(|c| {
                 login::audit_failed_login(c, &name, now, &info2)?;
                 match wait {
@@ -178,19 +226,12 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
             })
         })
         .await;
-        let msg = "Invalid username or password";
-        return render(
-            &req,
-            &state,
-            pending.as_ref(),
-            &username,
-            Some(msg),
-            StatusCode::UNAUTHORIZED,
-            next_page(&form),
-        );
+        if let Err(e) = audited.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+            tracing::warn!(error = %e, "could not record a failed sign-in in the audit log");
+        }
+        return page("Invalid username or password", StatusCode::UNAUTHORIZED);
     };
-
-    state.throttle.record_success(&username);
+    reservation.succeeded();
 
     // A fresh session with a fresh id; the old one (if any) ends here.
     let old = cookies::read(&req, &state.settings, cookies::SESSION);
@@ -198,23 +239,25 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let handle = pending.as_ref().map(|p| p.handle.clone());
     let request = pending.map(|p| p.request);
     let created = web::block(move || {
-        let now = st.clock.now();
-        st.store.write(|c| -> Result<String, StoreError> {
-            if let Some(old) = old
-                && let Some((s, _)) = login::current_session(c, &old, &st.settings, now)?
-            {
-                sessions::delete_session(c, s.id)?;
-            }
-            let (secret, _) = login::start_session(c, &user, &st.settings, now, &info)?;
-            if let (Some(h), Some(mut r)) = (&handle, request) {
-                r.reauthenticated = true;
-                az::repark(c, h, &r)?;
-            }
-            Ok(secret)
-        })
+        st.store
+            .write(|c| -> Result<(String, Option<String>), StoreError> {
+                if let Some(old) = old
+                    && let Some((s, _)) = login::current_session(c, &old, &st.settings, now)?
+                {
+                    sessions::delete_session(c, s.id)?;
+                }
+                let (secret, session) = login::start_session(c, &user, &st.settings, now, &info)?;
+                let new_browser = login::remember_browser(c, browser.as_deref(), &user, now)?;
+                if let (Some(h), Some(mut r)) = (&handle, request) {
+                    // Only this session satisfies the request's prompt=login / max_age.
+                    r.signed_in_sid = Some(session.sid);
+                    az::repark(c, h, &r)?;
+                }
+                Ok((secret, new_browser))
+            })
     })
     .await;
-    let secret = match created {
+    let (secret, new_browser) = match created {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return error::internal(e),
         Err(e) => return error::internal(e),
@@ -226,6 +269,9 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     };
     let mut res = see_other(&next);
     let _ = res.add_cookie(&cookies::session(&state.settings, secret));
+    if let Some(b) = new_browser {
+        let _ = res.add_cookie(&cookies::browser(&state.settings, b));
+    }
     // A new CSRF token with the new session: forms from before the sign-in stop working.
     let _ = res.add_cookie(&cookies::csrf(
         &state.settings,
