@@ -175,9 +175,23 @@ function durabilityModes() {
   if (!ok('group')) return [null];
   return ['group', 'each', 'relaxed'].filter(ok);
 }
+// Whether this binary knows trusted_proxies (the driver's sign-ins then say, in
+// X-Forwarded-For, which person each one is; older binaries ignore the header anyway).
+let proxyEnv = null;
+function trustedProxyEnv() {
+  if (proxyEnv === null) {
+    const env = { LATCHKEY_TRUSTED_PROXIES: '127.0.0.1' };
+    const ok = spawnSync(BIN, ['user', 'list', '--data-dir', path.join(TMP, 'probe')], {
+      env: { ...cleanEnv, ...env }, encoding: 'utf8', timeout: 60_000,
+    }).status === 0;
+    proxyEnv = ok ? env : {};
+  }
+  return proxyEnv;
+}
 async function startLatchkey(extra = {}, dataDir = LK_DIR, { port = lkPort, kind = 'latchkey' } = {}) {
   const env = {
     ...cleanEnv,
+    ...trustedProxyEnv(),
     LATCHKEY_DATA_DIR: dataDir,
     LATCHKEY_BIND: `127.0.0.1:${port}`,
     LATCHKEY_ISSUER: `http://127.0.0.1:${port}`,

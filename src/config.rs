@@ -428,7 +428,7 @@ impl Settings {
 }
 
 /// `10.0.0.0/8, ::1, 192.0.2.7`: CIDRs or single addresses (a host route), comma-separated.
-fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+pub fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
     text.split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
@@ -440,6 +440,9 @@ fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
         })
         .collect()
 }
+
+/// Settings that take a list (a TOML array in the file).
+const LIST_SETTINGS: &[&str] = &["trusted_proxies"];
 
 fn known_key(k: &str) -> Option<&'static str> {
     SETTINGS.iter().map(|s| s.key).find(|key| *key == k)
@@ -480,8 +483,8 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
-            // Lists (trusted_proxies) travel as the comma-separated form the environment uses.
-            toml::Value::Array(items) => items
+            // Lists travel as the comma-separated form the environment uses.
+            toml::Value::Array(items) if LIST_SETTINGS.contains(&known) => items
                 .into_iter()
                 .map(|i| match i {
                     toml::Value::String(s) if !s.contains(',') => Ok(s),
@@ -493,7 +496,7 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
                 .join(","),
             _ => {
                 return Err(ConfigError(format!(
-                    "setting `{key}` in config file {shown} must be a string, a whole number or a list of strings"
+                    "setting `{key}` in config file {shown} must be a string or a whole number"
                 )));
             }
         };
@@ -604,11 +607,19 @@ mod tests {
 
     #[test]
     fn trusted_proxies_come_as_a_comma_separated_string_or_a_toml_array() {
-        let s = load(&[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8, ::1,192.0.2.7")], &[]).unwrap();
+        let s = load(
+            &[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8, ::1,192.0.2.7")],
+            &[],
+        )
+        .unwrap();
         let shown: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
         assert_eq!(shown, ["10.0.0.0/8", "::1/128", "192.0.2.7/32"]);
         assert!(load(&[], &[]).unwrap().trusted_proxies.is_empty());
-        let e = load(&[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")], &[]).unwrap_err();
+        let e = load(
+            &[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")],
+            &[],
+        )
+        .unwrap_err();
         assert!(
             e.0.contains("`trusted_proxies`") && e.0.contains("proxy.local"),
             "{e}"

@@ -3,11 +3,11 @@
 //! user code, and recording the person's decision. Redeeming the device code at the token
 //! endpoint is `token::device_code`.
 
-use super::throttle::Key;
 use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
 use super::resource::{self, Resolved};
+use super::throttle::Key;
 use crate::config::Settings;
 use crate::crypto::random;
 use crate::domain::{DEVICE_CODE, ScopeSet, UserCode};
@@ -70,8 +70,7 @@ pub fn device_authorization(
     for _ in 0..5 {
         let user_code = random::user_code();
         let inserted = store.write(|c| {
-            if device::count_device_from(c, source, now)? >= settings.pending_requests_per_address
-            {
+            if device::count_device_from(c, source, now)? >= settings.pending_requests_per_address {
                 return Err(StoreError::Conflict(TOO_MANY.into()));
             }
             device::insert_device_authorization(

@@ -19,7 +19,7 @@
 //!
 //! Waits grow 1 s, 2 s, 4 s, ... up to `login_max_wait_secs`; nothing is permanent.
 
-use super::throttle::{FORGET_AFTER_SECS, Key, Throttle, source};
+use super::throttle::{FORGET_AFTER_SECS, Key, Mark, Throttle, source};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -169,7 +169,7 @@ impl LoginThrottle {
                 *running.entry(k.clone()).or_default() += 1;
             }
         }
-        let wait_if_wrong = self.counters.record_failure(&plan.counted, now);
+        let (wait_if_wrong, marks) = self.counters.reserve(&plan.counted, now);
         if let Some(key) = &plan.spread_key {
             let mut spread = lock(&self.spread);
             let s = spread.entry(key.clone()).or_default();
@@ -184,6 +184,7 @@ impl LoginThrottle {
         Ok(Reservation {
             owner: self.clone(),
             counted: plan.counted,
+            marks,
             in_flight: plan.in_flight,
             account: plan.account,
             wait_if_wrong,
@@ -203,6 +204,7 @@ impl LoginThrottle {
 pub struct Reservation {
     owner: Arc<LoginThrottle>,
     counted: Vec<Key>,
+    marks: Vec<Mark>,
     in_flight: Vec<String>,
     account: String,
     wait_if_wrong: Option<i64>,
@@ -213,7 +215,7 @@ impl Reservation {
     /// source (or browser) starts over. The source's count keeps its other failures: one good
     /// account must not launder guesses against others.
     pub fn succeeded(self) {
-        self.owner.counters.give_back(&self.counted);
+        self.owner.counters.give_back(&self.counted, &self.marks);
         self.owner.counters.clear(&self.account);
     }
 
@@ -224,7 +226,7 @@ impl Reservation {
 
     /// No password was checked (the hashing queue was full): the attempt is given back.
     pub fn cancelled(self) {
-        self.owner.counters.give_back(&self.counted);
+        self.owner.counters.give_back(&self.counted, &self.marks);
     }
 }
 
@@ -320,7 +322,10 @@ mod tests {
         // 30 failures (3 x SPREAD_FACTOR) from 10 sources, each within its own allowance.
         for i in 0..10 {
             for _ in 0..3 {
-                assert_eq!(fail(&t, &from("alice", &format!("203.0.113.{i}")), 0), Ok(None));
+                assert_eq!(
+                    fail(&t, &from("alice", &format!("203.0.113.{i}")), 0),
+                    Ok(None)
+                );
             }
         }
         assert!(fail(&t, &from("alice", "203.0.113.50"), 0).is_ok());

@@ -20,6 +20,13 @@ impl Key {
     }
 }
 
+/// What one advance count changed, so that it can be undone.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    count: u32,
+    prior_block: i64,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
     failures: u32,
@@ -79,6 +86,11 @@ impl Throttle {
 
     /// Count a failure; returns the wait it imposes (Some when a limit is now exceeded).
     pub fn record_failure(&self, keys: &[Key], now: i64) -> Option<i64> {
+        self.reserve(keys, now).0
+    }
+
+    /// Count a failure in advance; the marks let [`Throttle::give_back`] undo exactly it.
+    pub fn reserve(&self, keys: &[Key], now: i64) -> (Option<i64>, Vec<Mark>) {
         let mut map = self.lock();
         if map.len() >= MAX_KEYS {
             map.retain(|_, e| {
@@ -86,11 +98,13 @@ impl Throttle {
             });
         }
         let mut wait = None;
+        let mut marks = Vec::with_capacity(keys.len());
         for k in keys {
             let e = map.entry(k.name.clone()).or_default();
             if now - e.last_failure >= FORGET_AFTER_SECS {
                 *e = Entry::default();
             }
+            let prior_block = e.blocked_until;
             e.failures += 1;
             e.last_failure = now;
             if e.failures > k.free {
@@ -99,20 +113,24 @@ impl Throttle {
                 e.blocked_until = now + secs;
                 wait = Some(wait.map_or(secs, |w: i64| w.max(secs)));
             }
+            marks.push(Mark {
+                count: e.failures,
+                prior_block,
+            });
         }
-        wait
+        (wait, marks)
     }
 
-    /// Undo one counted failure per key (an attempt counted in advance that did not fail);
-    /// a key back within its allowance is no longer blocked.
-    pub fn give_back(&self, keys: &[Key]) {
+    /// Undo failures counted in advance by [`Throttle::reserve`] (the attempt did not fail).
+    /// The block a reservation set goes with it, unless other failures were counted since.
+    pub fn give_back(&self, keys: &[Key], marks: &[Mark]) {
         let mut map = self.lock();
-        for k in keys {
+        for (k, m) in keys.iter().zip(marks) {
             if let Some(e) = map.get_mut(&k.name) {
-                e.failures = e.failures.saturating_sub(1);
-                if e.failures <= k.free {
-                    e.blocked_until = 0;
+                if e.failures == m.count {
+                    e.blocked_until = m.prior_block;
                 }
+                e.failures = e.failures.saturating_sub(1);
             }
         }
     }
@@ -183,14 +201,27 @@ mod tests {
     }
 
     #[test]
-    fn giving_back_an_attempt_lifts_the_block_it_set() {
+    fn giving_back_an_attempt_restores_the_block_as_it_was() {
         let th = Throttle::new(60);
         let k = vec![Key::new("user:alice".into(), 1)];
         th.record_failure(&k, 0);
-        assert_eq!(th.record_failure(&k, 0), Some(1));
-        th.give_back(&k);
-        assert_eq!(th.retry_after(&k, 0), None);
+        let (wait, marks) = th.reserve(&k, 0);
+        assert_eq!(wait, Some(1));
+        th.give_back(&k, &marks);
+        assert_eq!(th.retry_after(&k, 0), None, "the block it set is gone");
         assert_eq!(th.failures("user:alice", 0), 1);
+        // Over the allowance with its wait long over: giving back does not bring a block back.
+        for _ in 0..3 {
+            th.record_failure(&k, 10);
+        }
+        let (_, marks) = th.reserve(&k, 100);
+        th.give_back(&k, &marks);
+        assert_eq!(th.retry_after(&k, 100), None);
+        // Another failure counted meanwhile keeps its block.
+        let (_, marks) = th.reserve(&k, 200);
+        assert!(th.record_failure(&k, 200).is_some());
+        th.give_back(&k, &marks);
+        assert!(th.retry_after(&k, 200).is_some());
         th.clear("user:alice");
         assert_eq!(th.failures("user:alice", 0), 0);
     }
@@ -203,7 +234,10 @@ mod tests {
             source(Some("2001:db8:1:2:ffff:ffff:ffff:ffff"))
         );
         assert_eq!(source(Some("2001:db8:1:2::9")), "2001:db8:1:2::/64");
-        assert_ne!(source(Some("2001:db8:1:3::1")), source(Some("2001:db8:1:2::1")));
+        assert_ne!(
+            source(Some("2001:db8:1:3::1")),
+            source(Some("2001:db8:1:2::1"))
+        );
         assert_eq!(source(None), "unknown");
     }
 }

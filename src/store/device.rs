@@ -125,11 +125,10 @@ pub fn insert_device_authorization(
 
 /// How many unexpired device authorizations `source` has started.
 pub fn count_device_from(c: &Connection, source: &str, now: i64) -> Result<i64> {
-    Ok(c
-        .prepare_cached(
-            "SELECT COUNT(*) FROM device_authorizations WHERE source = ?1 AND expires_at > ?2",
-        )?
-        .query_row(params![source, now], |r| r.get(0))?)
+    Ok(c.prepare_cached(
+        "SELECT COUNT(*) FROM device_authorizations WHERE source = ?1 AND expires_at > ?2",
+    )?
+    .query_row(params![source, now], |r| r.get(0))?)
 }
 
 /// The row of a device code, whatever its state (expired ones too, until swept).

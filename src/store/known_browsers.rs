@@ -8,16 +8,15 @@ pub const KNOWN_BROWSER_TTL_SECS: i64 = 400 * 86_400;
 
 /// True when the browser with this cookie hash signed in as `user_id` and is still known.
 pub fn is_known_browser(c: &Connection, token_hash: &str, user_id: i64, now: i64) -> Result<bool> {
-    Ok(c
-        .prepare_cached(
-            "SELECT 1 FROM known_browsers WHERE token_hash = ?1 AND user_id = ?2 AND last_used_at > ?3",
-        )?
-        .query_row(
-            params![token_hash, user_id, now - KNOWN_BROWSER_TTL_SECS],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    Ok(c.prepare_cached(
+        "SELECT 1 FROM known_browsers WHERE token_hash = ?1 AND user_id = ?2 AND last_used_at > ?3",
+    )?
+    .query_row(
+        params![token_hash, user_id, now - KNOWN_BROWSER_TTL_SECS],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
 }
 
 /// Record (or refresh) a successful sign-in of `user_id` from this browser.

@@ -30,11 +30,10 @@ pub fn insert_pending(c: &Connection, p: &NewPending<'_>, now: i64) -> Result<()
 
 /// How many unexpired requests `source` has parked.
 pub fn count_pending_from(c: &Connection, source: &str, now: i64) -> Result<i64> {
-    Ok(c
-        .prepare_cached(
-            "SELECT COUNT(*) FROM pending_authorizations WHERE source = ?1 AND expires_at > ?2",
-        )?
-        .query_row(params![source, now], |r| r.get(0))?)
+    Ok(c.prepare_cached(
+        "SELECT COUNT(*) FROM pending_authorizations WHERE source = ?1 AND expires_at > ?2",
+    )?
+    .query_row(params![source, now], |r| r.get(0))?)
 }
 
 /// The stored request JSON, while it has not expired.

@@ -50,12 +50,14 @@ fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
             continue;
         };
         for element in split_outside_quotes(text, ',') {
-            let node = split_outside_quotes(element, ';').into_iter().find_map(|pair| {
-                let (name, value) = pair.split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| value.trim().trim_matches('"'))
-            });
+            let node = split_outside_quotes(element, ';')
+                .into_iter()
+                .find_map(|pair| {
+                    let (name, value) = pair.split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| value.trim().trim_matches('"'))
+                });
             // An element without `for=` says nothing about the client.
             if let Some(node) = node {
                 hops.push(parse_node(node));

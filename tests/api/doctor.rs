@@ -403,8 +403,7 @@ fn broad_trusted_proxies_are_a_warning() {
     let dir = healthy_setup();
 
     for broad in ["0.0.0.0/0", "10.0.0.1, ::/0", "192.0.0.0/4"] {
-        let (out, findings) =
-            doctor_with(dir.path(), &[("LATCHKEY_TRUSTED_PROXIES", broad)], &[]);
+        let (out, findings) = doctor_with(dir.path(), &[("LATCHKEY_TRUSTED_PROXIES", broad)], &[]);
         assert_eq!(code(&out), 0);
         let f = one(&findings, "trusted-proxies-broad", "warning");
         assert!(text(f, "message").contains("/"), "{f}");
@@ -414,7 +413,10 @@ fn broad_trusted_proxies_are_a_warning() {
         &[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8,fd00:1234::/32")],
         &[],
     );
-    assert!(of(&findings, "trusted-proxies-broad").is_empty(), "{findings:#?}");
+    assert!(
+        of(&findings, "trusted-proxies-broad").is_empty(),
+        "{findings:#?}"
+    );
 }
 
 // ---------------------------------------------------------------- permissions

@@ -6,6 +6,7 @@ mod audit;
 mod authorize_rules;
 mod browser;
 mod cli;
+mod client_address;
 mod config;
 mod conformance_basic;
 mod device_flow;

@@ -9,8 +9,8 @@ use crate::store::StoreError;
 use crate::store::sessions::Session;
 use crate::store::users::User;
 use crate::web::handlers::authorize::see_other;
-use crate::web::templates::{AccountPage, AppView, Page, SessionView};
 use crate::web::hashing::PoolError;
+use crate::web::templates::{AccountPage, AppView, Page, SessionView};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
@@ -338,7 +338,9 @@ pub async fn post_password(
         ),
         Err(PoolError::QueueFull) => (
             None,
-            Some("Too many people are signing in right now. Try again in a few seconds.".to_owned()),
+            Some(
+                "Too many people are signing in right now. Try again in a few seconds.".to_owned(),
+            ),
             StatusCode::SERVICE_UNAVAILABLE,
         ),
         Ok(Ok(PasswordChange::Mismatch)) => (

@@ -25,9 +25,14 @@ pub async fn post_device_authorization(
 ) -> HttpResponse {
     let ip = extract::client_info(&req, &state.settings).ip;
     let source = crate::oidc::throttle::source(ip.as_deref());
-    let started = call(&req, &state, &body, move |store, _, settings, now, auth, p| {
-        device::device_authorization(store, settings, now, auth, p, &source)
-    })
+    let started = call(
+        &req,
+        &state,
+        &body,
+        move |store, _, settings, now, auth, p| {
+            device::device_authorization(store, settings, now, auth, p, &source)
+        },
+    )
     .await;
     match started {
         Ok(resp) => no_store_json(&resp),

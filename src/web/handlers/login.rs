@@ -7,8 +7,8 @@ use crate::oidc::login_throttle::{self, Refused};
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{StoreError, sessions};
-use crate::web::templates::{LoginPage, Page};
 use crate::web::hashing::PoolError;
+use crate::web::templates::{LoginPage, Page};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -226,7 +226,10 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
             })
         })
         .await;
-        if let Err(e) = audited.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+        if let Err(e) = audited
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+        {
             tracing::warn!(error = %e, "could not record a failed sign-in in the audit log");
         }
         return page("Invalid username or password", StatusCode::UNAUTHORIZED);
