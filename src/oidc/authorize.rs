@@ -3,7 +3,7 @@
 
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
-use super::resource;
+use super::{claims as requested_claims, resource};
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
 use crate::crypto::{jwt, random};
@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 /// Codes live 60 seconds; a pending request (login + consent) ten minutes.
 pub const CODE_TTL_SECS: i64 = 60;
 pub const PENDING_TTL_SECS: i64 = 600;
+/// The longest `claims` parameter we read (bytes of its value).
+pub const MAX_CLAIMS_BYTES: usize = 2048;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,6 +59,12 @@ impl AuthRequest {
     }
     pub fn scopes(&self) -> ScopeSet {
         ScopeSet::parse(&self.scope).unwrap_or_default()
+    }
+    /// What a consent must cover: the requested scopes and the scopes releasing the claims
+    /// asked for through `claims` (the access token's `scope` stays [`AuthRequest::scopes`]).
+    pub fn consent_scopes(&self) -> ScopeSet {
+        self.scopes()
+            .union(&requested_claims::scopes_of_requested(self.claims.as_ref()))
     }
 }
 
@@ -301,14 +309,24 @@ pub fn validate(
         ),
     };
 
+    // Claims of scopes the client may not use are dropped here, once, so that nothing
+    // downstream (consent, code, tokens, userinfo) ever sees them (OIDC Core §5.4, §5.5).
     let claims = match p.get("claims") {
         None => None,
+        Some(text) if text.len() > MAX_CLAIMS_BYTES => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                &format!("claims is too long: at most {MAX_CLAIMS_BYTES} bytes"),
+            ));
+        }
         Some(text) => {
             let v: serde_json::Value = serde_json::from_str(text)
                 .ok()
                 .filter(serde_json::Value::is_object)
                 .ok_or_else(|| fail(ErrorCode::InvalidRequest, "claims must be a JSON object"))?;
-            Some(v)
+            Some(requested_claims::keep_allowed(v, &scope, |s| {
+                resource::client_may_request(&client, s)
+            }))
         }
     };
 
@@ -375,7 +393,8 @@ pub enum Next {
 }
 
 /// Decide, given the browser's session (if any), whether that user may use the client at all,
-/// and the consent on record. A sign-in done for this request satisfies prompt=login,
+/// and the consent on record, which must cover the scopes and the claims asked for
+/// ([`AuthRequest::consent_scopes`]). A sign-in done for this request satisfies prompt=login,
 /// select_account and max_age.
 pub fn decide(
     req: &AuthRequest,
@@ -411,7 +430,7 @@ pub fn decide(
         };
     }
     if !client.skip_consent {
-        let covered = granted.is_some_and(|g| req.scopes().is_subset(g));
+        let covered = granted.is_some_and(|g| req.consent_scopes().is_subset(g));
         if !covered || req.has_prompt("consent") {
             return if none {
                 Next::Fail(ErrorCode::ConsentRequired, "the user has not consented")
@@ -571,3 +590,6 @@ pub fn redirect_url(redirect_uri: &str, params: &[(&'static str, String)]) -> St
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     format!("{redirect_uri}{sep}{encoded}")
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,6 @@
 //! User claims released by scope, and by the `claims` request parameter (OIDC Core §5.5).
 
-use super::scopes::{CLAIMS_SUPPORTED, claims_for_scope};
+use super::scopes::{CLAIMS_SUPPORTED, claims_for_scope, scope_of_claim};
 use crate::domain::ScopeSet;
 use crate::store::rusqlite::Connection;
 use crate::store::users::User;
@@ -15,16 +15,26 @@ pub enum Target {
     UserInfo,
 }
 
+/// The members of the `claims` parameter that ask for claims, one per [`Target`].
+const MEMBERS: [&str; 2] = ["id_token", "userinfo"];
+
+/// Scopes whose claims the `claims` parameter cannot ask for without the scope itself: group
+/// names leave only with the `groups` scope (README, "Groups").
+const SCOPE_ONLY: &[&str] = &["groups"];
+
+fn member(target: Target) -> &'static str {
+    match target {
+        Target::IdToken => MEMBERS[0],
+        Target::UserInfo => MEMBERS[1],
+    }
+}
+
 /// The supported claims the `claims` request parameter (stored as JSON text) names for `target`.
 pub fn requested_names(claims_param: Option<&str>, target: Target) -> Vec<String> {
     let Some(v) = claims_param.and_then(|s| serde_json::from_str::<Value>(s).ok()) else {
         return Vec::new();
     };
-    let member = match target {
-        Target::IdToken => "id_token",
-        Target::UserInfo => "userinfo",
-    };
-    match v.get(member) {
+    match v.get(member(target)) {
         Some(Value::Object(req)) => req
             .keys()
             .filter(|k| CLAIMS_SUPPORTED.contains(&k.as_str()))
@@ -32,6 +42,54 @@ pub fn requested_names(claims_param: Option<&str>, target: Target) -> Vec<String
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The `claims` request parameter without the claims this request may not have. A claim a
+/// scope releases (OIDC Core §5.4) stays only when `client_may` ask for that scope (the rule
+/// for asking for the scope itself) and, for `groups`, when `scope` holds it. Dropping a claim
+/// is not an error: §5.5 lets the OP leave requested claims out. Claims no scope releases
+/// (`auth_time`, `acr`, ...) and other members are kept as they are.
+pub fn keep_allowed(
+    mut claims: Value,
+    scope: &ScopeSet,
+    client_may: impl Fn(&str) -> bool,
+) -> Value {
+    for m in MEMBERS {
+        if let Some(Value::Object(asked)) = claims.get_mut(m) {
+            asked.retain(|name, _| match scope_of_claim(name) {
+                None => true,
+                Some(s) => client_may(s) && (!SCOPE_ONLY.contains(&s) || scope.contains(s)),
+            });
+        }
+    }
+    claims
+}
+
+/// [`keep_allowed`] on a stored `claims` parameter (JSON text); None when it is not JSON.
+pub fn keep_allowed_text(
+    text: Option<&str>,
+    scope: &ScopeSet,
+    client_may: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let v = serde_json::from_str::<Value>(text?).ok()?;
+    Some(keep_allowed(v, scope, client_may).to_string())
+}
+
+/// The scopes that release the claims the `claims` parameter asks for (for the ID token or
+/// userinfo): what a consent must cover besides the requested scopes.
+pub fn scopes_of_requested(claims: Option<&Value>) -> ScopeSet {
+    let Some(claims) = claims else {
+        return ScopeSet::default();
+    };
+    MEMBERS
+        .iter()
+        .filter_map(|m| match claims.get(m) {
+            Some(Value::Object(asked)) => Some(asked),
+            _ => None,
+        })
+        .flat_map(|asked| asked.keys())
+        .filter_map(|name| scope_of_claim(name))
+        .collect()
 }
 
 /// A user and what the granted scopes may release about them beyond the user row: group
@@ -101,4 +159,73 @@ pub fn user_claims(p: &Profile<'_>, scope: &ScopeSet, extra: &[String]) -> Map<S
         out.insert(k.clone(), v.clone().into());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scopes(s: &str) -> ScopeSet {
+        ScopeSet::parse(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn keep_allowed_drops_claims_of_scopes_the_client_may_not_use() {
+        let asked = json!({
+            "id_token": {"email": null, "name": {"essential": true}, "auth_time": null},
+            "userinfo": {"email_verified": null, "preferred_username": null, "nickname": null},
+        });
+        let only_profile = |s: &str| s == "openid" || s == "profile";
+        let kept = keep_allowed(asked, &scopes("openid"), only_profile);
+        assert_eq!(
+            kept,
+            json!({
+                "id_token": {"name": {"essential": true}, "auth_time": null},
+                "userinfo": {"preferred_username": null, "nickname": null},
+            })
+        );
+    }
+
+    #[test]
+    fn keep_allowed_releases_groups_only_with_the_groups_scope() {
+        let asked = json!({"userinfo": {"groups": null}, "id_token": {"groups": null}});
+        let any = |_: &str| true;
+        let without = keep_allowed(asked.clone(), &scopes("openid"), any);
+        assert_eq!(without, json!({"userinfo": {}, "id_token": {}}));
+        let with = keep_allowed(asked.clone(), &scopes("openid groups"), any);
+        assert_eq!(with, asked);
+        let not_allowed = keep_allowed(asked, &scopes("openid groups"), |s| s != "groups");
+        assert_eq!(not_allowed, json!({"userinfo": {}, "id_token": {}}));
+    }
+
+    #[test]
+    fn keep_allowed_leaves_other_members_and_shapes_alone() {
+        let odd = json!({"id_token": "email", "userinfo": [1], "other": {"email": null}});
+        assert_eq!(keep_allowed(odd.clone(), &scopes("openid"), |_| false), odd);
+    }
+
+    #[test]
+    fn keep_allowed_text_filters_stored_json_and_ignores_garbage() {
+        let text = r#"{"id_token":{"email":null,"name":null}}"#;
+        let kept = keep_allowed_text(Some(text), &scopes("openid"), |s| s == "profile");
+        assert_eq!(kept.as_deref(), Some(r#"{"id_token":{"name":null}}"#));
+        assert_eq!(keep_allowed_text(None, &scopes("openid"), |_| true), None);
+        assert_eq!(
+            keep_allowed_text(Some("{"), &scopes("openid"), |_| true),
+            None
+        );
+    }
+
+    #[test]
+    fn scopes_of_requested_covers_the_id_token_and_userinfo() {
+        let asked = json!({
+            "id_token": {"email_verified": null, "auth_time": null},
+            "userinfo": {"updated_at": null, "department": null},
+            "other": {"groups": null},
+        });
+        assert_eq!(scopes_of_requested(Some(&asked)), scopes("email profile"));
+        assert!(scopes_of_requested(None).is_empty());
+        assert!(scopes_of_requested(Some(&json!({"id_token": {"sub": null}}))).is_empty());
+    }
 }

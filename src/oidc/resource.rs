@@ -61,6 +61,12 @@ pub fn find_resource(
     Ok(Ok(Some(api)))
 }
 
+/// True when `client` may ask for the OIDC or custom scope `scope` (its `--scopes`). The
+/// `claims` request parameter is held to the same rule for the scope releasing each claim.
+pub fn client_may_request(client: &Client, scope: &str) -> bool {
+    client.scopes.iter().any(|a| a == scope)
+}
+
 /// Check what a user-facing request (authorize, device) asks for. OIDC and custom scopes must
 /// be allowed to the client; API scopes need the `resource` of their API and a grant; unknown
 /// scopes are dropped (OIDC Core §3.1.2.1).
@@ -82,7 +88,7 @@ pub fn resolve_user_request(
     for s in requested.iter() {
         let known = SUPPORTED.contains(&s) || attributes::find_custom_scope(c, s)?.is_some();
         if known {
-            if !client.scopes.iter().any(|a| a == s) {
+            if !client_may_request(client, s) {
                 return Ok(Err(scope_error(format!(
                     "this client may not request the scope {s}"
                 ))));

@@ -69,6 +69,15 @@ pub fn claims_for_scope(scope: &str) -> &'static [&'static str] {
     }
 }
 
+/// The scope that releases a standard claim (OIDC Core §5.4); None for claims no scope
+/// releases (`sub`, `auth_time`, ...) and for names we do not know.
+pub fn scope_of_claim(claim: &str) -> Option<&'static str> {
+    SUPPORTED
+        .iter()
+        .copied()
+        .find(|s| claims_for_scope(s).contains(&claim))
+}
+
 /// Plain words for the consent page.
 pub fn describe(scope: &str) -> &'static str {
     match scope {
@@ -78,5 +87,24 @@ pub fn describe(scope: &str) -> &'static str {
         "groups" => "See which groups you belong to",
         "offline_access" => "Stay signed in to your account while you are away",
         _ => "Access you have not seen described",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_claim_a_scope_releases_names_that_scope() {
+        for scope in SUPPORTED {
+            for claim in claims_for_scope(scope) {
+                assert_eq!(scope_of_claim(claim), Some(*scope), "{claim}");
+            }
+        }
+        assert_eq!(scope_of_claim("email_verified"), Some("email"));
+        assert_eq!(scope_of_claim("updated_at"), Some("profile"));
+        assert_eq!(scope_of_claim("sub"), None);
+        assert_eq!(scope_of_claim("auth_time"), None);
+        assert_eq!(scope_of_claim("department"), None);
     }
 }

@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod authorize_rules;
 mod browser;
+mod claims_release;
 mod cli;
 mod client_address;
 mod config;

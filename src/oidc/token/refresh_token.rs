@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::crypto::keys::Alg;
 use crate::crypto::random;
 use crate::domain::ScopeSet;
-use crate::oidc::claims::{Target, requested_names, user_claims};
+use crate::oidc::claims::{Target, keep_allowed_text, requested_names, user_claims};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::params::Params;
 use crate::oidc::tokens::{IdClaims, amr_list};
@@ -99,6 +99,11 @@ pub fn exchange(
             )));
         }
 
+        // /authorize keeps only claims of scopes the client may use; tokens from before it did
+        // (or from before the client's scopes were narrowed) are held to the same rule here.
+        let claims = keep_allowed_text(rt.claims.as_deref(), &original, |s| {
+            resource::client_may_request(client, s)
+        });
         let (mut access, profile) = match super::issue::user_access(
             c,
             settings,
@@ -113,7 +118,7 @@ pub fn exchange(
         };
         access.auth_time = Some(rt.auth_time);
         access.sid = rt.sid.clone();
-        access.userinfo_claims = requested_names(rt.claims.as_deref(), Target::UserInfo);
+        access.userinfo_claims = requested_names(claims.as_deref(), Target::UserInfo);
         let new_token = random::token();
         refresh::insert_refresh_token(
             c,
@@ -124,7 +129,7 @@ pub fn exchange(
                 user_id: user.id,
                 sid: rt.sid.as_deref(),
                 scope: &rt.scope,
-                claims: rt.claims.as_deref(),
+                claims: claims.as_deref(),
                 auth_time: rt.auth_time,
                 amr: &rt.amr,
                 code_hash: None,
@@ -149,7 +154,7 @@ pub fn exchange(
                     extra: user_claims(
                         &profile,
                         &scope,
-                        &requested_names(rt.claims.as_deref(), Target::IdToken),
+                        &requested_names(claims.as_deref(), Target::IdToken),
                     ),
                 },
             )

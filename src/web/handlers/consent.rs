@@ -4,7 +4,7 @@ use super::authorize::{Outcome, deny, expired, respond, see_other};
 use crate::domain::ScopeSet;
 use crate::oidc::authorize::{self as az, Reply};
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::{access, claims, login, resource};
+use crate::oidc::{access, login, resource};
 use crate::state::AppState;
 use crate::store::{StoreError, audit, consents};
 use crate::web::templates::{ConsentPage, Page};
@@ -27,16 +27,18 @@ pub async fn get_consent(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
                 .read(|c| login::current_session(c, &ck, &st.settings, now))?,
             None => None,
         };
+        // What will be released, to the ID token and userinfo alike, including what the
+        // `claims` parameter adds to the scopes.
         let lines = match &pending {
             Some((areq, _)) => st
                 .store
-                .read(|c| resource::describe_scopes(c, &areq.scopes()))?,
+                .read(|c| resource::describe_scopes(c, &areq.consent_scopes()))?,
             None => Vec::new(),
         };
         Ok((pending, session, lines))
     })
     .await;
-    let (pending, session, mut lines) = match loaded {
+    let (pending, session, lines) = match loaded {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return error::internal(e),
         Err(e) => return error::internal(e),
@@ -50,13 +52,6 @@ pub async fn get_consent(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         _ => return see_other(&format!("/login?req={handle}")),
     };
 
-    let extra = claims::requested_names(
-        areq.claims.as_ref().map(|v| v.to_string()).as_deref(),
-        claims::Target::UserInfo,
-    );
-    if !extra.is_empty() {
-        lines.push(format!("See these details: {}", extra.join(", ")));
-    }
     let (token, cookie) = csrf::token_for_form(&req, &state.settings);
     let destination =
         headers::origin_of(&areq.redirect_uri).unwrap_or_else(|| areq.redirect_uri.clone());
@@ -149,7 +144,8 @@ pub async fn post_consent(
         }
         let code = st.store.write(|c| {
             let before = az::granted_scopes(c, user.id, client.id)?.unwrap_or_default();
-            let all: ScopeSet = before.union(&areq.scopes());
+            // Record what the page showed: the scopes and those of the claims asked for.
+            let all: ScopeSet = before.union(&areq.consent_scopes());
             consents::upsert_consent(c, user.id, client.id, &all.to_string(), now)?;
             audit::insert_audit_event(
                 c,

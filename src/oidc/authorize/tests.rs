@@ -1,0 +1,138 @@
+//! `decide` and the consent a request needs, without HTTP or a database.
+
+use super::*;
+use serde_json::json;
+
+const NOW: i64 = 1_800_000_000;
+
+fn request(scope: &str, claims: Option<serde_json::Value>) -> AuthRequest {
+    AuthRequest {
+        client_pk: 1,
+        client_id: "app".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        response_mode: ResponseMode::Query,
+        state: None,
+        scope: scope.into(),
+        nonce: None,
+        code_challenge: None,
+        prompt: Vec::new(),
+        max_age: None,
+        login_hint: None,
+        id_token_hint_sub: None,
+        claims,
+        resource: None,
+        created_at: NOW,
+        reauthenticated: false,
+    }
+}
+
+fn client() -> Client {
+    Client {
+        id: 1,
+        client_id: "app".into(),
+        name: "App".into(),
+        is_public: false,
+        secret_hash: None,
+        grant_types: vec!["authorization_code".into()],
+        scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        skip_consent: false,
+        require_pkce: true,
+        id_token_alg: "RS256".into(),
+        backchannel_logout_uri: None,
+        redirect_uris: vec!["https://app.example/cb".into()],
+        post_logout_redirect_uris: Vec::new(),
+        created_at: NOW,
+    }
+}
+
+fn session() -> (Session, User) {
+    let s = Session {
+        id: 1,
+        sid: "sid".into(),
+        user_id: 1,
+        auth_time: NOW - 10,
+        amr: "pwd".into(),
+        created_at: NOW - 10,
+        last_seen_at: NOW,
+        expires_at: NOW + 3600,
+        user_agent: None,
+        ip: None,
+    };
+    let u = User {
+        id: 1,
+        subject: "sub".into(),
+        username: "alice".into(),
+        email: "alice@example.com".into(),
+        email_verified: true,
+        name: None,
+        password_hash: String::new(),
+        is_admin: false,
+        disabled: false,
+        created_at: NOW,
+        updated_at: NOW,
+        password_changed_at: NOW,
+    };
+    (s, u)
+}
+
+fn scopes(s: &str) -> ScopeSet {
+    ScopeSet::parse(s).unwrap_or_default()
+}
+
+fn decide_with(req: &AuthRequest, granted: &str) -> Next {
+    let (s, u) = session();
+    decide(
+        req,
+        &client(),
+        Some((&s, &u)),
+        true,
+        Some(&scopes(granted)),
+        NOW,
+    )
+}
+
+#[test]
+fn consent_scopes_add_the_scopes_of_claims_asked_for() {
+    let req = request(
+        "openid",
+        Some(json!({"id_token": {"email": null}, "userinfo": {"name": null}})),
+    );
+    assert_eq!(req.consent_scopes(), scopes("openid email profile"));
+    assert_eq!(
+        req.scopes(),
+        scopes("openid"),
+        "the token scope is unchanged"
+    );
+    assert_eq!(
+        request("openid email", None).consent_scopes(),
+        scopes("openid email")
+    );
+}
+
+#[test]
+fn decide_asks_again_when_claims_ask_for_more_than_the_consent_on_record() {
+    let req = request("openid", Some(json!({"id_token": {"email": null}})));
+    assert_eq!(decide_with(&req, "openid"), Next::Consent);
+    assert_eq!(decide_with(&req, "openid profile"), Next::Consent);
+    assert_eq!(decide_with(&req, "openid email"), Next::Issue);
+}
+
+#[test]
+fn decide_with_prompt_none_reports_consent_required_for_claims_not_covered() {
+    let mut req = request("openid", Some(json!({"userinfo": {"name": null}})));
+    req.prompt = vec!["none".into()];
+    assert_eq!(
+        decide_with(&req, "openid email"),
+        Next::Fail(ErrorCode::ConsentRequired, "the user has not consented")
+    );
+    assert_eq!(decide_with(&req, "openid profile"), Next::Issue);
+}
+
+#[test]
+fn claims_no_scope_releases_need_no_more_consent() {
+    let req = request(
+        "openid",
+        Some(json!({"id_token": {"auth_time": {"essential": true}}})),
+    );
+    assert_eq!(decide_with(&req, "openid"), Next::Issue);
+}
