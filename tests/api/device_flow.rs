@@ -904,3 +904,35 @@ async fn a_user_outside_the_clients_allowed_groups_cannot_approve_a_device() {
     assert_eq!(audited(&app, "access.denied").len(), 1);
     assert!(audited(&app, "token.issued").is_empty());
 }
+
+#[tokio::test]
+async fn a_device_code_polled_after_the_approving_browser_signed_out_gets_no_session_bound_tokens()
+{
+    let (app, clock) = app_with_cli().await;
+    let online = start_ok(&app, "cli", Some("openid profile")).await;
+    let offline = start_ok(&app, "cli", Some("openid offline_access")).await;
+    sign_in_alice(&app).await;
+    for started in [&online, &offline] {
+        let done = decide(&app, str_of(started, "user_code"), "allow").await;
+        assert_eq!(done.status(), 200);
+    }
+    // The person signs out of the browser that approved, before the device polls.
+    let page = browse(&app, "/logout").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf_token").expect("csrf on the sign-out page");
+    let res = app
+        .client
+        .post(app.url("/logout"))
+        .form(&[("confirm", "yes"), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    clock.advance(6);
+
+    let res = poll(&app, "cli", str_of(&online, "device_code")).await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+    // offline_access was asked for: those tokens are meant to outlive the browser session.
+    let res = poll(&app, "cli", str_of(&offline, "device_code")).await;
+    let tokens = token_ok(res).await;
+    assert!(tokens["refresh_token"].is_string());
+}

@@ -432,3 +432,81 @@ async fn an_expired_session_ends_with_a_back_channel_logout() {
     assert_eq!(c["sid"], id["sid"]);
     assert_eq!(c["sub"], id["sub"]);
 }
+
+/// Redeem a code for the `app` client of these tests: the response.
+async fn redeem_code(app: &TestApp, secret: &str, code: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/token"))
+        .basic_auth("app", Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .expect("token request")
+}
+
+#[tokio::test]
+async fn a_code_redeemed_just_after_logout_yields_no_tokens_bound_to_the_dead_session() {
+    let app = spawn_oidc_app().await;
+    let secret = logout_client(&app, "app", None);
+    let first = sign_in(&app, "app", &secret, "").await;
+    // Two more codes from the same SSO session, one of them for offline access...
+    let online = authorize_as_alice(&app, &authorize_url(&app, "app", "")).await;
+    let offline = authorize_as_alice(&app, &authorize_url(&app, "app", "%20offline_access")).await;
+    // ...and the user signs out before the app redeems them.
+    let res = browse(
+        &app,
+        &format!(
+            "/logout?id_token_hint={}",
+            first["id_token"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    let res = redeem_code(&app, &secret, &query_param(&online, "code").unwrap()).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    // offline_access is meant to outlive the browser session.
+    let res = redeem_code(&app, &secret, &query_param(&offline, "code").unwrap()).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn a_session_bound_refresh_token_stops_working_when_the_session_times_out() {
+    let clock = crate::flow::clock_now();
+    let app = crate::flow::spawn_oidc_app_at(clock.clone()).await;
+    let secret = logout_client(&app, "app", None);
+    let online = sign_in(&app, "app", &secret, "").await;
+    let offline = sign_in(&app, "app", &secret, "%20offline_access").await;
+    let refresh = |rt: &str| {
+        let (url, secret, rt) = (app.url("/token"), secret.clone(), rt.to_owned());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .basic_auth("app", Some(secret))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The browser goes quiet for longer than the idle timeout: the session has ended, whether or
+    // not the background sweep has noticed yet.
+    clock.advance(app.settings.session_idle_timeout_secs + 1);
+    let res = refresh(online["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    let res = refresh(offline["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "offline_access is not bound to the session"
+    );
+}

@@ -22,7 +22,7 @@ fn request(scope: &str, claims: Option<serde_json::Value>) -> AuthRequest {
         claims,
         resource: None,
         created_at: NOW,
-        reauthenticated: false,
+        signed_in_sid: None,
     }
 }
 
@@ -135,4 +135,49 @@ fn claims_no_scope_releases_need_no_more_consent() {
         Some(json!({"id_token": {"auth_time": {"essential": true}}})),
     );
     assert_eq!(decide_with(&req, "openid"), Next::Issue);
+}
+
+#[test]
+fn a_sign_in_for_this_request_satisfies_prompt_login_only_in_its_own_session() {
+    let (s, u) = session();
+    let mut req = request("openid", None);
+    req.prompt = vec!["login".into()];
+    assert!(
+        login_needed(&req, &s, &u, NOW),
+        "prompt=login asks to sign in"
+    );
+    req.signed_in_sid = Some("sid".into());
+    assert!(
+        !login_needed(&req, &s, &u, NOW),
+        "signed in for this request"
+    );
+    req.signed_in_sid = Some("another-browser".into());
+    assert!(
+        login_needed(&req, &s, &u, NOW),
+        "a sign-in in another session does not count here"
+    );
+}
+
+#[test]
+fn max_age_and_select_account_are_satisfied_only_by_this_sessions_sign_in() {
+    let (s, u) = session();
+    for prompt in [vec![], vec!["select_account".to_owned()]] {
+        let mut req = request("openid", None);
+        req.prompt = prompt;
+        req.max_age = Some(0);
+        assert!(login_needed(&req, &s, &u, NOW));
+        req.signed_in_sid = Some("sid".into());
+        assert!(!login_needed(&req, &s, &u, NOW));
+    }
+}
+
+#[test]
+fn an_id_token_hint_for_someone_else_is_never_satisfied_by_signing_in() {
+    let (s, u) = session();
+    let mut req = request("openid", None);
+    req.id_token_hint_sub = Some("someone-else".into());
+    req.signed_in_sid = Some("sid".into());
+    assert!(login_needed(&req, &s, &u, NOW));
+    req.id_token_hint_sub = Some("sub".into());
+    assert!(!login_needed(&req, &s, &u, NOW));
 }
