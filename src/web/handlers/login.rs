@@ -136,15 +136,15 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     );
     let before = web::block(move || {
         st.store.read(|c| {
+            // None: the handle is unknown or expired; Some(None): there is no request.
             let pending = match handle {
-                Some(h) => match az::unpark(c, &h, now)? {
-                    Some((request, client)) => Some(Some(Pending {
+                Some(h) => az::unpark(c, &h, now)?.map(|(request, client)| {
+                    Some(Pending {
                         handle: h,
                         request,
                         client,
-                    })),
-                    None => None,
-                },
+                    })
+                }),
                 None => Some(None),
             };
             let known = login::known_browser_id(c, browser2.as_deref(), &name, now)?;
