@@ -86,12 +86,12 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "login_failures_per_account",
         default: "5",
-        doc: "Failed sign-ins per account before each further attempt must wait (1 s, 2 s, 4 s, ...).",
+        doc: "Failed sign-ins for one account from one client address before each further attempt from there must wait (1 s, 2 s, 4 s, ...); see Sign-in throttling.",
     },
     SettingDoc {
         key: "login_failures_per_ip",
         default: "30",
-        doc: "Failed sign-ins per client IP before waits start.",
+        doc: "Failed sign-ins from one client address (an IPv4 address or IPv6 /64), across all accounts, before waits start.",
     },
     SettingDoc {
         key: "trusted_proxies",
