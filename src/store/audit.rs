@@ -1,6 +1,7 @@
 //! The audit log: who did what, when. Append-only.
 
 use super::Result;
+use crate::domain::printable::escape_unsafe;
 use r2d2_sqlite::rusqlite::{Connection, params};
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -14,16 +15,19 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
-/// Record an event, and say it in the log too (structured, for log collectors).
+/// Record an event, and say it in the log too (structured, for log collectors). The log line's
+/// fields have control characters and bidi overrides escaped (`\u{HEX}`), whatever the log
+/// format: JSON would keep a bidi override raw, and a reader of text logs should not have to
+/// trust the formatter's quoting.
 pub fn insert_audit_event(c: &Connection, e: &AuditEvent) -> Result<()> {
     tracing::info!(
         target: "latchkey::audit",
-        kind = %e.kind,
-        actor = e.actor.as_deref().unwrap_or(""),
-        subject = e.subject.as_deref().unwrap_or(""),
-        client_id = e.client_id.as_deref().unwrap_or(""),
-        ip = e.ip.as_deref().unwrap_or(""),
-        detail = e.detail.as_deref().unwrap_or(""),
+        kind = %escape_unsafe(&e.kind),
+        actor = &*field(&e.actor),
+        subject = &*field(&e.subject),
+        client_id = &*field(&e.client_id),
+        ip = &*field(&e.ip),
+        detail = &*field(&e.detail),
         "audit"
     );
     // Cached: one of these is written for every token issued.
@@ -41,6 +45,11 @@ pub fn insert_audit_event(c: &Connection, e: &AuditEvent) -> Result<()> {
         e.detail
     ])?;
     Ok(())
+}
+
+/// A field of the log line: empty when absent, escaped for printing.
+fn field(v: &Option<String>) -> std::borrow::Cow<'_, str> {
+    escape_unsafe(v.as_deref().unwrap_or(""))
 }
 
 /// The newest `limit` events, newest first.
