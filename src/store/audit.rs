@@ -1,4 +1,5 @@
-//! The audit log: who did what, when. Append-only.
+//! The audit log: who did what, when. Append-only; events past `audit_retention_days` are
+//! deleted by the maintenance sweep.
 
 use super::Result;
 use crate::domain::printable::escape_unsafe;
@@ -50,6 +51,17 @@ pub fn insert_audit_event(c: &Connection, e: &AuditEvent) -> Result<()> {
 /// A field of the log line: empty when absent, escaped for printing.
 fn field(v: &Option<String>) -> std::borrow::Cow<'_, str> {
     escape_unsafe(v.as_deref().unwrap_or(""))
+}
+
+/// Delete at most `limit` events from before `before`, oldest first; returns how many went.
+/// Found through the index on `at` (migration 0001), so a batch costs the same however large
+/// the table; callers run one batch per transaction so the write lock is never held for long.
+pub fn delete_audit_events_before(c: &Connection, before: i64, limit: i64) -> Result<usize> {
+    Ok(c.prepare_cached(
+        "DELETE FROM audit_events WHERE id IN \
+         (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)",
+    )?
+    .execute(params![before, limit])?)
 }
 
 /// The newest `limit` events, newest first.

@@ -1,9 +1,12 @@
 //! Rule 16: the audit log, and `latchkey audit`.
 
 use crate::browser::{ClientSpec, add_client, hidden, spawn_oidc_app};
-use crate::flow::{fresh_browser, tokens};
-use crate::helpers::TestApp;
+use crate::flow::{clock_now, fresh_browser, tokens};
+use crate::helpers::{TestApp, spawn_app_with_clock};
+use latchkey::clock::Clock;
+use latchkey::oidc::maintenance::run_once;
 use latchkey::store::audit;
+use std::sync::Arc;
 
 #[tokio::test]
 async fn rule_16_sign_in_consent_and_tokens_are_audited_and_listed_by_the_cli() {
@@ -200,7 +203,8 @@ async fn audit_cli_escapes_control_characters_stored_in_any_field() {
             audit::insert_audit_event(
                 c,
                 &audit::AuditEvent {
-                    at: 1_700_000_000,
+                    // Recent: the server's own sweep deletes events past the retention.
+                    at: latchkey::clock::SystemClock.now(),
                     kind: format!("kind{evil}"),
                     actor: Some(evil.into()),
                     subject: Some(evil.into()),
@@ -248,4 +252,70 @@ async fn failed_login_for_a_valid_username_is_stored_as_typed_and_found_by_user(
         .collect();
     assert_eq!(failed.len(), 1, "{mine}");
     assert_eq!(failed[0]["actor"], "alice");
+}
+
+const DAY: i64 = 86_400;
+
+/// Audit events at these times, straight into the store.
+fn add_events_at(app: &TestApp, ats: &[i64]) {
+    app.store
+        .write(|c| {
+            for &at in ats {
+                audit::insert_audit_event(
+                    c,
+                    &audit::AuditEvent {
+                        at,
+                        kind: "test.event".into(),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok::<_, latchkey::store::StoreError>(())
+        })
+        .unwrap();
+}
+
+/// The times of every audit event left, oldest first.
+fn event_times(app: &TestApp) -> Vec<i64> {
+    let mut ats: Vec<i64> = app
+        .store
+        .read(|c| audit::list_audit_events(c, 1_000_000))
+        .unwrap()
+        .iter()
+        .map(|e| e.at)
+        .collect();
+    ats.sort();
+    ats
+}
+
+#[tokio::test]
+async fn audit_events_older_than_the_retention_are_deleted_by_the_maintenance_sweep() {
+    let clock = clock_now();
+    let app = spawn_app_with_clock(|s| s.audit_retention_days = 30, Arc::new(clock.clone())).await;
+    let now = clock.now();
+    // More than one batch of long-expired events, then some around the cutoff.
+    add_events_at(&app, &vec![now - 400 * DAY; 2_500]);
+    add_events_at(
+        &app,
+        &[now - 30 * DAY - 1, now - 30 * DAY, now - 29 * DAY, now],
+    );
+    run_once(&app.store, &app.settings, now).expect("maintenance");
+    assert_eq!(
+        event_times(&app),
+        [now - 30 * DAY, now - 29 * DAY, now],
+        "everything older than 30 days went in one sweep; the rest stays"
+    );
+}
+
+#[tokio::test]
+async fn audit_retention_of_zero_days_keeps_every_event() {
+    let clock = clock_now();
+    let app = spawn_app_with_clock(|s| s.audit_retention_days = 0, Arc::new(clock.clone())).await;
+    let now = clock.now();
+    let ats = [0, now - 36_500 * DAY, now - 401 * DAY, now];
+    add_events_at(&app, &ats);
+    run_once(&app.store, &app.settings, now).expect("maintenance");
+    let mut want = ats.to_vec();
+    want.sort();
+    assert_eq!(event_times(&app), want);
 }

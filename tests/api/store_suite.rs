@@ -68,6 +68,7 @@ store_conformance_tests!(
         revoking_tokens_from_a_replayed_code_revokes_the_whole_family,
         revoked_jti_insert_is_idempotent,
         audit_events_are_listed_newest_first_up_to_the_limit,
+        audit_events_before_a_cutoff_are_deleted_oldest_first_in_batches,
         sweep_deletes_expired_rows_only,
     ]
 );
@@ -1014,6 +1015,52 @@ pub mod conformance {
         assert_eq!(e.client_id.as_deref(), Some("app"));
         assert_eq!(e.ip.as_deref(), Some("192.0.2.1"));
         assert_eq!(e.detail.as_deref(), Some("event 0"));
+    }
+
+    pub fn audit_events_before_a_cutoff_are_deleted_oldest_first_in_batches(store: &Store) {
+        // Inserted out of time order: deletion follows `at`, not insertion.
+        for at in [NOW - 10, NOW - 30, NOW - 1, NOW, NOW - 20, NOW + 5] {
+            store
+                .write(|c| {
+                    audit::insert_audit_event(
+                        c,
+                        &audit::AuditEvent {
+                            at,
+                            kind: format!("at {at}"),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .unwrap();
+        }
+        let ats = || -> Vec<i64> {
+            let mut v: Vec<i64> = store
+                .read(|c| audit::list_audit_events(c, 100))
+                .unwrap()
+                .iter()
+                .map(|e| e.at)
+                .collect();
+            v.sort();
+            v
+        };
+        let delete = |limit| {
+            store
+                .write(|c| audit::delete_audit_events_before(c, NOW - 1, limit))
+                .unwrap()
+        };
+        assert_eq!(delete(2), 2, "a batch is bounded");
+        assert_eq!(
+            ats(),
+            [NOW - 10, NOW - 1, NOW, NOW + 5],
+            "the oldest went first"
+        );
+        assert_eq!(delete(2), 1);
+        assert_eq!(
+            ats(),
+            [NOW - 1, NOW, NOW + 5],
+            "an event exactly at the cutoff stays"
+        );
+        assert_eq!(delete(2), 0, "nothing left before the cutoff");
     }
 
     // ------------------------------------------------------------ sweep
