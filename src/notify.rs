@@ -1,35 +1,69 @@
 //! Delivering back-channel logout notifications from the outbox: in the background, with a
 //! short timeout and a few retries, never on the user's request path.
+//!
+//! Each app with due notices gets a worker that sends them one after another, oldest first;
+//! workers for different apps run side by side, at most [`MAX_IN_FLIGHT`] at a time, so an app
+//! that hangs until the timeout delays only its own notices.
 
 use crate::crypto::keys::Alg;
 use crate::oidc::backchannel::logout_token;
 use crate::state::AppState;
+use crate::store::backchannel::OutboxItem;
+use crate::store::clients::Client;
 use crate::store::{StoreError, audit, backchannel, clients};
+use std::collections::HashMap;
 use std::time::Duration;
+use tokio::task::{Id, JoinSet};
 
 /// Attempts per notification, and the wait before each retry.
 const MAX_ATTEMPTS: i64 = 4;
 const BACKOFF_SECS: [i64; 4] = [2, 10, 60, 300];
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// Apps being notified at once (each with at most one request in flight).
+const MAX_IN_FLIGHT: usize = 8;
+/// Due notices read per look at the outbox.
+const BATCH: i64 = 50;
+/// How long the loop waits between looks when nothing wakes it, and how long a worker that hit
+/// a store error keeps its app's slot.
+const RETRY_PAUSE: Duration = Duration::from_secs(5);
 
-/// One delivery pass over what is due. Returns how many were delivered.
-pub async fn deliver_due(state: &AppState, http: &reqwest::Client) -> Result<usize, StoreError> {
+/// Due notices of at most `slots` apps other than `busy` (apps that already have a worker),
+/// grouped per app, oldest first within each.
+async fn due_by_client(
+    state: &AppState,
+    busy: Vec<i64>,
+    slots: usize,
+) -> Result<Vec<(Client, Vec<OutboxItem>)>, StoreError> {
     let st = state.clone();
-    let due = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let now = st.clock.now();
         st.store.read(|c| {
-            let items = backchannel::list_due_outbox(c, now, 50)?;
-            items
+            let mut groups: Vec<(i64, Vec<OutboxItem>)> = Vec::new();
+            for item in backchannel::list_due_outbox(c, now, &busy, BATCH)? {
+                if let Some(i) = groups.iter().position(|(pk, _)| *pk == item.client_pk) {
+                    groups[i].1.push(item);
+                } else if groups.len() < slots {
+                    groups.push((item.client_pk, vec![item]));
+                } // else no free worker: left for a later look
+            }
+            groups
                 .into_iter()
-                .map(|i| Ok((clients::get_client_by_pk(c, i.client_pk)?, i)))
-                .collect::<Result<Vec<_>, StoreError>>()
+                .map(|(pk, items)| Ok((clients::get_client_by_pk(c, pk)?, items)))
+                .collect()
         })
     })
     .await
-    .map_err(|e| StoreError::Corrupt(e.to_string()))??;
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+}
 
-    let mut delivered = 0;
-    for (client, item) in due {
+/// Send one app's notices in order: each is delivered, rescheduled, or given up and audited.
+async fn deliver_to_client(
+    state: &AppState,
+    http: &reqwest::Client,
+    client: Client,
+    items: Vec<OutboxItem>,
+) -> Result<(), StoreError> {
+    for item in items {
         let Some(uri) = client.backchannel_logout_uri.clone() else {
             finish(state, item.id, None).await?;
             continue;
@@ -50,7 +84,6 @@ pub async fn deliver_due(state: &AppState, http: &reqwest::Client) -> Result<usi
         };
         match outcome {
             Ok(()) => {
-                delivered += 1;
                 tracing::info!(client = %client.client_id, reason = %item.reason, "back-channel logout delivered");
                 finish(state, item.id, None).await?;
             }
@@ -71,7 +104,7 @@ pub async fn deliver_due(state: &AppState, http: &reqwest::Client) -> Result<usi
             }
         }
     }
-    Ok(delivered)
+    Ok(())
 }
 
 async fn send(http: &reqwest::Client, uri: &str, token: &str) -> Result<(), String> {
@@ -118,8 +151,9 @@ async fn finish(
     .map_err(|e| StoreError::Corrupt(e.to_string()))?
 }
 
-/// The delivery loop: wakes when nudged (a logout just happened) or every few seconds
-/// (notifications queued by the CLI, retries).
+/// The delivery loop: looks at the outbox when nudged (a logout just happened), when a worker
+/// finishes, or every few seconds (notifications queued by the CLI, retries), and starts a
+/// worker for each app with due notices that has none yet. Workers end with the loop.
 pub async fn run(state: AppState) {
     let http = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -131,13 +165,45 @@ pub async fn run(state: AppState) {
             return;
         }
     };
+    let mut workers = JoinSet::new();
+    // Which app each running worker serves.
+    let mut serving: HashMap<Id, i64> = HashMap::new();
     loop {
-        if let Err(e) = deliver_due(&state, &http).await {
-            tracing::warn!(error = %e, "back-channel delivery pass failed");
+        let slots = MAX_IN_FLIGHT.saturating_sub(serving.len());
+        if slots > 0 {
+            let busy = serving.values().copied().collect();
+            match due_by_client(&state, busy, slots).await {
+                Ok(due) => {
+                    for (client, items) in due {
+                        let pk = client.id;
+                        let (st, http) = (state.clone(), http.clone());
+                        let worker = workers.spawn(async move {
+                            if let Err(e) = deliver_to_client(&st, &http, client, items).await {
+                                tracing::warn!(error = %e, "back-channel delivery failed");
+                                // Keep the app's slot a while: a store that keeps failing must
+                                // not turn into a loop re-sending the same notice.
+                                tokio::time::sleep(RETRY_PAUSE).await;
+                            }
+                        });
+                        serving.insert(worker.id(), pk);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "back-channel delivery pass failed"),
+            }
         }
         tokio::select! {
             _ = state.outbox_nudge.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(RETRY_PAUSE) => {}
+            Some(done) = workers.join_next_with_id() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "back-channel worker stopped");
+                        e.id()
+                    }
+                };
+                serving.remove(&id);
+            }
         }
     }
 }

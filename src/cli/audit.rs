@@ -1,6 +1,7 @@
 //! `latchkey audit`: read the audit log.
 
 use super::{CliError, now, print, show_time};
+use crate::domain::printable::escape_unsafe;
 use crate::store::audit::{AuditFilter, find_audit_events};
 use crate::store::{Store, users};
 use clap::Args;
@@ -69,29 +70,32 @@ pub fn run(a: AuditArgs, store: &Store, json: bool) -> Result<(), CliError> {
             },
         )
     })?;
+    // JSON stays JSON (serde escapes control characters); text is escaped field by field.
     print(json, &events, || {
         if events.is_empty() {
             return "no events".into();
         }
-        events
-            .iter()
-            .map(|e| {
-                let mut line = format!("{}  {}", show_time(e.at), e.kind);
-                for (k, v) in [
-                    ("actor", &e.actor),
-                    ("subject", &e.subject),
-                    ("client", &e.client_id),
-                    ("ip", &e.ip),
-                    ("detail", &e.detail),
-                ] {
-                    if let Some(v) = v {
-                        line.push_str(&format!("  {k}={v}"));
-                    }
-                }
-                line
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        events.iter().map(text_line).collect::<Vec<_>>().join("\n")
     });
     Ok(())
+}
+
+/// One event as one line of text. Every stored field may hold text someone else typed (a
+/// username at a failed sign-in, say), so control characters, DEL, C1 controls and bidi
+/// overrides are printed as `\u{HEX}`: a field can neither start a forged line nor drive the
+/// terminal.
+fn text_line(e: &crate::store::audit::AuditEvent) -> String {
+    let mut line = format!("{}  {}", show_time(e.at), escape_unsafe(&e.kind));
+    for (k, v) in [
+        ("actor", &e.actor),
+        ("subject", &e.subject),
+        ("client", &e.client_id),
+        ("ip", &e.ip),
+        ("detail", &e.detail),
+    ] {
+        if let Some(v) = v {
+            line.push_str(&format!("  {k}={}", escape_unsafe(v)));
+        }
+    }
+    line
 }

@@ -6,6 +6,7 @@ mod email;
 mod grant_type;
 mod password_policy;
 mod pkce;
+pub mod printable;
 mod redirect_uri;
 mod scope;
 mod user_code;

@@ -2,7 +2,7 @@
 
 use crate::config::Settings;
 use crate::crypto::{password, random};
-use crate::domain::Username;
+use crate::domain::{Username, printable};
 use crate::store::sessions::{self, NewSession, Session};
 use crate::store::users::{self, User};
 use crate::store::{Store, StoreError, audit, known_browsers, rusqlite::Connection};
@@ -171,7 +171,7 @@ pub fn audit_throttled(
         &audit::AuditEvent {
             at: now,
             kind: "login.throttled".into(),
-            actor: Some(username.chars().take(64).collect()),
+            actor: Some(audit_name(username)),
             ip: info.ip.clone(),
             detail: Some(format!("{{\"wait_secs\":{secs}}}")),
             ..Default::default()
@@ -190,9 +190,71 @@ pub fn audit_failed_login(
         &audit::AuditEvent {
             at: now,
             kind: "login.failed".into(),
-            actor: Some(username.chars().take(64).collect()),
+            actor: Some(audit_name(username)),
             ip: info.ip.clone(),
             ..Default::default()
         },
     )
+}
+
+/// How many typed characters of an invalid username the audit log keeps.
+const AUDIT_NAME_CHARS: usize = 64;
+
+/// The typed username of a failed or throttled sign-in, as the audit log records it.
+///
+/// A valid username (`Username::parse`) is kept exactly as typed, so `latchkey audit --user
+/// alice` finds the failures on alice's account. Anything else is attacker-controlled text and is
+/// stored escaped rather than dropped, so an admin can still see what was tried: the first 64
+/// characters, each one outside the username alphabet (letters, digits, `.`, `_`, `-`, `@`)
+/// written as `\u{HEX}` (a newline is `\u{a}`, ESC `\u{1b}`, a space `\u{20}`, a backslash
+/// `\u{5c}`), then `\u{2026}` (an ellipsis) when more was typed. The result is printable ASCII
+/// without spaces, at most 64 x 10 + 8 bytes long, and never a valid username itself (it is
+/// empty or holds a `\`), so it can neither forge a line of output nor pass for a real user.
+pub fn audit_name(typed: &str) -> String {
+    if Username::parse(typed).is_ok() {
+        return typed.to_owned();
+    }
+    let in_alphabet = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+    let mut out = String::new();
+    for c in typed.chars().take(AUDIT_NAME_CHARS) {
+        printable::push_char(&mut out, c, |c| !in_alphabet(c));
+    }
+    if typed.chars().nth(AUDIT_NAME_CHARS).is_some() {
+        out.push_str("\\u{2026}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::audit_name;
+
+    #[test]
+    fn audit_name_keeps_valid_usernames_and_escapes_everything_else() {
+        assert_eq!(audit_name("alice"), "alice");
+        assert_eq!(audit_name("ALICE.b-c_d@x"), "ALICE.b-c_d@x");
+        assert_eq!(
+            audit_name("x\n2026-11-29 12:00:00  login.succeeded  actor=admin"),
+            "x\\u{a}2026-11-29\\u{20}12\\u{3a}00\\u{3a}00\\u{20}\\u{20}login.succeeded\\u{20}\\u{20}actor\\u{3d}admin"
+        );
+        assert_eq!(
+            audit_name("\u{1b}[2J\u{202e}\\"),
+            "\\u{1b}\\u{5b}2J\\u{202e}\\u{5c}"
+        );
+        assert_eq!(audit_name(""), "");
+    }
+
+    #[test]
+    fn audit_name_of_a_long_invalid_username_is_bounded_and_never_a_valid_username() {
+        let long = "a".repeat(65);
+        assert_eq!(audit_name(&long), format!("{}\\u{{2026}}", "a".repeat(64)));
+        let worst = "\u{10ffff}".repeat(10_000);
+        assert!(audit_name(&worst).len() <= 64 * 10 + 8);
+        for typed in [long.as_str(), "al ice", "a\\b", "\u{7f}"] {
+            assert!(
+                crate::domain::Username::parse(&audit_name(typed)).is_err(),
+                "{typed:?}"
+            );
+        }
+    }
 }

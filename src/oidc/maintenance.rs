@@ -1,10 +1,17 @@
-//! Periodic upkeep: key rotation and retirement, expired sessions and rows.
+//! Periodic upkeep: key rotation and retirement, expired sessions and rows, old audit events.
 
 use super::session_end;
 use super::signing_keys::{self, KeyError};
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
-use crate::store::{Store, StoreError, keys, sweep};
+use crate::store::{Store, StoreError, audit, keys, sweep};
+
+/// Audit events deleted per transaction, and at most this many transactions per sweep: each
+/// holds the write lock for a few milliseconds, and a backlog (say, right after retention was
+/// shortened) goes over several sweeps, 100 000 events each.
+const AUDIT_BATCH: i64 = 1_000;
+const AUDIT_BATCHES_PER_SWEEP: usize = 100;
+const DAY_SECS: i64 = 86_400;
 
 /// One round of upkeep; returns the key ring to serve from now on.
 pub fn run_once(store: &Store, settings: &Settings, now: i64) -> Result<KeyRing, KeyError> {
@@ -17,6 +24,7 @@ pub fn run_once(store: &Store, settings: &Settings, now: i64) -> Result<KeyRing,
         signing_keys::load_ring(c, now, retention)
     })?;
     sweep(store, now, settings.session_idle_timeout_secs)?;
+    sweep_audit(store, now, settings.audit_retention_days)?;
     Ok(ring)
 }
 
@@ -27,4 +35,29 @@ pub fn sweep(store: &Store, now: i64, session_idle_secs: i64) -> Result<(), Stor
         tracing::debug!(rows = n, sessions = ended, "swept expired rows");
     }
     Ok(())
+}
+
+/// Delete audit events older than `retention_days` days before `now` (0 keeps them forever),
+/// in short transactions of [`AUDIT_BATCH`] events. Returns how many went.
+pub fn sweep_audit(store: &Store, now: i64, retention_days: i64) -> Result<usize, StoreError> {
+    if retention_days <= 0 {
+        return Ok(0);
+    }
+    let before = now.saturating_sub(retention_days.saturating_mul(DAY_SECS));
+    let mut total = 0;
+    for _ in 0..AUDIT_BATCHES_PER_SWEEP {
+        let n = store.write(|c| audit::delete_audit_events_before(c, before, AUDIT_BATCH))?;
+        total += n;
+        if n < AUDIT_BATCH as usize {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(
+            events = total,
+            retention_days,
+            "deleted audit events past retention"
+        );
+    }
+    Ok(total)
 }

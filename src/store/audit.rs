@@ -1,6 +1,8 @@
-//! The audit log: who did what, when. Append-only.
+//! The audit log: who did what, when. Append-only; events past `audit_retention_days` are
+//! deleted by the maintenance sweep.
 
 use super::Result;
+use crate::domain::printable::escape_unsafe;
 use r2d2_sqlite::rusqlite::{Connection, params};
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -14,16 +16,19 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
-/// Record an event, and say it in the log too (structured, for log collectors).
+/// Record an event, and say it in the log too (structured, for log collectors). The log line's
+/// fields have control characters and bidi overrides escaped (`\u{HEX}`), whatever the log
+/// format: JSON would keep a bidi override raw, and a reader of text logs should not have to
+/// trust the formatter's quoting.
 pub fn insert_audit_event(c: &Connection, e: &AuditEvent) -> Result<()> {
     tracing::info!(
         target: "latchkey::audit",
-        kind = %e.kind,
-        actor = e.actor.as_deref().unwrap_or(""),
-        subject = e.subject.as_deref().unwrap_or(""),
-        client_id = e.client_id.as_deref().unwrap_or(""),
-        ip = e.ip.as_deref().unwrap_or(""),
-        detail = e.detail.as_deref().unwrap_or(""),
+        kind = %escape_unsafe(&e.kind),
+        actor = &*field(&e.actor),
+        subject = &*field(&e.subject),
+        client_id = &*field(&e.client_id),
+        ip = &*field(&e.ip),
+        detail = &*field(&e.detail),
         "audit"
     );
     // Cached: one of these is written for every token issued.
@@ -41,6 +46,22 @@ pub fn insert_audit_event(c: &Connection, e: &AuditEvent) -> Result<()> {
         e.detail
     ])?;
     Ok(())
+}
+
+/// A field of the log line: empty when absent, escaped for printing.
+fn field(v: &Option<String>) -> std::borrow::Cow<'_, str> {
+    escape_unsafe(v.as_deref().unwrap_or(""))
+}
+
+/// Delete at most `limit` events from before `before`, oldest first; returns how many went.
+/// Found through the index on `at` (migration 0001), so a batch costs the same however large
+/// the table; callers run one batch per transaction so the write lock is never held for long.
+pub fn delete_audit_events_before(c: &Connection, before: i64, limit: i64) -> Result<usize> {
+    Ok(c.prepare_cached(
+        "DELETE FROM audit_events WHERE id IN \
+         (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)",
+    )?
+    .execute(params![before, limit])?)
 }
 
 /// The newest `limit` events, newest first.

@@ -29,13 +29,21 @@ pub fn insert_outbox(
     Ok(())
 }
 
-/// Notifications due now, oldest first.
-pub fn list_due_outbox(c: &Connection, now: i64, limit: i64) -> Result<Vec<OutboxItem>> {
-    let mut st = c.prepare(
+/// Notifications due now for clients other than `except_clients` (the ones already being
+/// served), oldest first.
+pub fn list_due_outbox(
+    c: &Connection,
+    now: i64,
+    except_clients: &[i64],
+    limit: i64,
+) -> Result<Vec<OutboxItem>> {
+    let except = serde_json::to_string(except_clients).unwrap_or_else(|_| "[]".into());
+    let mut st = c.prepare_cached(
         "SELECT id, client_pk, subject, sid, reason, attempts FROM backchannel_outbox \
-         WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+         WHERE next_attempt_at <= ?1 AND client_pk NOT IN (SELECT value FROM json_each(?2)) \
+         ORDER BY id LIMIT ?3",
     )?;
-    let rows = st.query_map(params![now, limit], |r| {
+    let rows = st.query_map(params![now, except, limit], |r| {
         Ok(OutboxItem {
             id: r.get(0)?,
             client_pk: r.get(1)?,

@@ -433,6 +433,171 @@ async fn an_expired_session_ends_with_a_back_channel_logout() {
     assert_eq!(c["sub"], id["sub"]);
 }
 
+/// A back-channel URI on a server that accepts connections and never answers: an app that hangs.
+async fn hanging_receiver() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind hanging receiver");
+    let url = format!(
+        "http://{}/backchannel_logout",
+        listener.local_addr().expect("addr")
+    );
+    tokio::spawn(async move {
+        // Keep every connection open and silent until the test ends.
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn unreachable_app_does_not_delay_other_apps_backchannel_logout() {
+    let app = spawn_oidc_app().await;
+    let (uri, mut rx) = backchannel_receiver().await;
+    // Registered and signed in to first, so its notice is the first one queued.
+    let hanging = logout_client(&app, "hanging", Some(hanging_receiver().await));
+    let secret = logout_client(&app, "app", Some(uri));
+    sign_in(&app, "hanging", &hanging, "").await;
+    let tokens = sign_in(&app, "app", &secret, "").await;
+
+    let started = std::time::Instant::now();
+    let res = browse(
+        &app,
+        &format!(
+            "/logout?id_token_hint={}&post_logout_redirect_uri={POST_LOGOUT}",
+            tokens["id_token"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 302);
+    // The hanging app's request times out after 5 s; the other app must not wait for that.
+    let body = tokio::time::timeout(std::time::Duration::from_secs(2), rx.recv())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no back-channel logout at the reachable app {:?} after the logout",
+                started.elapsed()
+            )
+        })
+        .expect("receiver open");
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).expect("form body");
+    assert_eq!(claims(&pairs[0].1)["aud"], "app");
+}
+
+#[tokio::test]
+async fn a_logout_while_a_notice_to_a_hanging_app_is_in_flight_is_delivered_at_once() {
+    let app = spawn_oidc_app().await;
+    let (uri, mut rx) = backchannel_receiver().await;
+    let hanging = logout_client(&app, "hanging", Some(hanging_receiver().await));
+    let secret = logout_client(&app, "app", Some(uri));
+    let first = sign_in(&app, "hanging", &hanging, "").await;
+    browse(
+        &app,
+        &format!(
+            "/logout?id_token_hint={}",
+            first["id_token"].as_str().unwrap()
+        ),
+    )
+    .await;
+    // The hanging app's notice is now waiting out its 5 s timeout; a new session logs out.
+    let tokens = sign_in(&app, "app", &secret, "").await;
+    let started = std::time::Instant::now();
+    browse(
+        &app,
+        &format!(
+            "/logout?id_token_hint={}",
+            tokens["id_token"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let body = tokio::time::timeout(std::time::Duration::from_secs(2), rx.recv())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no notice at the reachable app after {:?}",
+                started.elapsed()
+            )
+        })
+        .expect("receiver open");
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).expect("form body");
+    assert_eq!(claims(&pairs[0].1)["aud"], "app");
+}
+
+/// Poll until `check` holds (the delivery loop looks at the outbox at least every 5 s).
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_back_channel_notice_is_retried_with_backoff_then_given_up_and_audited() {
+    use latchkey::clock::Clock;
+    use latchkey::store::{audit, backchannel};
+    let clock = crate::flow::clock_now();
+    let app = crate::flow::spawn_oidc_app_at(clock.clone()).await;
+    // A port nobody listens on: every attempt is refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let secret = logout_client(
+        &app,
+        "down",
+        Some(format!("http://{closed}/backchannel_logout")),
+    );
+    let tokens = sign_in(&app, "down", &secret, "").await;
+    browse(
+        &app,
+        &format!(
+            "/logout?id_token_hint={}",
+            tokens["id_token"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let now = clock.now();
+    let outbox = |at: i64| {
+        app.store
+            .read(|c| backchannel::list_due_outbox(c, at, &[], 50))
+            .unwrap()
+    };
+    eventually("a first failed attempt", || {
+        outbox(now + 1000).first().map(|i| i.attempts) == Some(1)
+    })
+    .await;
+    assert!(outbox(now + 1).is_empty(), "not retried before 2 s");
+    assert_eq!(outbox(now + 2).len(), 1, "retried after 2 s");
+
+    // Two more failed attempts on the books; the next one is the last.
+    let id = outbox(now + 2)[0].id;
+    for _ in 0..2 {
+        app.store
+            .write(|c| backchannel::reschedule_outbox(c, id, now))
+            .unwrap();
+    }
+    let failed = || {
+        app.store
+            .read(|c| audit::list_audit_events(c, 100))
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "backchannel_logout.failed")
+            .collect::<Vec<_>>()
+    };
+    eventually("the give-up is audited", || !failed().is_empty()).await;
+    assert!(
+        outbox(now + 1_000_000).is_empty(),
+        "given up: gone from the outbox"
+    );
+    let events = failed();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].client_id.as_deref(), Some("down"));
+    assert!(events[0].detail.is_some(), "with the reason");
+}
+
 /// Redeem a code for the `app` client of these tests: the response.
 async fn redeem_code(app: &TestApp, secret: &str, code: &str) -> reqwest::Response {
     reqwest::Client::new()

@@ -68,6 +68,8 @@ store_conformance_tests!(
         revoking_tokens_from_a_replayed_code_revokes_the_whole_family,
         revoked_jti_insert_is_idempotent,
         audit_events_are_listed_newest_first_up_to_the_limit,
+        audit_events_before_a_cutoff_are_deleted_oldest_first_in_batches,
+        due_outbox_items_are_listed_oldest_first_skipping_clients_being_served,
         sweep_deletes_expired_rows_only,
     ]
 );
@@ -76,7 +78,7 @@ store_conformance_tests!(
 pub mod conformance {
     use latchkey::crypto::keys::{Alg, KeyMaterial};
     use latchkey::store::{
-        Store, StoreError, audit, clients, keys, refresh, sessions, sweep, users,
+        Store, StoreError, audit, backchannel, clients, keys, refresh, sessions, sweep, users,
     };
 
     const NOW: i64 = 1_700_000_000;
@@ -1014,6 +1016,106 @@ pub mod conformance {
         assert_eq!(e.client_id.as_deref(), Some("app"));
         assert_eq!(e.ip.as_deref(), Some("192.0.2.1"));
         assert_eq!(e.detail.as_deref(), Some("event 0"));
+    }
+
+    pub fn audit_events_before_a_cutoff_are_deleted_oldest_first_in_batches(store: &Store) {
+        // Inserted out of time order: deletion follows `at`, not insertion.
+        for at in [NOW - 10, NOW - 30, NOW - 1, NOW, NOW - 20, NOW + 5] {
+            store
+                .write(|c| {
+                    audit::insert_audit_event(
+                        c,
+                        &audit::AuditEvent {
+                            at,
+                            kind: format!("at {at}"),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .unwrap();
+        }
+        let ats = || -> Vec<i64> {
+            let mut v: Vec<i64> = store
+                .read(|c| audit::list_audit_events(c, 100))
+                .unwrap()
+                .iter()
+                .map(|e| e.at)
+                .collect();
+            v.sort();
+            v
+        };
+        let delete = |limit| {
+            store
+                .write(|c| audit::delete_audit_events_before(c, NOW - 1, limit))
+                .unwrap()
+        };
+        assert_eq!(delete(2), 2, "a batch is bounded");
+        assert_eq!(
+            ats(),
+            [NOW - 10, NOW - 1, NOW, NOW + 5],
+            "the oldest went first"
+        );
+        assert_eq!(delete(2), 1);
+        assert_eq!(
+            ats(),
+            [NOW - 1, NOW, NOW + 5],
+            "an event exactly at the cutoff stays"
+        );
+        assert_eq!(delete(2), 0, "nothing left before the cutoff");
+    }
+
+    // ------------------------------------------------------------ back-channel outbox
+
+    pub fn due_outbox_items_are_listed_oldest_first_skipping_clients_being_served(store: &Store) {
+        let a = add_client(store, "a", Some("h"));
+        let b = add_client(store, "b", Some("h"));
+        store
+            .write(|c| {
+                backchannel::insert_outbox(c, a.id, "sub-1", "sid-1", "logout", NOW)?;
+                backchannel::insert_outbox(c, b.id, "sub-1", "sid-1", "logout", NOW)?;
+                backchannel::insert_outbox(c, a.id, "sub-2", "sid-2", "logout", NOW)?;
+                backchannel::insert_outbox(c, b.id, "sub-3", "sid-3", "logout", NOW + 10)
+            })
+            .unwrap();
+        let due = |except: &[i64], limit| {
+            store
+                .read(|c| backchannel::list_due_outbox(c, NOW, except, limit))
+                .unwrap()
+                .into_iter()
+                .map(|i| (i.client_pk, i.sid))
+                .collect::<Vec<_>>()
+        };
+        let sid = |s: &str| s.to_owned();
+        assert_eq!(
+            due(&[], 10),
+            [
+                (a.id, sid("sid-1")),
+                (b.id, sid("sid-1")),
+                (a.id, sid("sid-2"))
+            ],
+            "oldest first; not yet due is left out"
+        );
+        assert_eq!(due(&[], 2).len(), 2);
+        assert_eq!(due(&[a.id], 10), [(b.id, sid("sid-1"))]);
+        assert!(due(&[a.id, b.id], 10).is_empty());
+
+        let first = store
+            .read(|c| backchannel::list_due_outbox(c, NOW, &[], 1))
+            .unwrap()
+            .remove(0);
+        assert_eq!(first.attempts, 0);
+        store
+            .write(|c| backchannel::reschedule_outbox(c, first.id, NOW + 2))
+            .unwrap();
+        assert_eq!(due(&[], 10).len(), 2, "rescheduled: not due until then");
+        let later = store
+            .read(|c| backchannel::list_due_outbox(c, NOW + 2, &[b.id], 10))
+            .unwrap();
+        assert_eq!((later[0].id, later[0].attempts), (first.id, 1));
+        store
+            .write(|c| backchannel::delete_outbox(c, first.id))
+            .unwrap();
+        assert_eq!(due(&[b.id], 10), [(a.id, sid("sid-2"))]);
     }
 
     // ------------------------------------------------------------ sweep
