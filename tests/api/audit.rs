@@ -1,6 +1,6 @@
 //! Rule 16: the audit log, and `latchkey audit`.
 
-use crate::browser::{ClientSpec, add_client, hidden, spawn_oidc_app};
+use crate::browser::{ClientSpec, add_client, login_attempt, spawn_oidc_app};
 use crate::flow::{clock_now, fresh_browser, tokens};
 use crate::helpers::{TestApp, spawn_app_with_clock};
 use latchkey::clock::Clock;
@@ -107,27 +107,8 @@ async fn admin_changes_from_the_cli_are_audited() {
 
 /// A failed sign-in through the real login form, with whatever username an attacker types.
 async fn fail_login_as(app: &TestApp, username: &str) {
-    let b = fresh_browser();
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&html, "csrf_token").expect("csrf token on the login page");
-    let res = b
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", "not-the-password"),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401, "a failed sign-in");
+    let (status, _) = login_attempt(app, &fresh_browser(), &[], username, "not-the-password").await;
+    assert_eq!(status, 401, "a failed sign-in");
 }
 
 /// Panics unless every line of `latchkey audit`'s text output starts with its own event's

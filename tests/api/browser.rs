@@ -181,6 +181,40 @@ pub async fn submit_login(
         .expect("POST /login")
 }
 
+/// One sign-in on the bare login page in `browser` (its own cookies), sending `headers` with the
+/// POST (e.g. `X-Forwarded-For` from a trusted proxy); returns (status, Retry-After).
+pub async fn login_attempt(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    headers: &[(&str, &str)],
+    username: &str,
+    password: &str,
+) -> (u16, Option<String>) {
+    let html = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("GET /login")
+        .text()
+        .await
+        .expect("login html");
+    let csrf = hidden(&html, "csrf_token").expect("csrf token on the login page");
+    let mut req = browser.post(app.url("/login")).form(&[
+        ("username", username),
+        ("password", password),
+        ("csrf_token", &csrf),
+    ]);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.expect("POST /login");
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().expect("Retry-After is text").to_owned());
+    (res.status().as_u16(), retry)
+}
+
 /// Press a consent button on the page at `consent_path`.
 pub async fn submit_consent(app: &TestApp, consent_path: &str, decision: &str) -> Response {
     let page = browse(app, consent_path).await;

@@ -2,12 +2,11 @@
 //! when the TCP peer is a trusted proxy, and it is the address throttles, audit rows and the
 //! account page use. Each test replays an attack from the security review.
 
-use crate::browser::{PASSWORD, add_user, hidden};
+use crate::browser::{PASSWORD, add_user, login_attempt};
 use crate::flow::{clock_now, fresh_browser};
 use crate::helpers::{TestApp, spawn_app_with_clock};
 use latchkey::clock::FixedClock;
 use latchkey::store::audit;
-use reqwest::Client;
 use std::sync::Arc;
 
 async fn app(clock: &FixedClock, trusted: &str) -> TestApp {
@@ -27,41 +26,8 @@ async fn app(clock: &FixedClock, trusted: &str) -> TestApp {
     app
 }
 
-/// One sign-in from `browser`, through the proxy headers given; returns (status, Retry-After).
-async fn attempt_via(
-    app: &TestApp,
-    browser: &Client,
-    headers: &[(&str, &str)],
-    username: &str,
-    password: &str,
-) -> (u16, Option<String>) {
-    let html = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&html, "csrf_token").unwrap();
-    let mut req = browser.post(app.url("/login")).form(&[
-        ("username", username),
-        ("password", password),
-        ("csrf_token", &csrf),
-    ]);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = req.send().await.unwrap();
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (res.status().as_u16(), retry)
-}
-
 async fn attempt_from(app: &TestApp, xff: &str, username: &str, password: &str) -> u16 {
-    attempt_via(
+    login_attempt(
         app,
         &fresh_browser(),
         &[("x-forwarded-for", xff)],
@@ -114,7 +80,7 @@ async fn forged_forwarding_headers_from_an_untrusted_peer_do_not_dodge_the_throt
     for i in 0..6 {
         let forged = format!("198.51.100.{i}");
         let forwarded = format!("for={forged}");
-        attempt_via(
+        login_attempt(
             &app,
             &fresh_browser(),
             &[("x-forwarded-for", &forged), ("forwarded", &forwarded)],
@@ -123,7 +89,7 @@ async fn forged_forwarding_headers_from_an_untrusted_peer_do_not_dodge_the_throt
         )
         .await;
     }
-    let (status, retry) = attempt_via(
+    let (status, retry) = login_attempt(
         &app,
         &fresh_browser(),
         &[("x-forwarded-for", "192.0.2.200")],
@@ -168,7 +134,7 @@ async fn a_client_forging_x_forwarded_for_through_a_trusted_proxy_is_known_by_th
 async fn rfc7239_forwarded_is_preferred_and_ipv4_mapped_addresses_count_as_ipv4() {
     let clock = clock_now();
     let app = app(&clock, "::1,127.0.0.1").await;
-    let (status, _) = attempt_via(
+    let (status, _) = login_attempt(
         &app,
         &fresh_browser(),
         &[
@@ -214,7 +180,7 @@ async fn the_account_page_lists_sessions_with_the_forwarded_client_address() {
     let clock = clock_now();
     let app = app(&clock, "127.0.0.1").await;
     let browser = fresh_browser();
-    let (status, _) = attempt_via(
+    let (status, _) = login_attempt(
         &app,
         &browser,
         &[("x-forwarded-for", "198.51.100.44")],

@@ -1,7 +1,7 @@
 //! Rule 9: brute-force throttling with growing waits, per account and per IP, never a
 //! permanent lockout, every throttle audited.
 
-use crate::browser::{PASSWORD, add_user, hidden};
+use crate::browser::{PASSWORD, add_user, hidden, login_attempt};
 use crate::flow::{clock_now, fresh_browser};
 use crate::helpers::{TestApp, spawn_app_with_clock};
 use latchkey::clock::FixedClock;
@@ -26,31 +26,7 @@ async fn app(clock: &FixedClock) -> TestApp {
 
 /// One sign-in attempt on a fresh login form; returns (status, Retry-After).
 async fn attempt(app: &TestApp, username: &str, password: &str) -> (u16, Option<String>) {
-    let b = fresh_browser();
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&html, "csrf_token").unwrap();
-    let res = b
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (res.status().as_u16(), retry)
+    login_attempt(app, &fresh_browser(), &[], username, password).await
 }
 
 fn audited(app: &TestApp, kind: &str) -> usize {
@@ -139,39 +115,6 @@ async fn rule_9_one_ip_guessing_many_accounts_is_throttled_per_ip() {
     );
 }
 
-/// Like [`attempt`], with a browser the caller keeps (its cookies) and the given headers.
-async fn attempt_with(
-    app: &TestApp,
-    b: &reqwest::Client,
-    headers: &[(&str, &str)],
-    username: &str,
-    password: &str,
-) -> (u16, Option<String>) {
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&html, "csrf_token").unwrap();
-    let mut req = b.post(app.url("/login")).form(&[
-        ("username", username),
-        ("password", password),
-        ("csrf_token", &csrf),
-    ]);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = req.send().await.unwrap();
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (res.status().as_u16(), retry)
-}
-
 async fn app_behind_proxy(clock: &FixedClock, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = spawn_app_with_clock(
         |s| {
@@ -225,7 +168,7 @@ async fn a_flood_of_sign_ins_gets_503_with_retry_after_instead_of_an_endless_que
         let app = &app;
         async move {
             let xff = format!("198.51.100.{}", i + 1);
-            attempt_with(
+            login_attempt(
                 app,
                 &fresh_browser(),
                 &[("x-forwarded-for", &xff)],
@@ -245,7 +188,7 @@ async fn a_flood_of_sign_ins_gets_503_with_retry_after_instead_of_an_endless_que
     );
     // A refused sign-in was not counted as a failure: alice still signs in afterwards.
     clock.advance(61);
-    let (status, _) = attempt_with(
+    let (status, _) = login_attempt(
         &app,
         &fresh_browser(),
         &[("x-forwarded-for", "192.0.2.10")],
@@ -264,20 +207,20 @@ async fn an_attacker_guessing_each_time_the_wait_ends_cannot_keep_the_user_out()
     // The attack from the review: one wrong guess every time the block ends, for hours.
     for _ in 0..40 {
         let (status, retry) =
-            attempt_with(&app, &fresh_browser(), &attacker, "alice", "guess").await;
+            login_attempt(&app, &fresh_browser(), &attacker, "alice", "guess").await;
         if status == 429 {
             clock.advance(retry.unwrap().parse::<i64>().unwrap());
         }
     }
     assert_eq!(
-        attempt_with(&app, &fresh_browser(), &attacker, "alice", "guess")
+        login_attempt(&app, &fresh_browser(), &attacker, "alice", "guess")
             .await
             .0,
         429,
         "the attacker is held"
     );
     // The real user, from home, signs in.
-    let (status, _) = attempt_with(
+    let (status, _) = login_attempt(
         &app,
         &fresh_browser(),
         &[("x-forwarded-for", "198.51.100.7")],
@@ -329,10 +272,10 @@ async fn a_known_browser_signs_in_even_from_the_attackers_address() {
     );
     // Someone behind the same address guesses her password until that address is held for her.
     for _ in 0..6 {
-        attempt_with(&app, &fresh_browser(), &office, "alice", "guess").await;
+        login_attempt(&app, &fresh_browser(), &office, "alice", "guess").await;
     }
     assert_eq!(
-        attempt_with(&app, &fresh_browser(), &office, "alice", PASSWORD)
+        login_attempt(&app, &fresh_browser(), &office, "alice", PASSWORD)
             .await
             .0,
         429,
@@ -340,7 +283,7 @@ async fn a_known_browser_signs_in_even_from_the_attackers_address() {
     );
     // Her own browser is not held by the guesses of others.
     assert_eq!(
-        attempt_with(&app, &alices, &office, "alice", PASSWORD)
+        login_attempt(&app, &alices, &office, "alice", PASSWORD)
             .await
             .0,
         303
@@ -348,10 +291,10 @@ async fn a_known_browser_signs_in_even_from_the_attackers_address() {
     // The cookie only vouches for the account it signed in to.
     add_user(&app, "bob", "bob@example.com", None);
     for _ in 0..6 {
-        attempt_with(&app, &fresh_browser(), &office, "bob", "guess").await;
+        login_attempt(&app, &fresh_browser(), &office, "bob", "guess").await;
     }
     assert_eq!(
-        attempt_with(&app, &alices, &office, "bob", PASSWORD)
+        login_attempt(&app, &alices, &office, "bob", PASSWORD)
             .await
             .0,
         429
@@ -363,7 +306,7 @@ async fn wrong_current_passwords_on_the_account_page_are_throttled_like_sign_ins
     let clock = clock_now();
     let app = app(&clock).await;
     let b = fresh_browser();
-    assert_eq!(attempt_with(&app, &b, &[], "alice", PASSWORD).await.0, 303);
+    assert_eq!(login_attempt(&app, &b, &[], "alice", PASSWORD).await.0, 303);
     let mut statuses = Vec::new();
     for i in 0..6 {
         let page = b
@@ -395,7 +338,7 @@ async fn wrong_current_passwords_on_the_account_page_are_throttled_like_sign_ins
     assert_eq!(statuses[4], (429, true), "{statuses:?}");
     // The sign-in page is held for that account from there too.
     assert_eq!(
-        attempt_with(&app, &fresh_browser(), &[], "alice", PASSWORD)
+        login_attempt(&app, &fresh_browser(), &[], "alice", PASSWORD)
             .await
             .0,
         429
