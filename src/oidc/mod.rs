@@ -10,6 +10,7 @@ pub mod device;
 pub mod discovery;
 pub mod end_session;
 pub mod error;
+pub mod interaction;
 pub mod introspect;
 pub mod login;
 pub mod login_throttle;

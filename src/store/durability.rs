@@ -536,6 +536,27 @@ mod tests {
     }
 
     #[test]
+    fn a_write_that_changes_nothing_is_neither_numbered_nor_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        insert(&store, 1).unwrap();
+        let before = store.sync_stats();
+        let n: i64 = store
+            .write(|c| {
+                Ok::<_, StoreError>(c.query_row(
+                    "SELECT COUNT(*) FROM audit_events WHERE kind = 'durability-test'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(store.sync_stats(), before, "no commit counted, no fsync");
+        insert(&store, 2).unwrap();
+        assert_eq!(store.sync_stats().commits, before.commits + 1);
+    }
+
+    #[test]
     fn a_write_inside_a_write_is_an_error_not_a_deadlock() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());

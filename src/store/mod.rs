@@ -160,6 +160,7 @@ impl Store {
     ///
     /// Writers of this process take turns (one transaction at a time, no `SQLITE_BUSY` between
     /// them); calling `write` from inside `f` is an error ([`StoreError::NestedWrite`]).
+    /// A transaction that changed no row returns at once, like a read.
     pub fn write<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
@@ -170,9 +171,16 @@ impl Store {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::from)?;
+            let changes_before = tx.total_changes();
             let out = f(&tx)?;
+            // A unit that only read (a sign-in step that decided to change nothing) wrote no
+            // WAL frame: there is nothing to number or wait for.
+            let wrote = tx.total_changes() != changes_before;
             tx.commit().map_err(StoreError::from)?;
             drop(conn); // back to the pool before the turn passes on
+            if !wrote {
+                return Ok(out);
+            }
             (out, turn.committed())
         };
         // Outside the turn: later writers commit while this one waits for its fsync.

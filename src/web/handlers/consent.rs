@@ -1,74 +1,43 @@
-//! The consent page (GET) and decision (POST).
+//! The consent page (GET) and decision (POST): one step of `oidc::interaction` each.
 
-use super::authorize::{Outcome, deny, expired, respond, see_other};
-use crate::domain::ScopeSet;
-use crate::oidc::authorize::{self as az, Reply};
-use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::{access, login, resource};
+use super::authorize::{respond, respond_outcome, visit_of};
+use crate::oidc::interaction::{self, consent::Page as Step};
 use crate::state::AppState;
-use crate::store::{StoreError, audit, consents};
 use crate::web::templates::{ConsentPage, Page};
-use crate::web::{cookies, csrf, error, extract, headers};
+use crate::web::{csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
 pub async fn get_consent(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let handle = extract::query(&req).get("req").unwrap_or("").to_owned();
-    let cookie = cookies::read(&req, &state.settings, cookies::SESSION);
+    let visit = visit_of(&req, &state);
     let st = state.clone();
     let h = handle.clone();
-    let loaded = web::block(move || -> Result<_, StoreError> {
-        let now = st.clock.now();
-        let pending = st.store.read(|c| az::unpark(c, &h, now))?;
-        let session = match cookie {
-            Some(ck) => st
-                .store
-                .read(|c| login::current_session(c, &ck, &st.settings, now))?,
-            None => None,
-        };
-        // What will be released, to the ID token and userinfo alike, including what the
-        // `claims` parameter adds to the scopes.
-        let lines = match &pending {
-            Some((areq, _)) => st
-                .store
-                .read(|c| resource::describe_scopes(c, &areq.consent_scopes()))?,
-            None => Vec::new(),
-        };
-        Ok((pending, session, lines))
+    let step = web::block(move || {
+        st.store
+            .read(|c| interaction::consent::page(c, &st.settings, &visit, &h))
     })
     .await;
-    let (pending, session, lines) = match loaded {
-        Ok(Ok(x)) => x,
+    let prompt = match step {
+        Ok(Ok(Step::Show(p))) => p,
+        Ok(Ok(Step::Go(outcome))) => return respond_outcome(&state, outcome),
         Ok(Err(e)) => return error::internal(e),
         Err(e) => return error::internal(e),
     };
-    let Some((areq, client)) = pending else {
-        return expired();
-    };
-    let now = state.clock.now();
-    let user = match session {
-        Some((s, user)) if !az::login_needed(&areq, &s, &user, now) => user,
-        _ => return see_other(&format!("/login?req={handle}")),
-    };
-
     let (token, cookie) = csrf::token_for_form(&req, &state.settings);
-    let destination =
-        headers::origin_of(&areq.redirect_uri).unwrap_or_else(|| areq.redirect_uri.clone());
+    let redirect_uri = &prompt.request.redirect_uri;
+    let destination = headers::origin_of(redirect_uri).unwrap_or_else(|| redirect_uri.clone());
     let body = ConsentPage {
-        app_name: &client.name,
-        username: &user.username,
-        scopes: lines,
+        app_name: &prompt.client.name,
+        username: &prompt.user.username,
+        scopes: prompt.lines.clone(),
         csrf: &token,
         req: &handle,
         destination: &destination,
     }
     .render_html();
-    let mut res = headers::html(
-        StatusCode::OK,
-        body,
-        std::slice::from_ref(&areq.redirect_uri),
-    );
+    let mut res = headers::html(StatusCode::OK, body, std::slice::from_ref(redirect_uri));
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
     }
@@ -100,72 +69,11 @@ pub async fn post_consent(
             );
         }
     };
-    let cookie = cookies::read(&req, &state.settings, cookies::SESSION);
+    let visit = visit_of(&req, &state);
     let st = state.clone();
-    let outcome = web::block(move || -> Result<Outcome, StoreError> {
-        let now = st.clock.now();
-        let Some((areq, client)) = st.store.read(|c| az::unpark(c, &handle, now))? else {
-            return Ok(Outcome::Expired);
-        };
-        let session = match cookie {
-            Some(ck) => st
-                .store
-                .read(|c| login::current_session(c, &ck, &st.settings, now))?,
-            None => None,
-        };
-        let (s, user) = match session {
-            Some((s, user)) if !az::login_needed(&areq, &s, &user, now) => (s, user),
-            _ => return Ok(Outcome::Local(format!("/login?req={handle}"))),
-        };
-        // Group membership may have changed since the page was shown.
-        if !st.store.read(|c| access::may_use(c, &user, &client))? {
-            return deny(&st, &areq, &client, &user, Some(&handle), "consent", now);
-        }
-        let reply = Reply::of(&areq);
-        if !allow {
-            st.store.write(|c| {
-                az::forget(c, &handle)?;
-                audit::insert_audit_event(
-                    c,
-                    &audit::AuditEvent {
-                        at: now,
-                        kind: "consent.denied".into(),
-                        subject: Some(user.subject.clone()),
-                        client_id: Some(client.client_id.clone()),
-                        ..Default::default()
-                    },
-                )
-            })?;
-            let err = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-            return Ok(Outcome::ToClient(
-                reply.clone(),
-                az::error_params(&err, &reply, &st.settings.issuer),
-            ));
-        }
-        let code = st.store.write(|c| {
-            let before = az::granted_scopes(c, user.id, client.id)?.unwrap_or_default();
-            // Record what the page showed: the scopes and those of the claims asked for.
-            let all: ScopeSet = before.union(&areq.consent_scopes());
-            consents::upsert_consent(c, user.id, client.id, &all.to_string(), now)?;
-            audit::insert_audit_event(
-                c,
-                &audit::AuditEvent {
-                    at: now,
-                    kind: "consent.given".into(),
-                    actor: Some(user.username.clone()),
-                    subject: Some(user.subject.clone()),
-                    client_id: Some(client.client_id.clone()),
-                    detail: Some(format!("{{\"scope\":\"{all}\"}}")),
-                    ..Default::default()
-                },
-            )?;
-            az::forget(c, &handle)?;
-            az::issue_code(c, &areq, &s, &user, now)
-        })?;
-        Ok(Outcome::ToClient(
-            reply.clone(),
-            az::success_params(&code, &reply, &st.settings.issuer),
-        ))
+    let outcome = web::block(move || {
+        st.store
+            .write(|c| interaction::consent::decide(c, &st.settings, &visit, &handle, allow))
     })
     .await;
     respond(&state, outcome)

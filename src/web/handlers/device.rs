@@ -2,11 +2,11 @@
 //! device), and the verification page /device (for the person): enter the code, see which app
 //! asks for what, allow or deny.
 
-use super::authorize::see_other;
+use super::authorize::{see_other, visit_of};
 use crate::domain::UserCode;
-use crate::oidc::{access, device, login, resource};
+use crate::oidc::interaction::{self, device::Verification};
+use crate::oidc::{device, login};
 use crate::state::AppState;
-use crate::store::StoreError;
 use crate::store::sessions::Session;
 use crate::store::users::User;
 use crate::web::client_endpoint::{call, no_store_json};
@@ -156,135 +156,92 @@ pub async fn post_device(
             );
         }
     };
-    let (session, user) = match signed_in(&req, &state).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_login(&code),
-        Err(res) => return res,
-    };
-
+    let visit = visit_of(&req, &state);
     let ip = extract::client_info(&req, &state.settings).ip;
-    let keys = device::throttle_keys(&session.sid, ip.as_deref());
-    let now = state.clock.now();
-    if let Some(wait) = state.device_throttle.retry_after(&keys, now) {
-        // Refused before any lookup: guessing gets no faster by hammering.
-        let msg = format!("Too many wrong codes. Wait {wait} seconds and try again.");
-        let mut res = entry_page(
-            &req,
-            &state,
-            &user,
-            &code,
-            Some(&msg),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        res.headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(wait));
-        return res;
-    }
-
-    let st = state.clone();
     let parsed = UserCode::parse(&code).ok();
-    let found = match parsed {
-        Some(c) => {
-            let u = user.clone();
-            web::block(move || {
-                st.store.read(|db| {
-                    let Some((d, client)) = device::find_pending(db, &c, now)? else {
-                        return Ok(None);
-                    };
-                    let may_use = access::may_use(db, &u, &client)?;
-                    let scope = crate::domain::ScopeSet::parse(&d.scope).unwrap_or_default();
-                    let lines = resource::describe_scopes(db, &scope)?;
-                    Ok(Some((d, client, may_use, lines)))
-                })
-            })
-            .await
-        }
-        None => Ok(Ok(None)),
+    let st = state.clone();
+    let step = web::block(move || {
+        st.store.write(|c| {
+            interaction::device::submit(
+                c,
+                &st.settings,
+                &st.device_throttle,
+                &visit,
+                ip.as_deref(),
+                parsed.as_ref(),
+                decision,
+            )
+        })
+    })
+    .await;
+    let step = match step {
+        Ok(Ok(step)) => step,
+        Ok(Err(e)) => return error::internal(e),
+        Err(e) => return error::internal(e),
     };
-    let (d, client, may_use, lines) = match found {
-        Ok(Ok(Some(x))) => x,
-        Ok(Ok(None)) => {
-            let wait = state.device_throttle.record_failure(&keys, now);
-            tracing::debug!(
-                client_ip = ip.as_deref().unwrap_or(""),
-                "unknown device user code"
-            );
-            if let Some(secs) = wait {
-                let st = state.clone();
-                let (name, ip2) = (user.username.clone(), ip.clone());
-                let _ = web::block(move || {
-                    st.store
-                        .write(|c| device::audit_throttled(c, &name, ip2.as_deref(), secs, now))
-                })
-                .await;
-            }
-            return entry_page(
+    match step {
+        Verification::NotSignedIn => to_login(&code),
+        Verification::Wait { user, secs } => {
+            let msg = format!("Too many wrong codes. Wait {secs} seconds and try again.");
+            let mut res = entry_page(
                 &req,
                 &state,
                 &user,
                 &code,
-                Some(NOT_FOUND),
-                StatusCode::BAD_REQUEST,
+                Some(&msg),
+                StatusCode::TOO_MANY_REQUESTS,
             );
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+            res
         }
-        Ok(Err(e)) => return error::internal(e),
-        Err(e) => return error::internal(e),
-    };
-
-    if !may_use {
-        // Outside the app's allowed groups: the device is told access_denied, and so are they.
-        let st = state.clone();
-        let app_name = client.name.clone();
-        let username = user.username.clone();
-        let _ = web::block(move || {
-            st.store.write(|c| -> Result<bool, StoreError> {
-                access::record_denied(c, &user, &client, "device", now)?;
-                device::decide(c, &d, &client, (&session, &user), false, ip.as_deref(), now)
-            })
-        })
-        .await;
-        return error::page(
+        Verification::NotFound { user } => entry_page(
+            &req,
+            &state,
+            &user,
+            &code,
+            Some(NOT_FOUND),
+            StatusCode::BAD_REQUEST,
+        ),
+        Verification::NoAccess { user, app_name } => error::page(
             StatusCode::FORBIDDEN,
             &format!("You don't have access to {app_name}"),
             &format!(
-                "You are signed in as {username}, and this account is not allowed to use {app_name}. Ask your administrator to add you to a group that may use it."
+                "You are signed in as {}, and this account is not allowed to use {app_name}. Ask your administrator to add you to a group that may use it.",
+                user.username
             ),
-        );
-    }
-
-    let Some(allow) = decision else {
-        let (token, cookie) = csrf::token_for_form(&req, &state.settings);
-        let body = DeviceConfirmPage {
-            app_name: &client.name,
-            username: &user.username,
-            user_code: &code,
-            scopes: lines,
-            csrf: &token,
+        ),
+        Verification::Confirm {
+            user,
+            app_name,
+            scopes,
+        } => {
+            let (token, cookie) = csrf::token_for_form(&req, &state.settings);
+            let body = DeviceConfirmPage {
+                app_name: &app_name,
+                username: &user.username,
+                user_code: &code,
+                scopes,
+                csrf: &token,
+            }
+            .render_html();
+            let mut res = headers::html(StatusCode::OK, body, &[]);
+            if let Some(c) = cookie {
+                let _ = res.add_cookie(&c);
+            }
+            res
         }
-        .render_html();
-        let mut res = headers::html(StatusCode::OK, body, &[]);
-        if let Some(c) = cookie {
-            let _ = res.add_cookie(&c);
-        }
-        return res;
-    };
-
-    let st = state.clone();
-    let (app_name, username) = (client.name.clone(), user.username.clone());
-    let decided = web::block(move || {
-        st.store.write(|c| -> Result<bool, StoreError> {
-            login::touch(c, &session, now)?;
-            device::decide(c, &d, &client, (&session, &user), allow, ip.as_deref(), now)
-        })
-    })
-    .await;
-    match decided {
-        Ok(Ok(true)) => {
-            let (title, message) = if allow {
+        Verification::Decided {
+            user,
+            app_name,
+            allowed,
+        } => {
+            let (title, message) = if allowed {
                 (
                     "Device connected",
                     format!(
-                        "{app_name} can now use your account ({username}) on your device. It will continue there in a few seconds."
+                        "{app_name} can now use your account ({}) on your device. It will continue there in a few seconds.",
+                        user.username
                     ),
                 )
             } else {
@@ -301,12 +258,10 @@ pub async fn post_device(
             headers::html(StatusCode::OK, body, &[])
         }
         // Decided in another tab, or expired since the page was shown.
-        Ok(Ok(false)) => error::page(
+        Verification::Gone { .. } => error::page(
             StatusCode::BAD_REQUEST,
             "This code is no longer valid",
             NOT_FOUND,
         ),
-        Ok(Err(e)) => error::internal(e),
-        Err(e) => error::internal(e),
     }
 }

@@ -1,12 +1,10 @@
 //! The login page (GET) and form (POST).
 
 use super::authorize::{expired, see_other};
-use crate::oidc::authorize::{self as az, AuthRequest};
+use crate::oidc::interaction::sign_in::{self, Pending, Prepared, SignedIn};
 use crate::oidc::login;
 use crate::oidc::login_throttle::{self, Refused};
 use crate::state::AppState;
-use crate::store::clients::Client;
-use crate::store::{StoreError, sessions};
 use crate::web::hashing::PoolError;
 use crate::web::templates::{LoginPage, Page};
 use crate::web::{cookies, csrf, error, extract, headers};
@@ -14,28 +12,24 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
-/// What the page needs to know about the request it serves, if any.
-struct Pending {
-    handle: String,
-    request: AuthRequest,
-    client: Client,
-}
-
-async fn load_pending(
+/// The step before the password check (and the page's own): the parked request, if any, and
+/// this browser's known-browser id for `username`. Err: the page to answer instead.
+async fn prepare(
     state: &web::Data<AppState>,
     handle: Option<&str>,
-) -> Result<Option<Pending>, HttpResponse> {
-    let Some(handle) = handle.map(str::to_owned) else {
-        return Ok(None);
-    };
+    username: Option<&str>,
+    browser: Option<String>,
+) -> Result<Prepared, HttpResponse> {
     let st = state.clone();
-    let h = handle.clone();
-    match web::block(move || st.store.read(|c| az::unpark(c, &h, st.clock.now()))).await {
-        Ok(Ok(Some((request, client)))) => Ok(Some(Pending {
-            handle,
-            request,
-            client,
-        })),
+    let (h, name) = (handle.map(str::to_owned), username.map(str::to_owned));
+    let now = state.clock.now();
+    let step = web::block(move || {
+        st.store
+            .read(|c| sign_in::prepare(c, h.as_deref(), name.as_deref(), browser.as_deref(), now))
+    })
+    .await;
+    match step {
+        Ok(Ok(Some(p))) => Ok(p),
         Ok(Ok(None)) => Err(expired()),
         Ok(Err(e)) => Err(error::internal(e)),
         Err(e) => Err(error::internal(e)),
@@ -90,8 +84,8 @@ fn render(
 
 pub async fn get_login(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let q = extract::query(&req);
-    let pending = match load_pending(&state, q.get("req")).await {
-        Ok(p) => p,
+    let pending = match prepare(&state, q.get("req"), None, None).await {
+        Ok(p) => p.pending,
         Err(res) => return res,
     };
     let hint = pending
@@ -125,38 +119,15 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let password = form.get("password").unwrap_or("").to_owned();
     let now = state.clock.now();
 
-    // One read before the password check: the parked request, and whether this browser signed
+    // One step before the password check: the parked request, and whether this browser signed
     // in to this account before (the throttle treats it apart).
     let browser = cookies::read(&req, &state.settings, cookies::BROWSER);
-    let st = state.clone();
-    let (handle, name, browser2) = (
-        form.get("req").map(str::to_owned),
-        username.clone(),
-        browser.clone(),
-    );
-    let before = web::block(move || {
-        st.store.read(|c| {
-            // None: the handle is unknown or expired; Some(None): there is no request.
-            let pending = match handle {
-                Some(h) => az::unpark(c, &h, now)?.map(|(request, client)| {
-                    Some(Pending {
-                        handle: h,
-                        request,
-                        client,
-                    })
-                }),
-                None => Some(None),
-            };
-            let known = login::known_browser_id(c, browser2.as_deref(), &name, now)?;
-            Ok((pending, known))
-        })
-    })
-    .await;
-    let (pending, known_browser) = match before {
-        Ok(Ok((Some(p), known))) => (p, known),
-        Ok(Ok((None, _))) => return expired(),
-        Ok(Err(e)) => return error::internal(e),
-        Err(e) => return error::internal(e),
+    let Prepared {
+        pending,
+        known_browser,
+    } = match prepare(&state, form.get("req"), Some(&username), browser.clone()).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
     let page = |msg: &str, status| {
         render(
@@ -217,13 +188,8 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         let st = state.clone();
         let (name, info2) = (username.clone(), info.clone());
         let audited = web::block(move || {
-            st.store.write(|c| {
-                login::audit_failed_login(c, &name, now, &info2)?;
-                match wait {
-                    Some(secs) => login::audit_throttled(c, &name, now, secs, &info2),
-                    None => Ok(()),
-                }
-            })
+            st.store
+                .write(|c| sign_in::failed(c, &name, wait, &info2, now))
         })
         .await;
         if let Err(e) = audited
@@ -239,28 +205,27 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     // A fresh session with a fresh id; the old one (if any) ends here.
     let old = cookies::read(&req, &state.settings, cookies::SESSION);
     let st = state.clone();
-    let handle = pending.as_ref().map(|p| p.handle.clone());
-    let request = pending.map(|p| p.request);
+    let pending = pending.map(|p| (p.handle, p.request));
     let created = web::block(move || {
-        st.store
-            .write(|c| -> Result<(String, Option<String>), StoreError> {
-                if let Some(old) = old
-                    && let Some((s, _)) = login::current_session(c, &old, &st.settings, now)?
-                {
-                    sessions::delete_session(c, s.id)?;
-                }
-                let (secret, session) = login::start_session(c, &user, &st.settings, now, &info)?;
-                let new_browser = login::remember_browser(c, browser.as_deref(), &user, now)?;
-                if let (Some(h), Some(mut r)) = (&handle, request) {
-                    // Only this session satisfies the request's prompt=login / max_age.
-                    r.signed_in_sid = Some(session.sid);
-                    az::repark(c, h, &r)?;
-                }
-                Ok((secret, new_browser))
-            })
+        st.store.write(|c| {
+            let pending = pending.as_ref().map(|(h, r)| (h.as_str(), r.clone()));
+            sign_in::succeeded(
+                c,
+                &st.settings,
+                &user,
+                old.as_deref(),
+                browser.as_deref(),
+                pending,
+                &info,
+                now,
+            )
+        })
     })
     .await;
-    let (secret, new_browser) = match created {
+    let SignedIn {
+        session_secret: secret,
+        new_browser,
+    } = match created {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return error::internal(e),
         Err(e) => return error::internal(e),

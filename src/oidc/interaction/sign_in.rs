@@ -1,0 +1,111 @@
+//! The password step. A sign-in has one store step before the password check (the parked
+//! request, and whether this browser signed in to the account before) and one after it
+//! (the audit of a failure, or the new session); argon2 runs in between, on its own threads.
+
+use crate::config::Settings;
+use crate::oidc::authorize::{self as az, AuthRequest};
+use crate::oidc::login::{self, ClientInfo};
+use crate::store::clients::Client;
+use crate::store::users::User;
+use crate::store::{StoreError, rusqlite::Connection, sessions};
+
+/// The authorization request a sign-in is for.
+#[derive(Debug)]
+pub struct Pending {
+    pub handle: String,
+    pub request: AuthRequest,
+    pub client: Client,
+}
+
+/// What is known before the password check.
+#[derive(Debug)]
+pub struct Prepared {
+    pub pending: Option<Pending>,
+    /// This browser's id for the sign-in throttle, when it signed in to the account before.
+    pub known_browser: Option<String>,
+}
+
+/// Before the password check (and for the page itself). None when `handle` names no live
+/// request (expired, finished or made up).
+pub fn prepare(
+    c: &Connection,
+    handle: Option<&str>,
+    username: Option<&str>,
+    browser_cookie: Option<&str>,
+    now: i64,
+) -> Result<Option<Prepared>, StoreError> {
+    let pending = match handle {
+        Some(h) => match az::unpark(c, h, now)? {
+            Some((request, client)) => Some(Pending {
+                handle: h.to_owned(),
+                request,
+                client,
+            }),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let known_browser = match username {
+        Some(u) => login::known_browser_id(c, browser_cookie, u, now)?,
+        None => None,
+    };
+    Ok(Some(Prepared {
+        pending,
+        known_browser,
+    }))
+}
+
+/// A wrong password: audited, with the wait it earned (if any).
+pub fn failed(
+    c: &Connection,
+    username: &str,
+    wait: Option<i64>,
+    info: &ClientInfo,
+    now: i64,
+) -> Result<(), StoreError> {
+    login::audit_failed_login(c, username, now, info)?;
+    match wait {
+        Some(secs) => login::audit_throttled(c, username, now, secs, info),
+        None => Ok(()),
+    }
+}
+
+/// What a successful sign-in sets in the browser.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The new session cookie's secret.
+    pub session_secret: String,
+    /// A known-browser cookie to set, when the browser had none.
+    pub new_browser: Option<String>,
+}
+
+/// The right password: the browser's old session (if any) ends, a new one starts (fresh id:
+/// no fixation), the browser becomes known to the account, and the parked request is marked as
+/// signed in for by this very session (for prompt=login / max_age).
+#[allow(clippy::too_many_arguments)]
+pub fn succeeded(
+    c: &Connection,
+    settings: &Settings,
+    user: &User,
+    old_session_cookie: Option<&str>,
+    browser_cookie: Option<&str>,
+    pending: Option<(&str, AuthRequest)>,
+    info: &ClientInfo,
+    now: i64,
+) -> Result<SignedIn, StoreError> {
+    if let Some(old) = old_session_cookie
+        && let Some((s, _)) = login::current_session(c, old, settings, now)?
+    {
+        sessions::delete_session(c, s.id)?;
+    }
+    let (session_secret, session) = login::start_session(c, user, settings, now, info)?;
+    let new_browser = login::remember_browser(c, browser_cookie, user, now)?;
+    if let Some((handle, mut request)) = pending {
+        request.signed_in_sid = Some(session.sid);
+        az::repark(c, handle, &request)?;
+    }
+    Ok(SignedIn {
+        session_secret,
+        new_browser,
+    })
+}
