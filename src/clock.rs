@@ -19,6 +19,17 @@ impl Clock for SystemClock {
     }
 }
 
+/// A Unix time as RFC 3339 for people (the number itself when it is out of range).
+pub fn show_time(t: Timestamp) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
 /// A clock that only moves when told to.
 #[derive(Debug, Clone)]
 pub struct FixedClock(Arc<AtomicI64>);

@@ -1,11 +1,13 @@
 //! latchkey: an OpenID Connect provider in one binary with SQLite inside.
 //!
 //! Layers depend one way: `domain` <- `crypto` <- `store` <- `oidc` <- `web` <- `startup`.
+//! `doctor` (read-only health checks) sits on `store`; `cli` and `web` show its report.
 
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod doctor;
 pub mod domain;
 pub mod notify;
 pub mod oidc;

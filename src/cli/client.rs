@@ -8,7 +8,7 @@ use crate::store::{Store, StoreError, apis, audit, clients, groups};
 use clap::{Args, Subcommand};
 
 /// Scopes a client may ask for unless told otherwise.
-pub const DEFAULT_SCOPES: &str = "openid profile email groups offline_access";
+pub const DEFAULT_SCOPES: &str = crate::domain::DEFAULT_CLIENT_SCOPES;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {

@@ -159,12 +159,4 @@ pub fn print(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> S
 }
 
 /// Format a Unix time as RFC 3339 for people.
-pub fn show_time(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
-}
+pub use crate::clock::show_time;

@@ -18,7 +18,7 @@ pub use grant_type::{DEVICE_CODE, GrantType};
 pub use password_policy::check_password;
 pub use pkce::{CodeChallenge, CodeVerifier};
 pub use redirect_uri::RedirectUri;
-pub use scope::ScopeSet;
+pub use scope::{DEFAULT_CLIENT_SCOPES, ScopeSet};
 pub use user_code::{USER_CODE_ALPHABET, USER_CODE_LEN, UserCode};
 pub use username::Username;
 

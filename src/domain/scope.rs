@@ -1,6 +1,9 @@
 use super::ParseError;
 use std::collections::BTreeSet;
 
+/// Scopes a client may ask for unless registered with others (`client add` without `--scopes`).
+pub const DEFAULT_CLIENT_SCOPES: &str = "openid profile email groups offline_access";
+
 /// A set of scope tokens (RFC 6749 §3.3), ordered so its string form is canonical.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScopeSet(BTreeSet<String>);

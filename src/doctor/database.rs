@@ -1,0 +1,66 @@
+//! Checks on the database itself (integrity, schema version), then the checks on its contents.
+
+use super::{Report, clients, keys, users};
+use crate::clock::Timestamp;
+use crate::config::Settings;
+use crate::store::{self, migrate, rusqlite::Connection};
+
+/// Integrity and schema version first; the contents only when the database can be read and its
+/// schema is not newer than this latchkey.
+pub(super) fn check_database(c: &Connection, s: &Settings, now: Timestamp, r: &mut Report) {
+    const RESTORE: &str = "stop latchkey and restore the last backup (README: \"Where data lives, and backups\"); `sqlite3 latchkey.db .recover` may save what a backup lacks";
+    match store::quick_check(c) {
+        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => {}
+        Ok(rows) => r.critical(
+            "database-integrity",
+            format!("PRAGMA quick_check reports damage: {}", rows.join("; ")),
+            RESTORE,
+        ),
+        Err(e) => {
+            r.critical(
+                "database-integrity",
+                format!("the database cannot be checked: {e}"),
+                RESTORE,
+            );
+            return;
+        }
+    }
+    let latest = migrate::latest_version();
+    match migrate::current_version(c) {
+        Ok(0) => {
+            r.warning(
+                "schema-version",
+                "the database has no schema yet: latchkey has never opened it",
+                "start latchkey once (or run any admin command, e.g. `latchkey keys list`): it creates the tables and signing keys",
+            );
+            return;
+        }
+        Ok(v) if v > latest => {
+            r.critical(
+                "schema-version",
+                format!(
+                    "the database has schema version {v}, newer than this latchkey supports ({latest}): this binary refuses to start on it"
+                ),
+                "run the newer latchkey that wrote it (or restore a backup made by this version)",
+            );
+            return;
+        }
+        Ok(v) if v < latest => r.info(
+            "schema-version",
+            format!(
+                "the database has schema version {v}; this latchkey's is {latest}: it migrates the database when it next starts"
+            ),
+            "nothing to do: `latchkey serve` (or any admin command) applies the migrations; take a backup first if you like",
+        ),
+        Ok(_) => {}
+        Err(e) => r.warning(
+            "check-failed",
+            format!("could not read the schema version: {e}"),
+            RESTORE,
+        ),
+    }
+    r.guard("signing keys", |r| keys::check_keys(c, s, now, r));
+    r.guard("clients", |r| clients::check_clients(c, now, r));
+    r.guard("access", |r| clients::check_access(c, r));
+    r.guard("users", |r| users::check_users(c, now, r));
+}
