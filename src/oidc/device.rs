@@ -27,6 +27,8 @@ pub const DEFAULT_SCOPE: &str = "openid";
 pub const USER_CODE_FAILURES_PER_SESSION: u32 = 5;
 pub const USER_CODE_FAILURES_PER_IP: u32 = 20;
 const TOO_MANY: &str = "too many unfinished device authorizations from this address";
+/// Unfinished requests expire within minutes; a client over its limit retries after this.
+pub const PENDING_RETRY_AFTER_SECS: i64 = 60;
 
 /// How much longer a device must wait after polling too fast (RFC 8628 §3.5).
 pub const SLOW_DOWN_SECS: i64 = 5;
@@ -103,9 +105,9 @@ pub fn device_authorization(
                 });
             }
             Err(StoreError::Conflict(why)) if why == TOO_MANY => {
-                return Err(OAuthError::new(
-                    ErrorCode::TemporarilyUnavailable,
+                return Err(OAuthError::too_many_requests(
                     "too many unfinished device authorizations from this address; try again later",
+                    PENDING_RETRY_AFTER_SECS,
                 ));
             }
             Err(StoreError::Conflict(_)) => continue,

@@ -65,6 +65,10 @@ pub struct OAuthError {
     pub code: ErrorCode,
     description: String,
     pub detail: Option<String>,
+    /// Seconds after which a retry may succeed (`Retry-After`), for temporary refusals.
+    pub retry_after: Option<i64>,
+    /// Too many requests from this client (HTTP 429) rather than a server that cannot serve.
+    pub too_many: bool,
 }
 
 impl OAuthError {
@@ -73,7 +77,26 @@ impl OAuthError {
             code,
             description: sanitize(&description.into()),
             detail: None,
+            retry_after: None,
+            too_many: false,
         }
+    }
+    /// `temporarily_unavailable` for this client only (HTTP 429), retry after `secs`.
+    pub fn too_many_requests(description: impl Into<String>, secs: i64) -> Self {
+        let mut e = Self::new(ErrorCode::TemporarilyUnavailable, description);
+        e.retry_after = Some(secs);
+        e.too_many = true;
+        e
+    }
+    /// `temporarily_unavailable` (HTTP 503), retry after `secs`.
+    pub fn unavailable(detail: impl std::fmt::Display, secs: i64) -> Self {
+        let mut e = Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is temporarily unavailable; try again shortly",
+        )
+        .with_detail(detail.to_string());
+        e.retry_after = Some(secs);
+        e
     }
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
@@ -112,9 +135,18 @@ impl std::fmt::Display for OAuthError {
 
 impl std::error::Error for OAuthError {}
 
+/// How long a client should wait after a transient store failure.
+pub const STORE_RETRY_AFTER_SECS: i64 = 5;
+
+/// The one mapping of store failures for OAuth clients: transient ones are
+/// `temporarily_unavailable` with `Retry-After`, anything else `server_error`.
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        OAuthError::server_error(e)
+        if e.is_transient() {
+            OAuthError::unavailable(e, STORE_RETRY_AFTER_SECS)
+        } else {
+            OAuthError::server_error(e)
+        }
     }
 }
 

@@ -15,7 +15,11 @@ pub enum UserInfoError {
     NoToken,
     InvalidToken(&'static str),
     InsufficientScope,
-    Server(String),
+    /// The store failed; `transient` ones answer 503 with `Retry-After`.
+    Server {
+        detail: String,
+        transient: bool,
+    },
 }
 
 /// The claims for the user behind `token`, by the scopes it carries.
@@ -61,5 +65,8 @@ pub fn userinfo(
             out.extend(user_claims(&profile, &scope, &extra));
             Ok(Ok(out))
         })
-        .map_err(|e: crate::store::StoreError| UserInfoError::Server(e.to_string()))?
+        .map_err(|e: crate::store::StoreError| UserInfoError::Server {
+            transient: e.is_transient(),
+            detail: e.to_string(),
+        })?
 }

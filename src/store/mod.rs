@@ -59,6 +59,23 @@ pub enum StoreError {
     NestedWrite,
 }
 
+impl StoreError {
+    /// A failure that says nothing about the request and may pass: a failed fsync (writes are
+    /// refused until a restart), no free connection in time, or the database locked by another
+    /// process (a CLI command) for longer than the busy timeout. Answered with 503 and
+    /// `Retry-After`, never a bare 500.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::NotDurable(_) | StoreError::Pool(_) => true,
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// How long a writer waits for the lock before giving up (the CLI and the server share the file).

@@ -3,7 +3,8 @@
 
 use super::headers;
 use super::templates::{ErrorPage, Page};
-use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::error::{ErrorCode, OAuthError, STORE_RETRY_AFTER_SECS};
+use crate::store::StoreError;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 
@@ -14,11 +15,15 @@ pub fn oauth_json(err: &OAuthError, basic_used: bool) -> HttpResponse {
     let status = match err.code {
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable if err.too_many => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut res = HttpResponse::build(status);
     headers::no_store(&mut res);
+    if let Some(secs) = err.retry_after {
+        res.insert_header(("Retry-After", secs.max(1).to_string()));
+    }
     if err.code == ErrorCode::InvalidClient && basic_used {
         res.insert_header((
             "WWW-Authenticate",
@@ -43,6 +48,36 @@ fn log(err: &OAuthError) {
 pub fn page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     let body = ErrorPage { title, message }.render_html();
     headers::html(status, body, &[])
+}
+
+/// A store failure, for a person: a transient one (see `StoreError::is_transient`) is a 503
+/// page with `Retry-After`; anything else the generic 500 page.
+pub fn store(e: StoreError) -> HttpResponse {
+    if !e.is_transient() {
+        return internal(e);
+    }
+    tracing::warn!(error = %e, "store temporarily unavailable");
+    let mut res = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "The sign-in service is busy or cannot save right now. Please try again in a few seconds.",
+    );
+    res.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(STORE_RETRY_AFTER_SECS),
+    );
+    res
+}
+
+/// The result of one `web::block` around a store step: its value, or the page to answer.
+pub fn unit<T>(
+    r: Result<Result<T, StoreError>, actix_web::error::BlockingError>,
+) -> Result<T, HttpResponse> {
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(store(e)),
+        Err(e) => Err(internal(e)),
+    }
 }
 
 /// For failures nobody can act on: a generic page, the detail in the log.

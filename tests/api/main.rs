@@ -26,6 +26,7 @@ mod reauthentication;
 mod revoke_introspect;
 mod security_bcp;
 mod storage_bounds;
+mod store_errors;
 mod store_suite;
 mod theme;
 mod throttle;

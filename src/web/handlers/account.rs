@@ -41,7 +41,7 @@ async fn current(
     .await
     {
         Ok(Ok(found)) => Ok(found),
-        Ok(Err(e)) => Err(error::internal(e)),
+        Ok(Err(e)) => Err(error::store(e)),
         Err(e) => Err(error::internal(e)),
     }
 }
@@ -113,7 +113,7 @@ async fn render(
         match web::block(move || st.store.read(|c| account::overview(c, &u, st.clock.now()))).await
         {
             Ok(Ok(o)) => o,
-            Ok(Err(e)) => return error::internal(e),
+            Ok(Err(e)) => return error::store(e),
             Err(e) => return error::internal(e),
         };
     let sessions = overview
@@ -235,7 +235,7 @@ async fn after_change(
             )
             .await
         }
-        Ok(Err(e)) => error::internal(e),
+        Ok(Err(e)) => error::store(e),
         Err(e) => error::internal(e),
     }
 }
@@ -353,7 +353,7 @@ pub async fn post_password(
             Some(format!("Choose another password: {why}.")),
             StatusCode::BAD_REQUEST,
         ),
-        Ok(Err(e)) => return error::internal(e),
+        Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
     render(&req, &state, &s, &user, msg, err.as_deref(), status).await

@@ -64,7 +64,7 @@ pub fn respond(
 ) -> HttpResponse {
     match outcome {
         Ok(Ok(o)) => respond_outcome(state, o),
-        Ok(Err(e)) => error::internal(e),
+        Ok(Err(e)) => error::store(e),
         Err(e) => error::internal(e),
     }
 }
@@ -81,7 +81,7 @@ pub fn respond_outcome(state: &AppState, outcome: Outcome) -> HttpResponse {
             let params = az::error_params(&err, &reply, &state.settings.issuer);
             to_client(&reply, &params)
         }
-        Outcome::Rejected(Rejection::Store(e)) => error::internal(e),
+        Outcome::Rejected(Rejection::Store(e)) => error::store(e),
         Outcome::Expired => expired(),
         Outcome::TooManyPending => {
             let mut res = error::page(

@@ -22,7 +22,7 @@ pub async fn get_consent(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     let prompt = match step {
         Ok(Ok(Step::Show(p))) => p,
         Ok(Ok(Step::Go(outcome))) => return respond_outcome(&state, outcome),
-        Ok(Err(e)) => return error::internal(e),
+        Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
     let (token, cookie) = csrf::token_for_form(&req, &state.settings);

@@ -36,19 +36,9 @@ pub async fn post_device_authorization(
     .await;
     match started {
         Ok(resp) => no_store_json(&resp),
-        Err(mut res) if res.status() == StatusCode::SERVICE_UNAVAILABLE => {
-            // Too many unfinished device authorizations from this address.
-            *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            res.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(PENDING_RETRY_AFTER_SECS));
-            res
-        }
         Err(res) => res,
     }
 }
-
-/// Unfinished requests expire within minutes; a client over its limit retries after this.
-const PENDING_RETRY_AFTER_SECS: i64 = 60;
 
 const NOT_FOUND: &str = "That code is not valid, was already used, or has expired. Check the code on your device and try again.";
 
@@ -77,7 +67,7 @@ async fn signed_in(
     .await
     {
         Ok(Ok(s)) => Ok(s),
-        Ok(Err(e)) => Err(error::internal(e)),
+        Ok(Err(e)) => Err(error::store(e)),
         Err(e) => Err(error::internal(e)),
     }
 }
@@ -176,7 +166,7 @@ pub async fn post_device(
     .await;
     let step = match step {
         Ok(Ok(step)) => step,
-        Ok(Err(e)) => return error::internal(e),
+        Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
     match step {

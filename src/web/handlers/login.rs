@@ -31,7 +31,7 @@ async fn prepare(
     match step {
         Ok(Ok(Some(p))) => Ok(p),
         Ok(Ok(None)) => Err(expired()),
-        Ok(Err(e)) => Err(error::internal(e)),
+        Ok(Err(e)) => Err(error::store(e)),
         Err(e) => Err(error::internal(e)),
     }
 }
@@ -175,7 +175,7 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         .await;
     let user = match checked {
         Ok(Ok(u)) => u,
-        Ok(Err(e)) => return error::internal(e),
+        Ok(Err(e)) => return error::store(e),
         Err(PoolError::QueueFull) => {
             reservation.cancelled();
             let msg = "Too many people are signing in right now. Try again in a few seconds.";
@@ -227,7 +227,7 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         new_browser,
     } = match created {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return error::internal(e),
+        Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
     let next = match (form.get("req"), next_page(&form)) {

@@ -82,7 +82,7 @@ async fn serve(
     .await;
     let decision = match decided {
         Ok(Ok(d)) => d,
-        Ok(Err(e)) => return error::internal(e),
+        Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
     match decision {

@@ -1,8 +1,9 @@
 //! /userinfo: the token comes from the Authorization header or a form body, never the query.
 
+use crate::oidc::error::{OAuthError, STORE_RETRY_AFTER_SECS};
 use crate::oidc::userinfo::{UserInfoError, userinfo};
 use crate::state::AppState;
-use crate::web::{extract, headers};
+use crate::web::{error, extract, headers};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -52,7 +53,12 @@ async fn serve(
     let result =
         web::block(move || userinfo(&st.store, &st.keys(), &st.settings, &token, st.clock.now()))
             .await
-            .unwrap_or_else(|e| Err(UserInfoError::Server(e.to_string())));
+            .unwrap_or_else(|e| {
+                Err(UserInfoError::Server {
+                    detail: e.to_string(),
+                    transient: false,
+                })
+            });
     match result {
         Ok(claims) => {
             let mut res = HttpResponse::Ok();
@@ -66,11 +72,13 @@ async fn serve(
             403,
             Some(("insufficient_scope", "the token lacks the openid scope")),
         ),
-        Err(UserInfoError::Server(e)) => {
-            tracing::error!(error = %e, "userinfo failed");
-            HttpResponse::InternalServerError()
-                .insert_header(("Cache-Control", "no-store"))
-                .finish()
+        Err(UserInfoError::Server { detail, transient }) => {
+            let err = if transient {
+                OAuthError::unavailable(detail, STORE_RETRY_AFTER_SECS)
+            } else {
+                OAuthError::server_error(detail)
+            };
+            error::oauth_json(&err, false)
         }
     }
 }
