@@ -40,12 +40,5 @@ fn run(args: Cli) -> Result<(), CliError> {
 }
 
 fn serve(settings: latchkey::config::Settings) -> Result<(), CliError> {
-    latchkey::telemetry::init(&settings);
-    actix_web::rt::System::new().block_on(async move {
-        let app = latchkey::startup::Application::build(settings)
-            .map_err(|e| CliError::Other(e.to_string()))?;
-        app.run_until_stopped()
-            .await
-            .map_err(|e| CliError::Other(format!("server failed: {e}")))
-    })
+    latchkey::startup::serve(settings).map_err(|e| CliError::Other(e.to_string()))
 }

@@ -21,6 +21,8 @@ pub enum StartupError {
     Keys(#[from] signing_keys::KeyError),
     #[error("cannot listen on {addr}: {err}")]
     Bind { addr: String, err: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
 }
 
 /// How often the server reloads keys (to pick up `latchkey keys rotate`) and sweeps expired rows.
@@ -82,19 +84,16 @@ impl Application {
         };
         tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "latchkey listening");
 
-        crate::web::hashing::map_large_buffers_directly();
+        crate::crypto::password_pool::map_large_buffers_directly();
         let state = AppState::new(store, settings, clock, ring);
         let app_state = state.clone();
         let https = app_state.settings.is_https();
         let server = HttpServer::new(move || {
-            // HSTS on every response once the issuer is https (RFC 6797): browsers then never
-            // try plain http for this host again.
-            let hsts = actix_web::middleware::DefaultHeaders::new().add((
-                "Strict-Transport-Security",
-                "max-age=31536000; includeSubDomains",
-            ));
             App::new()
-                .wrap(actix_web::middleware::Condition::new(https, hsts))
+                .wrap(actix_web::middleware::Condition::new(
+                    https,
+                    crate::web::headers::hsts(),
+                ))
                 .app_data(web::Data::new(app_state.clone()))
                 .configure(crate::web::routes)
         })
@@ -130,6 +129,15 @@ impl Application {
         notifier.abort();
         out
     }
+}
+
+/// `latchkey serve`: logging, then the server on its own actix runtime until SIGINT/SIGTERM.
+pub fn serve(settings: Settings) -> Result<(), StartupError> {
+    crate::telemetry::init(&settings);
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        app.run_until_stopped().await.map_err(StartupError::Serve)
+    })
 }
 
 /// Periodic upkeep, off the request path.

@@ -18,8 +18,8 @@ pub struct AppState {
     pub outbox_nudge: Arc<tokio::sync::Notify>,
     /// Password sign-in throttle (per source, per account and source, known browsers).
     pub throttle: Arc<crate::oidc::login_throttle::LoginThrottle>,
-    /// Where argon2id work runs: one low-priority thread per core (see `web::hashing`).
-    pub passwords: Arc<crate::web::hashing::PasswordPool>,
+    /// Where argon2id work runs: one low-priority thread per core (see `crypto::password_pool`).
+    pub passwords: Arc<crate::crypto::password_pool::PasswordPool>,
     /// Wrong device-flow user codes (per browser session and per IP).
     pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
@@ -45,7 +45,7 @@ impl AppState {
                     max_wait_secs: settings.login_max_wait_secs,
                 },
             )),
-            passwords: Arc::new(crate::web::hashing::PasswordPool::per_core(
+            passwords: Arc::new(crate::crypto::password_pool::PasswordPool::per_core(
                 settings.password_queue_limit,
             )),
             device_throttle: Arc::new(crate::oidc::throttle::Throttle::new(

@@ -19,7 +19,7 @@ use latchkey::oidc::authorize::{self, AuthRequest, Rejection, Reply};
 use latchkey::oidc::client_auth::{self, AuthMethod};
 use latchkey::oidc::error::ErrorCode;
 use latchkey::oidc::params::Params;
-use latchkey::oidc::tokens::{ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
+use latchkey::oidc::signed_tokens::{ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
 use latchkey::store::{Store, clients};
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -1,8 +1,10 @@
-//! Everything cryptographic, built on josekit and argon2. The only module that imports them.
+//! Everything cryptographic, built on josekit and argon2 (the only module that imports them),
+//! and the pool of low-priority threads password hashing runs on.
 
 pub mod jwt;
 pub mod keys;
 pub mod password;
+pub mod password_pool;
 pub mod random;
 
 #[derive(Debug, thiserror::Error)]

@@ -363,7 +363,7 @@ pub fn id_token_hint_subject(
     client_id: &str,
     token: &str,
 ) -> Option<String> {
-    let claims = jwt::verify(ring, token, &[super::tokens::ID_TOKEN_TYP]).ok()?;
+    let claims = jwt::verify(ring, token, &[super::signed_tokens::ID_TOKEN_TYP]).ok()?;
     if claims.get("iss").and_then(|v| v.as_str()) != Some(settings.issuer.as_str()) {
         return None;
     }

@@ -3,7 +3,7 @@
 use super::client_auth;
 use super::error::OAuthError;
 use super::params::Params;
-use super::tokens::{access_token_audience, verify_access_token_for};
+use super::signed_tokens::{access_token_audience, verify_access_token_for};
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
 use crate::crypto::random;

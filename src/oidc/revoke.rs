@@ -44,7 +44,7 @@ pub fn revoke(
             return Ok(());
         }
         // An access token: revoke it if it is ours and belongs to this client.
-        if let Ok(claims) = jwt::verify(ring, token, &[super::tokens::ACCESS_TOKEN_TYP])
+        if let Ok(claims) = jwt::verify(ring, token, &[super::signed_tokens::ACCESS_TOKEN_TYP])
             && claims.get("client_id").and_then(Value::as_str) == Some(client.client_id.as_str())
             && let (Some(jti), Some(exp)) = (
                 claims.get("jti").and_then(Value::as_str),

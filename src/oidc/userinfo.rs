@@ -1,7 +1,7 @@
 //! The UserInfo endpoint (OIDC Core §5.3).
 
 use super::claims::{load_profile, user_claims};
-use super::tokens::verify_access_token;
+use super::signed_tokens::verify_access_token;
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
 use crate::domain::ScopeSet;

@@ -4,6 +4,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
 /// `Cache-Control: no-store` (and the HTTP/1.0 `Pragma`), for tokens and pages with forms.
+/// HSTS (RFC 6797), added to every response once the issuer is https: browsers then never try
+/// plain http for this host again.
+pub fn hsts() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new().add((
+        "Strict-Transport-Security",
+        "max-age=31536000; includeSubDomains",
+    ))
+}
+
 pub fn no_store(res: &mut HttpResponseBuilder) {
     res.insert_header(("Cache-Control", "no-store"));
     res.insert_header(("Pragma", "no-cache"));

@@ -8,7 +8,6 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod handlers;
-pub mod hashing;
 pub mod headers;
 pub mod templates;
 

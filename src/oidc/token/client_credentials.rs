@@ -6,7 +6,7 @@ use crate::domain::ScopeSet;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::params::Params;
 use crate::oidc::resource;
-use crate::oidc::tokens::AccessClaims;
+use crate::oidc::signed_tokens::AccessClaims;
 use crate::store::clients::Client;
 use crate::store::{Store, StoreError, apis};
 

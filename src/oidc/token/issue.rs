@@ -8,7 +8,7 @@ use crate::crypto::random;
 use crate::domain::ScopeSet;
 use crate::oidc::claims::{Profile, Target, load_profile, requested_names, user_claims};
 use crate::oidc::error::OAuthError;
-use crate::oidc::tokens::{AccessClaims, IdClaims, amr_list};
+use crate::oidc::signed_tokens::{AccessClaims, IdClaims, amr_list};
 use crate::oidc::{access, resource};
 use crate::store::clients::Client;
 use crate::store::users::User;

@@ -9,7 +9,7 @@ mod refresh_token;
 use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
-use super::tokens::{self, AccessClaims, IdClaims};
+use super::signed_tokens::{self, AccessClaims, IdClaims};
 use crate::config::Settings;
 use crate::crypto::keys::{Alg, KeyRing};
 use crate::domain::DEVICE_CODE;
@@ -102,11 +102,11 @@ fn sign(
     now: i64,
     issued: Issued,
 ) -> Result<TokenResponse, OAuthError> {
-    let access_token = tokens::sign_access_token(ring, settings, &issued.access)
+    let access_token = signed_tokens::sign_access_token(ring, settings, &issued.access)
         .map_err(OAuthError::server_error)?;
     let id_token = match &issued.id {
         Some((alg, claims)) => Some(
-            tokens::sign_id_token(ring, settings, *alg, now, claims, Some(&access_token))
+            signed_tokens::sign_id_token(ring, settings, *alg, now, claims, Some(&access_token))
                 .map_err(OAuthError::server_error)?,
         ),
         None => None,

@@ -8,7 +8,7 @@ use crate::domain::ScopeSet;
 use crate::oidc::claims::{Target, keep_allowed_text, requested_names, user_claims};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::params::Params;
-use crate::oidc::tokens::{IdClaims, amr_list};
+use crate::oidc::signed_tokens::{IdClaims, amr_list};
 use crate::oidc::{access, resource};
 use crate::store::clients::Client;
 use crate::store::{Store, StoreError, audit, refresh, users};

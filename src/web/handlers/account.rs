@@ -1,5 +1,6 @@
 //! /account: the signed-in user's profile, sessions, apps and password.
 
+use crate::crypto::password_pool::PoolError;
 use crate::oidc::account::{self, PasswordChange};
 use crate::oidc::login;
 use crate::oidc::login_throttle::{self, Refused};
@@ -9,7 +10,6 @@ use crate::store::StoreError;
 use crate::store::sessions::Session;
 use crate::store::users::User;
 use crate::web::handlers::authorize::see_other;
-use crate::web::hashing::PoolError;
 use crate::web::templates::{AccountPage, AppView, Page, SessionView};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;

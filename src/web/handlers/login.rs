@@ -1,11 +1,11 @@
 //! The login page (GET) and form (POST).
 
 use super::authorize::{expired, see_other};
+use crate::crypto::password_pool::PoolError;
 use crate::oidc::interaction::sign_in::{self, Pending, Prepared, SignedIn};
 use crate::oidc::login;
 use crate::oidc::login_throttle::{self, Refused};
 use crate::state::AppState;
-use crate::web::hashing::PoolError;
 use crate::web::templates::{LoginPage, Page};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;

@@ -2,9 +2,9 @@
 //! With a valid id_token_hint for the signed-in user we sign out at once; otherwise we ask on a
 //! CSRF-protected page, so a third-party page cannot sign people out.
 
-use crate::oidc::end_session::{self, LogoutRequest};
 use crate::oidc::login;
 use crate::oidc::params::Params;
+use crate::oidc::rp_logout::{self, LogoutRequest};
 use crate::oidc::session_end;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -56,7 +56,7 @@ async fn serve(
         let ring = st.keys();
         let lr = match st
             .store
-            .read(|c| end_session::check(c, &ring, &st.settings, &p))?
+            .read(|c| rp_logout::check(c, &ring, &st.settings, &p))?
         {
             Ok(lr) => lr,
             Err(msg) => return Ok(Decision::Invalid(msg)),
@@ -97,7 +97,7 @@ async fn serve(
                 Some(uri) => HttpResponse::Found()
                     .insert_header((
                         "Location",
-                        end_session::redirect_url(uri, lr.state.as_deref()),
+                        rp_logout::redirect_url(uri, lr.state.as_deref()),
                     ))
                     .insert_header(("Cache-Control", "no-store"))
                     .finish(),

@@ -1,7 +1,7 @@
 //! RP-Initiated Logout 1.0: which client asks, and where (if anywhere) to send the browser after.
 
 use super::params::Params;
-use super::tokens::ID_TOKEN_TYP;
+use super::signed_tokens::ID_TOKEN_TYP;
 use crate::config::Settings;
 use crate::crypto::jwt;
 use crate::crypto::keys::KeyRing;
