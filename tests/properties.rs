@@ -935,7 +935,8 @@ fn authorize_validation_never_panics_and_never_trusts_an_unregistered_redirect()
                     let back: AuthRequest = serde_json::from_str(&json).expect("reload");
                     prop_assert_eq!(back.redirect_uri, req.redirect_uri);
                 }
-                Err(Rejection::Redirect(reply, err)) => {
+                Err(Rejection::Redirect(rejected)) => {
+                    let (reply, err) = *rejected;
                     let client = store
                         .read(|c| clients::find_client(c, p.get("client_id").unwrap_or("")))
                         .expect("store read")

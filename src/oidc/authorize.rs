@@ -94,8 +94,8 @@ pub enum Rejection {
         title: &'static str,
         message: String,
     },
-    /// Everything else goes back to the client.
-    Redirect(Reply, OAuthError),
+    /// Everything else goes back to the client (boxed: the error is large, the others small).
+    Redirect(Box<(Reply, OAuthError)>),
     Store(StoreError),
 }
 
@@ -177,7 +177,9 @@ pub fn validate(
         response_mode,
         state: state.clone(),
     };
-    let fail = |code, msg: &str| Rejection::Redirect(reply.clone(), OAuthError::new(code, msg));
+    let fail = |code, msg: &str| {
+        Rejection::Redirect(Box::new((reply.clone(), OAuthError::new(code, msg))))
+    };
     if let Some(m) = mode_error {
         return Err(fail(ErrorCode::InvalidRequest, m));
     }
@@ -225,7 +227,7 @@ pub fn validate(
     // API scopes need the `resource` of their API (RFC 8707).
     let resolved = match resource::resolve_user_request(c, &client, &scope, &p.resources())? {
         Ok(r) => r,
-        Err(e) => return Err(Rejection::Redirect(reply.clone(), e)),
+        Err(e) => return Err(Rejection::Redirect(Box::new((reply.clone(), e)))),
     };
     let scope = resolved.scope;
 

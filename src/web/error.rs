@@ -69,17 +69,6 @@ pub fn store(e: StoreError) -> HttpResponse {
     res
 }
 
-/// The result of one `web::block` around a store step: its value, or the page to answer.
-pub fn unit<T>(
-    r: Result<Result<T, StoreError>, actix_web::error::BlockingError>,
-) -> Result<T, HttpResponse> {
-    match r {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(store(e)),
-        Err(e) => Err(internal(e)),
-    }
-}
-
 /// For failures nobody can act on: a generic page, the detail in the log.
 pub fn internal(detail: impl std::fmt::Display) -> HttpResponse {
     tracing::error!(error = %detail, "internal error");

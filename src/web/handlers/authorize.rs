@@ -76,7 +76,8 @@ pub fn respond_outcome(state: &AppState, outcome: Outcome) -> HttpResponse {
         Outcome::Rejected(Rejection::Page { title, message }) => {
             error::page(StatusCode::BAD_REQUEST, title, &message)
         }
-        Outcome::Rejected(Rejection::Redirect(reply, err)) => {
+        Outcome::Rejected(Rejection::Redirect(rejected)) => {
+            let (reply, err) = *rejected;
             tracing::debug!(error = %err, "authorization request refused");
             let params = az::error_params(&err, &reply, &state.settings.issuer);
             to_client(&reply, &params)
