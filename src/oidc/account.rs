@@ -2,6 +2,7 @@
 
 use super::login;
 use super::session_end;
+use crate::config::Settings;
 use crate::crypto::password;
 use crate::domain::check_password;
 use crate::store::consents::{self, UserApp};
@@ -12,6 +13,75 @@ use crate::store::{Store, StoreError, audit, clients, refresh, rusqlite::Connect
 pub struct Overview {
     pub sessions: Vec<Session>,
     pub apps: Vec<UserApp>,
+}
+
+/// Everything the account page shows: the signed-in session, its user, their sessions and apps.
+pub struct Page {
+    pub session: Session,
+    pub user: User,
+    pub overview: Overview,
+}
+
+/// What a step of the account page does before showing it.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Show,
+    /// End one of the user's sessions, by its public sid.
+    EndSession(String),
+    /// Forget the consent given to an app (by client_id) and revoke its refresh tokens.
+    RevokeApp(String),
+}
+
+/// What the action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Shown,
+    /// `found`: the session was the user's; `own`: it was the one making the request.
+    SessionEnded {
+        found: bool,
+        own: bool,
+    },
+    AppRevoked {
+        found: bool,
+    },
+}
+
+/// One step of the account page, in one store transaction: the browser's live session
+/// (touched), then the action, then the page as it is after it. None when the browser is not
+/// signed in (nothing runs).
+pub fn step(
+    c: &Connection,
+    settings: &Settings,
+    cookie: Option<&str>,
+    action: &Action,
+    now: i64,
+) -> Result<Option<(Done, Page)>, StoreError> {
+    let Some(ck) = cookie else {
+        return Ok(None);
+    };
+    let Some((session, user)) = login::current_session(c, ck, settings, now)? else {
+        return Ok(None);
+    };
+    login::touch(c, &session, now)?;
+    let done = match action {
+        Action::Show => Done::Shown,
+        Action::EndSession(sid) => Done::SessionEnded {
+            found: end_own_session(c, &user, sid, now)?,
+            own: *sid == session.sid,
+        },
+        Action::RevokeApp(client_id) => Done::AppRevoked {
+            found: revoke_app(c, &user, client_id, now)?,
+        },
+    };
+    let overview = overview(c, &user, now)?;
+    Ok(Some((
+        done,
+        Page {
+            session,
+            user,
+            overview,
+        },
+    )))
 }
 
 pub fn overview(c: &Connection, user: &User, now: i64) -> Result<Overview, StoreError> {

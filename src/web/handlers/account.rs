@@ -1,14 +1,10 @@
 //! /account: the signed-in user's profile, sessions, apps and password.
 
 use crate::crypto::password_pool::PoolError;
-use crate::oidc::account::{self, PasswordChange};
-use crate::oidc::login;
+use crate::oidc::account::{self, Action, Done, Page as AccountView, PasswordChange};
 use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
 use crate::state::AppState;
-use crate::store::StoreError;
-use crate::store::sessions::Session;
-use crate::store::users::User;
 use crate::web::handlers::authorize::see_other;
 use crate::web::templates::{AccountPage, AppView, Page, SessionView};
 use crate::web::{cookies, csrf, error, extract, headers};
@@ -19,27 +15,21 @@ use actix_web::{HttpRequest, HttpResponse};
 
 const LOGIN: &str = "/login?next=/account";
 
-/// The signed-in user and their session, or None.
-async fn current(
+/// Run one account step (see `account::step`) for this browser, off the executor.
+async fn step(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-) -> Result<Option<(Session, User)>, HttpResponse> {
-    let Some(ck) = cookies::read(req, &state.settings, cookies::SESSION) else {
-        return Ok(None);
-    };
+    action: Action,
+) -> Result<Option<(Done, AccountView)>, HttpResponse> {
+    let cookie = cookies::read(req, &state.settings, cookies::SESSION);
     let st = state.clone();
-    match web::block(move || {
+    let done = web::block(move || {
         let now = st.clock.now();
-        st.store.write(|c| {
-            let found = login::current_session(c, &ck, &st.settings, now)?;
-            if let Some((s, _)) = &found {
-                login::touch(c, s, now)?;
-            }
-            Ok::<_, StoreError>(found)
-        })
+        st.store
+            .write(|c| account::step(c, &st.settings, cookie.as_deref(), &action, now))
     })
-    .await
-    {
+    .await;
+    match done {
         Ok(Ok(found)) => Ok(found),
         Ok(Err(e)) => Err(error::store(e)),
         Err(e) => Err(error::internal(e)),
@@ -47,8 +37,8 @@ async fn current(
 }
 
 pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match current(&req, &state).await {
-        Ok(Some((s, user))) => render(&req, &state, &s, &user, None, None, StatusCode::OK).await,
+    match step(&req, &state, Action::Show).await {
+        Ok(Some((_, page))) => render(&req, &state, &page, None, None, StatusCode::OK),
         Ok(None) => see_other(LOGIN),
         Err(res) => res,
     }
@@ -98,24 +88,15 @@ fn device(ua: Option<&str>) -> String {
     }
 }
 
-async fn render(
+fn render(
     req: &HttpRequest,
-    state: &web::Data<AppState>,
-    current: &Session,
-    user: &User,
+    state: &AppState,
+    page: &AccountView,
     message: Option<&str>,
     err: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
-    let st = state.clone();
-    let u = user.clone();
-    let overview =
-        match web::block(move || st.store.read(|c| account::overview(c, &u, st.clock.now()))).await
-        {
-            Ok(Ok(o)) => o,
-            Ok(Err(e)) => return error::store(e),
-            Err(e) => return error::internal(e),
-        };
+    let (current, user, overview) = (&page.session, &page.user, &page.overview);
     let sessions = overview
         .sessions
         .iter()
@@ -160,23 +141,32 @@ async fn render(
     res
 }
 
-/// Common start of every account POST: a CSRF-checked form from a signed-in user.
-async fn form_user(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    body: &Bytes,
-) -> Result<(Params, Session, User), HttpResponse> {
+/// Common start of every account POST: the form, once its CSRF token checks out.
+fn checked_form(req: &HttpRequest, state: &AppState, body: &Bytes) -> Option<Params> {
     let form = extract::form(body);
-    if !csrf::verify(req, &state.settings, form.get("csrf_token")) {
-        return Err(error::page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "Reload your account page and try again.",
-        ));
-    }
-    match current(req, state).await? {
-        Some((s, u)) => Ok((form, s, u)),
-        None => Err(see_other(LOGIN)),
+    csrf::verify(req, &state.settings, form.get("csrf_token")).then_some(form)
+}
+
+fn form_expired() -> HttpResponse {
+    error::page(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "Reload your account page and try again.",
+    )
+}
+
+/// The account page after a change that may have found nothing to change.
+fn after_change(
+    req: &HttpRequest,
+    state: &AppState,
+    changed: bool,
+    page: &AccountView,
+    (done, missing): (&str, &str),
+) -> HttpResponse {
+    if changed {
+        render(req, state, page, Some(done), None, StatusCode::OK)
+    } else {
+        render(req, state, page, None, Some(missing), StatusCode::NOT_FOUND)
     }
 }
 
@@ -185,58 +175,31 @@ pub async fn post_end_session(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let (form, s, user) = match form_user(&req, &state, &body).await {
-        Ok(x) => x,
-        Err(res) => return res,
+    let Some(form) = checked_form(&req, &state, &body) else {
+        return form_expired();
     };
     let sid = form.get("sid").unwrap_or("").to_owned();
-    let own = sid == s.sid;
-    let st = state.clone();
-    let u = user.clone();
-    let ended = web::block(move || {
-        st.store
-            .write(|c| account::end_own_session(c, &u, &sid, st.clock.now()))
-    })
-    .await;
+    let ended = step(&req, &state, Action::EndSession(sid)).await;
     state.outbox_nudge.notify_one();
     match ended {
-        Ok(Ok(true)) if own => {
+        Ok(Some((
+            Done::SessionEnded {
+                found: true,
+                own: true,
+            },
+            _,
+        ))) => {
             let mut res = see_other("/");
             let _ = res.add_cookie(&cookies::removal(&state.settings, cookies::SESSION));
             res
         }
-        other => {
+        Ok(Some((done, page))) => {
             let msgs = ("The session was ended.", "That session no longer exists.");
-            after_change(&req, &state, &s, &user, other, msgs).await
+            let ended = matches!(done, Done::SessionEnded { found: true, .. });
+            after_change(&req, &state, ended, &page, msgs)
         }
-    }
-}
-
-/// The account page again after a change that may find nothing to change.
-async fn after_change(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    s: &Session,
-    user: &User,
-    outcome: Result<Result<bool, StoreError>, actix_web::error::BlockingError>,
-    (done, missing): (&str, &str),
-) -> HttpResponse {
-    match outcome {
-        Ok(Ok(true)) => render(req, state, s, user, Some(done), None, StatusCode::OK).await,
-        Ok(Ok(false)) => {
-            render(
-                req,
-                state,
-                s,
-                user,
-                None,
-                Some(missing),
-                StatusCode::NOT_FOUND,
-            )
-            .await
-        }
-        Ok(Err(e)) => error::store(e),
-        Err(e) => error::internal(e),
+        Ok(None) => see_other(LOGIN),
+        Err(res) => res,
     }
 }
 
@@ -245,32 +208,38 @@ pub async fn post_revoke_app(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let (form, s, user) = match form_user(&req, &state, &body).await {
-        Ok(x) => x,
-        Err(res) => return res,
+    let Some(form) = checked_form(&req, &state, &body) else {
+        return form_expired();
     };
     let client_id = form.get("client_id").unwrap_or("").to_owned();
-    let st = state.clone();
-    let u = user.clone();
-    let outcome = web::block(move || {
-        st.store
-            .write(|c| account::revoke_app(c, &u, &client_id, st.clock.now()))
-    })
-    .await;
+    let outcome = step(&req, &state, Action::RevokeApp(client_id)).await;
     let msgs = (
         "Access was revoked. The app will ask again next time.",
         "That app is not known.",
     );
-    after_change(&req, &state, &s, &user, outcome, msgs).await
+    match outcome {
+        Ok(Some((done, page))) => {
+            let revoked = matches!(done, Done::AppRevoked { found: true });
+            after_change(&req, &state, revoked, &page, msgs)
+        }
+        Ok(None) => see_other(LOGIN),
+        Err(res) => res,
+    }
 }
 
+/// The password change: one step before the password check (who is signed in) and one after it
+/// (the page as it is then; the change itself ends the user's other sessions).
 pub async fn post_password(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let (form, s, user) = match form_user(&req, &state, &body).await {
-        Ok(x) => x,
+    let Some(form) = checked_form(&req, &state, &body) else {
+        return form_expired();
+    };
+    let page = match step(&req, &state, Action::Show).await {
+        Ok(Some((_, page))) => page,
+        Ok(None) => return see_other(LOGIN),
         Err(res) => return res,
     };
     let field = |k: &str| form.get(k).unwrap_or("").to_owned();
@@ -282,7 +251,7 @@ pub async fn post_password(
     // The current password is a password guess like any other: the sign-in throttle holds.
     let now = state.clock.now();
     let attempt = login_throttle::Attempt {
-        username: user.username.clone(),
+        username: page.user.username.clone(),
         ip: extract::client_info(&req, &state.settings).ip,
         known_browser: None,
     };
@@ -297,20 +266,18 @@ pub async fn post_password(
             let mut res = render(
                 &req,
                 &state,
-                &s,
-                &user,
+                &page,
                 None,
                 Some(&msg),
                 StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await;
+            );
             res.headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(wait.max(1)));
             return res;
         }
     };
     let st = state.clone();
-    let (u, sid) = (user.clone(), s.sid.clone());
+    let (u, sid) = (page.user.clone(), page.session.sid.clone());
     let outcome = state
         .passwords
         .run(move || account::change_password(&st.store, &u, &sid, &cur, &new, &confirm, now))
@@ -356,5 +323,11 @@ pub async fn post_password(
         Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
-    render(&req, &state, &s, &user, msg, err.as_deref(), status).await
+    // The page as it is after the change (other sessions ended).
+    let page = match step(&req, &state, Action::Show).await {
+        Ok(Some((_, page))) => page,
+        Ok(None) => return see_other(LOGIN),
+        Err(res) => return res,
+    };
+    render(&req, &state, &page, msg, err.as_deref(), status)
 }
