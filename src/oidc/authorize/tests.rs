@@ -181,3 +181,139 @@ fn an_id_token_hint_for_someone_else_is_never_satisfied_by_signing_in() {
     req.id_token_hint_sub = Some("sub".into());
     assert!(!login_needed(&req, &s, &u, NOW));
 }
+
+/// prompt, max_age, signed in for this request, consent on record, may use, expected.
+type Row = (
+    &'static [&'static str],
+    Option<i64>,
+    bool,
+    &'static str,
+    bool,
+    Next,
+);
+
+/// Every combination that matters to `decide`: prompt, max_age against the session's age, the
+/// consent on record, the app's allowed groups, and whether the user signed in for this very
+/// request. (session age is NOW - auth_time; the test session signed in 10 s ago.)
+#[test]
+fn decide_table() {
+    use ErrorCode::*;
+    let (s, u) = session();
+    let login = Next::Login;
+    let rows: &[Row] = &[
+        // prompt, max_age, signed in for this request, consent on record, may use, expected
+        (&[], None, false, "openid", true, Next::Issue),
+        (&[], None, false, "", true, Next::Consent),
+        (&[], None, false, "openid", false, Next::Denied),
+        (&[], None, false, "", false, Next::Denied),
+        (&[], Some(60), false, "openid", true, Next::Issue),
+        (&[], Some(5), false, "openid", true, login),
+        (&[], Some(0), false, "openid", true, Next::Login),
+        (&[], Some(5), true, "openid", true, Next::Issue),
+        (&[], Some(0), true, "", true, Next::Consent),
+        (&["login"], None, false, "openid", true, Next::Login),
+        (&["login"], None, true, "openid", true, Next::Issue),
+        (&["login"], None, true, "openid", false, Next::Denied),
+        (
+            &["select_account"],
+            None,
+            false,
+            "openid",
+            true,
+            Next::Login,
+        ),
+        (&["select_account"], None, true, "openid", true, Next::Issue),
+        (&["consent"], None, false, "openid", true, Next::Consent),
+        (&["consent"], None, true, "openid", true, Next::Consent),
+        (
+            &["login", "consent"],
+            None,
+            true,
+            "openid",
+            true,
+            Next::Consent,
+        ),
+        (&["none"], None, false, "openid", true, Next::Issue),
+        (
+            &["none"],
+            None,
+            false,
+            "",
+            true,
+            Next::Fail(ConsentRequired, "the user has not consented"),
+        ),
+        (
+            &["none"],
+            None,
+            false,
+            "openid",
+            false,
+            Next::Fail(AccessDenied, "the user may not use this application"),
+        ),
+        (
+            &["none"],
+            Some(5),
+            false,
+            "openid",
+            true,
+            Next::Fail(LoginRequired, "the user must sign in again"),
+        ),
+        (
+            &["none"],
+            Some(0),
+            false,
+            "",
+            false,
+            Next::Fail(LoginRequired, "the user must sign in again"),
+        ),
+    ];
+    for (i, (prompt, max_age, here, granted, may_use, expected)) in rows.iter().enumerate() {
+        let mut req = request("openid", None);
+        req.prompt = prompt.iter().map(|p| p.to_string()).collect();
+        req.max_age = *max_age;
+        if *here {
+            req.signed_in_sid = Some(s.sid.clone());
+        }
+        let granted = (!granted.is_empty()).then(|| scopes(granted));
+        let got = decide(
+            &req,
+            &client(),
+            Some((&s, &u)),
+            *may_use,
+            granted.as_ref(),
+            NOW,
+        );
+        assert_eq!(&got, expected, "row {i}: {:?}", rows[i]);
+    }
+    // Without a session: sign in, or login_required for prompt=none.
+    let req = request("openid", None);
+    assert_eq!(decide(&req, &client(), None, true, None, NOW), Next::Login);
+    let mut req = request("openid", None);
+    req.prompt = vec!["none".into()];
+    assert_eq!(
+        decide(&req, &client(), None, true, None, NOW),
+        Next::Fail(LoginRequired, "the user is not signed in")
+    );
+}
+
+#[test]
+fn the_checks_run_in_the_documented_order() {
+    assert_eq!(
+        check_names(),
+        [
+            "response_mode",
+            "request_objects",
+            "response_type",
+            "repeated_parameters",
+            "grant",
+            "scope",
+            "pkce",
+            "nonce_and_state",
+            "prompt",
+            "max_age",
+            "id_token_hint",
+            "claims",
+            "login_hint",
+        ]
+    );
+}
