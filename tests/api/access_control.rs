@@ -1,15 +1,7 @@
 //! Groups in tokens, per-app access, APIs with scopes (RFC 8707 `resource`), custom scopes.
 //! Set-up goes through the real `latchkey` CLI against the running server's data dir.
 
-use crate::browser::{
-    ClientSpec, PASSWORD, REDIRECT_URI, add_client, add_user, browse, location, query_param,
-    spawn_oidc_app, submit_login,
-};
-use crate::flow::{
-    AuthReq, STATE, assert_callback_error, assert_oauth_error, authorize_as, exchange, jwt_claims,
-    post_form, refresh, str_of, token_ok, token_request, userinfo,
-};
-use crate::helpers::{TestApp, run_cli};
+use crate::support::*;
 use latchkey::store::audit::{self, AuditFilter};
 use reqwest::Response;
 use serde_json::Value;

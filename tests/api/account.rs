@@ -1,8 +1,6 @@
 //! The account page: profile, sessions, apps, password.
 
-use crate::browser::{ClientSpec, PASSWORD, add_client, hidden, location, spawn_oidc_app};
-use crate::flow::{AuthReq, fresh_browser, refresh, tokens};
-use crate::helpers::TestApp;
+use crate::support::*;
 use reqwest::Client;
 
 /// Sign in on `browser` through /login?next=/account; returns the account page HTML.

@@ -1,8 +1,6 @@
 //! Rule 16: the audit log, and `latchkey audit`.
 
-use crate::browser::{ClientSpec, add_client, login_attempt, spawn_oidc_app};
-use crate::flow::{clock_now, fresh_browser, tokens};
-use crate::helpers::{TestApp, spawn_app_with_clock};
+use crate::support::*;
 use latchkey::clock::Clock;
 use latchkey::oidc::maintenance::run_once;
 use latchkey::store::audit;

@@ -3,17 +3,7 @@
 //! and `iss`. Login and consent pages are in login_consent.rs.
 //! An authorization request sent as POST: conformance_basic.rs, `oidcc_ensure_post_request_succeeds...`.
 
-use crate::browser::{
-    ClientSpec, REDIRECT_URI, add_client, browse, location, query_param, spawn_oidc_app,
-};
-use crate::flow::*;
-use crate::helpers::TestApp;
-
-async fn app_with_client() -> (TestApp, String) {
-    let app = spawn_oidc_app().await;
-    let secret = add_client(&app, &ClientSpec::default()).expect("confidential");
-    (app, secret)
-}
+use crate::support::*;
 
 // ---- before the redirect_uri is trusted: an error page, never a redirect ----
 

@@ -4,12 +4,7 @@
 //! Groups through `claims` without the scope: access_control.rs
 //! `groups_claim_is_in_id_token_access_token_and_userinfo_only_with_the_groups_scope`.
 
-use crate::browser::{
-    ClientSpec, PASSWORD, REDIRECT_URI, add_client, browse, location, query_param, spawn_oidc_app,
-    submit_login,
-};
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use latchkey::clock::{Clock, SystemClock};
 use latchkey::crypto::random;
 use latchkey::store::{clients, refresh, users};
@@ -46,13 +41,6 @@ struct Released {
     access: Value,
     /// The claims of the ID token a refresh gave (verified), when there was a refresh token.
     refreshed_id: Option<Value>,
-}
-
-fn http() -> openidconnect::reqwest::Client {
-    openidconnect::reqwest::Client::builder()
-        .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
 }
 
 /// Alice signs in through `client_id` with `openid` plus `scopes` and `claims`, as the

@@ -1,8 +1,8 @@
 //! The admin CLI, run as the real binary against a temporary data dir.
 
-use crate::helpers::{CliOutput, db_path, latchkey_bare, run, run_cli, spawn_app};
+use crate::support::*;
 use latchkey::crypto::{password, random};
-use latchkey::store::{Store, clients, users};
+use latchkey::store::{clients, users};
 use serde_json::Value;
 use std::path::Path;
 
@@ -37,15 +37,6 @@ fn usernames(list: &Value) -> Vec<String> {
         .iter()
         .map(|u| u["username"].as_str().expect("username").to_owned())
         .collect()
-}
-
-fn open_store(dir: &Path) -> Store {
-    Store::open(&db_path(dir)).expect("open the CLI's database")
-}
-
-fn is_base64url(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn add_confidential_app(dir: &Path) -> Value {

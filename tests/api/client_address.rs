@@ -2,9 +2,7 @@
 //! when the TCP peer is a trusted proxy, and it is the address throttles, audit rows and the
 //! account page use. Each test replays an attack from the security review.
 
-use crate::browser::{PASSWORD, add_user, login_attempt};
-use crate::flow::{clock_now, fresh_browser};
-use crate::helpers::{TestApp, spawn_app_with_clock};
+use crate::support::*;
 use latchkey::clock::FixedClock;
 use latchkey::store::audit;
 use std::sync::Arc;

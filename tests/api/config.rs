@@ -1,7 +1,7 @@
 //! Configuration: defaults < latchkey.toml (or --config) < LATCHKEY_* environment < flags,
 //! validated once; every error names the offending key.
 
-use crate::helpers::{db_path, latchkey_bare, latchkey_cmd, run, run_cli};
+use crate::support::*;
 use latchkey::config::{ConfigError, LogFormat, Settings, Sources};
 use std::path::{Path, PathBuf};
 

@@ -25,9 +25,7 @@
 //!   id_token_signing_alg_values_supported (discovery_jwks.rs), so the module is skipped.
 //! - The setup checks of §2.1 (discovery and JWKS): discovery_jwks.rs.
 
-use crate::browser::{ClientSpec, REDIRECT_URI, add_client, browse, spawn_oidc_app};
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey::clock::{Clock, SystemClock};
@@ -53,12 +51,6 @@ const ID_TOKEN_CLAIMS: &[&str] = &[
     "sid",
     "s_hash",
 ];
-
-async fn app_with_client() -> (TestApp, String) {
-    let app = spawn_oidc_app().await;
-    let secret = add_client(&app, &ClientSpec::default()).expect("confidential");
-    (app, secret)
-}
 
 /// §2.3: the callback of a successful request.
 fn check_callback(app: &TestApp, j: &Journey, state: Option<&str>) -> String {
@@ -468,7 +460,7 @@ async fn oidcc_id_token_hint_with_prompt_none_succeeds_silently_with_the_same_su
 #[tokio::test]
 async fn oidcc_id_token_hint_for_another_user_with_prompt_none_is_login_required() {
     let (app, secret) = app_with_client().await;
-    crate::browser::add_user(&app, "bob", "bob@example.com", Some("Bob"));
+    crate::support::add_user(&app, "bob", "bob@example.com", Some("Bob"));
     let req = AuthReq::new("app");
     let j = authorize_as(&app, &req.url(&app), "bob").await;
     let bobs = exchange(&app, "app", Some(&secret), &j.code(), Some(&req.verifier)).await;

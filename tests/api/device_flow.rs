@@ -2,15 +2,14 @@
 //! for codes, polls /token), a cookie-jar HTTP client plays the person's browser (signs in on the
 //! login page, enters the code on /device, allows or denies). Time moves by a `FixedClock`.
 
-use crate::browser::{ClientSpec, PASSWORD, add_client, browse, hidden, location};
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use latchkey::clock::FixedClock;
-use latchkey::store::{audit, users};
+use latchkey::store::users;
 use reqwest::Response;
 use serde_json::Value;
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 const ALPHABET: &str = "BCDFGHJKLMNPQRSTVWXZ";
 
 /// A public CLI tool: device_code + refresh_token, no redirect URI.
@@ -97,15 +96,6 @@ async fn decide(app: &TestApp, user_code: &str, decision: &str) -> Response {
         .send()
         .await
         .unwrap()
-}
-
-fn audited(app: &TestApp, kind: &str) -> Vec<audit::AuditEvent> {
-    app.store
-        .read(|c| audit::list_audit_events(c, 1000))
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == kind)
-        .collect()
 }
 
 /// Verify a JWT's signature with the key the JWKS publishes under its `kid`, as an RP would.
@@ -301,7 +291,7 @@ async fn slow_down_adds_five_seconds_to_the_interval_every_time() {
 #[tokio::test]
 async fn the_poll_interval_and_lifetime_come_from_the_settings() {
     let clock = clock_now();
-    let app = crate::helpers::spawn_app_with_clock(
+    let app = crate::support::spawn_app_with_clock(
         |s| {
             s.device_code_ttl_secs = 900;
             s.device_poll_interval_secs = 2;
@@ -802,7 +792,7 @@ async fn the_cli_registers_a_public_device_client_without_a_redirect_uri() {
 }
 
 fn cli_run(app: &TestApp, args: &[&str]) {
-    crate::helpers::run_cli(app.data_path(), args, None).ok();
+    crate::support::run_cli(app.data_path(), args, None).ok();
 }
 
 #[tokio::test]

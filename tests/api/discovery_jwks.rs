@@ -1,9 +1,7 @@
 //! Discovery (OIDC Discovery 1.0, RFC 8414) and the JWK Set: every field issue 3 lists, only
 //! what is implemented, the right JSON types, and public keys only.
 
-use crate::browser::spawn_oidc_app;
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use serde_json::{Value, json};
 
 /// GET a JSON document: (its headers, its body).
@@ -236,7 +234,7 @@ async fn oauth_authorization_server_metadata_matches_rfc_8414() {
 #[tokio::test]
 async fn discovery_issuer_follows_the_configured_issuer_exactly() {
     let app =
-        crate::browser::spawn_oidc_app_with(|s| s.issuer = "https://login.example/tenant-a".into())
+        crate::support::spawn_oidc_app_with(|s| s.issuer = "https://login.example/tenant-a".into())
             .await;
     let (_, m) = get_json(&app, "/.well-known/openid-configuration").await;
     assert_eq!(m["issuer"], "https://login.example/tenant-a");
@@ -293,7 +291,7 @@ async fn jwks_has_three_public_signing_keys_with_unique_kids() {
 #[tokio::test]
 async fn id_tokens_name_a_kid_from_the_jwks() {
     let app = spawn_oidc_app().await;
-    let secret = crate::browser::add_client(&app, &crate::browser::ClientSpec::default()).unwrap();
+    let secret = crate::support::add_client(&app, &crate::support::ClientSpec::default()).unwrap();
     let t = tokens(&app, "app", Some(&secret), &[]).await;
     let (_, jwks) = get_json(&app, "/jwks").await;
     for token in [str_of(&t, "id_token"), str_of(&t, "access_token")] {

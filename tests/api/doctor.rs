@@ -1,10 +1,10 @@
 //! `latchkey doctor`, run as the real binary against arranged data dirs: each check fires on the
 //! state it looks for, with its severity and the exit status, and doctor never changes anything.
 
-use crate::helpers::{CliOutput, db_path, latchkey_cmd, run, run_cli, spawn_app};
+use crate::support::*;
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use latchkey::crypto::random;
-use latchkey::store::{Store, StoreError, clients, sessions, users};
+use latchkey::store::{StoreError, clients, sessions, users};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -65,10 +65,6 @@ fn text(f: &Value, field: &str) -> String {
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn open_store(dir: &Path) -> Store {
-    Store::open(&db_path(dir)).expect("open the CLI's database")
 }
 
 /// Run SQL against the data dir's database (arranging state doctor should notice).

@@ -1,6 +1,6 @@
 //! The `durability` setting and group commit, on real database files and the real binary.
 
-use crate::helpers::{db_path, latchkey_cmd, run, run_cli};
+use crate::support::*;
 use latchkey::store::{Durability, Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
@@ -232,11 +232,6 @@ fn the_cli_works_in_every_durability_mode() {
 
 const PASSWORD: &str = "correct horse battery staple";
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
-}
-
 /// `latchkey serve` as a child process; killed (SIGKILL) when dropped.
 struct Server(std::process::Child);
 
@@ -270,14 +265,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("HTTP client")
 }
 
 /// Sign in on the login page; the 303 means the session row was written and acknowledged.
@@ -343,7 +330,7 @@ async fn sessions_and_clients_acknowledged_before_a_sigkill_are_there_after_rest
     let server = Server::start(data, port);
 
     // Concurrent sign-ins (their session writes share fsyncs) and a CLI write while serving.
-    let browsers: Vec<_> = (0..12).map(|_| browser()).collect();
+    let browsers: Vec<_> = (0..12).map(|_| fresh_browser()).collect();
     let tasks: Vec<_> = browsers
         .iter()
         .map(|b| {

@@ -1,4 +1,4 @@
-use crate::helpers::{db_path, spawn_app, spawn_app_with, spawn_app_with_clock};
+use crate::support::*;
 use latchkey::clock::FixedClock;
 use latchkey::store::{keys, users};
 use std::sync::Arc;
@@ -95,12 +95,8 @@ async fn healthz_answers_503_when_the_database_file_is_gone() {
 fn serve_logs_its_issuer_and_the_first_user_command_and_stops_gracefully_on_sigterm() {
     use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = crate::helpers::latchkey_cmd(dir.path())
+    let port = free_port();
+    let mut child = crate::support::latchkey_cmd(dir.path())
         .arg("serve")
         .arg("--bind")
         .arg(format!("127.0.0.1:{port}"))
@@ -161,7 +157,7 @@ async fn first_start_creates_the_data_dir_and_database_readable_by_the_owner_onl
     use std::os::unix::fs::PermissionsExt;
     let parent = tempfile::tempdir().unwrap();
     let nested = parent.path().join("latchkey-data");
-    let app = crate::helpers::spawn_app_with(move |s| s.data_dir = nested).await;
+    let app = crate::support::spawn_app_with(move |s| s.data_dir = nested).await;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(app.data_path()), 0o700);
     let db = app.data_path().join("latchkey.db");

@@ -1,6 +1,6 @@
 //! Rule 14: automatic key rotation; a rotated-out key stays published while tokens it signed live.
 
-use crate::helpers::spawn_app_with_clock;
+use crate::support::*;
 use latchkey::clock::{Clock, FixedClock};
 use latchkey::crypto::jwt;
 use latchkey::crypto::keys::Alg;

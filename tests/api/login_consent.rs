@@ -3,12 +3,7 @@
 //! prompt=login and max_age=1 with a later auth_time: conformance_basic.rs
 //! (`oidcc_prompt_login_...`, `oidcc_max_age_1_...`).
 
-use crate::browser::{
-    ClientSpec, PASSWORD, REDIRECT_URI, add_client, add_user, browse, hidden, location,
-    spawn_oidc_app, spawn_oidc_app_with, submit_consent, submit_login,
-};
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use latchkey::store::users;
 use reqwest::Response;
 
@@ -312,7 +307,7 @@ async fn every_login_gets_a_new_session_id_and_ends_the_old_session() {
 }
 
 fn query_param_present(url: &str, name: &str) -> bool {
-    crate::browser::query_param(url, name).is_some()
+    crate::support::query_param(url, name).is_some()
 }
 
 #[tokio::test]

@@ -1,10 +1,6 @@
 //! RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (the OpenID Foundation's logout test plans).
 
-use crate::browser::{
-    ClientSpec, REDIRECT_URI, add_client, authorize_as_alice, browse, hidden, location,
-    query_param, spawn_oidc_app,
-};
-use crate::helpers::TestApp;
+use crate::support::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey::oidc::session_end;
@@ -14,27 +10,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 const POST_LOGOUT: &str = "http://127.0.0.1:9/after-logout";
+
 const VERIFIER: &str = "logout-test-verifier-0123456789-abcdefghijklmnop";
-
-fn challenge() -> String {
-    use sha2::Digest;
-    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(VERIFIER.as_bytes()))
-}
-
-fn claims(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).expect("payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64")).expect("json")
-}
-
-fn header(jwt: &str) -> Value {
-    let part = jwt.split('.').next().expect("header");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64")).expect("json")
-}
 
 fn authorize_url(app: &TestApp, client_id: &str, extra: &str) -> String {
     app.url(&format!(
         "/authorize?client_id={client_id}&redirect_uri={REDIRECT_URI}&response_type=code&scope=openid%20profile{extra}&state=s1&code_challenge={}&code_challenge_method=S256",
-        challenge()
+        s256(VERIFIER)
     ))
 }
 
@@ -348,7 +330,7 @@ async fn oidcc_backchannel_rp_initiated_logout_posts_a_valid_logout_token() {
     let (uri, mut rx) = backchannel_receiver().await;
     let secret = logout_client(&app, "app", Some(uri));
     let tokens = sign_in(&app, "app", &secret, "").await;
-    let id = claims(tokens["id_token"].as_str().unwrap());
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert!(id["sid"].is_string(), "ID tokens carry sid");
 
     let res = browse(
@@ -366,8 +348,8 @@ async fn oidcc_backchannel_rp_initiated_logout_posts_a_valid_logout_token() {
     );
 
     let lt = next_logout_token(&mut rx).await;
-    assert_eq!(header(&lt)["typ"], "logout+jwt");
-    let c = claims(&lt);
+    assert_eq!(jwt_header(&lt)["typ"], "logout+jwt");
+    let c = jwt_claims(&lt);
     assert_eq!(c["iss"], app.address.as_str());
     assert_eq!(c["aud"], "app");
     assert_eq!(c["sub"], id["sub"]);
@@ -396,7 +378,7 @@ async fn disabling_a_user_ends_their_sessions_and_notifies_clients_over_the_back
     let (uri, mut rx) = backchannel_receiver().await;
     let secret = logout_client(&app, "app", Some(uri));
     let tokens = sign_in(&app, "app", &secret, "").await;
-    let id = claims(tokens["id_token"].as_str().unwrap());
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
     app.store
         .write(|c| {
             let u = users::get_user_by_username(c, "alice")?;
@@ -404,7 +386,7 @@ async fn disabling_a_user_ends_their_sessions_and_notifies_clients_over_the_back
             session_end::end_user_sessions(c, &u, "user_disabled", 1).map(|_| ())
         })
         .expect("disable alice");
-    let c = claims(&next_logout_token(&mut rx).await);
+    let c = jwt_claims(&next_logout_token(&mut rx).await);
     assert_eq!(c["sid"], id["sid"]);
     assert_eq!(
         silent_error(&app, "app").await.as_deref(),
@@ -414,12 +396,12 @@ async fn disabling_a_user_ends_their_sessions_and_notifies_clients_over_the_back
 
 #[tokio::test]
 async fn an_expired_session_ends_with_a_back_channel_logout() {
-    let clock = crate::flow::clock_now();
-    let app = crate::flow::spawn_oidc_app_at(clock.clone()).await;
+    let clock = crate::support::clock_now();
+    let app = crate::support::spawn_oidc_app_at(clock.clone()).await;
     let (uri, mut rx) = backchannel_receiver().await;
     let secret = logout_client(&app, "app", Some(uri));
     let tokens = sign_in(&app, "app", &secret, "").await;
-    let id = claims(tokens["id_token"].as_str().unwrap());
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
     clock.advance(app.settings.session_idle_timeout_secs + 1);
     // What the server's maintenance loop does every 30 s, run now.
     latchkey::oidc::maintenance::sweep(
@@ -428,7 +410,7 @@ async fn an_expired_session_ends_with_a_back_channel_logout() {
         app.settings.session_idle_timeout_secs,
     )
     .expect("sweep");
-    let c = claims(&next_logout_token(&mut rx).await);
+    let c = jwt_claims(&next_logout_token(&mut rx).await);
     assert_eq!(c["sid"], id["sid"]);
     assert_eq!(c["sub"], id["sub"]);
 }
@@ -483,7 +465,7 @@ async fn unreachable_app_does_not_delay_other_apps_backchannel_logout() {
         })
         .expect("receiver open");
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).expect("form body");
-    assert_eq!(claims(&pairs[0].1)["aud"], "app");
+    assert_eq!(jwt_claims(&pairs[0].1)["aud"], "app");
 }
 
 #[tokio::test]
@@ -522,7 +504,7 @@ async fn a_logout_while_a_notice_to_a_hanging_app_is_in_flight_is_delivered_at_o
         })
         .expect("receiver open");
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).expect("form body");
-    assert_eq!(claims(&pairs[0].1)["aud"], "app");
+    assert_eq!(jwt_claims(&pairs[0].1)["aud"], "app");
 }
 
 /// Poll until `check` holds (the delivery loop looks at the outbox at least every 5 s).
@@ -538,8 +520,8 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 async fn a_failing_back_channel_notice_is_retried_with_backoff_then_given_up_and_audited() {
     use latchkey::clock::Clock;
     use latchkey::store::{audit, backchannel};
-    let clock = crate::flow::clock_now();
-    let app = crate::flow::spawn_oidc_app_at(clock.clone()).await;
+    let clock = crate::support::clock_now();
+    let app = crate::support::spawn_oidc_app_at(clock.clone()).await;
     // A port nobody listens on: every attempt is refused at once.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -644,8 +626,8 @@ async fn a_code_redeemed_just_after_logout_yields_no_tokens_bound_to_the_dead_se
 
 #[tokio::test]
 async fn a_session_bound_refresh_token_stops_working_when_the_session_times_out() {
-    let clock = crate::flow::clock_now();
-    let app = crate::flow::spawn_oidc_app_at(clock.clone()).await;
+    let clock = crate::support::clock_now();
+    let app = crate::support::spawn_oidc_app_at(clock.clone()).await;
     let secret = logout_client(&app, "app", None);
     let online = sign_in(&app, "app", &secret, "").await;
     let offline = sign_in(&app, "app", &secret, "%20offline_access").await;

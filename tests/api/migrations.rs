@@ -1,6 +1,6 @@
 //! Embedded, forward-only migrations tracked in `PRAGMA user_version`.
 
-use crate::helpers::{db_path, run_cli, test_settings};
+use crate::support::*;
 use latchkey::startup::{Application, StartupError};
 use latchkey::store::rusqlite::{self, Connection};
 use latchkey::store::{Store, StoreError, migrate, users};

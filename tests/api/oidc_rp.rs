@@ -1,10 +1,7 @@
 //! The `openidconnect` crate as a real relying party: discovery -> authorize -> our login and
 //! consent pages -> code -> token exchange with PKCE -> verified ID token -> userinfo -> refresh.
 
-use crate::browser::{
-    ClientSpec, REDIRECT_URI, add_client, authorize_as_alice, query_param, spawn_oidc_app,
-};
-use crate::helpers::TestApp;
+use crate::support::*;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
     CoreUserInfoClaims,
@@ -13,13 +10,6 @@ use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,
 };
-
-fn http() -> openidconnect::reqwest::Client {
-    openidconnect::reqwest::Client::builder()
-        .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
-}
 
 /// Sign alice in through `client` and check everything an RP checks. Returns (sub, refresh token).
 async fn full_flow(

@@ -1,13 +1,11 @@
 //! A sign-in done for one authorization request (prompt=login, max_age, id_token_hint) counts
 //! only for the session it created, and only for the user the request asked for.
 
-use crate::browser::{ClientSpec, PASSWORD, REDIRECT_URI, add_client, add_user, hidden, location};
-use crate::flow::{AuthReq, fresh_browser, jwt_claims, tokens};
-use crate::helpers::TestApp;
+use crate::support::*;
 use reqwest::{Client, Response};
 
 async fn app() -> (TestApp, String) {
-    let app = crate::browser::spawn_oidc_app().await;
+    let app = crate::support::spawn_oidc_app().await;
     add_user(&app, "bob", "bob@example.com", None);
     let secret = add_client(
         &app,

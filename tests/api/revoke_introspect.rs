@@ -1,9 +1,7 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662): client authentication required,
 //! `{"active": false}` for anything not live, revocation honoured everywhere.
 
-use crate::browser::{ClientSpec, add_client, spawn_oidc_app};
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use reqwest::Response;
 use serde_json::{Value, json};
 
@@ -26,21 +24,6 @@ async fn app_and_tokens() -> (TestApp, String, Value) {
     )
     .await;
     (app, secret, t)
-}
-
-async fn introspect(app: &TestApp, secret: &str, token: &str) -> Value {
-    let res = post_form(
-        app,
-        "/introspect",
-        &[("token", token)],
-        Some(("app", secret)),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    assert_no_store(&res);
-    let ct = header(&res, "content-type").unwrap_or_default();
-    assert!(ct.starts_with("application/json"), "{ct}");
-    res.json().await.unwrap()
 }
 
 async fn revoke(app: &TestApp, secret: &str, token: &str, hint: Option<&str>) -> Response {

@@ -7,12 +7,7 @@
 //! authorize_rules.rs, token_rules.rs, userinfo_rules.rs, login_consent.rs, revoke_introspect.rs
 //! and logout.rs; the tests here are the attacker's view, one rule at a time.
 
-use crate::browser::{
-    ClientSpec, PASSWORD, REDIRECT_URI, add_client, add_user, browse, hidden, location,
-    query_param, spawn_oidc_app, spawn_oidc_app_with, submit_consent, submit_login,
-};
-use crate::flow::*;
-use crate::helpers::{TestApp, db_path, latchkey_cmd, spawn_app_with_clock, test_settings};
+use crate::support::*;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use josekit::jws::{JwsAlgorithm, JwsSigner, JwsVerifier};
@@ -30,35 +25,22 @@ use std::time::{Duration, Instant};
 
 /// A registered post-logout redirect URI of `app`.
 const POST_LOGOUT: &str = "http://127.0.0.1:9/after-logout";
+
 /// A second registered redirect URI of `app`, with a host name (for case and userinfo tricks).
 const SECOND_REDIRECT: &str = "https://app.example/cb";
+
 /// The redirect URI of the client `other`, on another origin than `app`'s.
 const OTHER_REDIRECT: &str = "https://other.example/cb";
+
 /// An HTML payload that also breaks out of an attribute value.
 const XSS: &str = "\"'><script>alert(1)</script>";
+
 const IMG_XSS: &str = "<img src=x onerror=alert(1)>";
+
 const NEW_PASSWORD: &str = "a completely new passphrase 42";
-
-// ---------------------------------------------------------------------------------------------
-// Fixtures
-// ---------------------------------------------------------------------------------------------
-
-fn b64(data: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(data)
-}
 
 fn unix_now() -> i64 {
     SystemClock.now()
-}
-
-/// The S256 code challenge of `verifier`.
-fn s256(verifier: &str) -> String {
-    b64(Sha256::digest(verifier.as_bytes()))
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
 }
 
 /// A server with user alice whose clock the test moves, after `configure` adjusted the settings.
@@ -159,20 +141,6 @@ async fn session_alive(app: &TestApp, name: &str, value: &str) -> bool {
         }
         s => panic!("GET /account answered {s}"),
     }
-}
-
-/// POST /introspect as `app`.
-async fn introspect(app: &TestApp, secret: &str, token: &str) -> Value {
-    let res = post_form(
-        app,
-        "/introspect",
-        &[("token", token)],
-        Some(("app", secret)),
-    )
-    .await;
-    assert_eq!(res.status(), 200, "introspection answers 200");
-    assert_no_store(&res);
-    res.json().await.expect("introspection JSON")
 }
 
 /// Every key the server signs and verifies with, read from its database.
@@ -2527,7 +2495,12 @@ struct Attempt {
     elapsed: Duration,
 }
 
-async fn login_attempt(app: &TestApp, ip: Ipv4Addr, username: &str, password: &str) -> Attempt {
+async fn timed_login_attempt(
+    app: &TestApp,
+    ip: Ipv4Addr,
+    username: &str,
+    password: &str,
+) -> Attempt {
     let b = browser_from(ip);
     let html = b
         .get(app.url("/login"))
@@ -2572,21 +2545,12 @@ async fn login_attempt(app: &TestApp, ip: Ipv4Addr, username: &str, password: &s
     }
 }
 
-fn disable(app: &TestApp, username: &str) {
-    app.store
-        .write(|c| {
-            let u = users::get_user_by_username(c, username)?;
-            users::update_user_disabled(c, u.id, true, 1_700_000_100)
-        })
-        .expect("disable user");
-}
-
 #[tokio::test]
 async fn rule_10_no_user_enumeration_unknown_wrong_password_and_disabled_look_the_same() {
     let app = spawn_oidc_app().await;
     for name in ["carol", "dave"] {
         add_user(&app, name, &format!("{name}@example.com"), None);
-        disable(&app, name);
+        disable_user(&app, name);
     }
     let cases = [
         ("wrong password", "alice", "not the password"),
@@ -2602,7 +2566,7 @@ async fn rule_10_no_user_enumeration_unknown_wrong_password_and_disabled_look_th
     ];
     let mut seen = Vec::new();
     for (i, (what, user, pw)) in cases.iter().enumerate() {
-        let a = login_attempt(&app, Ipv4Addr::new(127, 0, 10, 1 + i as u8), user, pw).await;
+        let a = timed_login_attempt(&app, Ipv4Addr::new(127, 0, 10, 1 + i as u8), user, pw).await;
         assert!(
             !a.body.contains(user),
             "{what}: the username appears only in its field"
@@ -2637,18 +2601,18 @@ async fn rule_10_no_user_enumeration_timing_of_unknown_and_disabled_users_matche
     for i in 0..ROUNDS {
         add_user(&app, &format!("known{i}"), "k@example.com", None);
         add_user(&app, &format!("disabled{i}"), "d@example.com", None);
-        disable(&app, &format!("disabled{i}"));
+        disable_user(&app, &format!("disabled{i}"));
     }
     add_user(&app, "warmup", "w@example.com", None);
     // Warm up both paths (the dummy hash is computed on first use).
-    login_attempt(
+    timed_login_attempt(
         &app,
         Ipv4Addr::new(127, 0, 11, 1),
         "warmup-unknown",
         "x1y2z3w4",
     )
     .await;
-    login_attempt(&app, Ipv4Addr::new(127, 0, 11, 2), "warmup", "x1y2z3w4").await;
+    timed_login_attempt(&app, Ipv4Addr::new(127, 0, 11, 2), "warmup", "x1y2z3w4").await;
 
     let (mut unknown, mut wrong, mut disabled) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
@@ -2657,17 +2621,20 @@ async fn rule_10_no_user_enumeration_timing_of_unknown_and_disabled_users_matche
             let ip = Ipv4Addr::new(127, 0, 12, (round * 3 + k + 1) as u8);
             match kind {
                 0 => {
-                    let a = login_attempt(&app, ip, &format!("ghost{round}"), "x1y2z3w4").await;
+                    let a =
+                        timed_login_attempt(&app, ip, &format!("ghost{round}"), "x1y2z3w4").await;
                     assert_eq!(a.status, 401);
                     unknown.push(a.elapsed);
                 }
                 1 => {
-                    let a = login_attempt(&app, ip, &format!("known{round}"), "x1y2z3w4").await;
+                    let a =
+                        timed_login_attempt(&app, ip, &format!("known{round}"), "x1y2z3w4").await;
                     assert_eq!(a.status, 401);
                     wrong.push(a.elapsed);
                 }
                 _ => {
-                    let a = login_attempt(&app, ip, &format!("disabled{round}"), PASSWORD).await;
+                    let a =
+                        timed_login_attempt(&app, ip, &format!("disabled{round}"), PASSWORD).await;
                     assert_eq!(a.status, 401);
                     disabled.push(a.elapsed);
                 }

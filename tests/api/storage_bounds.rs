@@ -1,9 +1,7 @@
 //! What a visitor who is not signed in can make latchkey store stays bounded: parked
 //! authorization requests and device authorizations per client address.
 
-use crate::browser::{ClientSpec, add_client, spawn_oidc_app_with};
-use crate::flow::{AuthReq, assert_oauth_error, fresh_browser, post_form};
-use crate::helpers::TestApp;
+use crate::support::*;
 use latchkey::store::StoreError;
 
 fn count(app: &TestApp, table: &str) -> i64 {

@@ -1,6 +1,6 @@
 //! `theme_dir`: static files a team can replace or add without rebuilding.
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::*;
 
 #[tokio::test]
 async fn theme_dir_replaces_built_in_static_files_and_adds_new_ones() {
@@ -68,12 +68,8 @@ fn theme_dir_templates_replace_built_in_pages_and_the_rest_fall_back() {
     )
     .unwrap();
     let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = crate::helpers::latchkey_cmd(data.path())
+    let port = free_port();
+    let mut child = crate::support::latchkey_cmd(data.path())
         .env("LATCHKEY_THEME_DIR", theme.path())
         .env("LATCHKEY_BIND", format!("127.0.0.1:{port}"))
         .arg("serve")

@@ -4,18 +4,10 @@
 //! Conformance modules oidcc-codereuse-30seconds and oidcc-refresh-token (two clients):
 //! conformance_basic.rs.
 
-use crate::browser::{ClientSpec, REDIRECT_URI, add_client, spawn_oidc_app};
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
-
-async fn app_with_client() -> (TestApp, String) {
-    let app = spawn_oidc_app().await;
-    let secret = add_client(&app, &ClientSpec::default()).expect("confidential");
-    (app, secret)
-}
 
 fn code_form<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -810,7 +802,7 @@ async fn assert_oauth_error_any(res: reqwest::Response, status: u16) -> Value {
 async fn a_code_for_a_user_disabled_since_is_invalid_grant() {
     let (app, secret) = app_with_client().await;
     let (code, verifier) = get_code(&app, "app", &[]).await;
-    disable(&app, "alice");
+    disable_user(&app, "alice");
     let res = redeem(&app, "app", Some(&secret), &code, Some(&verifier)).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
 }
@@ -825,7 +817,7 @@ async fn a_refresh_for_a_user_disabled_since_is_invalid_grant() {
         &[("scope", "openid offline_access")],
     )
     .await;
-    disable(&app, "alice");
+    disable_user(&app, "alice");
     let res = refresh(&app, "app", &secret, str_of(&t, "refresh_token"), None).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
 }
@@ -892,17 +884,6 @@ async fn a_refresh_token_reuse_also_revokes_the_access_tokens_of_the_family() {
     )
     .await;
     assert_eq!(userinfo(&app, at2).await.status(), 401);
-}
-
-fn disable(app: &TestApp, username: &str) {
-    use latchkey::store::users;
-    let u = app
-        .store
-        .read(|c| users::get_user_by_username(c, username))
-        .unwrap();
-    app.store
-        .write(|c| users::update_user_disabled(c, u.id, true, 1_700_000_100))
-        .unwrap();
 }
 
 #[tokio::test]

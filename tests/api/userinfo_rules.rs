@@ -2,9 +2,7 @@
 //! the query), `WWW-Authenticate: Bearer` on failure, claims by scope with the right JSON types.
 //! The `claims` parameter (oidcc-claims-essential): conformance_basic.rs.
 
-use crate::browser::{ClientSpec, add_client, add_user, spawn_oidc_app};
-use crate::flow::*;
-use crate::helpers::TestApp;
+use crate::support::*;
 use latchkey::store::users;
 use reqwest::Response;
 use serde_json::Value;

@@ -1,27 +1,15 @@
-//! Shared helpers for the protocol tests: authorization requests, a browser that signs in as
-//! anyone, token requests, JWT payloads, and assertions on OAuth error responses.
+//! The protocol side: authorization requests, token requests, and assertions on OAuth
+//! responses and errors.
 
-use crate::browser::{
-    PASSWORD, REDIRECT_URI, add_user, browse, location, query_param, submit_consent, submit_login,
-};
-use crate::helpers::{TestApp, spawn_app_with_clock};
+use crate::support::*;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use latchkey::clock::{Clock, FixedClock};
+use base64::engine::general_purpose::STANDARD;
 use reqwest::Response;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
 pub const STATE: &str = "af0ifjsldkj";
-pub const NONCE: &str = "n-0S6_WzA2Mj";
 
-/// A fresh PKCE pair: (verifier, S256 challenge).
-pub fn pkce_pair() -> (String, String) {
-    let verifier = latchkey::crypto::random::token();
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
-}
+pub const NONCE: &str = "n-0S6_WzA2Mj";
 
 /// An authorization request: code flow, scope `openid`, state, nonce and S256 PKCE by default.
 #[derive(Clone, Debug)]
@@ -82,81 +70,6 @@ impl AuthReq {
     pub fn url(&self, app: &TestApp) -> String {
         app.url(&format!("/authorize?{}", self.query()))
     }
-}
-
-/// A browser without a session, cookies or redirects.
-pub fn fresh_browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("build HTTP client")
-}
-
-/// An HTTP client without cookie jar or redirects, for setting `Cookie` headers by hand.
-pub fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("build HTTP client")
-}
-
-/// Where a browser ended up: the URL that leaves for the client, and latchkey's own
-/// pages it passed on the way (paths such as `/login?req=...`, `/consent?req=...`).
-#[derive(Debug)]
-pub struct Journey {
-    pub callback: String,
-    pub visited: Vec<String>,
-}
-
-impl Journey {
-    pub fn saw(&self, page: &str) -> bool {
-        self.visited.iter().any(|p| p.starts_with(page))
-    }
-    pub fn param(&self, name: &str) -> Option<String> {
-        query_param(&self.callback, name)
-    }
-    pub fn code(&self) -> String {
-        self.param("code")
-            .unwrap_or_else(|| panic!("no code in the callback {}", self.callback))
-    }
-}
-
-/// Follow latchkey's redirects from `res`, signing in as `username` and allowing consent when
-/// asked, until the answer leaves for the client.
-pub async fn drive(app: &TestApp, mut res: Response, username: &str) -> Journey {
-    let mut visited = Vec::new();
-    for _ in 0..8 {
-        if !res.status().is_redirection() {
-            let status = res.status();
-            panic!(
-                "expected a redirect, got {status} {}",
-                res.text().await.unwrap_or_default()
-            );
-        }
-        let loc = location(&res);
-        if !loc.starts_with('/') {
-            return Journey {
-                callback: loc,
-                visited,
-            };
-        }
-        visited.push(loc.clone());
-        res = if loc.starts_with("/login") {
-            submit_login(app, &loc, username, PASSWORD).await
-        } else if loc.starts_with("/consent") {
-            submit_consent(app, &loc, "allow").await
-        } else {
-            browse(app, &loc).await
-        };
-    }
-    panic!("too many redirects");
-}
-
-/// Start at an /authorize URL with the app's browser, as `username`.
-pub async fn authorize_as(app: &TestApp, url: &str, username: &str) -> Journey {
-    let res = browse(app, url).await;
-    drive(app, res, username).await
 }
 
 /// Alice signs in through `client_id` (default request plus `extra`); returns (code, verifier).
@@ -407,24 +320,6 @@ pub fn assert_callback_error(app: &TestApp, loc: &str, code: &str, state: Option
     }
 }
 
-/// The decoded payload of a JWT (no signature check: oidc_rp.rs verifies signatures).
-pub fn jwt_claims(token: &str) -> Value {
-    jwt_part(token, 1)
-}
-
-pub fn jwt_header(token: &str) -> Value {
-    jwt_part(token, 0)
-}
-
-fn jwt_part(token: &str, i: usize) -> Value {
-    let part = token
-        .split('.')
-        .nth(i)
-        .unwrap_or_else(|| panic!("not a JWT: {token}"));
-    let bytes = URL_SAFE_NO_PAD.decode(part).expect("JWT part is base64url");
-    serde_json::from_slice(&bytes).expect("JWT part is JSON")
-}
-
 /// GET /userinfo with `Authorization: Bearer <token>`.
 pub async fn userinfo(app: &TestApp, access_token: &str) -> Response {
     reqwest::Client::new()
@@ -433,55 +328,6 @@ pub async fn userinfo(app: &TestApp, access_token: &str) -> Response {
         .send()
         .await
         .expect("GET /userinfo")
-}
-
-/// Every `Set-Cookie` header of a response.
-pub fn set_cookies(res: &Response) -> Vec<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().expect("Set-Cookie is text").to_owned())
-        .collect()
-}
-
-/// The value a response sets for cookie `name`, if it sets one.
-pub fn cookie_value(res: &Response, name: &str) -> Option<String> {
-    set_cookies(res).iter().find_map(|c| {
-        let first = c.split(';').next()?;
-        let (k, v) = first.split_once('=')?;
-        (k.trim() == name).then(|| v.trim().to_owned())
-    })
-}
-
-/// Sign in on the bare login page (no pending request); returns the new session cookie value.
-pub async fn sign_in(app: &TestApp, username: &str) -> String {
-    let res = submit_login(app, "/login", username, PASSWORD).await;
-    assert_eq!(res.status(), 303, "login succeeds");
-    cookie_value(&res, "latchkey_session").expect("a session cookie")
-}
-
-/// A server like [`crate::browser::spawn_oidc_app`] whose clock the test moves.
-pub async fn spawn_oidc_app_at(clock: FixedClock) -> TestApp {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-        l.local_addr().expect("local addr").port()
-    };
-    let clock: Arc<dyn Clock> = Arc::new(clock);
-    let app = spawn_app_with_clock(
-        |s| {
-            s.bind = format!("127.0.0.1:{port}").parse().expect("bind");
-            s.issuer = format!("http://127.0.0.1:{port}");
-        },
-        clock,
-    )
-    .await;
-    add_user(&app, "alice", "alice@example.com", Some("Alice Example"));
-    app
-}
-
-/// A fixed clock set to the real time now.
-pub fn clock_now() -> FixedClock {
-    FixedClock::new(latchkey::clock::SystemClock.now())
 }
 
 /// Shannon entropy of a string, in bits (bits per character times length), as the
@@ -507,4 +353,28 @@ pub fn is_base64url(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The HTTP client an `openidconnect` relying party uses (no redirects followed).
+pub fn http() -> openidconnect::reqwest::Client {
+    openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// POST /introspect as `app`: 200, no-store, JSON; returns the body.
+pub async fn introspect(app: &TestApp, secret: &str, token: &str) -> Value {
+    let res = post_form(
+        app,
+        "/introspect",
+        &[("token", token)],
+        Some(("app", secret)),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_no_store(&res);
+    let ct = header(&res, "content-type").unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "{ct}");
+    res.json().await.unwrap()
 }

@@ -1,121 +1,25 @@
 //! A browser without JavaScript: drives latchkey's login and consent pages with a cookie jar,
-//! and sets up a server whose issuer is its real address (what a relying party needs).
+//! follows its redirects, and reads pages, cookies and Location headers.
 
-use crate::helpers::{TestApp, spawn_app_with};
-use latchkey::config::Settings;
-use latchkey::crypto::{password, random};
-use latchkey::store::{clients, users};
+use crate::support::*;
 use reqwest::Response;
 use reqwest::header::LOCATION;
 
-pub const PASSWORD: &str = "correct horse battery staple";
-pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
-
-/// A free port on loopback (bound, read, released).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
+/// A browser without a session, cookies or redirects.
+pub fn fresh_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("build HTTP client")
 }
 
-/// A server whose issuer is `http://127.0.0.1:PORT`, with user alice and nothing else.
-pub async fn spawn_oidc_app() -> TestApp {
-    spawn_oidc_app_with(|_| {}).await
-}
-
-pub async fn spawn_oidc_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let port = free_port();
-    let app = spawn_app_with(|s| {
-        s.bind = format!("127.0.0.1:{port}").parse().expect("bind");
-        s.issuer = format!("http://127.0.0.1:{port}");
-        configure(s);
-    })
-    .await;
-    add_user(&app, "alice", "alice@example.com", Some("Alice Example"));
-    app
-}
-
-pub fn add_user(app: &TestApp, username: &str, email: &str, name: Option<&str>) -> users::User {
-    let hash = password::hash(PASSWORD).expect("hash");
-    let subject = uuid::Uuid::new_v4().to_string();
-    app.store
-        .write(|c| {
-            users::insert_user(
-                c,
-                &users::NewUser {
-                    subject: &subject,
-                    username,
-                    email,
-                    email_verified: true,
-                    name,
-                    password_hash: &hash,
-                    is_admin: false,
-                },
-                1_700_000_000,
-            )
-        })
-        .expect("insert user")
-}
-
-/// How a test client is registered.
-#[derive(Clone)]
-pub struct ClientSpec {
-    pub client_id: &'static str,
-    pub public: bool,
-    pub skip_consent: bool,
-    pub require_pkce: bool,
-    pub grant_types: &'static [&'static str],
-    pub scopes: &'static [&'static str],
-    pub redirect_uris: Vec<String>,
-    pub id_token_alg: &'static str,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub backchannel_logout_uri: Option<String>,
-}
-
-impl Default for ClientSpec {
-    fn default() -> Self {
-        Self {
-            client_id: "app",
-            public: false,
-            skip_consent: false,
-            require_pkce: true,
-            grant_types: &["authorization_code", "refresh_token"],
-            scopes: &["openid", "profile", "email", "offline_access"],
-            redirect_uris: vec![REDIRECT_URI.to_owned()],
-            id_token_alg: "RS256",
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: None,
-        }
-    }
-}
-
-/// Register a client; returns its secret (None for public clients).
-pub fn add_client(app: &TestApp, spec: &ClientSpec) -> Option<String> {
-    let secret = (!spec.public).then(random::token);
-    let hash = secret.as_deref().map(random::hash_token);
-    let grant_types: Vec<String> = spec.grant_types.iter().map(|s| s.to_string()).collect();
-    let scopes: Vec<String> = spec.scopes.iter().map(|s| s.to_string()).collect();
-    app.store
-        .write(|c| {
-            clients::insert_client(
-                c,
-                &clients::NewClient {
-                    client_id: spec.client_id,
-                    name: &format!("The {} app", spec.client_id),
-                    secret_hash: hash.as_deref(),
-                    grant_types: &grant_types,
-                    scopes: &scopes,
-                    skip_consent: spec.skip_consent,
-                    require_pkce: spec.public || spec.require_pkce,
-                    id_token_alg: spec.id_token_alg,
-                    backchannel_logout_uri: spec.backchannel_logout_uri.as_deref(),
-                    redirect_uris: &spec.redirect_uris,
-                    post_logout_redirect_uris: &spec.post_logout_redirect_uris,
-                },
-                1_700_000_000,
-            )
-        })
-        .expect("insert client");
-    secret
+/// An HTTP client without cookie jar or redirects, for setting `Cookie` headers by hand.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("build HTTP client")
 }
 
 pub fn location(res: &Response) -> String {
@@ -259,4 +163,87 @@ pub async fn authorize_as_alice(app: &TestApp, authorize_url: &str) -> String {
         };
     }
     panic!("too many redirects");
+}
+
+/// Where a browser ended up: the URL that leaves for the client, and latchkey's own
+/// pages it passed on the way (paths such as `/login?req=...`, `/consent?req=...`).
+#[derive(Debug)]
+pub struct Journey {
+    pub callback: String,
+    pub visited: Vec<String>,
+}
+
+impl Journey {
+    pub fn saw(&self, page: &str) -> bool {
+        self.visited.iter().any(|p| p.starts_with(page))
+    }
+    pub fn param(&self, name: &str) -> Option<String> {
+        query_param(&self.callback, name)
+    }
+    pub fn code(&self) -> String {
+        self.param("code")
+            .unwrap_or_else(|| panic!("no code in the callback {}", self.callback))
+    }
+}
+
+/// Follow latchkey's redirects from `res`, signing in as `username` and allowing consent when
+/// asked, until the answer leaves for the client.
+pub async fn drive(app: &TestApp, mut res: Response, username: &str) -> Journey {
+    let mut visited = Vec::new();
+    for _ in 0..8 {
+        if !res.status().is_redirection() {
+            let status = res.status();
+            panic!(
+                "expected a redirect, got {status} {}",
+                res.text().await.unwrap_or_default()
+            );
+        }
+        let loc = location(&res);
+        if !loc.starts_with('/') {
+            return Journey {
+                callback: loc,
+                visited,
+            };
+        }
+        visited.push(loc.clone());
+        res = if loc.starts_with("/login") {
+            submit_login(app, &loc, username, PASSWORD).await
+        } else if loc.starts_with("/consent") {
+            submit_consent(app, &loc, "allow").await
+        } else {
+            browse(app, &loc).await
+        };
+    }
+    panic!("too many redirects");
+}
+
+/// Start at an /authorize URL with the app's browser, as `username`.
+pub async fn authorize_as(app: &TestApp, url: &str, username: &str) -> Journey {
+    let res = browse(app, url).await;
+    drive(app, res, username).await
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookies(res: &Response) -> Vec<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("Set-Cookie is text").to_owned())
+        .collect()
+}
+
+/// The value a response sets for cookie `name`, if it sets one.
+pub fn cookie_value(res: &Response, name: &str) -> Option<String> {
+    set_cookies(res).iter().find_map(|c| {
+        let first = c.split(';').next()?;
+        let (k, v) = first.split_once('=')?;
+        (k.trim() == name).then(|| v.trim().to_owned())
+    })
+}
+
+/// Sign in on the bare login page (no pending request); returns the new session cookie value.
+pub async fn sign_in(app: &TestApp, username: &str) -> String {
+    let res = submit_login(app, "/login", username, PASSWORD).await;
+    assert_eq!(res.status(), 303, "login succeeds");
+    cookie_value(&res, "latchkey_session").expect("a session cookie")
 }

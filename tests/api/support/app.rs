@@ -1,10 +1,12 @@
-//! Shared test plumbing: a server on a random port over a throw-away data dir, and the real
-//! `latchkey` binary run as a child process. Every test module reuses these.
+//! A server on a random port over a throw-away data dir, the real `latchkey` binary run as a
+//! child process, and the users and clients tests register directly in the store.
 
-use latchkey::clock::{Clock, SystemClock};
+use crate::support::*;
+use latchkey::clock::{Clock, FixedClock, SystemClock};
 use latchkey::config::{Settings, Sources};
+use latchkey::crypto::{password, random};
 use latchkey::startup::Application;
-use latchkey::store::Store;
+use latchkey::store::{Store, clients, users};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -104,6 +106,132 @@ pub async fn spawn_app_with_clock(
     }
 }
 
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
+
+/// A server whose issuer is `http://127.0.0.1:PORT`, with user alice and nothing else.
+pub async fn spawn_oidc_app() -> TestApp {
+    spawn_oidc_app_with(|_| {}).await
+}
+
+pub async fn spawn_oidc_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let port = free_port();
+    let app = spawn_app_with(|s| {
+        s.bind = format!("127.0.0.1:{port}").parse().expect("bind");
+        s.issuer = format!("http://127.0.0.1:{port}");
+        configure(s);
+    })
+    .await;
+    add_user(&app, "alice", "alice@example.com", Some("Alice Example"));
+    app
+}
+
+/// A server like [`crate::support::spawn_oidc_app`] whose clock the test moves.
+pub async fn spawn_oidc_app_at(clock: FixedClock) -> TestApp {
+    let port = free_port();
+    let clock: Arc<dyn Clock> = Arc::new(clock);
+    let app = spawn_app_with_clock(
+        |s| {
+            s.bind = format!("127.0.0.1:{port}").parse().expect("bind");
+            s.issuer = format!("http://127.0.0.1:{port}");
+        },
+        clock,
+    )
+    .await;
+    add_user(&app, "alice", "alice@example.com", Some("Alice Example"));
+    app
+}
+
+/// A fixed clock set to the real time now.
+pub fn clock_now() -> FixedClock {
+    FixedClock::new(latchkey::clock::SystemClock.now())
+}
+
+pub fn add_user(app: &TestApp, username: &str, email: &str, name: Option<&str>) -> users::User {
+    let hash = password::hash(PASSWORD).expect("hash");
+    let subject = uuid::Uuid::new_v4().to_string();
+    app.store
+        .write(|c| {
+            users::insert_user(
+                c,
+                &users::NewUser {
+                    subject: &subject,
+                    username,
+                    email,
+                    email_verified: true,
+                    name,
+                    password_hash: &hash,
+                    is_admin: false,
+                },
+                1_700_000_000,
+            )
+        })
+        .expect("insert user")
+}
+
+/// How a test client is registered.
+#[derive(Clone)]
+pub struct ClientSpec {
+    pub client_id: &'static str,
+    pub public: bool,
+    pub skip_consent: bool,
+    pub require_pkce: bool,
+    pub grant_types: &'static [&'static str],
+    pub scopes: &'static [&'static str],
+    pub redirect_uris: Vec<String>,
+    pub id_token_alg: &'static str,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+}
+
+impl Default for ClientSpec {
+    fn default() -> Self {
+        Self {
+            client_id: "app",
+            public: false,
+            skip_consent: false,
+            require_pkce: true,
+            grant_types: &["authorization_code", "refresh_token"],
+            scopes: &["openid", "profile", "email", "offline_access"],
+            redirect_uris: vec![REDIRECT_URI.to_owned()],
+            id_token_alg: "RS256",
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+        }
+    }
+}
+
+/// Register a client; returns its secret (None for public clients).
+pub fn add_client(app: &TestApp, spec: &ClientSpec) -> Option<String> {
+    let secret = (!spec.public).then(random::token);
+    let hash = secret.as_deref().map(random::hash_token);
+    let grant_types: Vec<String> = spec.grant_types.iter().map(|s| s.to_string()).collect();
+    let scopes: Vec<String> = spec.scopes.iter().map(|s| s.to_string()).collect();
+    app.store
+        .write(|c| {
+            clients::insert_client(
+                c,
+                &clients::NewClient {
+                    client_id: spec.client_id,
+                    name: &format!("The {} app", spec.client_id),
+                    secret_hash: hash.as_deref(),
+                    grant_types: &grant_types,
+                    scopes: &scopes,
+                    skip_consent: spec.skip_consent,
+                    require_pkce: spec.public || spec.require_pkce,
+                    id_token_alg: spec.id_token_alg,
+                    backchannel_logout_uri: spec.backchannel_logout_uri.as_deref(),
+                    redirect_uris: &spec.redirect_uris,
+                    post_logout_redirect_uris: &spec.post_logout_redirect_uris,
+                },
+                1_700_000_000,
+            )
+        })
+        .expect("insert client");
+    secret
+}
+
 /// An empty working directory shared by every child process, so no `latchkey.toml` is picked up.
 fn empty_cwd() -> &'static Path {
     static DIR: OnceLock<TempDir> = OnceLock::new();
@@ -133,6 +261,7 @@ pub fn latchkey_cmd(data_dir: &Path) -> Command {
 
 /// What a finished child process said.
 #[derive(Debug)]
+#[must_use = "a CLI run asserts nothing until you check it, e.g. with `.ok()`"]
 pub struct CliOutput {
     pub status: ExitStatus,
     pub stdout: String,
@@ -239,4 +368,36 @@ pub fn run_cli(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> CliOutput
 /// The database file inside a data dir.
 pub fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join("latchkey.db")
+}
+
+/// The store of a data dir, opened as the CLI opens it.
+pub fn open_store(dir: &Path) -> Store {
+    Store::open(&db_path(dir)).expect("open the CLI's database")
+}
+
+/// A server with alice and the default confidential client `app`; returns its secret.
+pub async fn app_with_client() -> (TestApp, String) {
+    let app = spawn_oidc_app().await;
+    let secret = add_client(&app, &ClientSpec::default()).expect("confidential");
+    (app, secret)
+}
+
+/// The audit events of one kind, newest first.
+pub fn audited(app: &TestApp, kind: &str) -> Vec<latchkey::store::audit::AuditEvent> {
+    app.store
+        .read(|c| latchkey::store::audit::list_audit_events(c, 1000))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .collect()
+}
+
+/// Disable a user directly in the store.
+pub fn disable_user(app: &TestApp, username: &str) {
+    app.store
+        .write(|c| {
+            let u = latchkey::store::users::get_user_by_username(c, username)?;
+            latchkey::store::users::update_user_disabled(c, u.id, true, 1_700_000_100)
+        })
+        .expect("disable user");
 }
