@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod browser;
+pub mod csrf;
+pub mod fixtures;
 pub mod jwt;
 pub mod net;
 pub mod oauth;
@@ -10,6 +12,8 @@ pub mod pkce;
 
 pub use app::*;
 pub use browser::*;
+pub use csrf::*;
+pub use fixtures::*;
 pub use jwt::*;
 pub use net::*;
 pub use oauth::*;

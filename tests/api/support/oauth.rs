@@ -378,3 +378,16 @@ pub async fn introspect(app: &TestApp, secret: &str, token: &str) -> Value {
     assert!(ct.starts_with("application/json"), "{ct}");
     res.json().await.unwrap()
 }
+
+/// Like [`assert_oauth_error`] for a status, any error code; returns the body.
+pub async fn assert_oauth_error_any(res: reqwest::Response, status: u16) -> Value {
+    let got = res.status();
+    assert_no_store(&res);
+    let body: Value = res.json().await.expect("JSON error");
+    assert_eq!(got, status, "{body}");
+    assert!(body["error"].is_string(), "{body}");
+    if let Some(d) = body["error_description"].as_str() {
+        assert_clean_description(d);
+    }
+    body
+}

@@ -1,4 +1,4 @@
-//! Rule 16: the audit log, and `latchkey audit`.
+//! The audit log, and `latchkey audit`.
 
 use crate::support::*;
 use latchkey::clock::Clock;
@@ -7,7 +7,7 @@ use latchkey::store::audit;
 use std::sync::Arc;
 
 #[tokio::test]
-async fn rule_16_sign_in_consent_and_tokens_are_audited_and_listed_by_the_cli() {
+async fn sign_in_consent_and_tokens_are_audited_and_listed_by_the_cli() {
     let app = spawn_oidc_app().await;
     let secret = add_client(&app, &ClientSpec::default()).unwrap();
     let t = tokens(

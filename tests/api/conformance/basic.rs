@@ -3,23 +3,23 @@
 //! that module checks, with the common checks of §2.5 (ID token) and §2.6 (userinfo).
 //!
 //! Modules covered in other files:
-//! - oidcc-response-type-missing: authorize_rules.rs
+//! - oidcc-response-type-missing: authorize/validation.rs
 //!   `authorize_without_response_type_redirects_with_invalid_request_state_and_iss`.
-//! - oidcc-userinfo-get / -post-header / -post-body: userinfo_rules.rs
+//! - oidcc-userinfo-get / -post-header / -post-body: userinfo/endpoint.rs
 //!   `userinfo_accepts_get_with_a_bearer_header`, `..._post_with_a_bearer_header_and_an_empty_form_body`,
 //!   `..._post_with_the_token_in_the_form_body` (and the lower-case `bearer` scheme).
 //! - oidcc-display-page, oidcc-display-popup, oidcc-ui-locales, oidcc-claims-locales,
 //!   oidcc-login-hint, oidcc-ensure-request-with-acr-values-succeeds,
-//!   oidcc-ensure-request-with-unknown-parameter-succeeds: authorize_rules.rs
+//!   oidcc-ensure-request-with-unknown-parameter-succeeds: authorize/validation.rs
 //!   `authorize_never_fails_because_of_unknown_parameters_display_locales_acr_values_login_hint_or_claims`.
-//! - oidcc-prompt-none-not-logged-in: authorize_rules.rs
+//! - oidcc-prompt-none-not-logged-in: authorize/validation.rs
 //!   `authorize_with_prompt_none_without_a_session_redirects_with_login_required_and_the_exact_state`.
-//! - oidcc-codereuse (immediate reuse): token_rules.rs
+//! - oidcc-codereuse (immediate reuse): token/endpoint.rs
 //!   `a_reused_code_is_exactly_400_json_invalid_grant_and_revokes_the_tokens_it_gave`.
-//! - oidcc-server-client-secret-post: token_rules.rs `client_secret_post_works`, with discovery
+//! - oidcc-server-client-secret-post: token/endpoint.rs `client_secret_post_works`, with discovery
 //!   listing `client_secret_post` in discovery_jwks.rs.
 //! - oidcc-ensure-request-with-valid-pkce-succeeds: every flow here sends S256 PKCE.
-//! - oidcc-request-uri-unsigned (dynamic clients only): authorize_rules.rs
+//! - oidcc-request-uri-unsigned (dynamic clients only): authorize/validation.rs
 //!   `authorize_with_request_uri_redirects_with_request_uri_not_supported`.
 //! - oidcc-idtoken-unsigned (dynamic clients only): `none` is not in
 //!   id_token_signing_alg_values_supported (discovery_jwks.rs), so the module is skipped.

@@ -1,4 +1,4 @@
-//! Rule 9: brute-force throttling with growing waits, per account and per IP, never a
+//! Brute-force throttling with growing waits, per account and per IP, never a
 //! permanent lockout, every throttle audited.
 
 use crate::support::*;
@@ -27,7 +27,7 @@ async fn attempt(app: &TestApp, username: &str, password: &str) -> (u16, Option<
 }
 
 #[tokio::test]
-async fn rule_9_repeated_failures_on_one_account_earn_growing_waits_with_429_and_retry_after() {
+async fn password_guessing_on_one_account_earns_growing_waits_with_429_and_retry_after() {
     let clock = clock_now();
     let app = app(&clock).await;
     for _ in 0..3 {
@@ -65,7 +65,7 @@ async fn rule_9_repeated_failures_on_one_account_earn_growing_waits_with_429_and
 }
 
 #[tokio::test]
-async fn rule_9_there_is_no_permanent_lockout() {
+async fn an_attacker_cannot_lock_an_account_out_permanently() {
     let clock = clock_now();
     let app = app(&clock).await;
     for _ in 0..10 {
@@ -83,7 +83,7 @@ async fn rule_9_there_is_no_permanent_lockout() {
 }
 
 #[tokio::test]
-async fn rule_9_one_ip_guessing_many_accounts_is_throttled_per_ip() {
+async fn one_ip_guessing_many_accounts_is_throttled_per_ip() {
     let clock = clock_now();
     let app = app(&clock).await;
     let names = ["u1", "u2", "u3", "u4", "u5", "u6", "u7"];

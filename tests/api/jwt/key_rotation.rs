@@ -1,4 +1,4 @@
-//! Rule 14: automatic key rotation; a rotated-out key stays published while tokens it signed live.
+//! Automatic key rotation; a rotated-out key stays published while tokens it signed live.
 
 use crate::support::*;
 use latchkey::clock::{Clock, FixedClock};
@@ -9,7 +9,7 @@ use serde_json::Map;
 use std::sync::Arc;
 
 #[tokio::test]
-async fn rule_14_keys_past_the_rotation_period_are_replaced_and_old_ones_stay_published_until_retention_ends()
+async fn keys_past_the_rotation_period_are_replaced_and_old_ones_stay_published_until_retention_ends()
  {
     let clock = FixedClock::new(1_800_000_000);
     let app = spawn_app_with_clock(|_| {}, Arc::new(clock.clone())).await;
