@@ -1,4 +1,5 @@
-//! Signing in: login and consent pages, throttling, client address behind proxies, re-authentication, enumeration, CSRF, return paths.
+//! Signing in: login and consent pages, throttling, the client address behind proxies,
+//! re-authentication, and attacks on sign-in (enumeration, CSRF, return paths).
 
 mod client_address;
 mod csrf;
