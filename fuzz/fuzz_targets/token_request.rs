@@ -11,7 +11,7 @@ use latchkey::oidc::error::ErrorCode;
 use latchkey::oidc::params::Params;
 use latchkey::oidc::token;
 use latchkey_fuzz::{
-    CONFIDENTIAL_CLIENT, KEYS, NOW, SECRET, check_description, check_params, fixture,
+    CONFIDENTIAL_CLIENT, KEYS, NOW, SECRET, check_description, check_params, fixture, form,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -32,10 +32,6 @@ const PREFIXES: &[&str] = &[
     "grant_type=client_credentials&client_id=fuzz-conf&client_secret=fuzz-secret-0123456789&",
     "grant_type=authorization_code&client_id=fuzz-public&redirect_uri=https://app.example/cb&",
 ];
-
-fn form(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
 
 fuzz_target!(|input: Input<'_>| {
     let f = fixture();

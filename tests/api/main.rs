@@ -1,34 +1,28 @@
-//! The one integration test binary: `cargo test --test api`.
+//! The one integration test binary: `cargo test --test api`. One directory per feature; an
+//! attack on a feature sits beside it. Shared helpers live in `support/`, each once.
 
-mod access_control;
+mod access;
 mod account;
 mod audit;
-mod authorize_rules;
-mod browser;
-mod claims_release;
+mod authorize;
 mod cli;
-mod client_address;
 mod config;
-mod conformance_basic;
-mod device_flow;
-mod discovery_jwks;
+mod conformance;
+mod consent_claims;
+mod device;
+mod discovery;
 mod doctor;
 mod durability;
-mod flow;
-mod health_check;
-mod helpers;
-mod key_rotation;
-mod login_consent;
+mod jwt;
 mod logout;
-mod migrations;
-mod oidc_rp;
-mod reauthentication;
-mod revoke_introspect;
-mod security_bcp;
-mod storage_bounds;
-mod store_errors;
-mod store_suite;
-mod theme;
-mod throttle;
-mod token_rules;
-mod userinfo_rules;
+mod pages;
+mod pkce;
+mod refresh;
+mod revocation;
+mod server;
+mod session;
+mod sign_in;
+mod store;
+mod support;
+mod token;
+mod userinfo;

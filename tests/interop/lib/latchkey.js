@@ -1,207 +1,33 @@
-// Start a fresh latchkey for one test file: free port, temp data dir, a user and clients
-// registered through the CLI, then `latchkey serve` polled on /healthz until ready.
+// latchkey for the interoperability tests: the shared helper (tests/support/latchkey.mjs) with
+// the binary from INTEROP_LATCHKEY_BIN, user alice, and clients registered with one redirect URI
+// on a port of their own.
 
-import { spawn, execFile } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { ALICE, Latchkey as SharedLatchkey, freePort } from '../../support/latchkey.mjs';
 
-export const USER = Object.freeze({
-  username: 'alice',
-  password: 'correct horse battery staple',
-  email: 'alice@example.com',
-  name: 'Alice Example',
-});
+export { freePort };
 
-const READY_TIMEOUT_MS = 10_000;
-const CLI_TIMEOUT_MS = 30_000;
+export const USER = ALICE;
 
-function binary() {
-  const bin = process.env.INTEROP_LATCHKEY_BIN;
-  if (!bin) throw new Error('set INTEROP_LATCHKEY_BIN to the absolute path of the latchkey binary');
-  if (!path.isAbsolute(bin)) throw new Error(`INTEROP_LATCHKEY_BIN must be absolute, got ${bin}`);
-  if (!fs.existsSync(bin)) throw new Error(`INTEROP_LATCHKEY_BIN does not exist: ${bin}`);
-  return bin;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export class Latchkey {
-  constructor({ bin, port, dataDir, redirectUri }) {
-    this.bin = bin;
-    this.port = port;
-    this.dataDir = dataDir;
-    this.issuer = `http://127.0.0.1:${port}`;
-    this.redirectUri = redirectUri;
-    this.proc = null;
-    this.log = [];
-    // latchkey refuses unknown LATCHKEY_* variables; children get no inherited LATCHKEY_* at all,
-    // only the settings chosen here.
-    const inherited = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !k.startsWith('LATCHKEY_')),
-    );
-    this.env = {
-      ...inherited,
-      LATCHKEY_ISSUER: this.issuer,
-      LATCHKEY_BIND: `127.0.0.1:${port}`,
-    };
-  }
-
-  /** Create a data dir and pick ports; nothing runs yet. */
+export class Latchkey extends SharedLatchkey {
+  /** Create a data dir and pick ports (latchkey's and the RP's); nothing runs yet. */
   static async create() {
-    const bin = binary();
-    const port = await freePort();
-    let rpPort = await freePort();
-    if (rpPort === port) rpPort = await freePort();
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-interop-'));
-    return new Latchkey({ bin, port, dataDir, redirectUri: `http://127.0.0.1:${rpPort}/cb` });
-  }
-
-  /** Run an admin command; resolves with stdout, rejects with stderr on a non-zero exit. */
-  cli(args, { stdin } = {}) {
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        this.bin,
-        [...args, '--data-dir', this.dataDir],
-        { cwd: this.dataDir, env: this.env, timeout: CLI_TIMEOUT_MS },
-        (err, stdout, stderr) => {
-          if (err) {
-            const why = err.killed ? `killed after ${CLI_TIMEOUT_MS} ms` : `exit code ${err.code}`;
-            reject(new Error(`latchkey ${args.join(' ')} failed (${why}): ${stderr.trim()}`));
-          } else {
-            resolve(stdout);
-          }
-        },
-      );
-      child.stdin.on('error', () => {}); // EPIPE when the command exits before reading
-      child.stdin.end(stdin ?? '');
+    const lk = await super.create({
+      binEnv: 'INTEROP_LATCHKEY_BIN',
+      tmpPrefix: 'latchkey-interop-',
+      logLines: 200,
     });
+    const rpPort = await freePort([lk.port]);
+    lk.redirectUri = `http://127.0.0.1:${rpPort}/cb`;
+    return lk;
   }
 
   /** Create a user; returns the parsed `--json` output (username, subject, email). */
-  async addUser(u = USER) {
-    const out = await this.cli(
-      ['user', 'add', u.username, '--email', u.email, '--name', u.name, '--password-stdin', '--json'],
-      { stdin: `${u.password}\n` },
-    );
-    return JSON.parse(out);
+  addUser(u = USER) {
+    return super.addUser(u);
   }
 
   /** Register a client and return the parsed `--json` output (client_id, client_secret, ...). */
-  async addClient(clientId, extra = []) {
-    const out = await this.cli([
-      'client', 'add', clientId, '--redirect-uri', this.redirectUri, ...extra, '--json',
-    ]);
-    const parsed = JSON.parse(out);
-    if (parsed.client_id !== clientId) {
-      throw new Error(`client add printed client_id ${parsed.client_id}, expected ${clientId}`);
-    }
-    return parsed;
-  }
-
-  /**
-   * Spawn `latchkey serve` and wait (bounded) for GET /healthz to answer 200 and /jwks to
-   * publish this data dir's keys (so a server of another test file that grabbed the same port
-   * is never mistaken for ours). If that fails (say, another process took the port since
-   * freePort), try again on a new port, at most 3 times.
-   */
-  async start() {
-    const keys = JSON.parse(await this.cli(['keys', 'list', '--json']));
-    this.kids = keys.map((k) => k.kid);
-    if (this.kids.length === 0) throw new Error('latchkey keys list shows no signing keys');
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#startOnce();
-      if (outcome === 'ready') return;
-      await this.#kill();
-      if (attempt >= 3) {
-        throw new Error(`latchkey serve could not start (${outcome}):\n${this.log.join('')}`);
-      }
-      this.#usePort(await freePort());
-    }
-  }
-
-  async #ours() {
-    const res = await fetch(`${this.issuer}/jwks`, { signal: AbortSignal.timeout(2000) });
-    if (res.status !== 200) return false;
-    const published = new Set(((await res.json()).keys ?? []).map((k) => k.kid));
-    return this.kids.every((kid) => published.has(kid));
-  }
-
-  #usePort(port) {
-    this.port = port;
-    this.issuer = `http://127.0.0.1:${port}`;
-    this.env.LATCHKEY_ISSUER = this.issuer;
-    this.env.LATCHKEY_BIND = `127.0.0.1:${port}`;
-  }
-
-  async #startOnce() {
-    this.log = [];
-    const proc = spawn(this.bin, ['serve', '--data-dir', this.dataDir], {
-      cwd: this.dataDir,
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.proc = proc;
-    const keep = (chunk) => {
-      this.log.push(chunk.toString());
-      if (this.log.length > 200) this.log.shift();
-    };
-    proc.stdout.on('data', keep);
-    proc.stderr.on('data', keep);
-    let exited = null;
-    proc.on('exit', (code, signal) => {
-      exited = { code, signal };
-    });
-    // Never leave a server behind, even if the test runner dies without running `after`.
-    const reap = () => proc.kill('SIGKILL');
-    process.once('exit', reap);
-    proc.once('exit', () => process.off('exit', reap));
-
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (exited) return `exited early: ${JSON.stringify(exited)}`;
-      try {
-        const res = await fetch(`${this.issuer}/healthz`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.status === 200) return (await this.#ours()) && !exited ? 'ready' : 'port taken by another server';
-      } catch {
-        // not listening yet
-      }
-      await sleep(50);
-    }
-    return `not healthy within ${READY_TIMEOUT_MS} ms`;
-  }
-
-  /** Kill the server (SIGTERM, then SIGKILL after 3 s). */
-  async #kill() {
-    const p = this.proc;
-    this.proc = null;
-    if (p && p.exitCode === null && p.signalCode === null) {
-      const gone = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
-      const timer = setTimeout(() => p.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(timer);
-    }
-  }
-
-  /** Kill the server and remove the data dir. */
-  async stop() {
-    await this.#kill();
-    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  addClient(clientId, extra = []) {
+    return super.addClient(clientId, ['--redirect-uri', this.redirectUri, ...extra]);
   }
 }

@@ -1,0 +1,3 @@
+//! APIs, groups and who may get tokens for what.
+
+mod access_control;

@@ -1,0 +1,3 @@
+//! The audit log: what is recorded, retention, the hash chain.
+
+mod log;

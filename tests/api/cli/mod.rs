@@ -1,0 +1,3 @@
+//! The `latchkey` admin commands.
+
+mod commands;

@@ -1,0 +1,3 @@
+//! Settings: defaults, latchkey.toml, LATCHKEY_* environment, flags.
+
+mod settings;

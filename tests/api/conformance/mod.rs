@@ -1,0 +1,4 @@
+//! Tests named after OpenID conformance modules (oidcc_*), and a real relying party library.
+
+mod basic;
+mod oidc_rp;

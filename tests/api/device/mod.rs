@@ -1,0 +1,3 @@
+//! The device authorization grant (RFC 8628).
+
+mod device_flow;

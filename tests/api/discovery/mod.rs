@@ -1,0 +1,3 @@
+//! Discovery documents and the JWK Set.
+
+mod discovery_jwks;

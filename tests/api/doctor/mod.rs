@@ -1,0 +1,3 @@
+//! `latchkey doctor` checks.
+
+mod checks;

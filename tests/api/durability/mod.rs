@@ -1,0 +1,3 @@
+//! The durability setting, group commit and crash safety.
+
+mod writes_and_crashes;

@@ -1,0 +1,5 @@
+//! The server as a whole: health checks, request limits, bounds on stored requests.
+
+mod health_check;
+mod limits;
+mod storage_bounds;

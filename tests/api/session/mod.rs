@@ -1,0 +1,3 @@
+//! The browser session and its cookie.
+
+mod attacks;

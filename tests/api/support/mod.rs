@@ -1,0 +1,20 @@
+//! Shared test plumbing, every helper once. Test modules import what they need from
+//! `crate::support` (everything below is re-exported here).
+
+pub mod app;
+pub mod browser;
+pub mod csrf;
+pub mod fixtures;
+pub mod jwt;
+pub mod net;
+pub mod oauth;
+pub mod pkce;
+
+pub use app::*;
+pub use browser::*;
+pub use csrf::*;
+pub use fixtures::*;
+pub use jwt::*;
+pub use net::*;
+pub use oauth::*;
+pub use pkce::*;

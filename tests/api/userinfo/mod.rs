@@ -1,0 +1,3 @@
+//! The userinfo endpoint.
+
+mod endpoint;
