@@ -53,7 +53,7 @@ pub struct GrantArgs {
 }
 
 /// `NAME[=DESCRIPTION]`, with a name no OIDC scope or custom scope already uses.
-fn parse_scope(c: &crate::store::rusqlite::Connection, s: &str) -> Result<ApiScope, CliError> {
+fn parse_scope(c: &crate::store::Tx<'_>, s: &str) -> Result<ApiScope, CliError> {
     let (name, description) = match s.split_once('=') {
         Some((n, d)) => (n.trim(), Some(d.trim()).filter(|d| !d.is_empty())),
         None => (s.trim(), None),
@@ -76,7 +76,7 @@ fn parse_scope(c: &crate::store::rusqlite::Connection, s: &str) -> Result<ApiSco
 }
 
 fn audit_admin(
-    c: &crate::store::rusqlite::Connection,
+    c: &crate::store::Tx<'_>,
     kind: &str,
     client_id: Option<&str>,
     detail: serde_json::Value,

@@ -186,7 +186,7 @@ fn parse_name(name: Option<&str>, default: &str) -> Result<String, CliError> {
 
 /// Restrict a client to more groups (`add`) or fewer; unknown groups are errors.
 fn change_allowed_groups(
-    c: &crate::store::rusqlite::Connection,
+    c: &crate::store::Tx<'_>,
     client_pk: i64,
     names: &[String],
     add: bool,
@@ -209,10 +209,7 @@ fn change_allowed_groups(
 type Detailed = (serde_json::Value, Vec<String>, Vec<(String, String)>);
 
 /// A client with who may use it and the API scopes it holds, for `show` and `update`.
-fn detailed(
-    c: &crate::store::rusqlite::Connection,
-    cl: &clients::Client,
-) -> Result<Detailed, CliError> {
+fn detailed(c: &crate::store::Tx<'_>, cl: &clients::Client) -> Result<Detailed, CliError> {
     let allowed = groups::list_client_allowed_groups(c, cl.id)?;
     let grants = apis::list_client_grants(c, cl.id)?;
     let mut out = serde_json::to_value(cl).map_err(|e| CliError::Other(e.to_string()))?;
@@ -259,11 +256,7 @@ struct Parsed {
     name: String,
 }
 
-fn audit_admin(
-    c: &crate::store::rusqlite::Connection,
-    kind: &str,
-    client_id: &str,
-) -> Result<(), StoreError> {
+fn audit_admin(c: &crate::store::Tx<'_>, kind: &str, client_id: &str) -> Result<(), StoreError> {
     super::audit_cli(
         c,
         audit::AuditEvent {

@@ -39,7 +39,7 @@ pub struct AddArgs {
 }
 
 fn audit_admin(
-    c: &crate::store::rusqlite::Connection,
+    c: &crate::store::Tx<'_>,
     kind: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {

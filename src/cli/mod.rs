@@ -129,7 +129,7 @@ pub fn open_store(settings: &Settings) -> Result<Store, CliError> {
 
 /// Record an administrative change made from the command line (`at` and `actor` are filled in).
 pub fn audit_cli(
-    c: &crate::store::rusqlite::Connection,
+    c: &crate::store::Tx<'_>,
     event: crate::store::audit::AuditEvent,
 ) -> Result<(), StoreError> {
     crate::store::audit::insert_audit_event(

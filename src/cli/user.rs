@@ -84,11 +84,7 @@ fn hash(pw: &str) -> Result<String, CliError> {
     password::hash(pw).map_err(|e| CliError::Other(e.to_string()))
 }
 
-fn audit_admin(
-    c: &crate::store::rusqlite::Connection,
-    kind: &str,
-    username: &str,
-) -> Result<(), StoreError> {
+fn audit_admin(c: &crate::store::Tx<'_>, kind: &str, username: &str) -> Result<(), StoreError> {
     super::audit_cli(
         c,
         audit::AuditEvent {

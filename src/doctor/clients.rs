@@ -6,7 +6,7 @@ use super::text::{DAY, sh_word};
 use super::{Report, Severity};
 use crate::clock::{Timestamp, show_time};
 use crate::domain::DEFAULT_CLIENT_SCOPES;
-use crate::store::{StoreError, clients, groups, rusqlite::Connection};
+use crate::store::{StoreError, Tx, clients, groups};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -15,11 +15,7 @@ const CLIENT_SECRET_MAX_AGE_DAYS: i64 = 365;
 
 /// Per client: plain-http URIs, PKCE exemption, client_credentials on a public client; then
 /// machine clients whose secret is old.
-pub(super) fn check_clients(
-    c: &Connection,
-    now: Timestamp,
-    r: &mut Report,
-) -> Result<(), StoreError> {
+pub(super) fn check_clients(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Result<(), StoreError> {
     let list = clients::list_clients(c)?;
     for cl in &list {
         // Every problem of this client, and one registration that fixes them all: separate
@@ -165,7 +161,7 @@ pub(super) fn check_clients(
 }
 
 /// A client restricted to groups nobody is in locks everyone out; say so before users do.
-pub(super) fn check_access(c: &Connection, r: &mut Report) -> Result<(), StoreError> {
+pub(super) fn check_access(c: &Tx<'_>, r: &mut Report) -> Result<(), StoreError> {
     for cl in clients::list_clients(c)? {
         let allowed = groups::list_client_allowed_groups(c, cl.id)?;
         if allowed.is_empty() {

@@ -3,11 +3,11 @@
 use super::{Report, clients, keys, users};
 use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::store::{self, migrate, rusqlite::Connection};
+use crate::store::{self, Tx, migrate};
 
 /// Integrity and schema version first; the contents only when the database can be read and its
 /// schema is not newer than this latchkey.
-pub(super) fn check_database(c: &Connection, s: &Settings, now: Timestamp, r: &mut Report) {
+pub(super) fn check_database(c: &Tx<'_>, s: &Settings, now: Timestamp, r: &mut Report) {
     const RESTORE: &str = "stop latchkey and restore the last backup (README: \"Where data lives, and backups\"); `sqlite3 latchkey.db .recover` may save what a backup lacks";
     match store::quick_check(c) {
         Ok(rows) if rows.len() == 1 && rows[0] == "ok" => {}
@@ -26,7 +26,7 @@ pub(super) fn check_database(c: &Connection, s: &Settings, now: Timestamp, r: &m
         }
     }
     let latest = migrate::latest_version();
-    match migrate::current_version(c) {
+    match migrate::schema_version(c) {
         Ok(0) => {
             r.warning(
                 "schema-version",

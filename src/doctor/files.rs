@@ -4,7 +4,7 @@
 use super::text::sh;
 use super::{Report, Severity};
 use crate::config::Settings;
-use crate::store::{self, rusqlite::Connection};
+use crate::store::{self};
 use std::path::{Path, PathBuf};
 
 fn absolute(p: &Path) -> PathBuf {
@@ -14,7 +14,7 @@ fn absolute(p: &Path) -> PathBuf {
 const DATA_DIR_FIX: &str = "check data_dir (--data-dir, LATCHKEY_DATA_DIR or latchkey.toml): it must name the directory the server uses; `latchkey serve` creates it on first start";
 
 /// Existence, permissions, and a read-only connection when there is a database to look at.
-pub(super) fn check_data_dir(s: &Settings, r: &mut Report) -> Option<Connection> {
+pub(super) fn check_data_dir(s: &Settings, r: &mut Report) -> Option<store::ReadOnly> {
     let dir = absolute(&s.data_dir);
     let db = dir.join("latchkey.db");
     match std::fs::metadata(&dir) {

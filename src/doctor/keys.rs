@@ -5,13 +5,13 @@ use super::{Report, Severity};
 use crate::clock::{Timestamp, show_time};
 use crate::config::Settings;
 use crate::crypto::keys::{Alg, KeyRing};
-use crate::store::{StoreError, clients, keys, rusqlite::Connection};
+use crate::store::{StoreError, Tx, clients, keys};
 use std::collections::BTreeSet;
 
 /// Published keys that cannot be loaded, algorithms without an active key, and active keys
 /// older than `key_rotation_secs`.
 pub(super) fn check_keys(
-    c: &Connection,
+    c: &Tx<'_>,
     s: &Settings,
     now: Timestamp,
     r: &mut Report,

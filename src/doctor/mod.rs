@@ -142,7 +142,7 @@ pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     settings::check_trusted_proxies(settings, &mut r);
     settings::check_settings(settings, &mut r);
     if let Some(conn) = files::check_data_dir(settings, &mut r) {
-        database::check_database(&conn, settings, now, &mut r);
+        database::check_database(&conn.tx(), settings, now, &mut r);
     }
     // Stable: within a severity, findings keep the order the checks ran in.
     r.findings.sort_by_key(|f| f.severity);

@@ -5,7 +5,7 @@ use super::Report;
 use super::text::{names, plural};
 use crate::clock::Timestamp;
 use crate::crypto::password;
-use crate::store::{StoreError, rusqlite::Connection, users};
+use crate::store::{StoreError, Tx, users};
 
 /// OWASP's equivalent argon2id minimums (memory KiB, iterations), all with p=1: a hash at least as
 /// strong as one of them is fine.
@@ -19,11 +19,7 @@ const OWASP_ARGON2ID: [(u32, u32); 5] = [
 
 /// Nobody to sign in or administer, password hashes doctor finds weak or cannot read, and
 /// disabled users who still hold grants.
-pub(super) fn check_users(
-    c: &Connection,
-    now: Timestamp,
-    r: &mut Report,
-) -> Result<(), StoreError> {
+pub(super) fn check_users(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Result<(), StoreError> {
     let list = users::list_users(c)?;
     if list.is_empty() {
         r.info(

@@ -1,19 +1,19 @@
 //! Per-app access: a client restricted to groups may only be used by their members.
 
 use super::error::OAuthError;
+use crate::store::Tx;
 use crate::store::clients::Client;
-use crate::store::rusqlite::Connection;
 use crate::store::users::User;
 use crate::store::{StoreError, audit, groups};
 
 /// True when `user` may sign in to `client` (it has no allowed groups, or the user is in one).
-pub fn may_use(c: &Connection, user: &User, client: &Client) -> Result<bool, StoreError> {
+pub fn may_use(c: &Tx<'_>, user: &User, client: &Client) -> Result<bool, StoreError> {
     groups::user_may_use_client(c, user.id, client.id)
 }
 
 /// At the token endpoint: `invalid_grant` (audited) when the user may no longer use `client`.
 pub fn check_at_token(
-    c: &Connection,
+    c: &Tx<'_>,
     user: &User,
     client: &Client,
     grant: &str,
@@ -30,7 +30,7 @@ pub fn check_at_token(
 
 /// Record a refusal; `at` says where (authorize, consent, token, device).
 pub fn record_denied(
-    c: &Connection,
+    c: &Tx<'_>,
     user: &User,
     client: &Client,
     at: &str,

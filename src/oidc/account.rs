@@ -8,7 +8,7 @@ use crate::domain::check_password;
 use crate::store::consents::{self, UserApp};
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
-use crate::store::{Store, StoreError, audit, clients, refresh, rusqlite::Connection};
+use crate::store::{Store, StoreError, Tx, audit, clients, refresh};
 
 pub struct Overview {
     pub sessions: Vec<Session>,
@@ -50,7 +50,7 @@ pub enum Done {
 /// (touched), then the action, then the page as it is after it. None when the browser is not
 /// signed in (nothing runs).
 pub fn step(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     cookie: Option<&str>,
     action: &Action,
@@ -84,7 +84,7 @@ pub fn step(
     )))
 }
 
-pub fn overview(c: &Connection, user: &User, now: i64) -> Result<Overview, StoreError> {
+pub fn overview(c: &Tx<'_>, user: &User, now: i64) -> Result<Overview, StoreError> {
     Ok(Overview {
         sessions: sessions::list_user_sessions(c, user.id)?,
         apps: consents::list_user_apps(c, user.id, now)?,
@@ -92,12 +92,7 @@ pub fn overview(c: &Connection, user: &User, now: i64) -> Result<Overview, Store
 }
 
 /// End one of the user's own sessions (by its public sid). False when it is not theirs.
-pub fn end_own_session(
-    c: &Connection,
-    user: &User,
-    sid: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
+pub fn end_own_session(c: &Tx<'_>, user: &User, sid: &str, now: i64) -> Result<bool, StoreError> {
     match sessions::find_session_by_sid(c, sid)? {
         Some(s) if s.user_id == user.id => {
             session_end::end_session(c, &s, &user.subject, "user_ended", now)?;
@@ -108,12 +103,7 @@ pub fn end_own_session(
 }
 
 /// Forget the consent given to an app and revoke its refresh tokens. False for an unknown app.
-pub fn revoke_app(
-    c: &Connection,
-    user: &User,
-    client_id: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
+pub fn revoke_app(c: &Tx<'_>, user: &User, client_id: &str, now: i64) -> Result<bool, StoreError> {
     let Some(client) = clients::find_client(c, client_id)? else {
         return Ok(false);
     };

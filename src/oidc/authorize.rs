@@ -8,7 +8,7 @@ use crate::domain::ScopeSet;
 use crate::store::clients::{self, Client};
 use crate::store::sessions::{self, Session};
 use crate::store::users::User;
-use crate::store::{StoreError, codes, consents, pending, rusqlite::Connection};
+use crate::store::{StoreError, Tx, codes, consents, pending};
 use serde::{Deserialize, Serialize};
 
 /// Codes live 60 seconds; a pending request (login + consent) ten minutes.
@@ -188,7 +188,7 @@ pub fn login_needed(req: &AuthRequest, s: &Session, user: &User, now: i64) -> bo
 
 /// The scopes this user already granted this client.
 pub fn granted_scopes(
-    c: &Connection,
+    c: &Tx<'_>,
     user_id: i64,
     client_pk: i64,
 ) -> Result<Option<ScopeSet>, StoreError> {
@@ -199,7 +199,7 @@ pub fn granted_scopes(
 /// `source` (see `throttle::source`) already holds `limit` unfinished requests: what a visitor
 /// who is not signed in can make us store stays bounded.
 pub fn park(
-    c: &Connection,
+    c: &Tx<'_>,
     req: &AuthRequest,
     source: &str,
     limit: i64,
@@ -226,7 +226,7 @@ pub fn park(
 
 /// A parked request and its client, if the handle is known and fresh.
 pub fn unpark(
-    c: &Connection,
+    c: &Tx<'_>,
     handle: &str,
     now: i64,
 ) -> Result<Option<(AuthRequest, Client)>, StoreError> {
@@ -245,18 +245,18 @@ pub fn unpark(
 }
 
 /// Store the changed request under the same handle.
-pub fn repark(c: &Connection, handle: &str, req: &AuthRequest) -> Result<(), StoreError> {
+pub fn repark(c: &Tx<'_>, handle: &str, req: &AuthRequest) -> Result<(), StoreError> {
     let json = serde_json::to_string(req).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     pending::update_pending(c, &random::hash_token(handle), &json)
 }
 
-pub fn forget(c: &Connection, handle: &str) -> Result<(), StoreError> {
+pub fn forget(c: &Tx<'_>, handle: &str) -> Result<(), StoreError> {
     pending::delete_pending(c, &random::hash_token(handle))
 }
 
 /// Issue a code for `req` to the signed-in user; returns the code (stored only hashed).
 pub fn issue_code(
-    c: &Connection,
+    c: &Tx<'_>,
     req: &AuthRequest,
     session: &Session,
     user: &User,

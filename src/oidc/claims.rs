@@ -2,7 +2,7 @@
 
 use super::scopes::{CLAIMS_SUPPORTED, claims_for_scope, scope_of_claim};
 use crate::domain::ScopeSet;
-use crate::store::rusqlite::Connection;
+use crate::store::Tx;
 use crate::store::users::User;
 use crate::store::{StoreError, attributes, groups};
 use serde_json::{Map, Value};
@@ -103,7 +103,7 @@ pub struct Profile<'a> {
 
 /// Load what `scope` may release about `user` (no queries for scopes that release nothing more).
 pub fn load_profile<'a>(
-    c: &Connection,
+    c: &Tx<'_>,
     user: &'a User,
     scope: &ScopeSet,
 ) -> Result<Profile<'a>, StoreError> {

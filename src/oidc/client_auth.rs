@@ -4,7 +4,7 @@
 use super::error::OAuthError;
 use super::params::Params;
 use crate::crypto::random;
-use crate::store::{clients, clients::Client, rusqlite::Connection};
+use crate::store::{Tx, clients, clients::Client};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -94,7 +94,7 @@ fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
 }
 
 /// Look the client up and check its credentials. Every failure is the same `invalid_client`.
-pub fn authenticate(c: &Connection, creds: &Credentials) -> Result<Client, OAuthError> {
+pub fn authenticate(c: &Tx<'_>, creds: &Credentials) -> Result<Client, OAuthError> {
     let fail = || OAuthError::invalid_client("client authentication failed");
     let client = clients::find_client(c, &creds.client_id)?
         .ok_or_else(|| fail().with_detail("unknown client"))?;

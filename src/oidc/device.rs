@@ -15,7 +15,7 @@ use crate::store::clients::{self, Client};
 use crate::store::device::{self, Approval, DeviceAuthorization};
 use crate::store::sessions::{self, Session};
 use crate::store::users::User;
-use crate::store::{Store, StoreError, audit, consents, rusqlite::Connection};
+use crate::store::{Store, StoreError, Tx, audit, consents};
 use serde::Serialize;
 
 /// The verification page, under the issuer.
@@ -120,7 +120,7 @@ pub fn device_authorization(
 /// The scopes of a device request: `openid` when none are named; every one must be a scope
 /// latchkey knows (OIDC, custom, or of the API named by `resource`) and one the client holds.
 pub fn requested_scope(
-    c: &Connection,
+    c: &Tx<'_>,
     client: &Client,
     scope: Option<&str>,
     resources: &[&str],
@@ -145,7 +145,7 @@ pub fn requested_scope(
 
 /// A device authorization still waiting for a decision, found by the code a person typed.
 pub fn find_pending(
-    c: &Connection,
+    c: &Tx<'_>,
     code: &UserCode,
     now: i64,
 ) -> Result<Option<(DeviceAuthorization, Client)>, StoreError> {
@@ -173,7 +173,7 @@ pub fn throttle_keys(sid: &str, ip: Option<&str>) -> Vec<Key> {
 /// longer pending (decided in another tab, or expired meanwhile). An approval also counts as
 /// consent (so the app shows on the account page, where it can be revoked).
 pub fn decide(
-    c: &Connection,
+    c: &Tx<'_>,
     d: &DeviceAuthorization,
     client: &Client,
     (session, user): (&Session, &User),
@@ -220,7 +220,7 @@ pub fn decide(
 
 /// Too many wrong user codes: later attempts wait `secs`.
 pub fn audit_throttled(
-    c: &Connection,
+    c: &Tx<'_>,
     username: &str,
     ip: Option<&str>,
     secs: i64,

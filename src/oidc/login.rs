@@ -5,7 +5,7 @@ use crate::crypto::{password, random};
 use crate::domain::{Username, printable};
 use crate::store::sessions::{self, NewSession, Session};
 use crate::store::users::{self, User};
-use crate::store::{Store, StoreError, audit, known_browsers, rusqlite::Connection};
+use crate::store::{Store, StoreError, Tx, audit, known_browsers};
 
 /// Check a username and password. Unknown user, wrong password and disabled user all give
 /// `None`, after the same argon2 work (no enumeration by answer or by timing).
@@ -39,7 +39,7 @@ pub struct ClientInfo {
 
 /// A brand-new session (fresh id: no fixation). Returns the cookie secret and the row.
 pub fn start_session(
-    c: &Connection,
+    c: &Tx<'_>,
     user: &User,
     settings: &Settings,
     now: i64,
@@ -78,7 +78,7 @@ pub fn start_session(
 /// The live session behind a cookie, with its user: `None` when unknown, expired, idle too
 /// long, or the user is disabled.
 pub fn current_session(
-    c: &Connection,
+    c: &Tx<'_>,
     cookie_secret: &str,
     settings: &Settings,
     now: i64,
@@ -102,7 +102,7 @@ pub fn current_session(
 /// True while the session `sid` has neither ended nor expired (by age or idleness): tokens
 /// bound to it are worth issuing or refreshing only then.
 pub fn session_is_live(
-    c: &Connection,
+    c: &Tx<'_>,
     sid: &str,
     settings: &Settings,
     now: i64,
@@ -115,7 +115,7 @@ pub fn session_is_live(
 /// The id the sign-in throttle knows this browser by for `username`, when its known-browser
 /// cookie says it signed in to that account before (see `login_throttle`).
 pub fn known_browser_id(
-    c: &Connection,
+    c: &Tx<'_>,
     cookie_secret: Option<&str>,
     username: &str,
     now: i64,
@@ -137,7 +137,7 @@ pub fn known_browser_id(
 /// Remember that this browser signed in as `user`; returns the cookie secret to set when the
 /// browser had none (or an unusable one).
 pub fn remember_browser(
-    c: &Connection,
+    c: &Tx<'_>,
     cookie_secret: Option<&str>,
     user: &User,
     now: i64,
@@ -151,7 +151,7 @@ pub fn remember_browser(
 }
 
 /// Record activity, at most once a minute (so most requests stay read-only).
-pub fn touch(c: &Connection, s: &Session, now: i64) -> Result<(), StoreError> {
+pub fn touch(c: &Tx<'_>, s: &Session, now: i64) -> Result<(), StoreError> {
     if now - s.last_seen_at >= 60 {
         sessions::touch_session(c, s.id, now)?;
     }
@@ -160,7 +160,7 @@ pub fn touch(c: &Connection, s: &Session, now: i64) -> Result<(), StoreError> {
 
 /// A sign-in limit was exceeded: later attempts wait `secs`.
 pub fn audit_throttled(
-    c: &Connection,
+    c: &Tx<'_>,
     username: &str,
     now: i64,
     secs: i64,
@@ -180,7 +180,7 @@ pub fn audit_throttled(
 }
 
 pub fn audit_failed_login(
-    c: &Connection,
+    c: &Tx<'_>,
     username: &str,
     now: i64,
     info: &ClientInfo,

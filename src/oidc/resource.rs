@@ -7,9 +7,9 @@
 use super::error::{ErrorCode, OAuthError};
 use super::scopes::SUPPORTED;
 use crate::domain::ScopeSet;
+use crate::store::Tx;
 use crate::store::apis::{self, Api};
 use crate::store::clients::Client;
-use crate::store::rusqlite::Connection;
 use crate::store::{StoreError, attributes};
 
 /// A request's scopes once checked, and the API its access token is for (None: userinfo).
@@ -30,7 +30,7 @@ fn scope_error(msg: impl Into<String>) -> OAuthError {
 /// The one API named by the `resource` values of a request, which must be registered and have
 /// granted this client at least one scope.
 pub fn find_resource(
-    c: &Connection,
+    c: &Tx<'_>,
     client: &Client,
     resources: &[&str],
 ) -> Result<Result<Option<Api>, OAuthError>, StoreError> {
@@ -71,7 +71,7 @@ pub fn client_may_request(client: &Client, scope: &str) -> bool {
 /// be allowed to the client; API scopes need the `resource` of their API and a grant; unknown
 /// scopes are dropped (OIDC Core §3.1.2.1).
 pub fn resolve_user_request(
-    c: &Connection,
+    c: &Tx<'_>,
     client: &Client,
     requested: &ScopeSet,
     resources: &[&str],
@@ -124,7 +124,7 @@ pub fn resolve_user_request(
 /// For an API: only that API's scopes that the client still holds (a grant taken back since
 /// is dropped); for userinfo: the scopes that are not API scopes.
 pub fn access_token_scope(
-    c: &Connection,
+    c: &Tx<'_>,
     client: &Client,
     scope: &ScopeSet,
     resource: Option<&str>,
@@ -168,7 +168,7 @@ pub fn check_token_resource(resources: &[&str], granted: Option<&str>) -> Result
 }
 
 /// Plain words for each requested scope on a consent page, standard scopes first.
-pub fn describe_scopes(c: &Connection, scope: &ScopeSet) -> Result<Vec<String>, StoreError> {
+pub fn describe_scopes(c: &Tx<'_>, scope: &ScopeSet) -> Result<Vec<String>, StoreError> {
     let mut lines: Vec<String> = SUPPORTED
         .iter()
         .filter(|s| scope.contains(s))

@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::crypto::jwt;
 use crate::crypto::keys::KeyRing;
 use crate::store::clients::{self, Client};
-use crate::store::{StoreError, rusqlite::Connection};
+use crate::store::{StoreError, Tx};
 use serde_json::Value;
 
 /// A logout request whose parts have been checked.
@@ -25,7 +25,7 @@ pub struct LogoutRequest {
 /// Check the parameters. `Err(message)` is for a request we must refuse outright (a forged or
 /// foreign id_token_hint, an unknown client): the caller shows an error page and never redirects.
 pub fn check(
-    c: &Connection,
+    c: &Tx<'_>,
     ring: &KeyRing,
     settings: &Settings,
     p: &Params,

@@ -4,11 +4,11 @@
 
 use crate::store::sessions::{self, Session};
 use crate::store::users::User;
-use crate::store::{StoreError, audit, backchannel, refresh, rusqlite::Connection, users};
+use crate::store::{StoreError, Tx, audit, backchannel, refresh, users};
 
 /// End one session. `reason`: "logout", "expired", "admin", "password_changed", ...
 pub fn end_session(
-    c: &Connection,
+    c: &Tx<'_>,
     s: &Session,
     subject: &str,
     reason: &str,
@@ -33,7 +33,7 @@ pub fn end_session(
 
 /// End every session of `user` (disable, password change, removal).
 pub fn end_user_sessions(
-    c: &Connection,
+    c: &Tx<'_>,
     user: &User,
     reason: &str,
     now: i64,
@@ -46,7 +46,7 @@ pub fn end_user_sessions(
 }
 
 /// End sessions that expired (absolute or idle); returns how many.
-pub fn end_expired_sessions(c: &Connection, now: i64, idle_secs: i64) -> Result<usize, StoreError> {
+pub fn end_expired_sessions(c: &Tx<'_>, now: i64, idle_secs: i64) -> Result<usize, StoreError> {
     let list = sessions::list_expired_sessions(c, now, idle_secs)?;
     for s in &list {
         let subject = users::get_user(c, s.user_id)?.subject;

@@ -152,7 +152,7 @@ pub fn amr_list(stored: &str) -> Vec<String> {
 /// Checks signature (our keys, pinned algorithm), `typ`, `iss`, `aud`, `exp`, `nbf`, `iat`,
 /// and the revocation deny-list.
 pub fn verify_access_token(
-    c: &crate::store::rusqlite::Connection,
+    c: &crate::store::Tx<'_>,
     ring: &KeyRing,
     settings: &Settings,
     token: &str,
@@ -170,7 +170,7 @@ pub fn verify_access_token(
 
 /// As [`verify_access_token`], for a token whose `aud` is one of `audiences`.
 pub fn verify_access_token_for(
-    c: &crate::store::rusqlite::Connection,
+    c: &crate::store::Tx<'_>,
     ring: &KeyRing,
     settings: &Settings,
     token: &str,

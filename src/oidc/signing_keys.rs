@@ -1,7 +1,7 @@
 //! The life of signing keys: created on first start, rotated on demand, retired keys kept for a while.
 
 use crate::crypto::keys::{self, Alg, KeyMaterial, KeyRing};
-use crate::store::{self, StoreError, rusqlite::Connection};
+use crate::store::{self, StoreError, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -12,7 +12,7 @@ pub enum KeyError {
 }
 
 /// Make sure every algorithm has an active key; returns the keys it created.
-pub fn ensure_keys(c: &Connection, now: i64) -> Result<Vec<KeyMaterial>, KeyError> {
+pub fn ensure_keys(c: &Tx<'_>, now: i64) -> Result<Vec<KeyMaterial>, KeyError> {
     let existing = store::keys::list_keys(c, now)?;
     let mut created = Vec::new();
     for alg in Alg::ALL {
@@ -29,7 +29,7 @@ pub fn ensure_keys(c: &Connection, now: i64) -> Result<Vec<KeyMaterial>, KeyErro
 }
 
 /// Retire the active keys of the given algorithms and create new ones.
-pub fn rotate(c: &Connection, algs: &[Alg], now: i64) -> Result<Vec<KeyMaterial>, KeyError> {
+pub fn rotate(c: &Tx<'_>, algs: &[Alg], now: i64) -> Result<Vec<KeyMaterial>, KeyError> {
     let mut created = Vec::new();
     for &alg in algs {
         let k = keys::generate(alg, now)?;
@@ -41,11 +41,7 @@ pub fn rotate(c: &Connection, algs: &[Alg], now: i64) -> Result<Vec<KeyMaterial>
 }
 
 /// Rotate every algorithm whose active key is older than `max_age_secs`; returns the new keys.
-pub fn rotate_due(
-    c: &Connection,
-    now: i64,
-    max_age_secs: i64,
-) -> Result<Vec<KeyMaterial>, KeyError> {
+pub fn rotate_due(c: &Tx<'_>, now: i64, max_age_secs: i64) -> Result<Vec<KeyMaterial>, KeyError> {
     let due: Vec<Alg> = store::keys::list_keys(c, now)?
         .iter()
         .filter(|k| k.retired_at.is_none() && now - k.created_at >= max_age_secs)
@@ -58,7 +54,7 @@ pub fn rotate_due(
 }
 
 /// Load every key still worth publishing: active ones, and retired ones within `retention_secs`.
-pub fn load_ring(c: &Connection, now: i64, retention_secs: i64) -> Result<KeyRing, KeyError> {
+pub fn load_ring(c: &Tx<'_>, now: i64, retention_secs: i64) -> Result<KeyRing, KeyError> {
     let materials = store::keys::list_keys(c, now - retention_secs)?;
     Ok(KeyRing::load(&materials)?)
 }

@@ -1,7 +1,8 @@
 //! Resource servers (APIs), their scopes, and the API scopes granted to each client.
 
+use super::Tx;
 use super::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Api {
@@ -21,12 +22,13 @@ pub struct ApiScope {
 }
 
 pub fn insert_api(
-    c: &Connection,
+    tx: &Tx<'_>,
     identifier: &str,
     name: &str,
     scopes: &[ApiScope],
     now: i64,
 ) -> Result<Api> {
+    let c = tx.conn();
     c.execute(
         "INSERT INTO apis (identifier, name, created_at) VALUES (?1, ?2, ?3)",
         params![identifier, name, now],
@@ -34,12 +36,13 @@ pub fn insert_api(
     .map_err(|e| conflict_or(e, || format!("API {identifier:?} already exists")))?;
     let id = c.last_insert_rowid();
     for s in scopes {
-        insert_api_scope(c, id, s)?;
+        insert_api_scope(tx, id, s)?;
     }
-    get_api(c, identifier)
+    get_api(tx, identifier)
 }
 
-pub fn insert_api_scope(c: &Connection, api_id: i64, s: &ApiScope) -> Result<()> {
+pub fn insert_api_scope(tx: &Tx<'_>, api_id: i64, s: &ApiScope) -> Result<()> {
+    let c = tx.conn();
     c.execute(
         "INSERT INTO api_scopes (scope, api_id, description) VALUES (?1, ?2, ?3)",
         params![s.scope, api_id, s.description],
@@ -55,14 +58,16 @@ pub fn insert_api_scope(c: &Connection, api_id: i64, s: &ApiScope) -> Result<()>
     Ok(())
 }
 
-pub fn delete_api_scope(c: &Connection, api_id: i64, scope: &str) -> Result<bool> {
+pub fn delete_api_scope(tx: &Tx<'_>, api_id: i64, scope: &str) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.execute(
         "DELETE FROM api_scopes WHERE api_id = ?1 AND scope = ?2",
         params![api_id, scope],
     )? == 1)
 }
 
-fn with_scopes(c: &Connection, id: i64, identifier: String, name: String, at: i64) -> Result<Api> {
+fn with_scopes(tx: &Tx<'_>, id: i64, identifier: String, name: String, at: i64) -> Result<Api> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT scope, description FROM api_scopes WHERE api_id = ?1 ORDER BY scope",
     )?;
@@ -83,45 +88,50 @@ fn with_scopes(c: &Connection, id: i64, identifier: String, name: String, at: i6
     })
 }
 
-pub fn find_api(c: &Connection, identifier: &str) -> Result<Option<Api>> {
+pub fn find_api(tx: &Tx<'_>, identifier: &str) -> Result<Option<Api>> {
+    let c = tx.conn();
     let row = c
         .prepare_cached("SELECT id, identifier, name, created_at FROM apis WHERE identifier = ?1")?
         .query_row([identifier], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    row.map(|(id, ident, name, at)| with_scopes(c, id, ident, name, at))
+    row.map(|(id, ident, name, at)| with_scopes(tx, id, ident, name, at))
         .transpose()
 }
 
 /// The API `identifier`, or a NotFound error that says so.
-pub fn get_api(c: &Connection, identifier: &str) -> Result<Api> {
-    find_api(c, identifier)?.ok_or_else(|| StoreError::NotFound(format!("no API {identifier:?}")))
+pub fn get_api(tx: &Tx<'_>, identifier: &str) -> Result<Api> {
+    find_api(tx, identifier)?.ok_or_else(|| StoreError::NotFound(format!("no API {identifier:?}")))
 }
 
-pub fn list_apis(c: &Connection) -> Result<Vec<Api>> {
+pub fn list_apis(tx: &Tx<'_>) -> Result<Vec<Api>> {
+    let c = tx.conn();
     let mut st =
         c.prepare("SELECT id, identifier, name, created_at FROM apis ORDER BY identifier")?;
     let rows = st
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<Vec<(i64, String, String, i64)>, _>>()?;
     rows.into_iter()
-        .map(|(id, ident, name, at)| with_scopes(c, id, ident, name, at))
+        .map(|(id, ident, name, at)| with_scopes(tx, id, ident, name, at))
         .collect()
 }
 
-pub fn delete_api(c: &Connection, id: i64) -> Result<()> {
+pub fn delete_api(tx: &Tx<'_>, id: i64) -> Result<()> {
+    let c = tx.conn();
     c.execute("DELETE FROM apis WHERE id = ?1", [id])?;
     Ok(())
 }
 
 /// True when `scope` names a scope of some API.
-pub fn is_api_scope(c: &Connection, scope: &str) -> Result<bool> {
+pub fn is_api_scope(tx: &Tx<'_>, scope: &str) -> Result<bool> {
+    let c = tx.conn();
     let mut st = c.prepare_cached("SELECT 1 FROM api_scopes WHERE scope = ?1")?;
     Ok(st.exists([scope])?)
 }
 
-pub fn insert_client_api_scope(c: &Connection, client_pk: i64, scope: &str) -> Result<()> {
+pub fn insert_client_api_scope(tx: &Tx<'_>, client_pk: i64, scope: &str) -> Result<()> {
+    let c = tx.conn();
     c.execute(
         "INSERT OR IGNORE INTO client_api_scopes (client_pk, scope) VALUES (?1, ?2)",
         params![client_pk, scope],
@@ -129,7 +139,8 @@ pub fn insert_client_api_scope(c: &Connection, client_pk: i64, scope: &str) -> R
     Ok(())
 }
 
-pub fn delete_client_api_scope(c: &Connection, client_pk: i64, scope: &str) -> Result<bool> {
+pub fn delete_client_api_scope(tx: &Tx<'_>, client_pk: i64, scope: &str) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.execute(
         "DELETE FROM client_api_scopes WHERE client_pk = ?1 AND scope = ?2",
         params![client_pk, scope],
@@ -137,7 +148,8 @@ pub fn delete_client_api_scope(c: &Connection, client_pk: i64, scope: &str) -> R
 }
 
 /// The scopes of API `api_id` granted to a client, sorted.
-pub fn list_client_api_scopes(c: &Connection, client_pk: i64, api_id: i64) -> Result<Vec<String>> {
+pub fn list_client_api_scopes(tx: &Tx<'_>, client_pk: i64, api_id: i64) -> Result<Vec<String>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT g.scope FROM client_api_scopes g JOIN api_scopes s ON s.scope = g.scope \
          WHERE g.client_pk = ?1 AND s.api_id = ?2 ORDER BY g.scope",
@@ -147,7 +159,8 @@ pub fn list_client_api_scopes(c: &Connection, client_pk: i64, api_id: i64) -> Re
 }
 
 /// Every API scope granted to a client, as `(API identifier, scope)`.
-pub fn list_client_grants(c: &Connection, client_pk: i64) -> Result<Vec<(String, String)>> {
+pub fn list_client_grants(tx: &Tx<'_>, client_pk: i64) -> Result<Vec<(String, String)>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT a.identifier, g.scope FROM client_api_scopes g \
          JOIN api_scopes s ON s.scope = g.scope JOIN apis a ON a.id = s.api_id \
@@ -158,14 +171,16 @@ pub fn list_client_grants(c: &Connection, client_pk: i64) -> Result<Vec<(String,
 }
 
 /// Every API identifier: the audiences our access tokens may carry besides userinfo.
-pub fn list_identifiers(c: &Connection) -> Result<Vec<String>> {
+pub fn list_identifiers(tx: &Tx<'_>) -> Result<Vec<String>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached("SELECT identifier FROM apis")?;
     let rows = st.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The name of the API that defines `scope`, and the scope's description.
-pub fn find_scope_owner(c: &Connection, scope: &str) -> Result<Option<(String, Option<String>)>> {
+pub fn find_scope_owner(tx: &Tx<'_>, scope: &str) -> Result<Option<(String, Option<String>)>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT a.name, s.description FROM api_scopes s JOIN apis a ON a.id = s.api_id WHERE s.scope = ?1",
     )?;

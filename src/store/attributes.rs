@@ -1,10 +1,12 @@
 //! User attributes (key/value) and the custom scopes that release them as claims.
 
+use super::Tx;
 use super::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
-pub fn upsert_user_attribute(c: &Connection, user_id: i64, key: &str, value: &str) -> Result<()> {
+pub fn upsert_user_attribute(tx: &Tx<'_>, user_id: i64, key: &str, value: &str) -> Result<()> {
+    let c = tx.conn();
     c.execute(
         "INSERT INTO user_attributes (user_id, key, value) VALUES (?1, ?2, ?3) \
          ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
@@ -13,14 +15,16 @@ pub fn upsert_user_attribute(c: &Connection, user_id: i64, key: &str, value: &st
     Ok(())
 }
 
-pub fn delete_user_attribute(c: &Connection, user_id: i64, key: &str) -> Result<bool> {
+pub fn delete_user_attribute(tx: &Tx<'_>, user_id: i64, key: &str) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.execute(
         "DELETE FROM user_attributes WHERE user_id = ?1 AND key = ?2",
         params![user_id, key],
     )? == 1)
 }
 
-pub fn list_user_attributes(c: &Connection, user_id: i64) -> Result<BTreeMap<String, String>> {
+pub fn list_user_attributes(tx: &Tx<'_>, user_id: i64) -> Result<BTreeMap<String, String>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached("SELECT key, value FROM user_attributes WHERE user_id = ?1")?;
     let rows = st.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<BTreeMap<_, _>, _>>()?)
@@ -35,12 +39,13 @@ pub struct CustomScope {
 }
 
 pub fn insert_custom_scope(
-    c: &Connection,
+    tx: &Tx<'_>,
     name: &str,
     description: Option<&str>,
     claims: &[String],
     now: i64,
 ) -> Result<CustomScope> {
+    let c = tx.conn();
     c.execute(
         "INSERT INTO custom_scopes (name, description, created_at) VALUES (?1, ?2, ?3)",
         params![name, description, now],
@@ -52,10 +57,11 @@ pub fn insert_custom_scope(
             params![name, claim],
         )?;
     }
-    get_custom_scope(c, name)
+    get_custom_scope(tx, name)
 }
 
-pub fn find_custom_scope(c: &Connection, name: &str) -> Result<Option<CustomScope>> {
+pub fn find_custom_scope(tx: &Tx<'_>, name: &str) -> Result<Option<CustomScope>> {
+    let c = tx.conn();
     let row = c
         .prepare_cached("SELECT name, description, created_at FROM custom_scopes WHERE name = ?1")?
         .query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -76,28 +82,31 @@ pub fn find_custom_scope(c: &Connection, name: &str) -> Result<Option<CustomScop
     }))
 }
 
-pub fn get_custom_scope(c: &Connection, name: &str) -> Result<CustomScope> {
-    find_custom_scope(c, name)?
+pub fn get_custom_scope(tx: &Tx<'_>, name: &str) -> Result<CustomScope> {
+    find_custom_scope(tx, name)?
         .ok_or_else(|| StoreError::NotFound(format!("no custom scope {name:?}")))
 }
 
-pub fn list_custom_scopes(c: &Connection) -> Result<Vec<CustomScope>> {
+pub fn list_custom_scopes(tx: &Tx<'_>) -> Result<Vec<CustomScope>> {
+    let c = tx.conn();
     let mut st = c.prepare("SELECT name FROM custom_scopes ORDER BY name")?;
     let names = st
         .query_map([], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
-    names.iter().map(|n| get_custom_scope(c, n)).collect()
+    names.iter().map(|n| get_custom_scope(tx, n)).collect()
 }
 
-pub fn delete_custom_scope(c: &Connection, name: &str) -> Result<bool> {
+pub fn delete_custom_scope(tx: &Tx<'_>, name: &str) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.execute("DELETE FROM custom_scopes WHERE name = ?1", [name])? == 1)
 }
 
 /// The claim names the custom scopes among `scopes` release.
 pub fn claims_of_scopes<'a>(
-    c: &Connection,
+    tx: &Tx<'_>,
     scopes: impl Iterator<Item = &'a str>,
 ) -> Result<Vec<String>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached("SELECT claim FROM custom_scope_claims WHERE scope = ?1")?;
     let mut out = Vec::new();
     for s in scopes {

@@ -2,8 +2,9 @@
 //! deleted by the maintenance sweep.
 
 use super::Result;
+use super::Tx;
 use crate::domain::printable::escape_unsafe;
-use r2d2_sqlite::rusqlite::{Connection, params};
+use r2d2_sqlite::rusqlite::params;
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct AuditEvent {
@@ -20,7 +21,8 @@ pub struct AuditEvent {
 /// fields have control characters and bidi overrides escaped (`\u{HEX}`), whatever the log
 /// format: JSON would keep a bidi override raw, and a reader of text logs should not have to
 /// trust the formatter's quoting.
-pub fn insert_audit_event(c: &Connection, e: &AuditEvent) -> Result<()> {
+pub fn insert_audit_event(tx: &Tx<'_>, e: &AuditEvent) -> Result<()> {
+    let c = tx.conn();
     tracing::info!(
         target: "latchkey::audit",
         kind = %escape_unsafe(&e.kind),
@@ -56,7 +58,8 @@ fn field(v: &Option<String>) -> std::borrow::Cow<'_, str> {
 /// Delete at most `limit` events from before `before`, oldest first; returns how many went.
 /// Found through the index on `at` (migration 0001), so a batch costs the same however large
 /// the table; callers run one batch per transaction so the write lock is never held for long.
-pub fn delete_audit_events_before(c: &Connection, before: i64, limit: i64) -> Result<usize> {
+pub fn delete_audit_events_before(tx: &Tx<'_>, before: i64, limit: i64) -> Result<usize> {
+    let c = tx.conn();
     Ok(c.prepare_cached(
         "DELETE FROM audit_events WHERE id IN \
          (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)",
@@ -65,7 +68,8 @@ pub fn delete_audit_events_before(c: &Connection, before: i64, limit: i64) -> Re
 }
 
 /// The newest `limit` events, newest first.
-pub fn list_audit_events(c: &Connection, limit: i64) -> Result<Vec<AuditEvent>> {
+pub fn list_audit_events(tx: &Tx<'_>, limit: i64) -> Result<Vec<AuditEvent>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT at, kind, actor, subject, client_id, ip, detail FROM audit_events \
          ORDER BY id DESC LIMIT ?1",
@@ -95,7 +99,8 @@ pub struct AuditFilter {
 }
 
 /// Matching events, newest first.
-pub fn find_audit_events(c: &Connection, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
+pub fn find_audit_events(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
+    let c = tx.conn();
     let people = serde_json::to_string(&f.people).unwrap_or_else(|_| "[]".into());
     let mut st = c.prepare(
         "SELECT at, kind, actor, subject, client_id, ip, detail FROM audit_events \

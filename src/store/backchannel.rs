@@ -1,7 +1,8 @@
 //! The outbox of back-channel logout notifications.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, params};
+use super::Tx;
+use r2d2_sqlite::rusqlite::params;
 
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -14,13 +15,14 @@ pub struct OutboxItem {
 }
 
 pub fn insert_outbox(
-    c: &Connection,
+    tx: &Tx<'_>,
     client_pk: i64,
     subject: &str,
     sid: &str,
     reason: &str,
     now: i64,
 ) -> Result<()> {
+    let c = tx.conn();
     c.execute(
         "INSERT INTO backchannel_outbox (client_pk, subject, sid, reason, created_at, next_attempt_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -32,11 +34,12 @@ pub fn insert_outbox(
 /// Notifications due now for clients other than `except_clients` (the ones already being
 /// served), oldest first.
 pub fn list_due_outbox(
-    c: &Connection,
+    tx: &Tx<'_>,
     now: i64,
     except_clients: &[i64],
     limit: i64,
 ) -> Result<Vec<OutboxItem>> {
+    let c = tx.conn();
     let except = serde_json::to_string(except_clients).unwrap_or_else(|_| "[]".into());
     let mut st = c.prepare_cached(
         "SELECT id, client_pk, subject, sid, reason, attempts FROM backchannel_outbox \
@@ -56,12 +59,14 @@ pub fn list_due_outbox(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn delete_outbox(c: &Connection, id: i64) -> Result<()> {
+pub fn delete_outbox(tx: &Tx<'_>, id: i64) -> Result<()> {
+    let c = tx.conn();
     c.execute("DELETE FROM backchannel_outbox WHERE id = ?1", [id])?;
     Ok(())
 }
 
-pub fn reschedule_outbox(c: &Connection, id: i64, next_attempt_at: i64) -> Result<()> {
+pub fn reschedule_outbox(tx: &Tx<'_>, id: i64, next_attempt_at: i64) -> Result<()> {
+    let c = tx.conn();
     c.execute(
         "UPDATE backchannel_outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
         params![id, next_attempt_at],

@@ -1,7 +1,8 @@
 //! Registered clients (relying parties) and their redirect URIs.
 
+use super::Tx;
 use super::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Client {
@@ -65,7 +66,8 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Client> {
     })
 }
 
-fn with_uris(c: &Connection, mut client: Client) -> Result<Client> {
+fn with_uris(tx: &Tx<'_>, mut client: Client) -> Result<Client> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT kind, uri FROM client_redirect_uris WHERE client_pk = ?1 ORDER BY kind, uri",
     )?;
@@ -83,7 +85,8 @@ fn with_uris(c: &Connection, mut client: Client) -> Result<Client> {
     Ok(client)
 }
 
-pub fn insert_client(c: &Connection, n: &NewClient<'_>, now: i64) -> Result<Client> {
+pub fn insert_client(tx: &Tx<'_>, n: &NewClient<'_>, now: i64) -> Result<Client> {
+    let c = tx.conn();
     c.prepare_cached("INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
          require_pkce, id_token_alg, backchannel_logout_uri, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")?
@@ -112,41 +115,45 @@ pub fn insert_client(c: &Connection, n: &NewClient<'_>, now: i64) -> Result<Clie
     for uri in n.post_logout_redirect_uris {
         st.execute(params![pk, "post_logout", uri])?;
     }
-    get_client_by_pk(c, pk)
+    get_client_by_pk(tx, pk)
 }
 
-pub fn get_client_by_pk(c: &Connection, pk: i64) -> Result<Client> {
+pub fn get_client_by_pk(tx: &Tx<'_>, pk: i64) -> Result<Client> {
+    let c = tx.conn();
     let client = c
         .prepare_cached(&format!("SELECT {COLUMNS} FROM clients WHERE id = ?1"))?
         .query_row([pk], from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("no client with id {pk}")))?;
-    with_uris(c, client)
+    with_uris(tx, client)
 }
 
-pub fn find_client(c: &Connection, client_id: &str) -> Result<Option<Client>> {
+pub fn find_client(tx: &Tx<'_>, client_id: &str) -> Result<Option<Client>> {
+    let c = tx.conn();
     let client = c
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM clients WHERE client_id = ?1"
         ))?
         .query_row([client_id], from_row)
         .optional()?;
-    client.map(|cl| with_uris(c, cl)).transpose()
+    client.map(|cl| with_uris(tx, cl)).transpose()
 }
 
 /// The client `client_id`, or a NotFound error that says so.
-pub fn get_client(c: &Connection, client_id: &str) -> Result<Client> {
-    find_client(c, client_id)?
+pub fn get_client(tx: &Tx<'_>, client_id: &str) -> Result<Client> {
+    find_client(tx, client_id)?
         .ok_or_else(|| StoreError::NotFound(format!("no client {client_id:?}")))
 }
 
-pub fn list_clients(c: &Connection) -> Result<Vec<Client>> {
+pub fn list_clients(tx: &Tx<'_>) -> Result<Vec<Client>> {
+    let c = tx.conn();
     let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"))?;
     let clients = st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
-    clients.into_iter().map(|cl| with_uris(c, cl)).collect()
+    clients.into_iter().map(|cl| with_uris(tx, cl)).collect()
 }
 
-pub fn update_client_secret(c: &Connection, pk: i64, secret_hash: &str, now: i64) -> Result<()> {
+pub fn update_client_secret(tx: &Tx<'_>, pk: i64, secret_hash: &str, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached(
         "UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND is_public = 0",
     )?
@@ -154,7 +161,8 @@ pub fn update_client_secret(c: &Connection, pk: i64, secret_hash: &str, now: i64
     Ok(())
 }
 
-pub fn delete_client(c: &Connection, pk: i64) -> Result<()> {
+pub fn delete_client(tx: &Tx<'_>, pk: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("DELETE FROM clients WHERE id = ?1")?
         .execute([pk])?;
     Ok(())
@@ -162,7 +170,8 @@ pub fn delete_client(c: &Connection, pk: i64) -> Result<()> {
 
 /// When each confidential client's secret was last set, as `(client_id, unix time)`: the
 /// client's `updated_at`, which only registration and `rotate-secret` change.
-pub fn list_secret_set_at(c: &Connection) -> Result<Vec<(String, i64)>> {
+pub fn list_secret_set_at(tx: &Tx<'_>) -> Result<Vec<(String, i64)>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT client_id, updated_at FROM clients WHERE is_public = 0 ORDER BY client_id",
     )?;
@@ -170,13 +179,15 @@ pub fn list_secret_set_at(c: &Connection) -> Result<Vec<(String, i64)>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn update_client_scopes(c: &Connection, pk: i64, scopes: &[String], now: i64) -> Result<()> {
+pub fn update_client_scopes(tx: &Tx<'_>, pk: i64, scopes: &[String], now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("UPDATE clients SET scopes = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![pk, scopes.join(" "), now])?;
     Ok(())
 }
 
-pub fn update_client_name(c: &Connection, pk: i64, name: &str, now: i64) -> Result<()> {
+pub fn update_client_name(tx: &Tx<'_>, pk: i64, name: &str, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("UPDATE clients SET name = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![pk, name, now])?;
     Ok(())

@@ -1,7 +1,8 @@
 //! Authorization codes: one-shot, short-lived, stored hashed.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+use super::Tx;
+use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone)]
 pub struct AuthCode {
@@ -21,7 +22,8 @@ pub struct AuthCode {
     pub resource: Option<String>,
 }
 
-pub fn insert_code(c: &Connection, a: &AuthCode, now: i64) -> Result<()> {
+pub fn insert_code(tx: &Tx<'_>, a: &AuthCode, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("INSERT INTO auth_codes (code_hash, client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, \
          claims, auth_time, amr, created_at, expires_at, resource) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
@@ -48,7 +50,8 @@ pub enum Consumed {
 }
 
 /// Redeem a code atomically: exactly one caller ever gets `Fresh`.
-pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consumed> {
+pub fn consume_code(tx: &Tx<'_>, code_hash: &str, now: i64) -> Result<Consumed> {
+    let c = tx.conn();
     let row = c.prepare_cached("UPDATE auth_codes SET consumed_at = ?2 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 \
              RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at, resource")?
         .query_row(params![code_hash, now],
@@ -90,11 +93,12 @@ pub fn consume_code(c: &Connection, code_hash: &str, now: i64) -> Result<Consume
 
 /// Remember the access token issued from a code, so a replay can revoke it.
 pub fn update_code_access_token(
-    c: &Connection,
+    tx: &Tx<'_>,
     code_hash: &str,
     jti: &str,
     expires_at: i64,
 ) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached(
         "UPDATE auth_codes SET access_jti = ?2, access_expires_at = ?3 WHERE code_hash = ?1",
     )?

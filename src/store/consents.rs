@@ -1,10 +1,12 @@
 //! What each user allowed each client to see.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+use super::Tx;
+use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 /// The scopes `user_id` granted `client_pk` (space separated), if any.
-pub fn find_consent(c: &Connection, user_id: i64, client_pk: i64) -> Result<Option<String>> {
+pub fn find_consent(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<Option<String>> {
+    let c = tx.conn();
     Ok(
         c.prepare_cached("SELECT scope FROM consents WHERE user_id = ?1 AND client_pk = ?2")?
             .query_row(params![user_id, client_pk], |r| r.get(0))
@@ -13,12 +15,13 @@ pub fn find_consent(c: &Connection, user_id: i64, client_pk: i64) -> Result<Opti
 }
 
 pub fn upsert_consent(
-    c: &Connection,
+    tx: &Tx<'_>,
     user_id: i64,
     client_pk: i64,
     scope: &str,
     now: i64,
 ) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("INSERT INTO consents (user_id, client_pk, scope, granted_at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (user_id, client_pk) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at")?
         .execute(params![user_id, client_pk, scope, now],
@@ -26,7 +29,8 @@ pub fn upsert_consent(
     Ok(())
 }
 
-pub fn delete_consent(c: &Connection, user_id: i64, client_pk: i64) -> Result<()> {
+pub fn delete_consent(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("DELETE FROM consents WHERE user_id = ?1 AND client_pk = ?2")?
         .execute(params![user_id, client_pk])?;
     Ok(())
@@ -42,7 +46,8 @@ pub struct UserApp {
 }
 
 /// Apps the user consented to, signed into in a live session, or holds a live refresh token for.
-pub fn list_user_apps(c: &Connection, user_id: i64, now: i64) -> Result<Vec<UserApp>> {
+pub fn list_user_apps(tx: &Tx<'_>, user_id: i64, now: i64) -> Result<Vec<UserApp>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT cl.id, cl.client_id, cl.name, co.scope FROM clients cl \
          LEFT JOIN consents co ON co.client_pk = cl.id AND co.user_id = ?1 \

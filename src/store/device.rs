@@ -1,8 +1,9 @@
 //! Device authorizations (RFC 8628): a device code and a user code, stored hashed, waiting for
 //! a person's decision, then redeemed once.
 
+use super::Tx;
 use super::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceStatus {
@@ -99,10 +100,11 @@ fn with_status(row: Option<(DeviceAuthorization, String)>) -> Result<Option<Devi
 
 /// A user code collision (with a live or not yet swept row) is a `Conflict`: draw another code.
 pub fn insert_device_authorization(
-    c: &Connection,
+    tx: &Tx<'_>,
     n: &NewDeviceAuthorization<'_>,
     now: i64,
 ) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached(
         "INSERT INTO device_authorizations (device_code_hash, user_code_hash, client_pk, scope, \
          created_at, expires_at, interval_secs, resource, source) \
@@ -124,7 +126,8 @@ pub fn insert_device_authorization(
 }
 
 /// How many unexpired device authorizations `source` has started.
-pub fn count_device_from(c: &Connection, source: &str, now: i64) -> Result<i64> {
+pub fn count_device_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
+    let c = tx.conn();
     Ok(c.prepare_cached(
         "SELECT COUNT(*) FROM device_authorizations WHERE source = ?1 AND expires_at > ?2",
     )?
@@ -133,9 +136,10 @@ pub fn count_device_from(c: &Connection, source: &str, now: i64) -> Result<i64> 
 
 /// The row of a device code, whatever its state (expired ones too, until swept).
 pub fn find_device_by_device_code(
-    c: &Connection,
+    tx: &Tx<'_>,
     device_code_hash: &str,
 ) -> Result<Option<DeviceAuthorization>> {
+    let c = tx.conn();
     let row = c
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM device_authorizations WHERE device_code_hash = ?1"
@@ -147,10 +151,11 @@ pub fn find_device_by_device_code(
 
 /// The row of a user code that still waits for a decision and has not expired.
 pub fn find_pending_device_by_user_code(
-    c: &Connection,
+    tx: &Tx<'_>,
     user_code_hash: &str,
     now: i64,
 ) -> Result<Option<DeviceAuthorization>> {
+    let c = tx.conn();
     let row = c
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM device_authorizations \
@@ -162,7 +167,8 @@ pub fn find_pending_device_by_user_code(
 }
 
 /// Remember a poll, and the interval the device must keep from now on.
-pub fn update_device_poll(c: &Connection, id: i64, now: i64, interval_secs: i64) -> Result<()> {
+pub fn update_device_poll(tx: &Tx<'_>, id: i64, now: i64, interval_secs: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached(
         "UPDATE device_authorizations SET last_polled_at = ?2, interval_secs = ?3 WHERE id = ?1",
     )?
@@ -173,11 +179,12 @@ pub fn update_device_poll(c: &Connection, id: i64, now: i64, interval_secs: i64)
 /// Record the person's decision; false when the row was no longer pending (someone decided
 /// first) or has expired. `approval` is None for a denial.
 pub fn decide_device(
-    c: &Connection,
+    tx: &Tx<'_>,
     id: i64,
     approval: Option<&Approval<'_>>,
     now: i64,
 ) -> Result<bool> {
+    let c = tx.conn();
     let n = match approval {
         Some(a) => c
             .prepare_cached(
@@ -197,7 +204,8 @@ pub fn decide_device(
 }
 
 /// Redeem an approved authorization: exactly one caller ever gets true.
-pub fn consume_device(c: &Connection, id: i64, now: i64) -> Result<bool> {
+pub fn consume_device(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
+    let c = tx.conn();
     let n = c
         .prepare_cached(
             "UPDATE device_authorizations SET status = 'issued', issued_at = ?2 \

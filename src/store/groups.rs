@@ -1,7 +1,8 @@
 //! Groups, their members, and the groups a client is restricted to.
 
+use super::Tx;
 use super::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Group {
@@ -21,21 +22,18 @@ fn from_row(r: &r2d2_sqlite::rusqlite::Row<'_>) -> r2d2_sqlite::rusqlite::Result
     })
 }
 
-pub fn insert_group(
-    c: &Connection,
-    name: &str,
-    description: Option<&str>,
-    now: i64,
-) -> Result<Group> {
+pub fn insert_group(tx: &Tx<'_>, name: &str, description: Option<&str>, now: i64) -> Result<Group> {
+    let c = tx.conn();
     c.execute(
         "INSERT INTO groups (name, description, created_at) VALUES (?1, ?2, ?3)",
         params![name, description, now],
     )
     .map_err(|e| conflict_or(e, || format!("group {name:?} already exists")))?;
-    get_group(c, name)
+    get_group(tx, name)
 }
 
-pub fn find_group(c: &Connection, name: &str) -> Result<Option<Group>> {
+pub fn find_group(tx: &Tx<'_>, name: &str) -> Result<Option<Group>> {
+    let c = tx.conn();
     Ok(c.query_row(
         "SELECT id, name, description, created_at FROM groups WHERE name = ?1",
         [name],
@@ -45,11 +43,12 @@ pub fn find_group(c: &Connection, name: &str) -> Result<Option<Group>> {
 }
 
 /// The group `name`, or a NotFound error that says so.
-pub fn get_group(c: &Connection, name: &str) -> Result<Group> {
-    find_group(c, name)?.ok_or_else(|| StoreError::NotFound(format!("no group {name:?}")))
+pub fn get_group(tx: &Tx<'_>, name: &str) -> Result<Group> {
+    find_group(tx, name)?.ok_or_else(|| StoreError::NotFound(format!("no group {name:?}")))
 }
 
-pub fn list_groups(c: &Connection) -> Result<Vec<Group>> {
+pub fn list_groups(tx: &Tx<'_>) -> Result<Vec<Group>> {
+    let c = tx.conn();
     let mut st = c.prepare("SELECT id, name, description, created_at FROM groups ORDER BY name")?;
     let rows = st.query_map([], from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -57,8 +56,9 @@ pub fn list_groups(c: &Connection) -> Result<Vec<Group>> {
 
 /// Delete a group. Refused while a client is restricted to it: removing it would silently
 /// open that client to everyone.
-pub fn delete_group(c: &Connection, g: &Group) -> Result<()> {
-    let restricting = list_clients_restricted_to(c, g.id)?;
+pub fn delete_group(tx: &Tx<'_>, g: &Group) -> Result<()> {
+    let c = tx.conn();
+    let restricting = list_clients_restricted_to(tx, g.id)?;
     if !restricting.is_empty() {
         return Err(StoreError::Conflict(format!(
             "group {:?} restricts the client(s) {}; take it off them first with `latchkey client update CLIENT --remove-allowed-group {}`",
@@ -71,7 +71,8 @@ pub fn delete_group(c: &Connection, g: &Group) -> Result<()> {
     Ok(())
 }
 
-pub fn list_clients_restricted_to(c: &Connection, group_id: i64) -> Result<Vec<String>> {
+pub fn list_clients_restricted_to(tx: &Tx<'_>, group_id: i64) -> Result<Vec<String>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT cl.client_id FROM client_allowed_groups a JOIN clients cl ON cl.id = a.client_pk \
          WHERE a.group_id = ?1 ORDER BY cl.client_id",
@@ -81,7 +82,8 @@ pub fn list_clients_restricted_to(c: &Connection, group_id: i64) -> Result<Vec<S
 }
 
 /// Add a member; true when they were not one already.
-pub fn insert_member(c: &Connection, group_id: i64, user_id: i64, now: i64) -> Result<bool> {
+pub fn insert_member(tx: &Tx<'_>, group_id: i64, user_id: i64, now: i64) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.execute(
         "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3)",
         params![group_id, user_id, now],
@@ -89,7 +91,8 @@ pub fn insert_member(c: &Connection, group_id: i64, user_id: i64, now: i64) -> R
 }
 
 /// Remove a member; true when they were one.
-pub fn delete_member(c: &Connection, group_id: i64, user_id: i64) -> Result<bool> {
+pub fn delete_member(tx: &Tx<'_>, group_id: i64, user_id: i64) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.execute(
         "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
         params![group_id, user_id],
@@ -97,7 +100,8 @@ pub fn delete_member(c: &Connection, group_id: i64, user_id: i64) -> Result<bool
 }
 
 /// Usernames of a group's members.
-pub fn list_member_usernames(c: &Connection, group_id: i64) -> Result<Vec<String>> {
+pub fn list_member_usernames(tx: &Tx<'_>, group_id: i64) -> Result<Vec<String>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id \
          WHERE m.group_id = ?1 ORDER BY u.username",
@@ -107,7 +111,8 @@ pub fn list_member_usernames(c: &Connection, group_id: i64) -> Result<Vec<String
 }
 
 /// Names of the groups a user belongs to, sorted.
-pub fn list_user_group_names(c: &Connection, user_id: i64) -> Result<Vec<String>> {
+pub fn list_user_group_names(tx: &Tx<'_>, user_id: i64) -> Result<Vec<String>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id \
          WHERE m.user_id = ?1 ORDER BY g.name",
@@ -117,7 +122,8 @@ pub fn list_user_group_names(c: &Connection, user_id: i64) -> Result<Vec<String>
 }
 
 /// Names of the groups a client is restricted to (empty: everyone may use it).
-pub fn list_client_allowed_groups(c: &Connection, client_pk: i64) -> Result<Vec<String>> {
+pub fn list_client_allowed_groups(tx: &Tx<'_>, client_pk: i64) -> Result<Vec<String>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT g.name FROM client_allowed_groups a JOIN groups g ON g.id = a.group_id \
          WHERE a.client_pk = ?1 ORDER BY g.name",
@@ -126,7 +132,8 @@ pub fn list_client_allowed_groups(c: &Connection, client_pk: i64) -> Result<Vec<
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn insert_client_allowed_group(c: &Connection, client_pk: i64, group_id: i64) -> Result<()> {
+pub fn insert_client_allowed_group(tx: &Tx<'_>, client_pk: i64, group_id: i64) -> Result<()> {
+    let c = tx.conn();
     c.execute(
         "INSERT OR IGNORE INTO client_allowed_groups (client_pk, group_id) VALUES (?1, ?2)",
         params![client_pk, group_id],
@@ -134,7 +141,8 @@ pub fn insert_client_allowed_group(c: &Connection, client_pk: i64, group_id: i64
     Ok(())
 }
 
-pub fn delete_client_allowed_group(c: &Connection, client_pk: i64, group_id: i64) -> Result<bool> {
+pub fn delete_client_allowed_group(tx: &Tx<'_>, client_pk: i64, group_id: i64) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.execute(
         "DELETE FROM client_allowed_groups WHERE client_pk = ?1 AND group_id = ?2",
         params![client_pk, group_id],
@@ -142,7 +150,8 @@ pub fn delete_client_allowed_group(c: &Connection, client_pk: i64, group_id: i64
 }
 
 /// True when the client is open to everyone, or the user is in one of its allowed groups.
-pub fn user_may_use_client(c: &Connection, user_id: i64, client_pk: i64) -> Result<bool> {
+pub fn user_may_use_client(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<bool> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT NOT EXISTS (SELECT 1 FROM client_allowed_groups WHERE client_pk = ?1) \
          OR EXISTS (SELECT 1 FROM client_allowed_groups a JOIN group_members m \

@@ -1,10 +1,12 @@
 //! Signing keys (private keys live here and nowhere else).
 
+use super::Tx;
 use super::{Result, StoreError};
 use crate::crypto::keys::{Alg, KeyMaterial};
-use r2d2_sqlite::rusqlite::{Connection, params};
+use r2d2_sqlite::rusqlite::params;
 
-pub fn insert_key(c: &Connection, k: &KeyMaterial) -> Result<()> {
+pub fn insert_key(tx: &Tx<'_>, k: &KeyMaterial) -> Result<()> {
+    let c = tx.conn();
     c.execute(
         "INSERT INTO signing_keys (kid, alg, private_pem, created_at, retired_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![k.kid, k.alg.as_str(), k.private_pem, k.created_at, k.retired_at],
@@ -13,7 +15,8 @@ pub fn insert_key(c: &Connection, k: &KeyMaterial) -> Result<()> {
 }
 
 /// Every key that is active or retired after `retired_since`, oldest first.
-pub fn list_keys(c: &Connection, retired_since: i64) -> Result<Vec<KeyMaterial>> {
+pub fn list_keys(tx: &Tx<'_>, retired_since: i64) -> Result<Vec<KeyMaterial>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT kid, alg, private_pem, created_at, retired_at FROM signing_keys \
          WHERE retired_at IS NULL OR retired_at >= ?1 ORDER BY created_at, kid",
@@ -43,7 +46,8 @@ pub fn list_keys(c: &Connection, retired_since: i64) -> Result<Vec<KeyMaterial>>
 }
 
 /// Retire every active key of `alg` (they keep verifying until the retention period passes).
-pub fn retire_keys(c: &Connection, alg: Alg, now: i64) -> Result<usize> {
+pub fn retire_keys(tx: &Tx<'_>, alg: Alg, now: i64) -> Result<usize> {
+    let c = tx.conn();
     Ok(c.execute(
         "UPDATE signing_keys SET retired_at = ?2 WHERE alg = ?1 AND retired_at IS NULL",
         params![alg.as_str(), now],
@@ -51,7 +55,8 @@ pub fn retire_keys(c: &Connection, alg: Alg, now: i64) -> Result<usize> {
 }
 
 /// Forget keys retired before `before`: nothing signed by them is still valid.
-pub fn delete_retired_keys(c: &Connection, before: i64) -> Result<usize> {
+pub fn delete_retired_keys(tx: &Tx<'_>, before: i64) -> Result<usize> {
+    let c = tx.conn();
     Ok(c.execute(
         "DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?1",
         [before],

@@ -1,13 +1,15 @@
 //! Browsers that signed in to an account before (the `latchkey_browser` cookie, hashed).
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+use super::Tx;
+use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 /// How long a browser stays known without signing in again (the cookie's own lifetime).
 pub const KNOWN_BROWSER_TTL_SECS: i64 = 400 * 86_400;
 
 /// True when the browser with this cookie hash signed in as `user_id` and is still known.
-pub fn is_known_browser(c: &Connection, token_hash: &str, user_id: i64, now: i64) -> Result<bool> {
+pub fn is_known_browser(tx: &Tx<'_>, token_hash: &str, user_id: i64, now: i64) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.prepare_cached(
         "SELECT 1 FROM known_browsers WHERE token_hash = ?1 AND user_id = ?2 AND last_used_at > ?3",
     )?
@@ -20,7 +22,8 @@ pub fn is_known_browser(c: &Connection, token_hash: &str, user_id: i64, now: i64
 }
 
 /// Record (or refresh) a successful sign-in of `user_id` from this browser.
-pub fn remember_browser(c: &Connection, token_hash: &str, user_id: i64, now: i64) -> Result<()> {
+pub fn remember_browser(tx: &Tx<'_>, token_hash: &str, user_id: i64, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached(
         "INSERT INTO known_browsers (token_hash, user_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3) \
          ON CONFLICT (token_hash, user_id) DO UPDATE SET last_used_at = excluded.last_used_at",

@@ -35,6 +35,11 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
+/// The schema version of the database behind `tx` (0: never migrated).
+pub fn schema_version(tx: &super::Tx<'_>) -> Result<i64> {
+    current_version(tx.conn())
+}
+
 pub fn current_version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }

@@ -78,6 +78,24 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// A unit of work on the store: one transaction (read-only from [`Store::read`], read-write from
+/// [`Store::write`]). It is the only way the layers above reach the data: every store function
+/// takes one, so several calls share the transaction, and no SQL type leaves this module.
+#[derive(Clone, Copy)]
+pub struct Tx<'a> {
+    conn: &'a Connection,
+}
+
+impl<'a> Tx<'a> {
+    fn new(conn: &'a Connection) -> Self {
+        Self { conn }
+    }
+    /// The SQL connection behind the unit: for the store's own functions only.
+    pub(in crate::store) fn conn(&self) -> &'a Connection {
+        self.conn
+    }
+}
+
 /// How long a writer waits for the lock before giving up (the CLI and the server share the file).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -165,7 +183,14 @@ impl Store {
     }
 
     /// Run read-only work on a pooled connection.
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let conn = self.pool.get()?;
+        f(&Tx::new(&conn))
+    }
+
+    /// Raw SQL on a pooled connection, for tests and tools that inspect or arrange the
+    /// database directly. Protocol code goes through the store functions instead.
+    pub fn sql<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.pool.get()?;
         f(&conn)
     }
@@ -180,7 +205,7 @@ impl Store {
     /// A transaction that changed no row returns at once, like a read.
     pub fn write<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let (out, seq) = {
             let turn = self.committer.begin()?;
@@ -189,7 +214,7 @@ impl Store {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::from)?;
             let changes_before = tx.total_changes();
-            let out = f(&tx)?;
+            let out = f(&Tx::new(&tx))?;
             // A unit that only read (a sign-in step that decided to change nothing) wrote no
             // WAL frame: there is nothing to number or wait for.
             let wrote = tx.total_changes() != changes_before;
@@ -212,7 +237,7 @@ impl Store {
         self.path.exists()
             && self.committer.check_healthy().is_ok()
             && self
-                .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+                .sql(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
                 .is_ok()
     }
 }
@@ -258,7 +283,7 @@ pub(crate) fn conflict_or(e: rusqlite::Error, msg: impl FnOnce() -> String) -> S
 /// When there is no `-wal` file (no server or command has the database open) the file is opened
 /// `immutable`, so SQLite creates no `-wal`/`-shm` beside it. Otherwise the connection joins the
 /// running server's WAL read-only and sees everything committed.
-pub fn open_read_only(path: &Path) -> Result<Connection> {
+pub fn open_read_only(path: &Path) -> Result<ReadOnly> {
     use rusqlite::OpenFlags;
     let abs = std::path::absolute(path).map_err(|e| {
         StoreError::NotFound(format!("cannot resolve the path {}: {e}", path.display()))
@@ -280,12 +305,24 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     c.busy_timeout(BUSY_TIMEOUT)?;
-    Ok(c)
+    Ok(ReadOnly { conn: c })
+}
+
+/// A database opened read-only by [`open_read_only`].
+pub struct ReadOnly {
+    conn: Connection,
+}
+
+impl ReadOnly {
+    /// The whole read-only connection as one unit of work.
+    pub fn tx(&self) -> Tx<'_> {
+        Tx::new(&self.conn)
+    }
 }
 
 /// `PRAGMA quick_check`: `["ok"]` for a sound database, otherwise SQLite's list of problems.
-pub fn quick_check(c: &Connection) -> Result<Vec<String>> {
-    let mut st = c.prepare("PRAGMA quick_check(20)")?;
+pub fn quick_check(tx: &Tx<'_>) -> Result<Vec<String>> {
+    let mut st = tx.conn().prepare("PRAGMA quick_check(20)")?;
     let rows = st.query_map([], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

@@ -1,7 +1,8 @@
 //! Authorization requests waiting for the user to sign in or consent.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, params};
+use super::Tx;
+use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 /// A request to remember; `source` is where it came from (see `oidc::throttle::source`).
 pub struct NewPending<'a> {
@@ -12,7 +13,8 @@ pub struct NewPending<'a> {
     pub expires_at: i64,
 }
 
-pub fn insert_pending(c: &Connection, p: &NewPending<'_>, now: i64) -> Result<()> {
+pub fn insert_pending(tx: &Tx<'_>, p: &NewPending<'_>, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached(
         "INSERT INTO pending_authorizations (id_hash, client_pk, request, source, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -29,7 +31,8 @@ pub fn insert_pending(c: &Connection, p: &NewPending<'_>, now: i64) -> Result<()
 }
 
 /// How many unexpired requests `source` has parked.
-pub fn count_pending_from(c: &Connection, source: &str, now: i64) -> Result<i64> {
+pub fn count_pending_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
+    let c = tx.conn();
     Ok(c.prepare_cached(
         "SELECT COUNT(*) FROM pending_authorizations WHERE source = ?1 AND expires_at > ?2",
     )?
@@ -37,7 +40,8 @@ pub fn count_pending_from(c: &Connection, source: &str, now: i64) -> Result<i64>
 }
 
 /// The stored request JSON, while it has not expired.
-pub fn find_pending(c: &Connection, id_hash: &str, now: i64) -> Result<Option<String>> {
+pub fn find_pending(tx: &Tx<'_>, id_hash: &str, now: i64) -> Result<Option<String>> {
+    let c = tx.conn();
     Ok(c.prepare_cached(
         "SELECT request FROM pending_authorizations WHERE id_hash = ?1 AND expires_at > ?2",
     )?
@@ -45,13 +49,15 @@ pub fn find_pending(c: &Connection, id_hash: &str, now: i64) -> Result<Option<St
     .optional()?)
 }
 
-pub fn delete_pending(c: &Connection, id_hash: &str) -> Result<()> {
+pub fn delete_pending(tx: &Tx<'_>, id_hash: &str) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("DELETE FROM pending_authorizations WHERE id_hash = ?1")?
         .execute([id_hash])?;
     Ok(())
 }
 
-pub fn update_pending(c: &Connection, id_hash: &str, request: &str) -> Result<()> {
+pub fn update_pending(tx: &Tx<'_>, id_hash: &str, request: &str) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("UPDATE pending_authorizations SET request = ?2 WHERE id_hash = ?1")?
         .execute(params![id_hash, request])?;
     Ok(())

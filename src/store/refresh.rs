@@ -1,7 +1,8 @@
 //! Refresh tokens (rotated; each family shares a `family_id`) and the access-token deny-list.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use super::Tx;
+use r2d2_sqlite::rusqlite::{OptionalExtension, Row, ToSql, params};
 
 #[derive(Debug, Clone)]
 pub struct RefreshToken {
@@ -61,7 +62,8 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
     })
 }
 
-pub fn insert_refresh_token(c: &Connection, t: &NewRefreshToken<'_>, now: i64) -> Result<()> {
+pub fn insert_refresh_token(tx: &Tx<'_>, t: &NewRefreshToken<'_>, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
          code_hash, created_at, expires_at, access_jti, access_expires_at, resource) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?
@@ -73,7 +75,8 @@ pub fn insert_refresh_token(c: &Connection, t: &NewRefreshToken<'_>, now: i64) -
     Ok(())
 }
 
-pub fn find_refresh_token(c: &Connection, token_hash: &str) -> Result<Option<RefreshToken>> {
+pub fn find_refresh_token(tx: &Tx<'_>, token_hash: &str) -> Result<Option<RefreshToken>> {
+    let c = tx.conn();
     Ok(c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"
     ))?
@@ -82,7 +85,8 @@ pub fn find_refresh_token(c: &Connection, token_hash: &str) -> Result<Option<Ref
 }
 
 /// Mark a token used, atomically: false when it was already used or revoked (a replay).
-pub fn consume_refresh_token(c: &Connection, id: i64, now: i64) -> Result<bool> {
+pub fn consume_refresh_token(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.prepare_cached("UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL")?
         .execute(params![id, now],
     )? == 1)
@@ -90,7 +94,8 @@ pub fn consume_refresh_token(c: &Connection, id: i64, now: i64) -> Result<bool> 
 
 /// Deny-list the live access tokens issued alongside the matching refresh tokens, then revoke them.
 /// In `cond`, `?1` is `now` and `?2`, `?3`... are `args`.
-fn revoke_where(c: &Connection, cond: &str, now: i64, args: &[&dyn ToSql]) -> Result<usize> {
+fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToSql]) -> Result<usize> {
+    let c = tx.conn();
     let mut all: Vec<&dyn ToSql> = vec![&now];
     all.extend_from_slice(args);
     c.prepare_cached(&format!(
@@ -105,18 +110,18 @@ fn revoke_where(c: &Connection, cond: &str, now: i64, args: &[&dyn ToSql]) -> Re
     .execute(all.as_slice())?)
 }
 
-pub fn revoke_refresh_family(c: &Connection, family_id: &str, now: i64) -> Result<usize> {
-    revoke_where(c, "family_id = ?2", now, &[&family_id])
+pub fn revoke_refresh_family(tx: &Tx<'_>, family_id: &str, now: i64) -> Result<usize> {
+    revoke_where(tx, "family_id = ?2", now, &[&family_id])
 }
 
-pub fn revoke_user_refresh_tokens(c: &Connection, user_id: i64, now: i64) -> Result<usize> {
-    revoke_where(c, "user_id = ?2", now, &[&user_id])
+pub fn revoke_user_refresh_tokens(tx: &Tx<'_>, user_id: i64, now: i64) -> Result<usize> {
+    revoke_where(tx, "user_id = ?2", now, &[&user_id])
 }
 
 /// Revoke every family that started from the authorization code `code_hash` (code replay).
-pub fn revoke_refresh_tokens_from_code(c: &Connection, code_hash: &str, now: i64) -> Result<usize> {
+pub fn revoke_refresh_tokens_from_code(tx: &Tx<'_>, code_hash: &str, now: i64) -> Result<usize> {
     revoke_where(
-        c,
+        tx,
         "family_id IN (SELECT family_id FROM refresh_tokens WHERE code_hash = ?2)",
         now,
         &[&code_hash],
@@ -124,19 +129,19 @@ pub fn revoke_refresh_tokens_from_code(c: &Connection, code_hash: &str, now: i64
 }
 
 /// Revoke the refresh tokens bound to a browser session (offline ones have no sid and survive).
-pub fn revoke_session_refresh_tokens(c: &Connection, sid: &str, now: i64) -> Result<usize> {
-    revoke_where(c, "sid = ?2", now, &[&sid])
+pub fn revoke_session_refresh_tokens(tx: &Tx<'_>, sid: &str, now: i64) -> Result<usize> {
+    revoke_where(tx, "sid = ?2", now, &[&sid])
 }
 
 /// Revoke everything `user_id` holds at `client_pk` (the account page's "revoke app").
 pub fn revoke_user_client_refresh_tokens(
-    c: &Connection,
+    tx: &Tx<'_>,
     user_id: i64,
     client_pk: i64,
     now: i64,
 ) -> Result<usize> {
     revoke_where(
-        c,
+        tx,
         "user_id = ?2 AND client_pk = ?3",
         now,
         &[&user_id, &client_pk],
@@ -144,7 +149,8 @@ pub fn revoke_user_client_refresh_tokens(
 }
 
 /// Revoke an access token by its `jti` until it would have expired anyway.
-pub fn insert_revoked_jti(c: &Connection, jti: &str, expires_at: i64) -> Result<()> {
+pub fn insert_revoked_jti(tx: &Tx<'_>, jti: &str, expires_at: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached(
         "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2)",
     )?
@@ -152,7 +158,8 @@ pub fn insert_revoked_jti(c: &Connection, jti: &str, expires_at: i64) -> Result<
     Ok(())
 }
 
-pub fn is_jti_revoked(c: &Connection, jti: &str) -> Result<bool> {
+pub fn is_jti_revoked(tx: &Tx<'_>, jti: &str) -> Result<bool> {
+    let c = tx.conn();
     Ok(
         c.prepare_cached("SELECT 1 FROM revoked_access_tokens WHERE jti = ?1")?
             .query_row([jti], |_| Ok(()))

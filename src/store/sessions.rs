@@ -1,7 +1,8 @@
 //! Browser sessions (single sign-on). The cookie holds a secret; we store only its hash.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+use super::Tx;
+use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Session {
@@ -47,7 +48,8 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Session> {
     })
 }
 
-pub fn insert_session(c: &Connection, s: &NewSession<'_>, now: i64) -> Result<Session> {
+pub fn insert_session(tx: &Tx<'_>, s: &NewSession<'_>, now: i64) -> Result<Session> {
+    let c = tx.conn();
     c.prepare_cached("INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)")?
         .execute(params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
@@ -59,7 +61,8 @@ pub fn insert_session(c: &Connection, s: &NewSession<'_>, now: i64) -> Result<Se
     )
 }
 
-pub fn find_session_by_secret(c: &Connection, secret_hash: &str) -> Result<Option<Session>> {
+pub fn find_session_by_secret(tx: &Tx<'_>, secret_hash: &str) -> Result<Option<Session>> {
+    let c = tx.conn();
     Ok(c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sessions WHERE secret_hash = ?1"
     ))?
@@ -67,24 +70,28 @@ pub fn find_session_by_secret(c: &Connection, secret_hash: &str) -> Result<Optio
     .optional()?)
 }
 
-pub fn touch_session(c: &Connection, id: i64, now: i64) -> Result<()> {
+pub fn touch_session(tx: &Tx<'_>, id: i64, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1")?
         .execute(params![id, now])?;
     Ok(())
 }
 
-pub fn delete_session(c: &Connection, id: i64) -> Result<()> {
+pub fn delete_session(tx: &Tx<'_>, id: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
         .execute([id])?;
     Ok(())
 }
 
-pub fn delete_user_sessions(c: &Connection, user_id: i64) -> Result<usize> {
+pub fn delete_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
+    let c = tx.conn();
     Ok(c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
         .execute([user_id])?)
 }
 
-pub fn list_user_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
+pub fn list_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Session>> {
+    let c = tx.conn();
     let mut st = c.prepare(&format!(
         "SELECT {COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC"
     ))?;
@@ -95,12 +102,13 @@ pub fn list_user_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> 
 
 /// Remember that `sid` signed in to `client_pk` (for back-channel logout and the account page).
 pub fn upsert_session_client(
-    c: &Connection,
+    tx: &Tx<'_>,
     sid: &str,
     client_pk: i64,
     user_id: i64,
     now: i64,
 ) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("INSERT INTO session_clients (sid, client_pk, user_id, first_at, last_at) VALUES (?1, ?2, ?3, ?4, ?4) \
          ON CONFLICT (sid, client_pk) DO UPDATE SET last_at = excluded.last_at")?
         .execute(params![sid, client_pk, user_id, now],
@@ -109,7 +117,8 @@ pub fn upsert_session_client(
 }
 
 /// The clients `sid` signed in to that want back-channel logout notifications.
-pub fn list_backchannel_clients(c: &Connection, sid: &str) -> Result<Vec<i64>> {
+pub fn list_backchannel_clients(tx: &Tx<'_>, sid: &str) -> Result<Vec<i64>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT sc.client_pk FROM session_clients sc JOIN clients cl ON cl.id = sc.client_pk \
          WHERE sc.sid = ?1 AND cl.backchannel_logout_uri IS NOT NULL",
@@ -119,13 +128,15 @@ pub fn list_backchannel_clients(c: &Connection, sid: &str) -> Result<Vec<i64>> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn delete_session_clients(c: &Connection, sid: &str) -> Result<()> {
+pub fn delete_session_clients(tx: &Tx<'_>, sid: &str) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("DELETE FROM session_clients WHERE sid = ?1")?
         .execute([sid])?;
     Ok(())
 }
 
-pub fn find_session_by_sid(c: &Connection, sid: &str) -> Result<Option<Session>> {
+pub fn find_session_by_sid(tx: &Tx<'_>, sid: &str) -> Result<Option<Session>> {
+    let c = tx.conn();
     Ok(
         c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE sid = ?1"))?
             .query_row([sid], from_row)
@@ -138,7 +149,8 @@ pub const EXPIRED_SESSIONS: &str =
     "FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2 LIMIT 500";
 
 /// Sessions past their absolute lifetime or idle too long.
-pub fn list_expired_sessions(c: &Connection, now: i64, idle_secs: i64) -> Result<Vec<Session>> {
+pub fn list_expired_sessions(tx: &Tx<'_>, now: i64, idle_secs: i64) -> Result<Vec<Session>> {
+    let c = tx.conn();
     let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} {EXPIRED_SESSIONS}"))?;
     Ok(st
         .query_map(params![now, idle_secs], from_row)?

@@ -1,12 +1,13 @@
 //! Deleting what has expired, across tables.
 
 use super::Result;
-use r2d2_sqlite::rusqlite::Connection;
+use super::Tx;
 
 /// Remove expired codes, device authorizations, pending requests, refresh tokens and deny-list rows.
 /// (Sessions end through `oidc::session_end`, which also notifies clients.)
 /// Returns how many rows went.
-pub fn delete_expired(c: &Connection, now: i64) -> Result<usize> {
+pub fn delete_expired(tx: &Tx<'_>, now: i64) -> Result<usize> {
+    let c = tx.conn();
     let mut n = 0;
     for sql in SWEEPS {
         n += c.prepare_cached(sql)?.execute([now])?;

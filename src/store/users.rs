@@ -1,7 +1,8 @@
 //! Users.
 
+use super::Tx;
 use super::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{Connection, OptionalExtension, Row, params};
+use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct User {
@@ -51,16 +52,18 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<User> {
     })
 }
 
-pub fn insert_user(c: &Connection, u: &NewUser<'_>, now: i64) -> Result<User> {
+pub fn insert_user(tx: &Tx<'_>, u: &NewUser<'_>, now: i64) -> Result<User> {
+    let c = tx.conn();
     c.prepare_cached("INSERT INTO users (subject, username, email, email_verified, name, password_hash, is_admin, \
          created_at, updated_at, password_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)")?
         .execute(params![u.subject, u.username, u.email, u.email_verified, u.name, u.password_hash, u.is_admin, now],
     )
     .map_err(|e| conflict_or(e, || format!("user {:?} already exists", u.username)))?;
-    get_user(c, c.last_insert_rowid())
+    get_user(tx, c.last_insert_rowid())
 }
 
-pub fn get_user(c: &Connection, id: i64) -> Result<User> {
+pub fn get_user(tx: &Tx<'_>, id: i64) -> Result<User> {
+    let c = tx.conn();
     c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = ?1"))?
         .query_row([id], from_row)
         .optional()?
@@ -68,7 +71,8 @@ pub fn get_user(c: &Connection, id: i64) -> Result<User> {
 }
 
 /// Case-insensitive lookup by username.
-pub fn find_user_by_username(c: &Connection, username: &str) -> Result<Option<User>> {
+pub fn find_user_by_username(tx: &Tx<'_>, username: &str) -> Result<Option<User>> {
+    let c = tx.conn();
     Ok(
         c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE username = ?1"))?
             .query_row([username], from_row)
@@ -76,7 +80,8 @@ pub fn find_user_by_username(c: &Connection, username: &str) -> Result<Option<Us
     )
 }
 
-pub fn find_user_by_subject(c: &Connection, subject: &str) -> Result<Option<User>> {
+pub fn find_user_by_subject(tx: &Tx<'_>, subject: &str) -> Result<Option<User>> {
+    let c = tx.conn();
     Ok(
         c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"))?
             .query_row([subject], from_row)
@@ -85,29 +90,33 @@ pub fn find_user_by_subject(c: &Connection, subject: &str) -> Result<Option<User
 }
 
 /// The user named `username`, or a NotFound error that says so.
-pub fn get_user_by_username(c: &Connection, username: &str) -> Result<User> {
-    find_user_by_username(c, username)?
+pub fn get_user_by_username(tx: &Tx<'_>, username: &str) -> Result<User> {
+    find_user_by_username(tx, username)?
         .ok_or_else(|| StoreError::NotFound(format!("no user named {username:?}")))
 }
 
-pub fn list_users(c: &Connection) -> Result<Vec<User>> {
+pub fn list_users(tx: &Tx<'_>) -> Result<Vec<User>> {
+    let c = tx.conn();
     let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))?;
     let rows = st.query_map([], from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Whether there is any user: one page read, where counting reads a whole index.
-pub fn has_users(c: &Connection) -> Result<bool> {
+pub fn has_users(tx: &Tx<'_>) -> Result<bool> {
+    let c = tx.conn();
     Ok(c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
         .query_row([], |r| r.get(0))?)
 }
 
-pub fn count_users(c: &Connection) -> Result<i64> {
+pub fn count_users(tx: &Tx<'_>) -> Result<i64> {
+    let c = tx.conn();
     Ok(c.prepare_cached("SELECT COUNT(*) FROM users")?
         .query_row([], |r| r.get(0))?)
 }
 
-pub fn update_user_disabled(c: &Connection, id: i64, disabled: bool, now: i64) -> Result<()> {
+pub fn update_user_disabled(tx: &Tx<'_>, id: i64, disabled: bool, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, disabled, now])?;
     Ok(())
@@ -115,7 +124,8 @@ pub fn update_user_disabled(c: &Connection, id: i64, disabled: bool, now: i64) -
 
 /// A new password hash: the user's sessions and refresh tokens end with it (stolen credentials
 /// stop working when the password is changed).
-pub fn update_user_password(c: &Connection, id: i64, hash: &str, now: i64) -> Result<()> {
+pub fn update_user_password(tx: &Tx<'_>, id: i64, hash: &str, now: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("UPDATE users SET password_hash = ?2, updated_at = ?3, password_changed_at = ?3 WHERE id = ?1")?
         .execute(params![id, hash, now],
     )?;
@@ -123,13 +133,15 @@ pub fn update_user_password(c: &Connection, id: i64, hash: &str, now: i64) -> Re
 }
 
 /// Only the hash changes (parameters upgraded at login): nothing else is invalidated.
-pub fn update_user_password_hash(c: &Connection, id: i64, hash: &str) -> Result<()> {
+pub fn update_user_password_hash(tx: &Tx<'_>, id: i64, hash: &str) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
         .execute(params![id, hash])?;
     Ok(())
 }
 
-pub fn delete_user(c: &Connection, id: i64) -> Result<()> {
+pub fn delete_user(tx: &Tx<'_>, id: i64) -> Result<()> {
+    let c = tx.conn();
     c.prepare_cached("DELETE FROM users WHERE id = ?1")?
         .execute([id])?;
     Ok(())
@@ -137,10 +149,8 @@ pub fn delete_user(c: &Connection, id: i64) -> Result<()> {
 
 /// Disabled users who still hold unexpired sessions or live refresh tokens, as
 /// `(username, sessions, refresh_tokens)`. Disabling ends both, so any row here is a leftover.
-pub fn list_disabled_users_with_grants(
-    c: &Connection,
-    now: i64,
-) -> Result<Vec<(String, i64, i64)>> {
+pub fn list_disabled_users_with_grants(tx: &Tx<'_>, now: i64) -> Result<Vec<(String, i64, i64)>> {
+    let c = tx.conn();
     let mut st = c.prepare(
         "SELECT u.username, \
            (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?1), \

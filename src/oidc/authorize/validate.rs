@@ -14,8 +14,8 @@ use crate::oidc::claims as requested_claims;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::params::Params;
 use crate::oidc::resource;
+use crate::store::Tx;
 use crate::store::clients::{self, Client};
-use crate::store::rusqlite::Connection;
 
 /// The longest `nonce` and `state` we keep.
 const MAX_NONCE: usize = 512;
@@ -23,7 +23,7 @@ const MAX_STATE: usize = 2048;
 
 /// What the checks see and fill in, once client and redirect_uri are known.
 struct Ctx<'a> {
-    c: &'a Connection,
+    c: &'a Tx<'a>,
     p: &'a Params,
     ring: &'a KeyRing,
     settings: &'a Settings,
@@ -76,7 +76,7 @@ pub fn check_names() -> Vec<&'static str> {
 /// Validate `p`: the request, safe to act on and to store while the user signs in, with its
 /// client; or why not.
 pub fn validate(
-    c: &Connection,
+    c: &Tx<'_>,
     p: &Params,
     ring: &KeyRing,
     settings: &Settings,
@@ -125,7 +125,7 @@ pub fn validate(
 }
 
 /// Size, client_id, the client, redirect_uri: until these pass, errors are pages.
-fn identify(c: &Connection, p: &Params) -> Result<(Client, String), Rejection> {
+fn identify(c: &Tx<'_>, p: &Params) -> Result<(Client, String), Rejection> {
     let page = |title, message: &str| Rejection::Page {
         title,
         message: message.to_owned(),

@@ -6,11 +6,11 @@ use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
 use crate::oidc::authorize as az;
 use crate::oidc::params::Params;
-use crate::store::{StoreError, rusqlite::Connection};
+use crate::store::{StoreError, Tx};
 
 /// A new request: validate it (in order: client, redirect_uri, then the rest), then decide.
 pub fn start(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     ring: &KeyRing,
     visit: &Visit,
@@ -24,7 +24,7 @@ pub fn start(
 
 /// A parked request, after a sign-in or consent: decide again with the browser as it is now.
 pub fn resume(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     visit: &Visit,
     handle: &str,

@@ -9,7 +9,7 @@ use crate::oidc::{access, resource};
 use crate::store::clients::Client;
 use crate::store::sessions::Session;
 use crate::store::users::User;
-use crate::store::{StoreError, audit, consents, rusqlite::Connection};
+use crate::store::{StoreError, Tx, audit, consents};
 
 /// What the consent page shows.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ struct Ready {
 /// The pending request and its signed-in user, or where to go instead (sign in first; the
 /// request is gone).
 fn pending_with_user(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     visit: &Visit,
     handle: &str,
@@ -63,7 +63,7 @@ fn pending_with_user(
 
 /// GET /consent: the page for a parked request.
 pub fn page(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     visit: &Visit,
     handle: &str,
@@ -89,7 +89,7 @@ pub fn page(
 /// POST /consent: allow records the consent (what the page showed) and issues a code; deny
 /// answers the app with `access_denied`.
 pub fn decide(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     visit: &Visit,
     handle: &str,

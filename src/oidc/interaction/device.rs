@@ -8,7 +8,7 @@ use crate::domain::UserCode;
 use crate::oidc::throttle::Throttle;
 use crate::oidc::{access, device, login, resource};
 use crate::store::users::User;
-use crate::store::{StoreError, rusqlite::Connection};
+use crate::store::{StoreError, Tx};
 
 /// What the verification page answers.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ pub enum Verification {
 /// A code typed on the page (`decision` None) or a decision on the confirmation page. Either
 /// way the code is looked up again, so every lookup is throttled alike.
 pub fn submit(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     throttle: &Throttle,
     visit: &Visit,

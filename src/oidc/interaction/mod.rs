@@ -9,7 +9,7 @@
 //!                             └─────▶ Issue: a code, back to the app
 //! ```
 //!
-//! Each step is a plain function over one store transaction (the `&Connection` it is given),
+//! Each step is a plain function over one store transaction (the `&Tx<'_>` it is given),
 //! returning what happened; the web layer parses the request, runs one step in one
 //! `web::block`, and renders the answer. A new step (a second factor, say) is added here, in
 //! [`next_step`] and the module of its page, not in the handlers.
@@ -27,7 +27,7 @@ use crate::config::Settings;
 use crate::store::clients::Client;
 use crate::store::sessions::Session;
 use crate::store::users::User;
-use crate::store::{StoreError, rusqlite::Connection};
+use crate::store::{StoreError, Tx};
 
 /// Where a browser goes next.
 #[derive(Debug)]
@@ -64,7 +64,7 @@ impl Visit {
     /// The live session behind the cookie, with its user.
     pub fn session(
         &self,
-        c: &Connection,
+        c: &Tx<'_>,
         settings: &Settings,
     ) -> Result<Option<(Session, User)>, StoreError> {
         match &self.cookie {
@@ -77,7 +77,7 @@ impl Visit {
 /// Decide for a validated request and act on it: park it and send the browser to sign in or to
 /// consent, refuse it, or issue a code. `handle` is set when the request is already parked.
 pub fn next_step(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     visit: &Visit,
     areq: AuthRequest,
@@ -171,7 +171,7 @@ fn to_client_with_error(settings: &Settings, areq: &AuthRequest, err: &OAuthErro
 /// with a page whose way back gives the client `access_denied`.
 #[allow(clippy::too_many_arguments)]
 pub fn deny(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     areq: &AuthRequest,
     client: &Client,

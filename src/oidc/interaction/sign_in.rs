@@ -7,7 +7,7 @@ use crate::oidc::authorize::{self as az, AuthRequest};
 use crate::oidc::login::{self, ClientInfo};
 use crate::store::clients::Client;
 use crate::store::users::User;
-use crate::store::{StoreError, rusqlite::Connection, sessions};
+use crate::store::{StoreError, Tx, sessions};
 
 /// The authorization request a sign-in is for.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ pub struct Prepared {
 /// Before the password check (and for the page itself). None when `handle` names no live
 /// request (expired, finished or made up).
 pub fn prepare(
-    c: &Connection,
+    c: &Tx<'_>,
     handle: Option<&str>,
     username: Option<&str>,
     browser_cookie: Option<&str>,
@@ -57,7 +57,7 @@ pub fn prepare(
 
 /// A wrong password: audited, with the wait it earned (if any).
 pub fn failed(
-    c: &Connection,
+    c: &Tx<'_>,
     username: &str,
     wait: Option<i64>,
     info: &ClientInfo,
@@ -84,7 +84,7 @@ pub struct SignedIn {
 /// signed in for by this very session (for prompt=login / max_age).
 #[allow(clippy::too_many_arguments)]
 pub fn succeeded(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     user: &User,
     old_session_cookie: Option<&str>,

@@ -12,7 +12,7 @@ use crate::oidc::signed_tokens::{AccessClaims, IdClaims, amr_list};
 use crate::oidc::{access, resource};
 use crate::store::clients::Client;
 use crate::store::users::User;
-use crate::store::{StoreError, refresh, rusqlite::Connection};
+use crate::store::{StoreError, Tx, refresh};
 
 /// What the user granted, and how they signed in when they did.
 pub struct UserGrant<'a> {
@@ -35,7 +35,7 @@ pub struct UserGrant<'a> {
 /// The access token claims for `user` holding `scope` (its audience and scopes by `resource`,
 /// the `groups` claim when granted), and what the scopes release about the user.
 pub fn user_access<'u>(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     now: i64,
     client: &Client,
@@ -66,7 +66,7 @@ pub fn user_access<'u>(
 /// may no longer use the client (allowed groups). Records the refresh token and a
 /// `token.issued` audit event in `c`'s transaction.
 pub fn issue_to_user(
-    c: &Connection,
+    c: &Tx<'_>,
     settings: &Settings,
     now: i64,
     client: &Client,

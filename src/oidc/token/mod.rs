@@ -76,7 +76,7 @@ pub fn handle(
 
 /// Record that tokens were issued: the grant and the access token's `jti`, never a token.
 fn audit_issued(
-    c: &crate::store::rusqlite::Connection,
+    c: &crate::store::Tx<'_>,
     grant: &str,
     client_id: &str,
     subject: &str,
