@@ -39,7 +39,7 @@ fn main() {
                     for i in 0..per_thread {
                         let begun = Instant::now();
                         store
-                            .write(|c| {
+                            .sql_write(|c| {
                                 c.execute(
                                     "INSERT INTO audit_events (at, kind, detail) VALUES (1, 'bench', ?1)",
                                     [format!("{t}/{i}")],

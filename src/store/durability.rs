@@ -379,7 +379,7 @@ mod tests {
 
     fn insert(store: &Store, n: i64) -> Result<()> {
         store.write(|c| {
-            c.execute(
+            c.conn().execute(
                 "INSERT INTO audit_events (at, kind) VALUES (?1, 'durability-test')",
                 [n],
             )?;
@@ -390,7 +390,7 @@ mod tests {
     fn count(store: &Store) -> i64 {
         store
             .read(|c| {
-                Ok(c.query_row(
+                Ok(c.conn().query_row(
                     "SELECT COUNT(*) FROM audit_events WHERE kind = 'durability-test'",
                     [],
                     |r| r.get(0),
@@ -543,7 +543,7 @@ mod tests {
         let before = store.sync_stats();
         let n: i64 = store
             .write(|c| {
-                Ok::<_, StoreError>(c.query_row(
+                Ok::<_, StoreError>(c.conn().query_row(
                     "SELECT COUNT(*) FROM audit_events WHERE kind = 'durability-test'",
                     [],
                     |r| r.get(0),
@@ -608,7 +608,8 @@ mod tests {
             // Checkpoint everything and cut the WAL to zero bytes: the next write restarts it.
             store
                 .read(|c| {
-                    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+                    c.conn()
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
                     Ok(())
                 })
                 .unwrap();

@@ -188,11 +188,17 @@ impl Store {
         f(&Tx::new(&conn))
     }
 
-    /// Raw SQL on a pooled connection, for tests and tools that inspect or arrange the
-    /// database directly. Protocol code goes through the store functions instead.
+    /// Raw SQL on a pooled connection, for tests and tools that inspect the database
+    /// directly. Protocol code goes through the store functions instead.
     pub fn sql<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.pool.get()?;
         f(&conn)
+    }
+
+    /// Raw SQL in a write unit (see [`Store::write`]), for tests and tools that arrange the
+    /// database directly.
+    pub fn sql_write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.write(|tx| f(tx.conn()))
     }
 
     /// Run `f` in a `BEGIN IMMEDIATE` transaction: committed if it returns Ok, rolled back otherwise,

@@ -23,7 +23,7 @@ async fn a_forged_consent_post_is_refused() {
     }
     let (codes, granted): (i64, i64) = app
         .store
-        .read(|c| {
+        .sql(|c| {
             Ok((
                 c.query_row("SELECT COUNT(*) FROM auth_codes", [], |r| r.get(0))?,
                 c.query_row("SELECT COUNT(*) FROM consents", [], |r| r.get(0))?,

@@ -346,7 +346,7 @@ async fn an_expired_device_code_gets_expired_token_and_its_user_code_no_longer_w
     // then deletes it.
     let count = || {
         app.store
-            .read(|c| {
+            .sql(|c| {
                 Ok(
                     c.query_row("SELECT count(*) FROM device_authorizations", [], |r| {
                         r.get::<_, i64>(0)
@@ -692,7 +692,7 @@ async fn the_device_page_requires_sign_in_and_escapes_what_it_shows() {
 
     // The app's name is escaped on the confirmation page.
     app.store
-        .write(|c| {
+        .sql_write(|c| {
             c.execute(
                 "UPDATE clients SET name = '<img src=x onerror=alert(1)>' WHERE client_id = 'cli'",
                 [],
@@ -719,7 +719,7 @@ async fn device_and_user_codes_are_stored_only_as_hashes() {
     let uc = str_of(&started, "user_code").replace('-', "");
     let rows: Vec<String> = app
         .store
-        .read(|c| {
+        .sql(|c| {
             let mut st = c.prepare(
                 "SELECT device_code_hash || ' ' || user_code_hash FROM device_authorizations",
             )?;

@@ -70,7 +70,7 @@ fn chmod(path: &Path, mode: u32) {
 /// Run SQL against the data dir's database (arranging state doctor should notice).
 fn sql(dir: &Path, statement: &str) {
     open_store(dir)
-        .write(|c| c.execute_batch(statement).map_err(StoreError::from))
+        .sql_write(|c| c.execute_batch(statement).map_err(StoreError::from))
         .unwrap();
 }
 

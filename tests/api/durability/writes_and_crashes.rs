@@ -14,7 +14,7 @@ fn open(dir: &Path, mode: Durability) -> Store {
 
 fn count(store: &Store, kind: &str) -> i64 {
     store
-        .read(|c| {
+        .sql(|c| {
             Ok(c.query_row(
                 "SELECT COUNT(*) FROM audit_events WHERE kind = ?1",
                 [kind],
@@ -36,7 +36,7 @@ fn hammer(store: &Store, threads: usize, per_thread: usize, kind: &'static str) 
                 for i in 0..per_thread {
                     let mut mine = 0;
                     store
-                        .write(|c| {
+                        .sql_write(|c| {
                             mine = store.sync_stats().commits + 1;
                             c.execute(
                                 "INSERT INTO audit_events (at, kind, detail) VALUES (?1, ?2, ?3)",
@@ -87,7 +87,7 @@ fn concurrent_group_writes_are_all_durable_after_reopening_and_share_fsyncs() {
     assert_eq!(count(&reopened, "group-commit"), 240);
     // Every thread's every write, not just the right number of rows.
     let distinct: i64 = reopened
-        .read(|c| {
+        .sql(|c| {
             Ok(c.query_row(
                 "SELECT COUNT(DISTINCT detail) FROM audit_events WHERE kind = 'group-commit'",
                 [],
@@ -144,7 +144,7 @@ fn pooled_connections_use_synchronous_normal_for_group_and_relaxed_and_full_for_
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path(), mode);
         let (journal, sync) = store
-            .write(|c| {
+            .sql_write(|c| {
                 Ok::<_, StoreError>((
                     c.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?,
                     c.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?,
@@ -163,7 +163,7 @@ fn a_write_whose_closure_fails_leaves_no_row_waits_for_nothing_and_frees_the_tur
         let store = open(dir.path(), mode);
         let before = store.sync_stats();
 
-        let res: Result<(), StoreError> = store.write(|c| {
+        let res: Result<(), StoreError> = store.sql_write(|c| {
             c.execute(
                 "INSERT INTO audit_events (at, kind) VALUES (1, 'rolled-back')",
                 [],
@@ -176,7 +176,7 @@ fn a_write_whose_closure_fails_leaves_no_row_waits_for_nothing_and_frees_the_tur
         assert_eq!(store.sync_stats(), before, "{mode}: nothing committed");
         // The writer turn was given back: the next write goes through at once.
         store
-            .write(|c| {
+            .sql_write(|c| {
                 c.execute("INSERT INTO audit_events (at, kind) VALUES (1, 'next')", [])?;
                 Ok::<_, StoreError>(())
             })
@@ -357,7 +357,7 @@ async fn sessions_and_clients_acknowledged_before_a_sigkill_are_there_after_rest
 
     let store = Store::open(&db_path(data)).expect("open after the crash");
     let sessions: i64 = store
-        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?))
+        .sql(|c| Ok(c.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(sessions, 12, "every acknowledged sign-in survived");
     drop(store);

@@ -6,7 +6,7 @@ use latchkey::store::StoreError;
 
 fn count(app: &TestApp, table: &str) -> i64 {
     app.store
-        .read(|c| {
+        .sql(|c| {
             c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
                 .map_err(StoreError::from)
         })

@@ -93,7 +93,7 @@ fn opening_an_empty_file_creates_every_table_and_sets_the_latest_version() {
     let store = Store::open(&path).unwrap();
 
     let (tables, version) = store
-        .read(|c| Ok((table_names(c), migrate::current_version(c)?)))
+        .sql(|c| Ok((table_names(c), migrate::current_version(c)?)))
         .unwrap();
     for t in TABLES {
         assert!(
@@ -115,7 +115,7 @@ fn opening_a_path_that_does_not_exist_yet_creates_the_database() {
 
     assert!(path.is_file());
     assert_eq!(
-        store.read(migrate::current_version).unwrap(),
+        store.sql(migrate::current_version).unwrap(),
         migrate::latest_version()
     );
 }
@@ -142,16 +142,16 @@ fn opening_twice_is_idempotent_and_keeps_the_data() {
             )
         })
         .unwrap();
-    let tables_before = first.read(|c| Ok(table_names(c))).unwrap();
+    let tables_before = first.sql(|c| Ok(table_names(c))).unwrap();
     drop(first);
 
     let second = Store::open(&path).unwrap();
     let third = Store::open(&path).unwrap();
 
     for store in [&second, &third] {
-        assert_eq!(store.read(|c| Ok(table_names(c))).unwrap(), tables_before);
+        assert_eq!(store.sql(|c| Ok(table_names(c))).unwrap(), tables_before);
         assert_eq!(
-            store.read(migrate::current_version).unwrap(),
+            store.sql(migrate::current_version).unwrap(),
             migrate::latest_version()
         );
         assert_eq!(store.read(users::count_users).unwrap(), 1);
@@ -251,9 +251,9 @@ fn pooled_connections_use_wal_foreign_keys_and_a_busy_timeout() {
     };
     // Nested reads hold two connections at once, so both come from the pool's init path.
     let (outer, inner) = store
-        .read(|c1| {
+        .sql(|c1| {
             let outer = pragmas(c1)?;
-            let inner = store.read(|c2| Ok(pragmas(c2)?))?;
+            let inner = store.sql(|c2| Ok(pragmas(c2)?))?;
             Ok((outer, inner))
         })
         .unwrap();
@@ -267,7 +267,7 @@ fn pooled_connections_use_wal_foreign_keys_and_a_busy_timeout() {
         assert_eq!(sync, 1, "synchronous must be NORMAL with group commit");
     }
     // Write transactions get the same pragmas.
-    let (_, fk, _, _) = store.write(|c| Ok::<_, StoreError>(pragmas(c)?)).unwrap();
+    let (_, fk, _, _) = store.sql_write(|c| Ok(pragmas(c)?)).unwrap();
     assert_eq!(fk, 1);
 }
 
@@ -276,7 +276,7 @@ fn foreign_keys_are_enforced_on_pooled_connections() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&empty_db_file(dir.path())).unwrap();
 
-    let res = store.write(|c| {
+    let res = store.sql_write(|c| {
         c.execute(
             "INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at) \
              VALUES ('h', 's', 4242, 1, 'pwd', 1, 1, 2)",
@@ -287,7 +287,7 @@ fn foreign_keys_are_enforced_on_pooled_connections() {
 
     assert!(res.is_err(), "a session for a missing user must be refused");
     let n: i64 = store
-        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?))
+        .sql(|c| Ok(c.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(n, 0);
 }
@@ -297,7 +297,7 @@ fn a_failed_write_transaction_is_rolled_back() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&empty_db_file(dir.path())).unwrap();
 
-    let res: Result<(), StoreError> = store.write(|c| {
+    let res: Result<(), StoreError> = store.sql_write(|c| {
         c.execute(
             "INSERT INTO audit_events (at, kind) VALUES (1, 'half-done')",
             [],
@@ -307,7 +307,7 @@ fn a_failed_write_transaction_is_rolled_back() {
 
     assert!(res.is_err());
     let n: i64 = store
-        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0))?))
+        .sql(|c| Ok(c.query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(n, 0, "the insert before the error must not survive");
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// Every value of every column of every table, as text (table.column, value).
 fn every_stored_value(app: &TestApp) -> Vec<(String, String)> {
     app.store
-        .read(|c| {
+        .sql(|c| {
             let tables: Vec<String> = c
                 .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
                 .query_map([], |r| r.get(0))?

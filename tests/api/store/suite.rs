@@ -244,7 +244,7 @@ pub mod conformance {
 
     fn count(store: &Store, table: &str) -> i64 {
         store
-            .read(|c| Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?))
+            .sql(|c| Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?))
             .unwrap()
     }
 
@@ -1136,7 +1136,11 @@ pub mod conformance {
         store
             .write(|c| {
                 refresh::insert_revoked_jti(c, "jti-expired", NOW - 1)?;
-                refresh::insert_revoked_jti(c, "jti-live", NOW + 1)?;
+                refresh::insert_revoked_jti(c, "jti-live", NOW + 1)
+            })
+            .unwrap();
+        store
+            .sql_write(|c| {
                 // No store functions for codes and pending requests yet: plain rows will do.
                 for (hash, expires) in [("code-old", NOW - 601), ("code-recent", NOW - 1), ("code-live", NOW + 60)] {
                     c.execute(
@@ -1188,7 +1192,7 @@ pub mod conformance {
         assert!(!jti_revoked(store, "jti-expired"));
         assert!(jti_revoked(store, "jti-live"));
         let codes: Vec<String> = store
-            .read(|c| {
+            .sql(|c| {
                 let mut st = c.prepare("SELECT code_hash FROM auth_codes ORDER BY code_hash")?;
                 let rows = st.query_map([], |r| r.get(0))?;
                 Ok(rows.collect::<Result<Vec<String>, _>>()?)
