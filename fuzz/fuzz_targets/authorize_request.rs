@@ -1,11 +1,11 @@
 //! Authorization request parsing and validation: `Params::parse` + `oidc::authorize::validate`
 //! against a store with registered clients, then the redirect it would send, and the logout
-//! request check (`oidc::end_session::check`) over the same parameters.
+//! request check (`oidc::rp_logout::check`) over the same parameters.
 #![no_main]
 
 use latchkey::domain::{CodeChallenge, ScopeSet};
 use latchkey::oidc::authorize::{self, AuthRequest, Rejection, Reply};
-use latchkey::oidc::end_session;
+use latchkey::oidc::rp_logout;
 use latchkey::oidc::params::Params;
 use latchkey_fuzz::{KEYS, NOW, check_description, check_domain, check_params, fixture};
 use libfuzzer_sys::fuzz_target;
@@ -68,7 +68,8 @@ fuzz_target!(|data: &[u8]| {
             );
             assert!(url.starts_with(&req.redirect_uri));
         }
-        Err(Rejection::Redirect(reply, err)) => {
+        Err(Rejection::Redirect(rejected)) => {
+            let (reply, err) = *rejected;
             // Errors only ever go to a redirect URI registered for the named client.
             let client = f
                 .store
@@ -95,7 +96,7 @@ fuzz_target!(|data: &[u8]| {
 
     let logout = f
         .store
-        .read(|c| end_session::check(c, &f.ring, &f.settings, &p))
+        .read(|c| rp_logout::check(c, &f.ring, &f.settings, &p))
         .expect("store read");
     if let Ok(req) = logout
         && let Some(uri) = &req.redirect
@@ -105,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
             .as_ref()
             .expect("a logout redirect needs a client");
         assert!(client.post_logout_redirect_uris.contains(uri));
-        let url = end_session::redirect_url(uri, req.state.as_deref());
+        let url = rp_logout::redirect_url(uri, req.state.as_deref());
         assert!(url.starts_with(uri.as_str()));
     }
 });

@@ -7,7 +7,7 @@
 
 use latchkey::crypto::jwt;
 use latchkey::oidc::authorize::id_token_hint_subject;
-use latchkey::oidc::tokens::{ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
+use latchkey::oidc::signed_tokens::{ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
 use latchkey_fuzz::{PUBLIC_CLIENT, fixture};
 use libfuzzer_sys::fuzz_target;
 

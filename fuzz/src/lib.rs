@@ -12,7 +12,7 @@ use latchkey::crypto::keys::{Alg, KeyRing};
 use latchkey::crypto::random;
 use latchkey::oidc::error::ErrorCode;
 use latchkey::oidc::signing_keys;
-use latchkey::oidc::tokens::{self, AccessClaims, IdClaims};
+use latchkey::oidc::signed_tokens::{self as tokens, AccessClaims, IdClaims};
 use latchkey::store::{Store, clients};
 use serde_json::Map;
 use std::path::PathBuf;
