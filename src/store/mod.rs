@@ -1,23 +1,13 @@
-//! The only place with SQL. Functions take `&Connection` so they also run inside a transaction.
+//! The store: the typed contract the layers above use ([`Store`], one [`Tx`] per unit of work, the
+//! table groups), with the SQLite backend under `sqlite/`. No SQL type leaves this module.
 
-pub mod apis;
-pub mod attributes;
-pub mod audit;
-pub mod backchannel;
-pub mod clients;
-pub mod codes;
-pub mod consents;
-pub mod device;
 pub mod durability;
-pub mod groups;
-pub mod keys;
-pub mod known_browsers;
-pub mod migrate;
-pub mod pending;
-pub mod refresh;
-pub mod sessions;
-pub mod sweep;
-pub mod users;
+mod sqlite;
+// The SQLite backend's table groups, under the names the layers above use.
+pub use sqlite::{
+    apis, attributes, audit, backchannel, clients, codes, consents, device, groups, keys,
+    known_browsers, migrate, pending, refresh, sessions, sweep, users,
+};
 
 use durability::Committer;
 pub use durability::{Durability, SyncStats};

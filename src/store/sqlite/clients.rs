@@ -1,7 +1,7 @@
 //! Registered clients (relying parties) and their redirect URIs.
 
-use super::Tx;
-use super::{Result, StoreError, conflict_or};
+use crate::store::Tx;
+use crate::store::{Result, StoreError, conflict_or};
 use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, serde::Serialize)]

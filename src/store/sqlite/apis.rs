@@ -1,7 +1,7 @@
 //! Resource servers (APIs), their scopes, and the API scopes granted to each client.
 
-use super::Tx;
-use super::{Result, StoreError, conflict_or};
+use crate::store::Tx;
+use crate::store::{Result, StoreError, conflict_or};
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -1,33 +1,33 @@
 //! Forward-only, numbered, embedded migrations, tracked in `PRAGMA user_version`.
 
-use super::{Result, StoreError};
+use crate::store::{Result, StoreError};
 use r2d2_sqlite::rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Version N is the N-th entry.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_initial",
-        include_str!("../../migrations/0001_initial.sql"),
+        include_str!("../../../migrations/0001_initial.sql"),
     ),
     (
         "0002_logout",
-        include_str!("../../migrations/0002_logout.sql"),
+        include_str!("../../../migrations/0002_logout.sql"),
     ),
     (
         "0003_access",
-        include_str!("../../migrations/0003_access.sql"),
+        include_str!("../../../migrations/0003_access.sql"),
     ),
     (
         "0004_device",
-        include_str!("../../migrations/0004_device.sql"),
+        include_str!("../../../migrations/0004_device.sql"),
     ),
     (
         "0005_expiry_indexes",
-        include_str!("../../migrations/0005_expiry_indexes.sql"),
+        include_str!("../../../migrations/0005_expiry_indexes.sql"),
     ),
     (
         "0006_sources_and_known_browsers",
-        include_str!("../../migrations/0006_sources_and_known_browsers.sql"),
+        include_str!("../../../migrations/0006_sources_and_known_browsers.sql"),
     ),
 ];
 
@@ -36,7 +36,7 @@ pub fn latest_version() -> i64 {
 }
 
 /// The schema version of the database behind `tx` (0: never migrated).
-pub fn schema_version(tx: &super::Tx<'_>) -> Result<i64> {
+pub fn schema_version(tx: &crate::store::Tx<'_>) -> Result<i64> {
     current_version(tx.conn())
 }
 

@@ -1,7 +1,7 @@
 //! What each user allowed each client to see.
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 /// The scopes `user_id` granted `client_pk` (space separated), if any.

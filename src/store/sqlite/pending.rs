@@ -1,7 +1,7 @@
 //! Authorization requests waiting for the user to sign in or consent.
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 /// A request to remember; `source` is where it came from (see `oidc::throttle::source`).

@@ -1,7 +1,7 @@
 //! Groups, their members, and the groups a client is restricted to.
 
-use super::Tx;
-use super::{Result, StoreError, conflict_or};
+use crate::store::Tx;
+use crate::store::{Result, StoreError, conflict_or};
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -1,7 +1,7 @@
 //! Deleting what has expired, across tables.
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 
 /// Remove expired codes, device authorizations, pending requests, refresh tokens and deny-list rows.
 /// (Sessions end through `oidc::session_end`, which also notifies clients.)

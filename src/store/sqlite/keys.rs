@@ -1,8 +1,8 @@
 //! Signing keys (private keys live here and nowhere else).
 
-use super::Tx;
-use super::{Result, StoreError};
 use crate::crypto::keys::{Alg, KeyMaterial};
+use crate::store::Tx;
+use crate::store::{Result, StoreError};
 use r2d2_sqlite::rusqlite::params;
 
 pub fn insert_key(tx: &Tx<'_>, k: &KeyMaterial) -> Result<()> {

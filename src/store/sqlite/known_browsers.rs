@@ -1,7 +1,7 @@
 //! Browsers that signed in to an account before (the `latchkey_browser` cookie, hashed).
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 /// How long a browser stays known without signing in again (the cookie's own lifetime).

@@ -1,7 +1,7 @@
 //! Browser sessions (single sign-on). The cookie holds a secret; we store only its hash.
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -1,8 +1,8 @@
 //! Device authorizations (RFC 8628): a device code and a user code, stored hashed, waiting for
 //! a person's decision, then redeemed once.
 
-use super::Tx;
-use super::{Result, StoreError, conflict_or};
+use crate::store::Tx;
+use crate::store::{Result, StoreError, conflict_or};
 use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The outbox of back-channel logout notifications.
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::params;
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Refresh tokens (rotated; each family shares a `family_id`) and the access-token deny-list.
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::{OptionalExtension, Row, ToSql, params};
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Authorization codes: one-shot, short-lived, stored hashed.
 
-use super::Result;
-use super::Tx;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone)]

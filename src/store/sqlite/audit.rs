@@ -1,9 +1,9 @@
 //! The audit log: who did what, when. Append-only; events past `audit_retention_days` are
 //! deleted by the maintenance sweep.
 
-use super::Result;
-use super::Tx;
 use crate::domain::printable::escape_unsafe;
+use crate::store::Result;
+use crate::store::Tx;
 use r2d2_sqlite::rusqlite::params;
 
 #[derive(Debug, Default, Clone, serde::Serialize)]

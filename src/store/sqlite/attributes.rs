@@ -1,7 +1,7 @@
 //! User attributes (key/value) and the custom scopes that release them as claims.
 
-use super::Tx;
-use super::{Result, StoreError, conflict_or};
+use crate::store::Tx;
+use crate::store::{Result, StoreError, conflict_or};
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
