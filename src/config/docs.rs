@@ -1,0 +1,138 @@
+//! Every setting with its default and a one-line description: the source of the README's
+//! configuration table (a test checks that they agree) and of the defaults `Settings::load`
+//! starts from.
+
+/// One documented setting. The README's configuration table lists exactly these.
+pub struct SettingDoc {
+    pub key: &'static str,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+pub const SETTINGS: &[SettingDoc] = &[
+    SettingDoc {
+        key: "issuer",
+        default: "http://localhost:8080",
+        doc: "Public base URL; the `iss` of every token. An https issuer turns on Secure cookies with the `__Host-` prefix.",
+    },
+    SettingDoc {
+        key: "bind",
+        default: "127.0.0.1:8080",
+        doc: "Address and port to listen on.",
+    },
+    SettingDoc {
+        key: "data_dir",
+        default: "./latchkey-data",
+        doc: "Directory holding `latchkey.db`; created if missing.",
+    },
+    SettingDoc {
+        key: "log_format",
+        default: "text",
+        doc: "`text` for people, `json` for log collectors.",
+    },
+    SettingDoc {
+        key: "log_level",
+        default: "info",
+        doc: "`error`, `warn`, `info`, `debug` or `trace` (or a tracing filter).",
+    },
+    SettingDoc {
+        key: "access_token_ttl_secs",
+        default: "600",
+        doc: "Lifetime of access tokens.",
+    },
+    SettingDoc {
+        key: "access_token_alg",
+        default: "RS256",
+        doc: "Signing algorithm of access tokens: `RS256`, `ES256` or `EdDSA`.",
+    },
+    SettingDoc {
+        key: "id_token_ttl_secs",
+        default: "3600",
+        doc: "Lifetime of ID tokens.",
+    },
+    SettingDoc {
+        key: "refresh_token_ttl_secs",
+        default: "2592000",
+        doc: "Absolute lifetime of a refresh token family (30 days).",
+    },
+    SettingDoc {
+        key: "session_idle_timeout_secs",
+        default: "28800",
+        doc: "A browser session ends after this long without use (8 hours).",
+    },
+    SettingDoc {
+        key: "session_max_lifetime_secs",
+        default: "604800",
+        doc: "A browser session ends this long after sign-in, used or not (7 days).",
+    },
+    SettingDoc {
+        key: "key_retention_secs",
+        default: "604800",
+        doc: "How long a rotated-out signing key stays in the JWKS so tokens it signed still verify.",
+    },
+    SettingDoc {
+        key: "key_rotation_secs",
+        default: "7776000",
+        doc: "Signing keys older than this are replaced automatically (90 days); the old key stays published for key_retention_secs.",
+    },
+    SettingDoc {
+        key: "workers",
+        default: "0",
+        doc: "HTTP worker threads; 0 means one per CPU core.",
+    },
+    SettingDoc {
+        key: "login_failures_per_account",
+        default: "5",
+        doc: "Failed sign-ins for one account from one client address before each further attempt from there must wait (1 s, 2 s, 4 s, ...); see Sign-in throttling.",
+    },
+    SettingDoc {
+        key: "login_failures_per_ip",
+        default: "30",
+        doc: "Failed sign-ins from one client address (an IPv4 address or IPv6 /64), across all accounts, before waits start.",
+    },
+    SettingDoc {
+        key: "trusted_proxies",
+        default: "",
+        doc: "Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers say who the client is: IPs or CIDRs, as a TOML array or a comma-separated string (`10.0.0.0/8,::1`). Empty: those headers are ignored. See Running behind a reverse proxy.",
+    },
+    SettingDoc {
+        key: "password_queue_limit",
+        default: "64",
+        doc: "Password checks that may wait for the hashing threads at once; a sign-in beyond that gets 503 with `Retry-After` instead of waiting minutes (1 to 10000).",
+    },
+    SettingDoc {
+        key: "pending_requests_per_address",
+        default: "100",
+        doc: "Unfinished sign-in requests (authorization requests waiting for sign-in or consent, and device authorizations) one client address may hold at once; more get 429 (1 to 100000).",
+    },
+    SettingDoc {
+        key: "audit_retention_days",
+        default: "400",
+        doc: "Audit events older than this are deleted by the background sweep; 0 keeps them forever.",
+    },
+    SettingDoc {
+        key: "login_max_wait_secs",
+        default: "900",
+        doc: "The longest wait a throttled sign-in (or device-flow code entry) gets; there is never a permanent lockout.",
+    },
+    SettingDoc {
+        key: "device_code_ttl_secs",
+        default: "600",
+        doc: "Device flow (RFC 8628): how long a device code and its user code stay valid (60 to 86400).",
+    },
+    SettingDoc {
+        key: "device_poll_interval_secs",
+        default: "5",
+        doc: "Device flow: the minimum seconds between token polls; polling faster earns `slow_down` and 5 s more (1 to 60).",
+    },
+    SettingDoc {
+        key: "durability",
+        default: "group",
+        doc: "When a write is acknowledged: `group` (after an fsync shared by concurrent writes; nothing acknowledged is lost on a power cut), `each` (one fsync per write, slower, same guarantee) or `relaxed` (no wait for fsync; a power cut may lose the last moments of writes). See Durability.",
+    },
+    SettingDoc {
+        key: "theme_dir",
+        default: "",
+        doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",
+    },
+];
