@@ -71,14 +71,31 @@ store_conformance_tests!(
         audit_events_before_a_cutoff_are_deleted_oldest_first_in_batches,
         due_outbox_items_are_listed_oldest_first_skipping_clients_being_served,
         sweep_deletes_expired_rows_only,
+        a_code_round_trips_every_field_and_is_consumed_only_once,
+        an_expired_code_is_invalid_but_a_consumed_one_stays_a_replay_after_expiry,
+        code_insert_with_a_taken_hash_is_refused_and_changes_nothing,
+        a_code_is_consumed_by_exactly_one_of_many_concurrent_redeemers,
+        a_device_authorization_round_trips_and_is_found_by_device_code_and_pending_user_code,
+        a_device_decision_moves_pending_to_approved_or_denied_once,
+        an_expired_device_request_can_be_neither_decided_nor_issued,
+        a_device_request_is_decided_by_exactly_one_of_many_concurrent_deciders,
+        an_approved_device_code_is_issued_to_exactly_one_of_many_concurrent_pollers,
+        device_polls_record_the_time_and_the_interval_the_device_must_keep,
+        device_insert_with_a_taken_user_code_is_a_conflict_and_changes_nothing,
+        device_authorizations_are_counted_per_source_while_unexpired,
+        a_pending_request_is_found_until_it_expires_and_can_be_updated_and_deleted,
+        pending_requests_are_counted_per_source_while_unexpired,
     ]
 );
 
 /// The checks. Each gets an empty, migrated store and leaves it however it likes.
 pub mod conformance {
     use latchkey::crypto::keys::{Alg, KeyMaterial};
+    use latchkey::store::codes::{AuthCode, Consumed};
+    use latchkey::store::device::{Approval, DeviceStatus, NewDeviceAuthorization};
     use latchkey::store::{
-        Store, StoreError, audit, backchannel, clients, keys, refresh, sessions, sweep, users,
+        Store, StoreError, audit, backchannel, clients, codes, device, keys, pending, refresh,
+        sessions, sweep, users,
     };
 
     const NOW: i64 = 1_700_000_000;
@@ -245,6 +262,119 @@ pub mod conformance {
     fn count(store: &Store, table: &str) -> i64 {
         store
             .sql(|c| Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    /// Run `f(i)` on `n` threads released together; the results in thread order.
+    fn race<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+        let start = std::sync::Barrier::new(n);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|i| {
+                    let (f, start) = (&f, &start);
+                    s.spawn(move || {
+                        start.wait();
+                        f(i)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("racing thread"))
+                .collect()
+        })
+    }
+
+    fn code(hash: &str, client_pk: i64, user_id: i64, expires_at: i64) -> AuthCode {
+        AuthCode {
+            code_hash: hash.to_owned(),
+            client_pk,
+            user_id,
+            sid: Some("sid-1".into()),
+            redirect_uri: "https://app.example/cb".into(),
+            scope: "openid email".into(),
+            nonce: Some("n-0S6_WzA2Mj".into()),
+            code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+            claims: Some(r#"{"userinfo":{"email":null}}"#.into()),
+            auth_time: NOW - 5,
+            amr: "pwd".into(),
+            expires_at,
+            resource: Some("https://api.example".into()),
+        }
+    }
+
+    fn add_code(store: &Store, a: &AuthCode) {
+        store
+            .write(|c| codes::insert_code(c, a, NOW))
+            .expect("insert code");
+    }
+
+    fn consume_code(store: &Store, hash: &str, now: i64) -> Consumed {
+        store.write(|c| codes::consume_code(c, hash, now)).unwrap()
+    }
+
+    fn new_device<'a>(
+        device_code_hash: &'a str,
+        user_code_hash: &'a str,
+        client_pk: i64,
+        source: &'a str,
+    ) -> NewDeviceAuthorization<'a> {
+        NewDeviceAuthorization {
+            device_code_hash,
+            user_code_hash,
+            client_pk,
+            scope: "openid offline_access",
+            resource: None,
+            expires_at: NOW + 600,
+            interval_secs: 5,
+            source,
+        }
+    }
+
+    fn add_device(store: &Store, n: &NewDeviceAuthorization<'_>) -> device::DeviceAuthorization {
+        store
+            .write(|c| device::insert_device_authorization(c, n, NOW))
+            .expect("insert device authorization");
+        find_device(store, n.device_code_hash)
+    }
+
+    fn find_device(store: &Store, device_code_hash: &str) -> device::DeviceAuthorization {
+        store
+            .read(|c| device::find_device_by_device_code(c, device_code_hash))
+            .unwrap()
+            .unwrap_or_else(|| panic!("device code {device_code_hash} not found"))
+    }
+
+    fn approval(user_id: i64) -> Approval<'static> {
+        Approval {
+            user_id,
+            sid: "sid-approver",
+            auth_time: NOW - 30,
+            amr: "pwd mfa",
+        }
+    }
+
+    fn add_pending(store: &Store, id_hash: &str, client_pk: i64, source: &str, expires_at: i64) {
+        store
+            .write(|c| {
+                pending::insert_pending(
+                    c,
+                    &pending::NewPending {
+                        id_hash,
+                        client_pk,
+                        request: &format!(r#"{{"id":"{id_hash}"}}"#),
+                        source,
+                        expires_at,
+                    },
+                    NOW,
+                )
+            })
+            .expect("insert pending request");
+    }
+
+    fn find_pending(store: &Store, id_hash: &str, now: i64) -> Option<String> {
+        store
+            .read(|c| pending::find_pending(c, id_hash, now))
             .unwrap()
     }
 
@@ -1212,5 +1342,501 @@ pub mod conformance {
             0,
             "a second sweep finds nothing"
         );
+    }
+
+    // ------------------------------------------------------------ authorization codes
+
+    pub fn a_code_round_trips_every_field_and_is_consumed_only_once(store: &Store) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "app", Some("h"));
+        let inserted = code("code-1", app.id, alice.id, NOW + 60);
+        add_code(store, &inserted);
+
+        let Consumed::Fresh(got) = consume_code(store, "code-1", NOW + 1) else {
+            panic!("the first redemption gets the code");
+        };
+        assert_eq!(got.code_hash, "code-1");
+        assert_eq!((got.client_pk, got.user_id), (app.id, alice.id));
+        assert_eq!(got.sid, inserted.sid);
+        assert_eq!(got.redirect_uri, inserted.redirect_uri);
+        assert_eq!(got.scope, inserted.scope);
+        assert_eq!(got.nonce, inserted.nonce);
+        assert_eq!(got.code_challenge, inserted.code_challenge);
+        assert_eq!(got.claims, inserted.claims);
+        assert_eq!((got.auth_time, got.expires_at), (NOW - 5, NOW + 60));
+        assert_eq!(got.amr, "pwd");
+        assert_eq!(got.resource, inserted.resource);
+
+        // Nothing issued from it is on record yet: a replay has nothing to deny-list.
+        assert!(matches!(
+            consume_code(store, "code-1", NOW + 2),
+            Consumed::Replayed {
+                access_jti: None,
+                access_expires_at: None
+            }
+        ));
+        store
+            .write(|c| codes::update_code_access_token(c, "code-1", "jti-from-code", NOW + 600))
+            .unwrap();
+        let replay = consume_code(store, "code-1", NOW + 3);
+        assert!(
+            matches!(
+                &replay,
+                Consumed::Replayed { access_jti: Some(j), access_expires_at: Some(e) }
+                    if j == "jti-from-code" && *e == NOW + 600
+            ),
+            "a replay reports what was issued from the code: {replay:?}"
+        );
+        assert!(matches!(
+            consume_code(store, "code-unknown", NOW + 1),
+            Consumed::Invalid
+        ));
+    }
+
+    pub fn an_expired_code_is_invalid_but_a_consumed_one_stays_a_replay_after_expiry(
+        store: &Store,
+    ) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "app", Some("h"));
+        add_code(store, &code("expired", app.id, alice.id, NOW + 60));
+        add_code(store, &code("used", app.id, alice.id, NOW + 60));
+        assert!(matches!(
+            consume_code(store, "used", NOW),
+            Consumed::Fresh(_)
+        ));
+
+        assert!(
+            matches!(consume_code(store, "expired", NOW + 60), Consumed::Invalid),
+            "a code is dead at its expiry time"
+        );
+        assert!(
+            matches!(consume_code(store, "expired", NOW + 59), Consumed::Fresh(_)),
+            "the failed attempt after expiry was not recorded as a use"
+        );
+        assert!(
+            matches!(
+                consume_code(store, "used", NOW + 3600),
+                Consumed::Replayed { .. }
+            ),
+            "a replay is still recognised after the code expired"
+        );
+    }
+
+    pub fn code_insert_with_a_taken_hash_is_refused_and_changes_nothing(store: &Store) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let app = add_client(store, "app", Some("h"));
+        add_code(store, &code("code-1", app.id, alice.id, NOW + 60));
+
+        let res =
+            store.write(|c| codes::insert_code(c, &code("code-1", app.id, bob.id, NOW + 120), NOW));
+
+        assert!(res.is_err(), "{res:?}");
+        let Consumed::Fresh(got) = consume_code(store, "code-1", NOW + 1) else {
+            panic!("the first code is still there, unused");
+        };
+        assert_eq!((got.user_id, got.expires_at), (alice.id, NOW + 60));
+    }
+
+    pub fn a_code_is_consumed_by_exactly_one_of_many_concurrent_redeemers(store: &Store) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "app", Some("h"));
+        add_code(store, &code("contested", app.id, alice.id, NOW + 60));
+
+        let results = race(8, |_| {
+            store.write(|c| codes::consume_code(c, "contested", NOW + 1))
+        });
+
+        let outcomes: Vec<&str> = results
+            .into_iter()
+            .map(|r| match r.unwrap() {
+                Consumed::Fresh(_) => "fresh",
+                Consumed::Replayed { .. } => "replayed",
+                Consumed::Invalid => "invalid",
+            })
+            .collect();
+        let fresh = outcomes.iter().filter(|o| **o == "fresh").count();
+        let replayed = outcomes.iter().filter(|o| **o == "replayed").count();
+        assert_eq!(fresh, 1, "exactly one redeemer gets the code: {outcomes:?}");
+        assert_eq!(
+            replayed, 7,
+            "every other redeemer is told it is a replay, never `Invalid`: {outcomes:?}"
+        );
+    }
+
+    // ------------------------------------------------------------ device authorizations
+
+    pub fn a_device_authorization_round_trips_and_is_found_by_device_code_and_pending_user_code(
+        store: &Store,
+    ) {
+        let app = add_client(store, "tv", None);
+        let d = add_device(
+            store,
+            &NewDeviceAuthorization {
+                resource: Some("https://api.example"),
+                ..new_device("dc-1", "uc-1", app.id, "198.51.100.7")
+            },
+        );
+
+        assert_eq!(d.client_pk, app.id);
+        assert_eq!(d.scope, "openid offline_access");
+        assert_eq!(d.status, DeviceStatus::Pending);
+        assert_eq!((d.created_at, d.expires_at), (NOW, NOW + 600));
+        assert_eq!(d.interval_secs, 5);
+        assert_eq!(d.last_polled_at, None);
+        assert!(d.user_id.is_none() && d.sid.is_none());
+        assert!(d.auth_time.is_none() && d.amr.is_none());
+        assert_eq!(d.resource.as_deref(), Some("https://api.example"));
+
+        let by_user_code = store
+            .read(|c| device::find_pending_device_by_user_code(c, "uc-1", NOW + 1))
+            .unwrap()
+            .expect("found by user code");
+        assert_eq!(by_user_code.id, d.id);
+        let none = |device_code: &str, user_code: &str, now| {
+            store
+                .read(|c| device::find_device_by_device_code(c, device_code))
+                .unwrap()
+                .is_none()
+                && store
+                    .read(|c| device::find_pending_device_by_user_code(c, user_code, now))
+                    .unwrap()
+                    .is_none()
+        };
+        assert!(none("dc-unknown", "uc-unknown", NOW));
+        assert!(
+            none("dc-unknown", "dc-1", NOW),
+            "a device code is not a user code"
+        );
+        assert!(
+            store
+                .read(|c| device::find_pending_device_by_user_code(c, "uc-1", NOW + 600))
+                .unwrap()
+                .is_none(),
+            "an expired user code is not found"
+        );
+        assert_eq!(
+            find_device(store, "dc-1").id,
+            d.id,
+            "an expired device code is still found (until swept), to answer expired_token"
+        );
+    }
+
+    pub fn a_device_decision_moves_pending_to_approved_or_denied_once(store: &Store) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "tv", None);
+        let a = add_device(store, &new_device("dc-a", "uc-a", app.id, "src"));
+        let b = add_device(store, &new_device("dc-b", "uc-b", app.id, "src"));
+        let decide = |id, approve: bool, now| {
+            let who = approval(alice.id);
+            store
+                .write(|c| device::decide_device(c, id, approve.then_some(&who), now))
+                .unwrap()
+        };
+
+        assert!(decide(a.id, true, NOW + 10));
+        let approved = find_device(store, "dc-a");
+        assert_eq!(approved.status, DeviceStatus::Approved);
+        assert_eq!(approved.user_id, Some(alice.id));
+        assert_eq!(approved.sid.as_deref(), Some("sid-approver"));
+        assert_eq!(approved.auth_time, Some(NOW - 30));
+        assert_eq!(approved.amr.as_deref(), Some("pwd mfa"));
+        assert!(
+            store
+                .read(|c| device::find_pending_device_by_user_code(c, "uc-a", NOW + 11))
+                .unwrap()
+                .is_none(),
+            "a decided user code is no longer pending"
+        );
+        assert!(
+            !decide(a.id, false, NOW + 11),
+            "a second decision is refused"
+        );
+        assert_eq!(find_device(store, "dc-a").status, DeviceStatus::Approved);
+
+        assert!(decide(b.id, false, NOW + 10));
+        let denied = find_device(store, "dc-b");
+        assert_eq!(denied.status, DeviceStatus::Denied);
+        assert!(denied.user_id.is_none() && denied.sid.is_none());
+        assert!(!decide(b.id, true, NOW + 11), "a denial is final");
+        assert_eq!(find_device(store, "dc-b").status, DeviceStatus::Denied);
+        assert!(
+            !store
+                .write(|c| device::consume_device(c, b.id, NOW + 12))
+                .unwrap(),
+            "a denied request is never issued"
+        );
+        assert_eq!(find_device(store, "dc-b").status, DeviceStatus::Denied);
+    }
+
+    pub fn an_expired_device_request_can_be_neither_decided_nor_issued(store: &Store) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "tv", None);
+        let late = add_device(store, &new_device("dc-late", "uc-late", app.id, "src"));
+        let approved = add_device(store, &new_device("dc-ok", "uc-ok", app.id, "src"));
+        let who = approval(alice.id);
+        assert!(
+            store
+                .write(|c| device::decide_device(c, approved.id, Some(&who), NOW + 10))
+                .unwrap()
+        );
+
+        assert!(
+            !store
+                .write(|c| device::decide_device(c, late.id, Some(&who), NOW + 600))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|c| device::consume_device(c, approved.id, NOW + 600))
+                .unwrap()
+        );
+
+        let late = find_device(store, "dc-late");
+        assert_eq!(late.status, DeviceStatus::Pending);
+        assert!(late.user_id.is_none());
+        assert_eq!(find_device(store, "dc-ok").status, DeviceStatus::Approved);
+    }
+
+    pub fn a_device_request_is_decided_by_exactly_one_of_many_concurrent_deciders(store: &Store) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let app = add_client(store, "tv", None);
+        let d = add_device(store, &new_device("dc-1", "uc-1", app.id, "src"));
+
+        // Even threads approve as alice, odd ones as bob, every third one denies.
+        let results = race(8, |i| {
+            let who = approval(if i % 2 == 0 { alice.id } else { bob.id });
+            let approve = i % 3 != 0;
+            store
+                .write(|c| device::decide_device(c, d.id, approve.then_some(&who), NOW + 10))
+                .map(|won| won.then_some((i, approve, who.user_id)))
+        });
+
+        let winners: Vec<_> = results.into_iter().filter_map(|r| r.unwrap()).collect();
+        assert_eq!(winners.len(), 1, "exactly one decision counts: {winners:?}");
+        let (_, approved, user_id) = winners[0];
+        let stored = find_device(store, "dc-1");
+        if approved {
+            assert_eq!(stored.status, DeviceStatus::Approved);
+            assert_eq!(
+                stored.user_id,
+                Some(user_id),
+                "the winner's approval is stored"
+            );
+        } else {
+            assert_eq!(stored.status, DeviceStatus::Denied);
+            assert_eq!(stored.user_id, None);
+        }
+    }
+
+    pub fn an_approved_device_code_is_issued_to_exactly_one_of_many_concurrent_pollers(
+        store: &Store,
+    ) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "tv", None);
+        let d = add_device(store, &new_device("dc-1", "uc-1", app.id, "src"));
+        assert!(
+            !store
+                .write(|c| device::consume_device(c, d.id, NOW + 1))
+                .unwrap(),
+            "a pending request cannot be issued"
+        );
+        let who = approval(alice.id);
+        assert!(
+            store
+                .write(|c| device::decide_device(c, d.id, Some(&who), NOW + 5))
+                .unwrap()
+        );
+
+        let results = race(8, |_| {
+            store.write(|c| device::consume_device(c, d.id, NOW + 10))
+        });
+
+        let issued = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+        assert_eq!(issued, 1, "exactly one poller gets the tokens");
+        let stored = find_device(store, "dc-1");
+        assert_eq!(stored.status, DeviceStatus::Issued);
+        assert_eq!(stored.user_id, Some(alice.id), "the approval is kept");
+        assert!(
+            !store
+                .write(|c| device::consume_device(c, d.id, NOW + 11))
+                .unwrap(),
+            "an issued request is never issued again"
+        );
+    }
+
+    pub fn device_polls_record_the_time_and_the_interval_the_device_must_keep(store: &Store) {
+        let app = add_client(store, "tv", None);
+        let d = add_device(store, &new_device("dc-1", "uc-1", app.id, "src"));
+        let other = add_device(store, &new_device("dc-2", "uc-2", app.id, "src"));
+
+        store
+            .write(|c| device::update_device_poll(c, d.id, NOW + 5, d.interval_secs))
+            .unwrap();
+        let polled = find_device(store, "dc-1");
+        assert_eq!(
+            (polled.last_polled_at, polled.interval_secs),
+            (Some(NOW + 5), 5)
+        );
+
+        // Too soon: slow_down makes the interval 5 seconds longer from now on.
+        store
+            .write(|c| device::update_device_poll(c, d.id, NOW + 6, polled.interval_secs + 5))
+            .unwrap();
+        let slowed = find_device(store, "dc-1");
+        assert_eq!(
+            (slowed.last_polled_at, slowed.interval_secs),
+            (Some(NOW + 6), 10)
+        );
+        assert_eq!(
+            slowed.status,
+            DeviceStatus::Pending,
+            "polling decides nothing"
+        );
+        let untouched = find_device(store, "dc-2");
+        assert_eq!(
+            (untouched.last_polled_at, untouched.interval_secs),
+            (None, other.interval_secs)
+        );
+    }
+
+    pub fn device_insert_with_a_taken_user_code_is_a_conflict_and_changes_nothing(store: &Store) {
+        let app = add_client(store, "tv", None);
+        let other = add_client(store, "other", None);
+        let first = add_device(store, &new_device("dc-1", "uc-1", app.id, "src"));
+        // Expired but not yet swept: its user code is still taken.
+        add_device(
+            store,
+            &NewDeviceAuthorization {
+                expires_at: NOW - 1,
+                ..new_device("dc-old", "uc-old", app.id, "src")
+            },
+        );
+
+        for user_code in ["uc-1", "uc-old"] {
+            let res = store.write(|c| {
+                device::insert_device_authorization(
+                    c,
+                    &new_device("dc-new", user_code, other.id, "elsewhere"),
+                    NOW,
+                )
+            });
+            assert!(
+                matches!(res, Err(StoreError::Conflict(_))),
+                "{user_code}: {res:?}"
+            );
+        }
+
+        assert!(
+            store
+                .read(|c| device::find_device_by_device_code(c, "dc-new"))
+                .unwrap()
+                .is_none()
+        );
+        let still = store
+            .read(|c| device::find_pending_device_by_user_code(c, "uc-1", NOW))
+            .unwrap()
+            .expect("the first request keeps its user code");
+        assert_eq!((still.id, still.client_pk), (first.id, app.id));
+        assert_eq!(
+            store
+                .read(|c| device::count_device_from(c, "elsewhere", NOW))
+                .unwrap(),
+            0
+        );
+    }
+
+    pub fn device_authorizations_are_counted_per_source_while_unexpired(store: &Store) {
+        let app = add_client(store, "tv", None);
+        let count_from = |source: &str, now| {
+            store
+                .read(|c| device::count_device_from(c, source, now))
+                .unwrap()
+        };
+        assert_eq!(count_from("a", NOW), 0);
+        add_device(store, &new_device("dc-1", "uc-1", app.id, "a"));
+        add_device(
+            store,
+            &NewDeviceAuthorization {
+                expires_at: NOW + 100,
+                ..new_device("dc-2", "uc-2", app.id, "a")
+            },
+        );
+        add_device(store, &new_device("dc-3", "uc-3", app.id, "b"));
+
+        assert_eq!(count_from("a", NOW), 2);
+        assert_eq!(count_from("b", NOW), 1);
+        assert_eq!(count_from("c", NOW), 0);
+        assert_eq!(
+            count_from("a", NOW + 100),
+            1,
+            "expired ones are not counted"
+        );
+        assert_eq!(count_from("a", NOW + 600), 0);
+    }
+
+    // ------------------------------------------------------------ pending authorization requests
+
+    pub fn a_pending_request_is_found_until_it_expires_and_can_be_updated_and_deleted(
+        store: &Store,
+    ) {
+        let app = add_client(store, "app", Some("h"));
+        add_pending(store, "p-1", app.id, "src", NOW + 60);
+        add_pending(store, "p-2", app.id, "src", NOW + 60);
+
+        assert_eq!(
+            find_pending(store, "p-1", NOW).as_deref(),
+            Some(r#"{"id":"p-1"}"#)
+        );
+        assert_eq!(find_pending(store, "p-unknown", NOW), None);
+        assert_eq!(
+            find_pending(store, "p-1", NOW + 59).as_deref(),
+            Some(r#"{"id":"p-1"}"#)
+        );
+        assert_eq!(
+            find_pending(store, "p-1", NOW + 60),
+            None,
+            "expired: not found"
+        );
+
+        store
+            .write(|c| pending::update_pending(c, "p-1", r#"{"id":"p-1","step":2}"#))
+            .unwrap();
+        assert_eq!(
+            find_pending(store, "p-1", NOW).as_deref(),
+            Some(r#"{"id":"p-1","step":2}"#)
+        );
+        assert_eq!(
+            find_pending(store, "p-2", NOW).as_deref(),
+            Some(r#"{"id":"p-2"}"#),
+            "only the named request changes"
+        );
+
+        store.write(|c| pending::delete_pending(c, "p-1")).unwrap();
+        assert_eq!(find_pending(store, "p-1", NOW), None);
+        assert!(find_pending(store, "p-2", NOW).is_some());
+        store
+            .write(|c| pending::delete_pending(c, "p-1"))
+            .expect("deleting twice is not an error");
+    }
+
+    pub fn pending_requests_are_counted_per_source_while_unexpired(store: &Store) {
+        let app = add_client(store, "app", Some("h"));
+        let count_from = |source: &str, now| {
+            store
+                .read(|c| pending::count_pending_from(c, source, now))
+                .unwrap()
+        };
+        assert_eq!(count_from("a", NOW), 0);
+        add_pending(store, "p-1", app.id, "a", NOW + 60);
+        add_pending(store, "p-2", app.id, "a", NOW + 10);
+        add_pending(store, "p-3", app.id, "b", NOW + 60);
+        add_pending(store, "p-4", app.id, "a", NOW - 1);
+
+        assert_eq!(count_from("a", NOW), 2);
+        assert_eq!(count_from("b", NOW), 1);
+        assert_eq!(count_from("c", NOW), 0);
+        assert_eq!(count_from("a", NOW + 10), 1, "expired ones are not counted");
     }
 }
