@@ -85,6 +85,21 @@ store_conformance_tests!(
         device_authorizations_are_counted_per_source_while_unexpired,
         a_pending_request_is_found_until_it_expires_and_can_be_updated_and_deleted,
         pending_requests_are_counted_per_source_while_unexpired,
+        a_consent_is_kept_per_user_and_client_replaced_by_upsert_and_deleted,
+        a_users_apps_are_those_consented_signed_into_or_holding_a_live_refresh_token_by_name,
+        groups_are_found_in_any_case_listed_by_name_and_unique_in_any_case,
+        group_members_are_added_and_removed_once_and_listed_from_both_sides,
+        a_client_restricted_to_groups_admits_only_their_members,
+        a_group_restricting_a_client_cannot_be_deleted_and_the_refusal_changes_nothing,
+        an_api_round_trips_with_its_scopes_sorted_and_is_found_by_identifier,
+        api_identifiers_and_scope_names_are_unique_and_a_refused_insert_changes_nothing,
+        client_api_scope_grants_are_idempotent_listed_per_api_and_revocable,
+        deleting_an_api_or_one_of_its_scopes_removes_the_grants_of_it,
+        user_attributes_are_upserted_listed_per_user_and_deleted,
+        custom_scopes_round_trip_with_sorted_unique_claims_and_unique_names,
+        custom_scopes_release_the_union_of_their_claims_once_each,
+        deleting_a_custom_scope_removes_its_claims,
+        a_known_browser_is_known_for_its_user_until_400_days_after_its_last_sign_in,
     ]
 );
 
@@ -94,8 +109,8 @@ pub mod conformance {
     use latchkey::store::codes::{AuthCode, Consumed};
     use latchkey::store::device::{Approval, DeviceStatus, NewDeviceAuthorization};
     use latchkey::store::{
-        Store, StoreError, audit, backchannel, clients, codes, device, keys, pending, refresh,
-        sessions, sweep, users,
+        Store, StoreError, apis, attributes, audit, backchannel, clients, codes, consents, device,
+        groups, keys, known_browsers, pending, refresh, sessions, sweep, users,
     };
 
     const NOW: i64 = 1_700_000_000;
@@ -1838,5 +1853,826 @@ pub mod conformance {
         assert_eq!(count_from("b", NOW), 1);
         assert_eq!(count_from("c", NOW), 0);
         assert_eq!(count_from("a", NOW + 10), 1, "expired ones are not counted");
+    }
+
+    // ------------------------------------------------------------ consents
+
+    pub fn a_consent_is_kept_per_user_and_client_replaced_by_upsert_and_deleted(store: &Store) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let app = add_client(store, "app", Some("h"));
+        let other = add_client(store, "other", Some("h"));
+        let find = |user_id, client_pk| {
+            store
+                .read(|c| consents::find_consent(c, user_id, client_pk))
+                .unwrap()
+        };
+        assert_eq!(find(alice.id, app.id), None);
+
+        store
+            .write(|c| consents::upsert_consent(c, alice.id, app.id, "openid email", NOW))
+            .unwrap();
+        store
+            .write(|c| consents::upsert_consent(c, bob.id, app.id, "openid", NOW))
+            .unwrap();
+        assert_eq!(find(alice.id, app.id).as_deref(), Some("openid email"));
+        assert_eq!(find(alice.id, other.id), None);
+
+        store
+            .write(|c| consents::upsert_consent(c, alice.id, app.id, "openid profile", NOW + 9))
+            .unwrap();
+        assert_eq!(
+            find(alice.id, app.id).as_deref(),
+            Some("openid profile"),
+            "a new grant replaces the old one"
+        );
+        assert_eq!(count(store, "consents"), 2);
+        let granted_at: i64 = store
+            .sql(|c| {
+                Ok(c.query_row(
+                    "SELECT granted_at FROM consents WHERE user_id = ?1 AND client_pk = ?2",
+                    [alice.id, app.id],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(granted_at, NOW + 9);
+        assert_eq!(find(bob.id, app.id).as_deref(), Some("openid"));
+
+        store
+            .write(|c| consents::delete_consent(c, alice.id, app.id))
+            .unwrap();
+        assert_eq!(find(alice.id, app.id), None);
+        assert_eq!(find(bob.id, app.id).as_deref(), Some("openid"));
+        store
+            .write(|c| consents::delete_consent(c, alice.id, app.id))
+            .expect("deleting twice is not an error");
+    }
+
+    pub fn a_users_apps_are_those_consented_signed_into_or_holding_a_live_refresh_token_by_name(
+        store: &Store,
+    ) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let consented = add_client(store, "zeta", Some("h"));
+        let signed_in = add_client(store, "alpha", Some("h"));
+        let holding = add_client(store, "mid", Some("h"));
+        let used = add_client(store, "used", Some("h"));
+        let revoked = add_client(store, "revoked", Some("h"));
+        let expired = add_client(store, "expired", Some("h"));
+        let bobs = add_client(store, "bobs", Some("h"));
+        store
+            .write(|c| {
+                consents::upsert_consent(c, alice.id, consented.id, "openid email", NOW)?;
+                consents::upsert_consent(c, bob.id, bobs.id, "openid", NOW)?;
+                sessions::upsert_session_client(c, "sid-a", signed_in.id, alice.id, NOW)
+            })
+            .unwrap();
+        add_refresh(
+            store,
+            live_refresh("r-mid", "f-mid", holding.id, alice.id, "j1"),
+        );
+        add_refresh(
+            store,
+            live_refresh("r-used", "f-used", used.id, alice.id, "j2"),
+        );
+        add_refresh(
+            store,
+            live_refresh("r-rev", "f-rev", revoked.id, alice.id, "j3"),
+        );
+        add_refresh(
+            store,
+            Refresh {
+                expires_at: NOW,
+                ..live_refresh("r-exp", "f-exp", expired.id, alice.id, "j4")
+            },
+        );
+        store
+            .write(|c| {
+                let u = refresh::find_refresh_token(c, "r-used")?.expect("r-used");
+                refresh::consume_refresh_token(c, u.id, NOW)?;
+                refresh::revoke_refresh_family(c, "f-rev", NOW)
+            })
+            .unwrap();
+
+        let apps = store
+            .read(|c| consents::list_user_apps(c, alice.id, NOW))
+            .unwrap();
+
+        let listed: Vec<(&str, Option<&str>)> = apps
+            .iter()
+            .map(|a| (a.client_id.as_str(), a.scope.as_deref()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("alpha", None),
+                ("mid", None),
+                ("zeta", Some("openid email"))
+            ],
+            "sorted by name; used, revoked and expired tokens do not count"
+        );
+        assert_eq!(apps[2].client_pk, consented.id);
+        assert_eq!(apps[2].name, "zeta");
+        assert!(
+            store
+                .read(|c| consents::list_user_apps(c, alice.id + bob.id + 100, NOW))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    // ------------------------------------------------------------ groups
+
+    pub fn groups_are_found_in_any_case_listed_by_name_and_unique_in_any_case(store: &Store) {
+        assert!(store.read(groups::list_groups).unwrap().is_empty());
+        let staff = store
+            .write(|c| groups::insert_group(c, "staff", Some("Everyone at work"), NOW))
+            .unwrap();
+        store
+            .write(|c| groups::insert_group(c, "admins", None, NOW + 1))
+            .unwrap();
+
+        assert_eq!(staff.name, "staff");
+        assert_eq!(staff.description.as_deref(), Some("Everyone at work"));
+        assert_eq!(staff.created_at, NOW);
+        for spelling in ["staff", "STAFF", "Staff"] {
+            let g = store
+                .read(|c| groups::find_group(c, spelling))
+                .unwrap()
+                .unwrap_or_else(|| panic!("{spelling} not found"));
+            assert_eq!((g.id, g.name.as_str()), (staff.id, "staff"));
+        }
+        assert!(matches!(
+            store.read(|c| groups::get_group(c, "nobody")),
+            Err(StoreError::NotFound(_))
+        ));
+        let res = store.write(|c| groups::insert_group(c, "Staff", Some("impostor"), NOW + 2));
+        assert!(matches!(res, Err(StoreError::Conflict(_))), "{res:?}");
+
+        let names: Vec<String> = store
+            .read(groups::list_groups)
+            .unwrap()
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
+        assert_eq!(names, ["admins", "staff"]);
+        let still = store.read(|c| groups::get_group(c, "staff")).unwrap();
+        assert_eq!(still.description.as_deref(), Some("Everyone at work"));
+    }
+
+    pub fn group_members_are_added_and_removed_once_and_listed_from_both_sides(store: &Store) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let staff = store
+            .write(|c| groups::insert_group(c, "staff", None, NOW))
+            .unwrap();
+        let admins = store
+            .write(|c| groups::insert_group(c, "admins", None, NOW))
+            .unwrap();
+        let add = |g: i64, u: i64| {
+            store
+                .write(|c| groups::insert_member(c, g, u, NOW))
+                .unwrap()
+        };
+        let remove = |g: i64, u: i64| store.write(|c| groups::delete_member(c, g, u)).unwrap();
+        let members = |g: i64| store.read(|c| groups::list_member_usernames(c, g)).unwrap();
+        let groups_of = |u: i64| store.read(|c| groups::list_user_group_names(c, u)).unwrap();
+
+        assert!(add(staff.id, bob.id));
+        assert!(add(staff.id, alice.id));
+        assert!(add(admins.id, alice.id));
+        assert!(!add(staff.id, alice.id), "already a member");
+        assert_eq!(count(store, "group_members"), 3);
+
+        assert_eq!(members(staff.id), ["alice", "bob"]);
+        assert_eq!(groups_of(alice.id), ["admins", "staff"]);
+        assert_eq!(groups_of(bob.id), ["staff"]);
+
+        assert!(remove(staff.id, alice.id));
+        assert!(!remove(staff.id, alice.id), "no longer a member");
+        assert_eq!(members(staff.id), ["bob"]);
+        assert_eq!(groups_of(alice.id), ["admins"]);
+    }
+
+    pub fn a_client_restricted_to_groups_admits_only_their_members(store: &Store) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let app = add_client(store, "app", Some("h"));
+        let open = add_client(store, "open", Some("h"));
+        let staff = store
+            .write(|c| groups::insert_group(c, "staff", None, NOW))
+            .unwrap();
+        let admins = store
+            .write(|c| groups::insert_group(c, "admins", None, NOW))
+            .unwrap();
+        store
+            .write(|c| groups::insert_member(c, staff.id, alice.id, NOW))
+            .unwrap();
+        let may = |u: i64, cl: i64| {
+            store
+                .read(|c| groups::user_may_use_client(c, u, cl))
+                .unwrap()
+        };
+        assert!(
+            may(alice.id, app.id) && may(bob.id, app.id),
+            "no groups: open to all"
+        );
+
+        store
+            .write(|c| {
+                groups::insert_client_allowed_group(c, app.id, staff.id)?;
+                groups::insert_client_allowed_group(c, app.id, staff.id)?;
+                groups::insert_client_allowed_group(c, app.id, admins.id)
+            })
+            .expect("allowing a group twice is not an error");
+
+        assert_eq!(
+            store
+                .read(|c| groups::list_client_allowed_groups(c, app.id))
+                .unwrap(),
+            ["admins", "staff"]
+        );
+        assert_eq!(count(store, "client_allowed_groups"), 2);
+        assert_eq!(
+            store
+                .read(|c| groups::list_clients_restricted_to(c, staff.id))
+                .unwrap(),
+            ["app"]
+        );
+        assert!(may(alice.id, app.id), "a member of an allowed group");
+        assert!(!may(bob.id, app.id), "in no allowed group");
+        assert!(may(bob.id, open.id), "other clients stay open");
+        assert!(
+            store
+                .read(|c| groups::list_client_allowed_groups(c, open.id))
+                .unwrap()
+                .is_empty()
+        );
+
+        assert!(
+            store
+                .write(|c| groups::delete_client_allowed_group(c, app.id, staff.id))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|c| groups::delete_client_allowed_group(c, app.id, staff.id))
+                .unwrap()
+        );
+        assert!(
+            !may(alice.id, app.id),
+            "only admins now, and alice is not one"
+        );
+        assert!(
+            store
+                .write(|c| groups::delete_client_allowed_group(c, app.id, admins.id))
+                .unwrap()
+        );
+        assert!(may(bob.id, app.id), "no groups left: open to all again");
+    }
+
+    pub fn a_group_restricting_a_client_cannot_be_deleted_and_the_refusal_changes_nothing(
+        store: &Store,
+    ) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "app", Some("h"));
+        let staff = store
+            .write(|c| groups::insert_group(c, "staff", None, NOW))
+            .unwrap();
+        store
+            .write(|c| {
+                groups::insert_member(c, staff.id, alice.id, NOW)?;
+                groups::insert_client_allowed_group(c, app.id, staff.id)
+            })
+            .unwrap();
+
+        let res = store.write(|c| groups::delete_group(c, &staff));
+
+        assert!(matches!(res, Err(StoreError::Conflict(_))), "{res:?}");
+        assert!(
+            store
+                .read(|c| groups::find_group(c, "staff"))
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            store
+                .read(|c| groups::list_user_group_names(c, alice.id))
+                .unwrap(),
+            ["staff"]
+        );
+        assert!(
+            !store
+                .read(|c| groups::user_may_use_client(c, alice.id + 100, app.id))
+                .unwrap(),
+            "the client is still restricted"
+        );
+
+        // Once no client depends on it, it goes, and its memberships with it.
+        store
+            .write(|c| {
+                groups::delete_client_allowed_group(c, app.id, staff.id)?;
+                groups::delete_group(c, &staff)
+            })
+            .unwrap();
+        assert!(
+            store
+                .read(|c| groups::find_group(c, "staff"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .read(|c| groups::list_user_group_names(c, alice.id))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(count(store, "group_members"), 0);
+    }
+
+    // ------------------------------------------------------------ APIs
+
+    fn api_scope(scope: &str, description: Option<&str>) -> apis::ApiScope {
+        apis::ApiScope {
+            scope: scope.to_owned(),
+            description: description.map(str::to_owned),
+        }
+    }
+
+    fn scope_names(api: &apis::Api) -> Vec<&str> {
+        api.scopes.iter().map(|s| s.scope.as_str()).collect()
+    }
+
+    fn add_api(store: &Store, identifier: &str, name: &str, scopes: &[&str]) -> apis::Api {
+        let scopes: Vec<apis::ApiScope> = scopes.iter().map(|s| api_scope(s, None)).collect();
+        store
+            .write(|c| apis::insert_api(c, identifier, name, &scopes, NOW))
+            .expect("insert API")
+    }
+
+    pub fn an_api_round_trips_with_its_scopes_sorted_and_is_found_by_identifier(store: &Store) {
+        assert!(store.read(apis::list_apis).unwrap().is_empty());
+        assert!(store.read(apis::list_identifiers).unwrap().is_empty());
+        let scopes = [
+            api_scope("orders:write", Some("Place orders")),
+            api_scope("orders:read", None),
+        ];
+        let inserted = store
+            .write(|c| apis::insert_api(c, "https://orders.example", "Orders", &scopes, NOW))
+            .unwrap();
+        add_api(
+            store,
+            "https://billing.example",
+            "Billing",
+            &["billing:read"],
+        );
+
+        let found = store
+            .read(|c| apis::find_api(c, "https://orders.example"))
+            .unwrap()
+            .expect("API found");
+        for api in [&inserted, &found] {
+            assert_eq!(api.id, inserted.id);
+            assert_eq!(api.identifier, "https://orders.example");
+            assert_eq!(api.name, "Orders");
+            assert_eq!(api.created_at, NOW);
+            assert_eq!(scope_names(api), ["orders:read", "orders:write"]);
+            assert_eq!(api.scopes[0].description, None);
+            assert_eq!(api.scopes[1].description.as_deref(), Some("Place orders"));
+        }
+        assert!(matches!(
+            store.read(|c| apis::get_api(c, "https://nope.example")),
+            Err(StoreError::NotFound(_))
+        ));
+        let listed: Vec<String> = store
+            .read(apis::list_apis)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.identifier)
+            .collect();
+        assert_eq!(
+            listed,
+            ["https://billing.example", "https://orders.example"]
+        );
+        let mut identifiers = store.read(apis::list_identifiers).unwrap();
+        identifiers.sort();
+        assert_eq!(identifiers, listed);
+
+        assert!(
+            store
+                .read(|c| apis::is_api_scope(c, "orders:read"))
+                .unwrap()
+        );
+        assert!(!store.read(|c| apis::is_api_scope(c, "orders")).unwrap());
+        assert_eq!(
+            store
+                .read(|c| apis::find_scope_owner(c, "orders:write"))
+                .unwrap(),
+            Some(("Orders".to_owned(), Some("Place orders".to_owned())))
+        );
+        assert_eq!(
+            store
+                .read(|c| apis::find_scope_owner(c, "billing:read"))
+                .unwrap(),
+            Some(("Billing".to_owned(), None))
+        );
+        assert_eq!(
+            store.read(|c| apis::find_scope_owner(c, "openid")).unwrap(),
+            None
+        );
+    }
+
+    pub fn api_identifiers_and_scope_names_are_unique_and_a_refused_insert_changes_nothing(
+        store: &Store,
+    ) {
+        let orders = add_api(store, "https://orders.example", "Orders", &["orders:read"]);
+
+        let same_id = store
+            .write(|c| apis::insert_api(c, "https://orders.example", "Impostor", &[], NOW + 1));
+        assert!(
+            matches!(same_id, Err(StoreError::Conflict(_))),
+            "{same_id:?}"
+        );
+
+        // A new API that would take another API's scope: refused as a whole.
+        let taken = [api_scope("shop:read", None), api_scope("orders:read", None)];
+        let res = store.write(|c| apis::insert_api(c, "https://shop.example", "Shop", &taken, NOW));
+        assert!(matches!(res, Err(StoreError::Conflict(_))), "{res:?}");
+        assert!(
+            store
+                .read(|c| apis::find_api(c, "https://shop.example"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(!store.read(|c| apis::is_api_scope(c, "shop:read")).unwrap());
+
+        let again = store.write(|c| {
+            apis::insert_api_scope(c, orders.id, &api_scope("orders:read", Some("dup")))
+        });
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+
+        let all = store.read(apis::list_apis).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].name, "Orders");
+        assert_eq!(scope_names(&all[0]), ["orders:read"]);
+        assert_eq!(all[0].scopes[0].description, None);
+    }
+
+    pub fn client_api_scope_grants_are_idempotent_listed_per_api_and_revocable(store: &Store) {
+        let orders = add_api(
+            store,
+            "https://orders.example",
+            "Orders",
+            &["orders:read", "orders:write"],
+        );
+        let billing = add_api(
+            store,
+            "https://billing.example",
+            "Billing",
+            &["billing:read"],
+        );
+        let app = add_client(store, "app", Some("h"));
+        let other = add_client(store, "other", Some("h"));
+        store
+            .write(|c| {
+                apis::insert_client_api_scope(c, app.id, "orders:write")?;
+                apis::insert_client_api_scope(c, app.id, "orders:read")?;
+                apis::insert_client_api_scope(c, app.id, "orders:read")?;
+                apis::insert_client_api_scope(c, app.id, "billing:read")?;
+                apis::insert_client_api_scope(c, other.id, "orders:read")
+            })
+            .expect("granting twice is not an error");
+        assert_eq!(count(store, "client_api_scopes"), 4);
+        let per_api = |cl: i64, api: i64| {
+            store
+                .read(|c| apis::list_client_api_scopes(c, cl, api))
+                .unwrap()
+        };
+
+        assert_eq!(per_api(app.id, orders.id), ["orders:read", "orders:write"]);
+        assert_eq!(per_api(app.id, billing.id), ["billing:read"]);
+        assert_eq!(per_api(other.id, orders.id), ["orders:read"]);
+        assert!(per_api(other.id, billing.id).is_empty());
+        let pair = |a: &str, s: &str| (a.to_owned(), s.to_owned());
+        assert_eq!(
+            store.read(|c| apis::list_client_grants(c, app.id)).unwrap(),
+            [
+                pair("https://billing.example", "billing:read"),
+                pair("https://orders.example", "orders:read"),
+                pair("https://orders.example", "orders:write"),
+            ]
+        );
+
+        assert!(
+            store
+                .write(|c| apis::delete_client_api_scope(c, app.id, "orders:write"))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|c| apis::delete_client_api_scope(c, app.id, "orders:write"))
+                .unwrap()
+        );
+        assert_eq!(per_api(app.id, orders.id), ["orders:read"]);
+        assert_eq!(per_api(other.id, orders.id), ["orders:read"]);
+    }
+
+    pub fn deleting_an_api_or_one_of_its_scopes_removes_the_grants_of_it(store: &Store) {
+        let orders = add_api(
+            store,
+            "https://orders.example",
+            "Orders",
+            &["orders:read", "orders:write"],
+        );
+        let billing = add_api(
+            store,
+            "https://billing.example",
+            "Billing",
+            &["billing:read"],
+        );
+        let app = add_client(store, "app", Some("h"));
+        store
+            .write(|c| {
+                apis::insert_client_api_scope(c, app.id, "orders:read")?;
+                apis::insert_client_api_scope(c, app.id, "orders:write")?;
+                apis::insert_client_api_scope(c, app.id, "billing:read")
+            })
+            .unwrap();
+
+        assert!(
+            store
+                .write(|c| apis::delete_api_scope(c, orders.id, "orders:write"))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|c| apis::delete_api_scope(c, billing.id, "orders:read"))
+                .unwrap(),
+            "a scope is deleted only through its own API"
+        );
+        let orders_now = store
+            .read(|c| apis::get_api(c, "https://orders.example"))
+            .unwrap();
+        assert_eq!(scope_names(&orders_now), ["orders:read"]);
+        assert_eq!(
+            store
+                .read(|c| apis::list_client_api_scopes(c, app.id, orders.id))
+                .unwrap(),
+            ["orders:read"]
+        );
+        assert_eq!(
+            count(store, "client_api_scopes"),
+            2,
+            "the grant went with the scope"
+        );
+
+        store.write(|c| apis::delete_api(c, orders.id)).unwrap();
+
+        assert!(
+            store
+                .read(|c| apis::find_api(c, "https://orders.example"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            !store
+                .read(|c| apis::is_api_scope(c, "orders:read"))
+                .unwrap()
+        );
+        assert_eq!(
+            store.read(apis::list_identifiers).unwrap(),
+            ["https://billing.example"]
+        );
+        assert_eq!(
+            store.read(|c| apis::list_client_grants(c, app.id)).unwrap(),
+            [(
+                "https://billing.example".to_owned(),
+                "billing:read".to_owned()
+            )]
+        );
+        assert_eq!(count(store, "client_api_scopes"), 1);
+        // The name is free again.
+        add_api(
+            store,
+            "https://orders2.example",
+            "Orders 2",
+            &["orders:read"],
+        );
+    }
+
+    // ------------------------------------------------------------ attributes and custom scopes
+
+    pub fn user_attributes_are_upserted_listed_per_user_and_deleted(store: &Store) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let attrs = |u: i64| {
+            store
+                .read(|c| attributes::list_user_attributes(c, u))
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        let kv = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert!(attrs(alice.id).is_empty());
+
+        store
+            .write(|c| {
+                attributes::upsert_user_attribute(c, alice.id, "department", "sales")?;
+                attributes::upsert_user_attribute(c, alice.id, "badge", "42")?;
+                attributes::upsert_user_attribute(c, bob.id, "department", "ops")?;
+                attributes::upsert_user_attribute(c, alice.id, "department", "legal")
+            })
+            .unwrap();
+
+        assert_eq!(
+            attrs(alice.id),
+            [kv("badge", "42"), kv("department", "legal")],
+            "an upsert replaces the value"
+        );
+        assert_eq!(attrs(bob.id), [kv("department", "ops")]);
+        assert_eq!(count(store, "user_attributes"), 3);
+
+        assert!(
+            store
+                .write(|c| attributes::delete_user_attribute(c, alice.id, "department"))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|c| attributes::delete_user_attribute(c, alice.id, "department"))
+                .unwrap()
+        );
+        assert_eq!(attrs(alice.id), [kv("badge", "42")]);
+        assert_eq!(attrs(bob.id), [kv("department", "ops")]);
+    }
+
+    fn add_custom_scope(store: &Store, name: &str, claims: &[&str]) -> attributes::CustomScope {
+        let claims: Vec<String> = claims.iter().map(|c| (*c).to_owned()).collect();
+        store
+            .write(|c| attributes::insert_custom_scope(c, name, Some("desc"), &claims, NOW))
+            .expect("insert custom scope")
+    }
+
+    pub fn custom_scopes_round_trip_with_sorted_unique_claims_and_unique_names(store: &Store) {
+        assert!(
+            store
+                .read(attributes::list_custom_scopes)
+                .unwrap()
+                .is_empty()
+        );
+        let inserted = add_custom_scope(store, "work", &["department", "badge", "department"]);
+        add_custom_scope(store, "billing", &[]);
+
+        let found = store
+            .read(|c| attributes::find_custom_scope(c, "work"))
+            .unwrap()
+            .expect("found");
+        for s in [&inserted, &found] {
+            assert_eq!(s.name, "work");
+            assert_eq!(s.description.as_deref(), Some("desc"));
+            assert_eq!(s.claims, ["badge", "department"]);
+            assert_eq!(s.created_at, NOW);
+        }
+        assert!(matches!(
+            store.read(|c| attributes::get_custom_scope(c, "nope")),
+            Err(StoreError::NotFound(_))
+        ));
+
+        let res = store.write(|c| {
+            attributes::insert_custom_scope(c, "work", None, &["salary".to_owned()], NOW + 1)
+        });
+        assert!(matches!(res, Err(StoreError::Conflict(_))), "{res:?}");
+
+        let list = store.read(attributes::list_custom_scopes).unwrap();
+        let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "work"]);
+        assert!(list[0].claims.is_empty());
+        assert_eq!(
+            list[1].claims,
+            ["badge", "department"],
+            "the refused insert added nothing"
+        );
+        assert_eq!(list[1].description.as_deref(), Some("desc"));
+    }
+
+    pub fn custom_scopes_release_the_union_of_their_claims_once_each(store: &Store) {
+        add_custom_scope(store, "work", &["department", "badge"]);
+        add_custom_scope(store, "hr", &["department", "manager"]);
+        let claims = |scopes: &[&str]| {
+            let mut v = store
+                .read(|c| attributes::claims_of_scopes(c, scopes.iter().copied()))
+                .unwrap();
+            v.sort();
+            v
+        };
+
+        assert_eq!(
+            claims(&["openid", "work", "hr", "work"]),
+            ["badge", "department", "manager"]
+        );
+        assert_eq!(claims(&["hr"]), ["department", "manager"]);
+        assert!(
+            claims(&["openid", "email"]).is_empty(),
+            "standard scopes are not custom"
+        );
+        assert!(claims(&[]).is_empty());
+    }
+
+    pub fn deleting_a_custom_scope_removes_its_claims(store: &Store) {
+        add_custom_scope(store, "work", &["department", "badge"]);
+        add_custom_scope(store, "hr", &["manager"]);
+
+        assert!(
+            store
+                .write(|c| attributes::delete_custom_scope(c, "work"))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|c| attributes::delete_custom_scope(c, "work"))
+                .unwrap()
+        );
+
+        assert!(
+            store
+                .read(|c| attributes::find_custom_scope(c, "work"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .read(|c| attributes::claims_of_scopes(c, ["work"].into_iter()))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(count(store, "custom_scope_claims"), 1, "hr keeps its claim");
+        let again = add_custom_scope(store, "work", &["team"]);
+        assert_eq!(
+            again.claims,
+            ["team"],
+            "a new scope of the same name starts empty"
+        );
+    }
+
+    // ------------------------------------------------------------ known browsers
+
+    pub fn a_known_browser_is_known_for_its_user_until_400_days_after_its_last_sign_in(
+        store: &Store,
+    ) {
+        let ttl = known_browsers::KNOWN_BROWSER_TTL_SECS;
+        assert_eq!(ttl, 400 * 86_400);
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let known = |token: &str, user: i64, now: i64| {
+            store
+                .read(|c| known_browsers::is_known_browser(c, token, user, now))
+                .unwrap()
+        };
+        assert!(!known("browser-1", alice.id, NOW));
+
+        store
+            .write(|c| known_browsers::remember_browser(c, "browser-1", alice.id, NOW))
+            .unwrap();
+
+        assert!(known("browser-1", alice.id, NOW));
+        assert!(known("browser-1", alice.id, NOW + ttl - 1));
+        assert!(
+            !known("browser-1", alice.id, NOW + ttl),
+            "forgotten after 400 days"
+        );
+        assert!(!known("browser-1", bob.id, NOW), "known per user");
+        assert!(!known("browser-2", alice.id, NOW));
+
+        // Signing in again restarts the 400 days.
+        store
+            .write(|c| known_browsers::remember_browser(c, "browser-1", alice.id, NOW + 100))
+            .unwrap();
+        assert!(known("browser-1", alice.id, NOW + ttl));
+        assert!(!known("browser-1", alice.id, NOW + 100 + ttl));
+        assert_eq!(
+            count(store, "known_browsers"),
+            1,
+            "one row per browser and user"
+        );
+        let (created_at, last_used_at): (i64, i64) = store
+            .sql(|c| {
+                Ok(c.query_row(
+                    "SELECT created_at, last_used_at FROM known_browsers",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!((created_at, last_used_at), (NOW, NOW + 100));
+
+        store
+            .write(|c| known_browsers::remember_browser(c, "browser-1", bob.id, NOW))
+            .unwrap();
+        assert!(
+            known("browser-1", bob.id, NOW),
+            "a shared browser is known to each user"
+        );
+        assert_eq!(count(store, "known_browsers"), 2);
     }
 }
