@@ -63,6 +63,7 @@ store_conformance_tests!(
         sessions_can_be_found_by_secret_hash_touched_and_deleted,
         deleting_a_users_sessions_leaves_other_users_sessions_alone,
         refresh_token_can_be_found_by_hash_and_consumed_only_once,
+        a_refresh_token_is_consumed_by_exactly_one_of_many_concurrent_rotations,
         revoking_a_refresh_family_revokes_every_member_and_deny_lists_live_access_tokens,
         revoking_a_users_refresh_tokens_leaves_other_users_tokens_alone,
         revoking_tokens_from_a_replayed_code_revokes_the_whole_family,
@@ -100,6 +101,17 @@ store_conformance_tests!(
         custom_scopes_release_the_union_of_their_claims_once_each,
         deleting_a_custom_scope_removes_its_claims,
         a_known_browser_is_known_for_its_user_until_400_days_after_its_last_sign_in,
+        a_session_is_found_by_its_sid,
+        expired_sessions_are_those_past_their_lifetime_or_idle_too_long,
+        session_clients_are_upserted_and_only_back_channel_clients_are_listed,
+        revoking_a_sessions_refresh_tokens_spares_offline_and_other_sessions_tokens,
+        revoking_a_users_tokens_at_one_client_spares_their_other_clients_and_other_users,
+        audit_events_are_found_by_person_client_and_time_newest_first,
+        disabled_users_still_holding_live_sessions_or_refresh_tokens_are_listed,
+        client_name_and_scope_updates_change_only_that_client,
+        secret_set_times_are_listed_for_confidential_clients_and_move_on_rotation,
+        deleting_a_user_removes_their_consents_groups_attributes_browsers_codes_and_approvals,
+        deleting_a_client_removes_everything_held_for_it_and_nothing_else,
     ]
 );
 
@@ -163,6 +175,35 @@ pub mod conformance {
             .expect("insert client")
     }
 
+    /// A confidential client that wants back-channel logout notifications.
+    fn add_client_with_backchannel(store: &Store, client_id: &str) -> clients::Client {
+        let grants = vec!["authorization_code".to_owned()];
+        let scopes = vec!["openid".to_owned()];
+        let redirect = vec![format!("https://{client_id}.example/cb")];
+        let bcl = format!("https://{client_id}.example/bcl");
+        store
+            .write(|c| {
+                clients::insert_client(
+                    c,
+                    &clients::NewClient {
+                        client_id,
+                        name: client_id,
+                        secret_hash: Some("h"),
+                        grant_types: &grants,
+                        scopes: &scopes,
+                        skip_consent: false,
+                        require_pkce: true,
+                        id_token_alg: "RS256",
+                        backchannel_logout_uri: Some(&bcl),
+                        redirect_uris: &redirect,
+                        post_logout_redirect_uris: &[],
+                    },
+                    NOW,
+                )
+            })
+            .expect("insert client")
+    }
+
     fn add_session(
         store: &Store,
         user_id: i64,
@@ -195,6 +236,7 @@ pub mod conformance {
         family: &'a str,
         client_pk: i64,
         user_id: i64,
+        sid: Option<&'a str>,
         code_hash: Option<&'a str>,
         expires_at: i64,
         jti: &'a str,
@@ -211,7 +253,7 @@ pub mod conformance {
                         family_id: r.family,
                         client_pk: r.client_pk,
                         user_id: r.user_id,
-                        sid: Some("sid-1"),
+                        sid: r.sid,
                         scope: "openid offline_access",
                         claims: None,
                         auth_time: NOW - 5,
@@ -228,7 +270,8 @@ pub mod conformance {
             .expect("insert refresh token");
     }
 
-    /// A live refresh token for (client, user), its access token valid for 10 more minutes.
+    /// A live refresh token for (client, user) from browser session `sid-1`, its access token
+    /// valid for 10 more minutes.
     fn live_refresh<'a>(
         hash: &'a str,
         family: &'a str,
@@ -241,6 +284,7 @@ pub mod conformance {
             family,
             client_pk,
             user_id,
+            sid: Some("sid-1"),
             code_hash: None,
             expires_at: NOW + 86_400,
             jti,
@@ -987,6 +1031,32 @@ pub mod conformance {
         assert_eq!(find_refresh(store, "rt-1").used_at, Some(NOW + 10));
     }
 
+    pub fn a_refresh_token_is_consumed_by_exactly_one_of_many_concurrent_rotations(store: &Store) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "app", Some("h"));
+        add_refresh(
+            store,
+            live_refresh("contested", "fam-1", app.id, alice.id, "jti-1"),
+        );
+        let t = find_refresh(store, "contested");
+
+        let results = race(8, |i| {
+            store.write(|c| refresh::consume_refresh_token(c, t.id, NOW + 1 + i as i64))
+        });
+
+        let winners: Vec<usize> = results
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.unwrap().then_some(i))
+            .collect();
+        assert_eq!(winners.len(), 1, "exactly one rotation wins: {winners:?}");
+        assert_eq!(
+            find_refresh(store, "contested").used_at,
+            Some(NOW + 1 + winners[0] as i64),
+            "the winner's use is the one stored"
+        );
+    }
+
     pub fn revoking_a_refresh_family_revokes_every_member_and_deny_lists_live_access_tokens(
         store: &Store,
     ) {
@@ -1285,30 +1355,45 @@ pub mod conformance {
             })
             .unwrap();
         store
-            .sql_write(|c| {
-                // No store functions for codes and pending requests yet: plain rows will do.
-                for (hash, expires) in [("code-old", NOW - 601), ("code-recent", NOW - 1), ("code-live", NOW + 60)] {
-                    c.execute(
-                        "INSERT INTO auth_codes (code_hash, client_pk, user_id, redirect_uri, scope, auth_time, amr, created_at, expires_at) \
-                         VALUES (?1, ?2, ?3, 'https://app.example/cb', 'openid', ?4, 'pwd', ?4, ?5)",
-                        latchkey::store::rusqlite::params![hash, app.id, alice.id, NOW - 700, expires],
-                    )?;
-                }
-                for (hash, expires) in [("pending-old", NOW - 1), ("pending-live", NOW + 60)] {
-                    c.execute(
-                        "INSERT INTO pending_authorizations (id_hash, client_pk, request, created_at, expires_at) \
-                         VALUES (?1, ?2, '{}', ?3, ?4)",
-                        latchkey::store::rusqlite::params![hash, app.id, NOW - 100, expires],
-                    )?;
+            .write(|c| {
+                for (hash, expires) in [
+                    ("code-old", NOW - 601),
+                    ("code-recent", NOW - 1),
+                    ("code-live", NOW + 60),
+                ] {
+                    codes::insert_code(c, &code(hash, app.id, alice.id, expires), NOW - 700)?;
                 }
                 Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        add_pending(store, "pending-old", app.id, "src", NOW - 1);
+        add_pending(store, "pending-live", app.id, "src", NOW + 60);
+        for (dc, expires) in [
+            ("dc-old", NOW - 601),
+            ("dc-recent", NOW - 1),
+            ("dc-live", NOW + 60),
+        ] {
+            add_device(
+                store,
+                &NewDeviceAuthorization {
+                    expires_at: expires,
+                    ..new_device(dc, &format!("u{dc}"), app.id, "src")
+                },
+            );
+        }
+        let ttl = known_browsers::KNOWN_BROWSER_TTL_SECS;
+        store
+            .write(|c| {
+                known_browsers::remember_browser(c, "browser-old", alice.id, NOW - ttl - 1)?;
+                known_browsers::remember_browser(c, "browser-edge", alice.id, NOW - ttl)?;
+                known_browsers::remember_browser(c, "browser-live", alice.id, NOW - 1)
             })
             .unwrap();
 
         let removed = store.write(|c| sweep::delete_expired(c, NOW)).unwrap();
         assert_eq!(
-            removed, 4,
-            "one expired code, pending request, refresh token and jti"
+            removed, 6,
+            "one expired code, pending request, refresh token, jti, device request and browser"
         );
         // Sessions end through session_end, which also queues back-channel notifications.
         let ended = store
@@ -1349,6 +1434,26 @@ pub mod conformance {
             "recently expired codes stay a while so a replay can still be detected"
         );
         assert_eq!(count(store, "pending_authorizations"), 1);
+        assert!(
+            store
+                .read(|c| device::find_device_by_device_code(c, "dc-old"))
+                .unwrap()
+                .is_none()
+        );
+        find_device(store, "dc-recent");
+        find_device(store, "dc-live");
+        assert_eq!(
+            count(store, "device_authorizations"),
+            2,
+            "recently expired device requests stay a while so a late poll hears expired_token"
+        );
+        assert_eq!(count(store, "known_browsers"), 2);
+        let known = |token: &str| {
+            store
+                .read(|c| known_browsers::is_known_browser(c, token, alice.id, NOW))
+                .unwrap()
+        };
+        assert!(!known("browser-old") && !known("browser-edge") && known("browser-live"));
         assert_eq!(count(store, "users"), 1, "users never expire");
         assert_eq!(count(store, "clients"), 1, "clients never expire");
 
@@ -2674,5 +2779,548 @@ pub mod conformance {
             "a shared browser is known to each user"
         );
         assert_eq!(count(store, "known_browsers"), 2);
+    }
+
+    // ------------------------------------------------------------ sessions: clients, sid, expiry
+
+    pub fn a_session_is_found_by_its_sid(store: &Store) {
+        let alice = add_user(store, "alice");
+        let s = add_session(store, alice.id, "secret-1", NOW + 100);
+        add_session(store, alice.id, "secret-2", NOW + 100);
+
+        let found = store
+            .read(|c| sessions::find_session_by_sid(c, "sid-secret-1"))
+            .unwrap()
+            .expect("found by sid");
+        assert_eq!((found.id, found.user_id), (s.id, alice.id));
+        assert!(
+            store
+                .read(|c| sessions::find_session_by_sid(c, "secret-1"))
+                .unwrap()
+                .is_none(),
+            "the secret hash is not a sid"
+        );
+        store.write(|c| sessions::delete_session(c, s.id)).unwrap();
+        assert!(
+            store
+                .read(|c| sessions::find_session_by_sid(c, "sid-secret-1"))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    pub fn expired_sessions_are_those_past_their_lifetime_or_idle_too_long(store: &Store) {
+        let alice = add_user(store, "alice");
+        let lifetime_over = add_session(store, alice.id, "lifetime", NOW + 100);
+        let live = add_session(store, alice.id, "live", NOW + 1000);
+        let idle = add_session(store, alice.id, "idle", NOW + 1000);
+        store
+            .write(|c| {
+                sessions::touch_session(c, lifetime_over.id, NOW + 50)?;
+                sessions::touch_session(c, live.id, NOW + 1)
+            })
+            .unwrap();
+        let expired = |now, idle_secs| {
+            let mut sids: Vec<String> = store
+                .read(|c| sessions::list_expired_sessions(c, now, idle_secs))
+                .unwrap()
+                .into_iter()
+                .map(|s| s.sid)
+                .collect();
+            sids.sort();
+            sids
+        };
+
+        assert!(expired(NOW + 99, 100).is_empty());
+        assert_eq!(
+            expired(NOW + 100, 100),
+            ["sid-idle", "sid-lifetime"],
+            "past the lifetime at `expires_at`; idle from `last_seen_at + idle` on"
+        );
+        assert_eq!(expired(NOW + 100, 1_000_000), ["sid-lifetime"]);
+        assert_eq!(
+            store
+                .read(|c| sessions::find_session_by_secret(c, "idle"))
+                .unwrap()
+                .map(|s| s.id),
+            Some(idle.id),
+            "listing deletes nothing"
+        );
+    }
+
+    pub fn session_clients_are_upserted_and_only_back_channel_clients_are_listed(store: &Store) {
+        let alice = add_user(store, "alice");
+        let bcl_a = add_client_with_backchannel(store, "bcl-a");
+        let bcl_b = add_client_with_backchannel(store, "bcl-b");
+        let plain = add_client(store, "plain", Some("h"));
+        store
+            .write(|c| {
+                sessions::upsert_session_client(c, "sid-1", bcl_a.id, alice.id, NOW)?;
+                sessions::upsert_session_client(c, "sid-1", plain.id, alice.id, NOW)?;
+                sessions::upsert_session_client(c, "sid-2", bcl_b.id, alice.id, NOW)?;
+                sessions::upsert_session_client(c, "sid-1", bcl_a.id, alice.id, NOW + 30)
+            })
+            .unwrap();
+        let listed = |sid: &str| {
+            let mut v = store
+                .read(|c| sessions::list_backchannel_clients(c, sid))
+                .unwrap();
+            v.sort();
+            v
+        };
+
+        assert_eq!(
+            listed("sid-1"),
+            [bcl_a.id],
+            "clients without a back-channel URI are left out"
+        );
+        assert_eq!(listed("sid-2"), [bcl_b.id]);
+        assert!(listed("sid-none").is_empty());
+        assert_eq!(
+            count(store, "session_clients"),
+            3,
+            "one row per session and client"
+        );
+        let (first_at, last_at): (i64, i64) = store
+            .sql(|c| {
+                Ok(c.query_row(
+                    "SELECT first_at, last_at FROM session_clients WHERE sid = 'sid-1' AND client_pk = ?1",
+                    [bcl_a.id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!((first_at, last_at), (NOW, NOW + 30));
+
+        store
+            .write(|c| sessions::delete_session_clients(c, "sid-1"))
+            .unwrap();
+        assert!(listed("sid-1").is_empty());
+        assert_eq!(listed("sid-2"), [bcl_b.id], "other sessions keep theirs");
+        assert_eq!(count(store, "session_clients"), 1);
+    }
+
+    // ------------------------------------------------------------ refresh tokens: by session, by app
+
+    pub fn revoking_a_sessions_refresh_tokens_spares_offline_and_other_sessions_tokens(
+        store: &Store,
+    ) {
+        let alice = add_user(store, "alice");
+        let app = add_client(store, "app", Some("h"));
+        add_refresh(
+            store,
+            live_refresh("s1-a", "f1", app.id, alice.id, "j-s1-a"),
+        );
+        add_refresh(
+            store,
+            live_refresh("s1-b", "f2", app.id, alice.id, "j-s1-b"),
+        );
+        add_refresh(
+            store,
+            Refresh {
+                sid: Some("sid-2"),
+                ..live_refresh("s2", "f3", app.id, alice.id, "j-s2")
+            },
+        );
+        add_refresh(
+            store,
+            Refresh {
+                sid: None,
+                ..live_refresh("offline", "f4", app.id, alice.id, "j-offline")
+            },
+        );
+
+        let n = store
+            .write(|c| refresh::revoke_session_refresh_tokens(c, "sid-1", NOW))
+            .unwrap();
+
+        assert_eq!(n, 2);
+        assert_eq!(find_refresh(store, "s1-a").revoked_at, Some(NOW));
+        assert_eq!(find_refresh(store, "s1-b").revoked_at, Some(NOW));
+        assert!(find_refresh(store, "s2").revoked_at.is_none());
+        assert!(find_refresh(store, "offline").revoked_at.is_none());
+        assert!(jti_revoked(store, "j-s1-a") && jti_revoked(store, "j-s1-b"));
+        assert!(!jti_revoked(store, "j-s2") && !jti_revoked(store, "j-offline"));
+        assert_eq!(
+            store
+                .write(|c| refresh::revoke_session_refresh_tokens(c, "sid-1", NOW + 1))
+                .unwrap(),
+            0,
+            "revoking twice changes nothing"
+        );
+    }
+
+    pub fn revoking_a_users_tokens_at_one_client_spares_their_other_clients_and_other_users(
+        store: &Store,
+    ) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let app = add_client(store, "app", Some("h"));
+        let other = add_client(store, "other", Some("h"));
+        add_refresh(store, live_refresh("a-app", "f1", app.id, alice.id, "j1"));
+        add_refresh(
+            store,
+            live_refresh("a-other", "f2", other.id, alice.id, "j2"),
+        );
+        add_refresh(store, live_refresh("b-app", "f3", app.id, bob.id, "j3"));
+
+        let n = store
+            .write(|c| refresh::revoke_user_client_refresh_tokens(c, alice.id, app.id, NOW))
+            .unwrap();
+
+        assert_eq!(n, 1);
+        assert_eq!(find_refresh(store, "a-app").revoked_at, Some(NOW));
+        assert!(find_refresh(store, "a-other").revoked_at.is_none());
+        assert!(find_refresh(store, "b-app").revoked_at.is_none());
+        assert!(jti_revoked(store, "j1"));
+        assert!(!jti_revoked(store, "j2") && !jti_revoked(store, "j3"));
+    }
+
+    // ------------------------------------------------------------ audit: filtered search
+
+    pub fn audit_events_are_found_by_person_client_and_time_newest_first(store: &Store) {
+        let events = [
+            (NOW, "login", Some("alice"), None, Some("app")),
+            (NOW + 1, "user.disabled", Some("admin"), Some("alice"), None),
+            (NOW + 2, "login", Some("bob"), None, Some("app")),
+            (NOW + 3, "token", None, Some("alice"), Some("other")),
+            (
+                NOW + 4,
+                "client.created",
+                Some("admin"),
+                None,
+                Some("other"),
+            ),
+        ];
+        for (at, kind, actor, subject, client_id) in events {
+            store
+                .write(|c| {
+                    audit::insert_audit_event(
+                        c,
+                        &audit::AuditEvent {
+                            at,
+                            kind: kind.into(),
+                            actor: actor.map(Into::into),
+                            subject: subject.map(Into::into),
+                            client_id: client_id.map(Into::into),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .unwrap();
+        }
+        let find = |people: &[&str], client_id: Option<&str>, since: Option<i64>, limit| {
+            let f = audit::AuditFilter {
+                people: people.iter().map(|p| (*p).to_owned()).collect(),
+                client_id: client_id.map(Into::into),
+                since,
+                limit,
+            };
+            store
+                .read(|c| audit::find_audit_events(c, &f))
+                .unwrap()
+                .into_iter()
+                .map(|e| e.at - NOW)
+                .collect::<Vec<_>>()
+        };
+
+        assert_eq!(
+            find(&[], None, None, 10),
+            [4, 3, 2, 1, 0],
+            "no filter: all, newest first"
+        );
+        assert_eq!(find(&[], None, None, 2), [4, 3]);
+        assert_eq!(
+            find(&["alice"], None, None, 10),
+            [3, 1, 0],
+            "as actor or as subject"
+        );
+        assert_eq!(find(&["alice", "bob"], None, None, 10), [3, 2, 1, 0]);
+        assert_eq!(
+            find(&["ALICE"], None, None, 10),
+            [] as [i64; 0],
+            "people match exactly"
+        );
+        assert_eq!(find(&[], Some("app"), None, 10), [2, 0]);
+        assert_eq!(
+            find(&[], None, Some(NOW + 3), 10),
+            [4, 3],
+            "since is inclusive"
+        );
+        assert_eq!(
+            find(&["alice"], Some("other"), Some(NOW + 1), 10),
+            [3],
+            "filters combine"
+        );
+        assert_eq!(find(&["nobody"], None, None, 10), [] as [i64; 0]);
+    }
+
+    // ------------------------------------------------------------ users: leftovers
+
+    pub fn disabled_users_still_holding_live_sessions_or_refresh_tokens_are_listed(store: &Store) {
+        let app = add_client(store, "app", Some("h"));
+        let with_session = add_user(store, "alice");
+        let with_token = add_user(store, "dave");
+        let clean = add_user(store, "bob");
+        let enabled = add_user(store, "carol");
+        add_session(store, with_session.id, "s-alice", NOW + 100);
+        add_session(store, with_session.id, "s-alice-old", NOW);
+        add_refresh(
+            store,
+            live_refresh("r-dave", "f1", app.id, with_token.id, "j1"),
+        );
+        add_session(store, clean.id, "s-bob-old", NOW);
+        add_refresh(
+            store,
+            live_refresh("r-bob-used", "f2", app.id, clean.id, "j2"),
+        );
+        add_refresh(
+            store,
+            live_refresh("r-bob-rev", "f3", app.id, clean.id, "j3"),
+        );
+        add_session(store, enabled.id, "s-carol", NOW + 100);
+        store
+            .write(|c| {
+                let used = refresh::find_refresh_token(c, "r-bob-used")?.expect("r-bob-used");
+                refresh::consume_refresh_token(c, used.id, NOW)?;
+                refresh::revoke_refresh_family(c, "f3", NOW)?;
+                for u in [&with_session, &with_token, &clean] {
+                    users::update_user_disabled(c, u.id, true, NOW)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+
+        let listed = store
+            .read(|c| users::list_disabled_users_with_grants(c, NOW))
+            .unwrap();
+
+        assert_eq!(
+            listed,
+            [("alice".to_owned(), 1, 0), ("dave".to_owned(), 0, 1)],
+            "expired sessions and used or revoked tokens are not leftovers"
+        );
+    }
+
+    // ------------------------------------------------------------ clients: updates
+
+    pub fn client_name_and_scope_updates_change_only_that_client(store: &Store) {
+        let app = add_client(store, "app", Some("h"));
+        add_client(store, "other", Some("h"));
+        let scopes = vec![
+            "openid".to_owned(),
+            "profile".to_owned(),
+            "orders:read".to_owned(),
+        ];
+
+        store
+            .write(|c| {
+                clients::update_client_name(c, app.id, "The Shop", NOW + 5)?;
+                clients::update_client_scopes(c, app.id, &scopes, NOW + 5)
+            })
+            .unwrap();
+
+        let after = store.read(|c| clients::get_client(c, "app")).unwrap();
+        assert_eq!(after.name, "The Shop");
+        assert_eq!(after.scopes, scopes);
+        assert_eq!(after.secret_hash.as_deref(), Some("h"));
+        assert_eq!(after.redirect_uris, app.redirect_uris);
+        let other = store.read(|c| clients::get_client(c, "other")).unwrap();
+        assert_eq!(other.name, "other");
+        assert_eq!(other.scopes, ["openid", "email"]);
+    }
+
+    pub fn secret_set_times_are_listed_for_confidential_clients_and_move_on_rotation(
+        store: &Store,
+    ) {
+        add_client(store, "zeta", Some("h"));
+        let app = add_client(store, "app", Some("h"));
+        add_client(store, "spa", None);
+        let set_at = || store.read(clients::list_secret_set_at).unwrap();
+        let at = |id: &str, t: i64| (id.to_owned(), t);
+
+        assert_eq!(
+            set_at(),
+            [at("app", NOW), at("zeta", NOW)],
+            "public clients have no secret"
+        );
+
+        store
+            .write(|c| clients::update_client_secret(c, app.id, "h2", NOW + 100))
+            .unwrap();
+        assert_eq!(set_at(), [at("app", NOW + 100), at("zeta", NOW)]);
+    }
+
+    // ------------------------------------------------------------ cascades
+
+    pub fn deleting_a_user_removes_their_consents_groups_attributes_browsers_codes_and_approvals(
+        store: &Store,
+    ) {
+        let alice = add_user(store, "alice");
+        let bob = add_user(store, "bob");
+        let app = add_client(store, "app", Some("h"));
+        let tv = add_client(store, "tv", None);
+        let staff = store
+            .write(|c| groups::insert_group(c, "staff", None, NOW))
+            .unwrap();
+        for (u, n) in [(&alice, "a"), (&bob, "b")] {
+            store
+                .write(|c| {
+                    consents::upsert_consent(c, u.id, app.id, "openid", NOW)?;
+                    groups::insert_member(c, staff.id, u.id, NOW)?;
+                    attributes::upsert_user_attribute(c, u.id, "team", n)?;
+                    known_browsers::remember_browser(c, "browser", u.id, NOW)?;
+                    sessions::upsert_session_client(c, &format!("sid-{n}"), app.id, u.id, NOW)
+                })
+                .unwrap();
+            add_code(store, &code(&format!("code-{n}"), app.id, u.id, NOW + 60));
+            let d = add_device(
+                store,
+                &new_device(&format!("dc-{n}"), &format!("uc-{n}"), tv.id, "src"),
+            );
+            let who = approval(u.id);
+            assert!(
+                store
+                    .write(|c| device::decide_device(c, d.id, Some(&who), NOW))
+                    .unwrap()
+            );
+        }
+        add_device(
+            store,
+            &new_device("dc-undecided", "uc-undecided", tv.id, "src"),
+        );
+
+        store.write(|c| users::delete_user(c, alice.id)).unwrap();
+
+        let consent = |u: i64| {
+            store
+                .read(|c| consents::find_consent(c, u, app.id))
+                .unwrap()
+        };
+        assert_eq!(consent(alice.id), None);
+        assert_eq!(consent(bob.id).as_deref(), Some("openid"));
+        let members = store
+            .read(|c| groups::list_member_usernames(c, staff.id))
+            .unwrap();
+        assert_eq!(members, ["bob"]);
+        assert!(
+            store
+                .read(|c| attributes::list_user_attributes(c, alice.id))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(count(store, "user_attributes"), 1);
+        assert!(
+            !store
+                .read(|c| known_browsers::is_known_browser(c, "browser", alice.id, NOW))
+                .unwrap()
+        );
+        assert_eq!(count(store, "known_browsers"), 1);
+        assert_eq!(count(store, "session_clients"), 1);
+        assert!(matches!(
+            consume_code(store, "code-a", NOW + 1),
+            Consumed::Invalid
+        ));
+        assert!(matches!(
+            consume_code(store, "code-b", NOW + 1),
+            Consumed::Fresh(_)
+        ));
+        assert!(
+            store
+                .read(|c| device::find_device_by_device_code(c, "dc-a"))
+                .unwrap()
+                .is_none(),
+            "a request alice approved can no longer be issued"
+        );
+        assert_eq!(find_device(store, "dc-b").status, DeviceStatus::Approved);
+        assert_eq!(
+            find_device(store, "dc-undecided").status,
+            DeviceStatus::Pending
+        );
+    }
+
+    pub fn deleting_a_client_removes_everything_held_for_it_and_nothing_else(store: &Store) {
+        let alice = add_user(store, "alice");
+        let staff = store
+            .write(|c| groups::insert_group(c, "staff", None, NOW))
+            .unwrap();
+        add_api(store, "https://orders.example", "Orders", &["orders:read"]);
+        let gone = add_client_with_backchannel(store, "gone");
+        let kept = add_client_with_backchannel(store, "kept");
+        for (cl, n) in [(&gone, "g"), (&kept, "k")] {
+            store
+                .write(|c| {
+                    consents::upsert_consent(c, alice.id, cl.id, "openid", NOW)?;
+                    groups::insert_client_allowed_group(c, cl.id, staff.id)?;
+                    apis::insert_client_api_scope(c, cl.id, "orders:read")?;
+                    sessions::upsert_session_client(c, "sid-1", cl.id, alice.id, NOW)?;
+                    backchannel::insert_outbox(c, cl.id, "sub-alice", "sid-1", "logout", NOW)
+                })
+                .unwrap();
+            add_code(
+                store,
+                &code(&format!("code-{n}"), cl.id, alice.id, NOW + 60),
+            );
+            add_pending(store, &format!("p-{n}"), cl.id, "src", NOW + 60);
+            add_device(
+                store,
+                &new_device(&format!("dc-{n}"), &format!("uc-{n}"), cl.id, "src"),
+            );
+        }
+
+        store.write(|c| clients::delete_client(c, gone.id)).unwrap();
+
+        let apps: Vec<String> = store
+            .read(|c| consents::list_user_apps(c, alice.id, NOW))
+            .unwrap()
+            .into_iter()
+            .map(|a| a.client_id)
+            .collect();
+        assert_eq!(apps, ["kept"]);
+        assert_eq!(count(store, "consents"), 1);
+        assert_eq!(
+            store
+                .read(|c| groups::list_clients_restricted_to(c, staff.id))
+                .unwrap(),
+            ["kept"]
+        );
+        assert_eq!(count(store, "client_api_scopes"), 1);
+        assert_eq!(
+            store
+                .read(|c| sessions::list_backchannel_clients(c, "sid-1"))
+                .unwrap(),
+            [kept.id]
+        );
+        let due: Vec<i64> = store
+            .read(|c| backchannel::list_due_outbox(c, NOW, &[], 10))
+            .unwrap()
+            .into_iter()
+            .map(|i| i.client_pk)
+            .collect();
+        assert_eq!(due, [kept.id]);
+        assert!(matches!(
+            consume_code(store, "code-g", NOW + 1),
+            Consumed::Invalid
+        ));
+        assert!(matches!(
+            consume_code(store, "code-k", NOW + 1),
+            Consumed::Fresh(_)
+        ));
+        assert_eq!(find_pending(store, "p-g", NOW), None);
+        assert!(find_pending(store, "p-k", NOW).is_some());
+        assert!(
+            store
+                .read(|c| device::find_device_by_device_code(c, "dc-g"))
+                .unwrap()
+                .is_none()
+        );
+        find_device(store, "dc-k");
+        // The group and the API scope belong to no client and stay.
+        store.read(|c| groups::get_group(c, "staff")).unwrap();
+        assert!(
+            store
+                .read(|c| apis::is_api_scope(c, "orders:read"))
+                .unwrap()
+        );
     }
 }
