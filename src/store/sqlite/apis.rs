@@ -21,6 +21,8 @@ pub struct ApiScope {
     pub description: Option<String>,
 }
 
+/// A taken identifier, or a scope name taken by any API, MUST be a `Conflict` that stores
+/// nothing (not the API, not its other scopes).
 pub fn insert_api(
     tx: &Tx<'_>,
     identifier: &str,
@@ -41,6 +43,7 @@ pub fn insert_api(
     get_api(tx, identifier)
 }
 
+/// Scope names are unique across all APIs: a taken one MUST be a `Conflict`.
 pub fn insert_api_scope(tx: &Tx<'_>, api_id: i64, s: &ApiScope) -> Result<()> {
     let c = tx.conn();
     c.execute(
@@ -58,6 +61,7 @@ pub fn insert_api_scope(tx: &Tx<'_>, api_id: i64, s: &ApiScope) -> Result<()> {
     Ok(())
 }
 
+/// Only a scope of API `api_id` goes. MUST cascade: every client's grant of it goes too.
 pub fn delete_api_scope(tx: &Tx<'_>, api_id: i64, scope: &str) -> Result<bool> {
     let c = tx.conn();
     Ok(c.execute(
@@ -117,6 +121,7 @@ pub fn list_apis(tx: &Tx<'_>) -> Result<Vec<Api>> {
         .collect()
 }
 
+/// MUST cascade: the API's scopes, and every client's grants of them, go with it.
 pub fn delete_api(tx: &Tx<'_>, id: i64) -> Result<()> {
     let c = tx.conn();
     c.execute("DELETE FROM apis WHERE id = ?1", [id])?;
@@ -130,6 +135,7 @@ pub fn is_api_scope(tx: &Tx<'_>, scope: &str) -> Result<bool> {
     Ok(st.exists([scope])?)
 }
 
+/// Idempotent: granting a scope twice is not an error and stores it once.
 pub fn insert_client_api_scope(tx: &Tx<'_>, client_pk: i64, scope: &str) -> Result<()> {
     let c = tx.conn();
     c.execute(

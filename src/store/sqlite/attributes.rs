@@ -5,6 +5,7 @@ use crate::store::{Result, StoreError, conflict_or};
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
+/// One value per user and key: a new one MUST replace the old.
 pub fn upsert_user_attribute(tx: &Tx<'_>, user_id: i64, key: &str, value: &str) -> Result<()> {
     let c = tx.conn();
     c.execute(
@@ -38,6 +39,8 @@ pub struct CustomScope {
     pub created_at: i64,
 }
 
+/// A taken name MUST be a `Conflict` that changes nothing (neither description nor claims).
+/// Repeated claims are stored once.
 pub fn insert_custom_scope(
     tx: &Tx<'_>,
     name: &str,
@@ -96,6 +99,7 @@ pub fn list_custom_scopes(tx: &Tx<'_>) -> Result<Vec<CustomScope>> {
     names.iter().map(|n| get_custom_scope(tx, n)).collect()
 }
 
+/// MUST cascade: the scope's claims go with it.
 pub fn delete_custom_scope(tx: &Tx<'_>, name: &str) -> Result<bool> {
     let c = tx.conn();
     Ok(c.execute("DELETE FROM custom_scopes WHERE name = ?1", [name])? == 1)

@@ -161,6 +161,9 @@ pub fn update_client_secret(tx: &Tx<'_>, pk: i64, secret_hash: &str, now: i64) -
     Ok(())
 }
 
+/// MUST cascade: the client's redirect URIs, refresh tokens, codes, pending and device requests,
+/// consents, allowed groups, API grants, session-client records and queued back-channel
+/// notifications go with it; groups and API scopes themselves stay.
 pub fn delete_client(tx: &Tx<'_>, pk: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached("DELETE FROM clients WHERE id = ?1")?

@@ -22,6 +22,7 @@ pub struct AuthCode {
     pub resource: Option<String>,
 }
 
+/// A code hash already stored (used or not) MUST be refused and change nothing.
 pub fn insert_code(tx: &Tx<'_>, a: &AuthCode, now: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached("INSERT INTO auth_codes (code_hash, client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, \
@@ -50,6 +51,12 @@ pub enum Consumed {
 }
 
 /// Redeem a code atomically: exactly one caller ever gets `Fresh`.
+///
+/// MUST hold across concurrent transactions: of many callers racing for one live code,
+/// exactly one gets `Fresh` and every other one `Replayed` (never `Invalid`), so the replay is
+/// detected and what was issued can be revoked. A consumed code stays `Replayed` after it expires,
+/// until swept; a code is `Invalid` from its `expires_at` on, and a refused redemption records
+/// nothing.
 pub fn consume_code(tx: &Tx<'_>, code_hash: &str, now: i64) -> Result<Consumed> {
     let c = tx.conn();
     let row = c.prepare_cached("UPDATE auth_codes SET consumed_at = ?2 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 \
@@ -92,6 +99,7 @@ pub fn consume_code(tx: &Tx<'_>, code_hash: &str, now: i64) -> Result<Consumed> 
 }
 
 /// Remember the access token issued from a code, so a replay can revoke it.
+/// Every later `consume_code` of this code MUST report them in `Consumed::Replayed`.
 pub fn update_code_access_token(
     tx: &Tx<'_>,
     code_hash: &str,

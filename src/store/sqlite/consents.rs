@@ -14,6 +14,7 @@ pub fn find_consent(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<Option<
     )
 }
 
+/// One grant per user and client: a new one MUST replace the scope and `granted_at` of the old.
 pub fn upsert_consent(
     tx: &Tx<'_>,
     user_id: i64,

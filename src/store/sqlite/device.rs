@@ -99,6 +99,7 @@ fn with_status(row: Option<(DeviceAuthorization, String)>) -> Result<Option<Devi
 }
 
 /// A user code collision (with a live or not yet swept row) is a `Conflict`: draw another code.
+/// A refused insert MUST change nothing; the row holding the code keeps it.
 pub fn insert_device_authorization(
     tx: &Tx<'_>,
     n: &NewDeviceAuthorization<'_>,
@@ -135,6 +136,7 @@ pub fn count_device_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
 }
 
 /// The row of a device code, whatever its state (expired ones too, until swept).
+/// MUST find expired rows: a late poll is answered `expired_token`, not `invalid_grant`.
 pub fn find_device_by_device_code(
     tx: &Tx<'_>,
     device_code_hash: &str,
@@ -167,6 +169,7 @@ pub fn find_pending_device_by_user_code(
 }
 
 /// Remember a poll, and the interval the device must keep from now on.
+/// Changes only `last_polled_at` and `interval_secs`, never the status.
 pub fn update_device_poll(tx: &Tx<'_>, id: i64, now: i64, interval_secs: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached(
@@ -178,6 +181,9 @@ pub fn update_device_poll(tx: &Tx<'_>, id: i64, now: i64, interval_secs: i64) ->
 
 /// Record the person's decision; false when the row was no longer pending (someone decided
 /// first) or has expired. `approval` is None for a denial.
+///
+/// MUST be atomic: of many concurrent deciders exactly one gets true, and the stored decision
+/// (and approver) is that caller's. A decision is final; a refused one changes nothing.
 pub fn decide_device(
     tx: &Tx<'_>,
     id: i64,
@@ -204,6 +210,9 @@ pub fn decide_device(
 }
 
 /// Redeem an approved authorization: exactly one caller ever gets true.
+///
+/// MUST be atomic: of many concurrent pollers exactly one gets true, and the row is `issued`
+/// from then on. Pending, denied, issued or expired rows MUST give false and stay as they are.
 pub fn consume_device(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
     let c = tx.conn();
     let n = c

@@ -22,6 +22,8 @@ fn from_row(r: &r2d2_sqlite::rusqlite::Row<'_>) -> r2d2_sqlite::rusqlite::Result
     })
 }
 
+/// Names are unique ignoring case: a name taken in any spelling MUST be a `Conflict` that
+/// changes nothing.
 pub fn insert_group(tx: &Tx<'_>, name: &str, description: Option<&str>, now: i64) -> Result<Group> {
     let c = tx.conn();
     c.execute(
@@ -32,6 +34,7 @@ pub fn insert_group(tx: &Tx<'_>, name: &str, description: Option<&str>, now: i64
     get_group(tx, name)
 }
 
+/// Matches the name in any case, like `insert_group`'s uniqueness.
 pub fn find_group(tx: &Tx<'_>, name: &str) -> Result<Option<Group>> {
     let c = tx.conn();
     Ok(c.query_row(
@@ -55,7 +58,8 @@ pub fn list_groups(tx: &Tx<'_>) -> Result<Vec<Group>> {
 }
 
 /// Delete a group. Refused while a client is restricted to it: removing it would silently
-/// open that client to everyone.
+/// open that client to everyone. The refusal (a `Conflict`) MUST change nothing; a deletion
+/// MUST take the group's memberships with it.
 pub fn delete_group(tx: &Tx<'_>, g: &Group) -> Result<()> {
     let c = tx.conn();
     let restricting = list_clients_restricted_to(tx, g.id)?;
@@ -132,6 +136,7 @@ pub fn list_client_allowed_groups(tx: &Tx<'_>, client_pk: i64) -> Result<Vec<Str
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Idempotent: allowing a group twice is not an error and stores it once.
 pub fn insert_client_allowed_group(tx: &Tx<'_>, client_pk: i64, group_id: i64) -> Result<()> {
     let c = tx.conn();
     c.execute(
@@ -150,6 +155,7 @@ pub fn delete_client_allowed_group(tx: &Tx<'_>, client_pk: i64, group_id: i64) -
 }
 
 /// True when the client is open to everyone, or the user is in one of its allowed groups.
+/// A client with no allowed group left MUST be open to everyone again.
 pub fn user_may_use_client(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<bool> {
     let c = tx.conn();
     let mut st = c.prepare_cached(

@@ -8,6 +8,7 @@ use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 pub const KNOWN_BROWSER_TTL_SECS: i64 = 400 * 86_400;
 
 /// True when the browser with this cookie hash signed in as `user_id` and is still known.
+/// MUST be false from exactly `KNOWN_BROWSER_TTL_SECS` after the last sign-in on, swept or not.
 pub fn is_known_browser(tx: &Tx<'_>, token_hash: &str, user_id: i64, now: i64) -> Result<bool> {
     let c = tx.conn();
     Ok(c.prepare_cached(
@@ -22,6 +23,7 @@ pub fn is_known_browser(tx: &Tx<'_>, token_hash: &str, user_id: i64, now: i64) -
 }
 
 /// Record (or refresh) a successful sign-in of `user_id` from this browser.
+/// One row per browser and user: a repeat MUST move `last_used_at` and keep `created_at`.
 pub fn remember_browser(tx: &Tx<'_>, token_hash: &str, user_id: i64, now: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached(

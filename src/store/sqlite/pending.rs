@@ -39,7 +39,8 @@ pub fn count_pending_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
     .query_row(params![source, now], |r| r.get(0))?)
 }
 
-/// The stored request JSON, while it has not expired.
+/// The stored request JSON, while it has not expired: MUST be None from `expires_at` on, even
+/// before the sweep deletes the row.
 pub fn find_pending(tx: &Tx<'_>, id_hash: &str, now: i64) -> Result<Option<String>> {
     let c = tx.conn();
     Ok(c.prepare_cached(

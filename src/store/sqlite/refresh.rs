@@ -85,6 +85,7 @@ pub fn find_refresh_token(tx: &Tx<'_>, token_hash: &str) -> Result<Option<Refres
 }
 
 /// Mark a token used, atomically: false when it was already used or revoked (a replay).
+/// MUST be atomic across concurrent transactions: of many racing rotations exactly one gets true.
 pub fn consume_refresh_token(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
     let c = tx.conn();
     Ok(c.prepare_cached("UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL")?

@@ -101,6 +101,7 @@ pub fn list_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Session>> {
 }
 
 /// Remember that `sid` signed in to `client_pk` (for back-channel logout and the account page).
+/// One row per session and client: a repeat MUST move `last_at` and keep `first_at`.
 pub fn upsert_session_client(
     tx: &Tx<'_>,
     sid: &str,

@@ -6,6 +6,10 @@ use crate::store::Tx;
 /// Remove expired codes, device authorizations, pending requests, refresh tokens and deny-list rows.
 /// (Sessions end through `oidc::session_end`, which also notifies clients.)
 /// Returns how many rows went.
+///
+/// MUST keep codes and device requests 600 s past their expiry (a replayed code is still
+/// recognised, a late poll still hears `expired_token`), and known browsers until
+/// `KNOWN_BROWSER_TTL_SECS` after their last sign-in; MUST never touch users or clients.
 pub fn delete_expired(tx: &Tx<'_>, now: i64) -> Result<usize> {
     let c = tx.conn();
     let mut n = 0;

@@ -140,6 +140,9 @@ pub fn update_user_password_hash(tx: &Tx<'_>, id: i64, hash: &str) -> Result<()>
     Ok(())
 }
 
+/// MUST cascade: the user's sessions, refresh tokens, codes, consents, group memberships,
+/// attributes, known browsers, session-client records and the device requests they approved go
+/// with them; nothing of other users changes.
 pub fn delete_user(tx: &Tx<'_>, id: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached("DELETE FROM users WHERE id = ?1")?
