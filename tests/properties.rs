@@ -136,6 +136,7 @@ fn store_with_clients() -> (tempfile::TempDir, Store) {
                         backchannel_logout_uri: None,
                         redirect_uris: &redirects,
                         post_logout_redirect_uris: &[],
+                        web_origins: &[],
                     },
                     NOW,
                 )?;

@@ -115,6 +115,7 @@ fn build() -> Fixture {
                     backchannel_logout_uri: None,
                     redirect_uris: &redirects,
                     post_logout_redirect_uris: &logout,
+                    web_origins: &[],
                 },
                 NOW,
             )?;
@@ -132,6 +133,7 @@ fn build() -> Fixture {
                     backchannel_logout_uri: None,
                     redirect_uris: &redirects[..1],
                     post_logout_redirect_uris: &logout,
+                    web_origins: &[],
                 },
                 NOW,
             )?;

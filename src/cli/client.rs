@@ -3,7 +3,7 @@
 use super::{CliError, now, print, show_time};
 use crate::crypto::keys::Alg;
 use crate::crypto::random;
-use crate::domain::{ClientId, GrantType, RedirectUri, ScopeSet};
+use crate::domain::{ClientId, GrantType, RedirectUri, ScopeSet, WebOrigin};
 use crate::store::{Store, StoreError, apis, audit, clients, groups};
 use clap::{Args, Subcommand};
 
@@ -45,6 +45,13 @@ pub struct UpdateArgs {
     /// New display name
     #[arg(long)]
     pub name: Option<String>,
+    /// Also allow browser code on this origin (scheme://host[:port]) to call /token, /userinfo,
+    /// /revoke and /device_authorization (repeatable)
+    #[arg(long = "web-origin", value_name = "ORIGIN")]
+    pub web_origins: Vec<String>,
+    /// No longer allow this origin added with --web-origin (repeatable)
+    #[arg(long = "remove-web-origin", value_name = "ORIGIN")]
+    pub remove_web_origins: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +91,17 @@ pub struct AddArgs {
     /// Only members of this group may use the client (repeatable; default: everyone)
     #[arg(long = "allowed-group", value_name = "GROUP", value_delimiter = ',')]
     pub allowed_groups: Vec<String>,
+    /// Allow browser code on this origin (scheme://host[:port]) to call /token, /userinfo,
+    /// /revoke and /device_authorization, besides the origins of the redirect URIs (repeatable)
+    #[arg(long = "web-origin", value_name = "ORIGIN")]
+    pub web_origins: Vec<String>,
+}
+
+fn parse_web_origins(list: &[String]) -> Result<Vec<String>, CliError> {
+    Ok(list
+        .iter()
+        .map(|o| WebOrigin::parse(o).map(|w| w.as_str().to_owned()))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
@@ -145,7 +163,9 @@ fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
         ));
     }
     let name = parse_name(a.name.as_deref(), client_id.as_str())?;
+    let web_origins = parse_web_origins(&a.web_origins)?;
     Ok(Parsed {
+        web_origins,
         client_id,
         redirect_uris,
         post_logout,
@@ -246,6 +266,7 @@ fn describe_detailed(
 }
 
 struct Parsed {
+    web_origins: Vec<String>,
     client_id: ClientId,
     redirect_uris: Vec<String>,
     post_logout: Vec<String>,
@@ -290,6 +311,9 @@ fn describe(c: &clients::Client) -> String {
     if let Some(b) = &c.backchannel_logout_uri {
         s.push_str(&format!("back-channel URI: {b}\n"));
     }
+    if !c.web_origins.is_empty() {
+        s.push_str(&format!("web origins:      {}\n", c.web_origins.join(" ")));
+    }
     s.push_str(&format!(
         "skip consent:     {}\nrequire PKCE:     {}\nID token alg:     {}\ncreated:          {}",
         c.skip_consent,
@@ -321,6 +345,7 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
                         backchannel_logout_uri: p.backchannel.as_deref(),
                         redirect_uris: &p.redirect_uris,
                         post_logout_redirect_uris: &p.post_logout,
+                        web_origins: &p.web_origins,
                     },
                     now(),
                 )?;
@@ -378,6 +403,8 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
             let scopes = (!u.scopes.is_empty())
                 .then(|| parse_scopes(&u.scopes))
                 .transpose()?;
+            let add_origins = parse_web_origins(&u.web_origins)?;
+            let remove_origins = parse_web_origins(&u.remove_web_origins)?;
             let (cl, (out, allowed, grants)) = store.write(|c| {
                 let cl = clients::get_client(c, &u.client_id)?;
                 change_allowed_groups(c, cl.id, &u.allowed_groups, true)?;
@@ -385,6 +412,8 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
                 if let Some(s) = &scopes {
                     clients::update_client_scopes(c, cl.id, s, now())?;
                 }
+                clients::delete_web_origins(c, cl.id, &remove_origins)?;
+                clients::add_web_origins(c, cl.id, &add_origins)?;
                 if let Some(n) = &u.name {
                     clients::update_client_name(
                         c,

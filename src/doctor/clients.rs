@@ -136,6 +136,25 @@ pub(super) fn check_clients(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Resul
         for (severity, check, message) in found {
             r.add(severity, check, message, fix.clone());
         }
+        if !cl.is_public && !cl.extra_web_origins.is_empty() {
+            let id = sh_word(&cl.client_id);
+            let mut fix = format!("latchkey client update {id}");
+            for o in &cl.extra_web_origins {
+                let _ = write!(fix, " --remove-web-origin {}", sh_word(o));
+            }
+            fix.push_str(
+                ", or, for a browser app, register it with --public (a single-page app is a public client with PKCE)",
+            );
+            r.info(
+                "client-web-origin-confidential",
+                format!(
+                    "confidential client {} allows the web origin(s) {} to call the token endpoint from browser code: code in a browser cannot keep a client secret",
+                    cl.client_id,
+                    cl.extra_web_origins.join(", ")
+                ),
+                fix,
+            );
+        }
     }
     let machine: BTreeSet<&str> = list
         .iter()
@@ -210,6 +229,9 @@ fn reregister(cl: &clients::Client) -> String {
     }
     if let Some(u) = &cl.backchannel_logout_uri {
         let _ = write!(cmd, " --backchannel-logout-uri {}", sh_word(u));
+    }
+    for o in &cl.extra_web_origins {
+        let _ = write!(cmd, " --web-origin {}", sh_word(o));
     }
     if set(&cl.grant_types) != BTreeSet::from(["authorization_code", "refresh_token"]) {
         let _ = write!(cmd, " --grant-types {}", sh_word(&cl.grant_types.join(",")));

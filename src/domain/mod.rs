@@ -11,6 +11,7 @@ mod redirect_uri;
 mod scope;
 mod user_code;
 mod username;
+mod web_origin;
 
 pub use client_id::ClientId;
 pub use email::Email;
@@ -21,6 +22,7 @@ pub use redirect_uri::RedirectUri;
 pub use scope::{DEFAULT_CLIENT_SCOPES, ScopeSet};
 pub use user_code::{USER_CODE_ALPHABET, USER_CODE_LEN, UserCode};
 pub use username::Username;
+pub use web_origin::{WebOrigin, allowed_web_origins, cors_origin, origin_of_redirect_uri};
 
 /// Why a value was refused; the message is safe to show to whoever sent it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

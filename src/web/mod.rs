@@ -4,6 +4,7 @@ pub mod assets;
 pub mod client_address;
 pub mod client_endpoint;
 pub mod cookies;
+pub mod cors;
 pub mod csrf;
 pub mod error;
 pub mod extract;
@@ -11,6 +12,7 @@ pub mod handlers;
 pub mod headers;
 pub mod templates;
 
+use actix_web::http::Method;
 use actix_web::web;
 use handlers::*;
 
@@ -51,14 +53,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/consent", web::post().to(consent::post_consent))
         .route("/token", web::post().to(token::post_token))
         .route(
+            "/token",
+            web::method(Method::OPTIONS).to(cors::options_post),
+        )
+        .route(
             "/device_authorization",
             web::post().to(device::post_device_authorization),
+        )
+        .route(
+            "/device_authorization",
+            web::method(Method::OPTIONS).to(cors::options_post),
         )
         .route("/device", web::get().to(device::get_device))
         .route("/device", web::post().to(device::post_device))
         .route("/userinfo", web::get().to(userinfo::get_userinfo))
         .route("/userinfo", web::post().to(userinfo::post_userinfo))
+        .route(
+            "/userinfo",
+            web::method(Method::OPTIONS).to(cors::options_get_post),
+        )
         .route("/revoke", web::post().to(revoke::post_revoke))
+        .route(
+            "/revoke",
+            web::method(Method::OPTIONS).to(cors::options_post),
+        )
         .route("/introspect", web::post().to(introspect::post_introspect))
         .route("/static/{name}", web::get().to(assets::get_static));
 }

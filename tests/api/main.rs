@@ -22,6 +22,7 @@ mod revocation;
 mod server;
 mod session;
 mod sign_in;
+mod spa;
 mod store;
 mod support;
 mod token;

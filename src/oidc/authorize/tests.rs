@@ -41,6 +41,8 @@ fn client() -> Client {
         backchannel_logout_uri: None,
         redirect_uris: vec!["https://app.example/cb".into()],
         post_logout_redirect_uris: Vec::new(),
+        web_origins: Vec::new(),
+        extra_web_origins: Vec::new(),
         created_at: NOW,
     }
 }

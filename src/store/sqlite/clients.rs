@@ -21,6 +21,11 @@ pub struct Client {
     pub backchannel_logout_uri: Option<String>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Every web origin allowed to call the browser-facing endpoints (CORS): the origins of the
+    /// redirect URIs, then `extra_web_origins`.
+    pub web_origins: Vec<String>,
+    /// The web origins registered with `--web-origin`.
+    pub extra_web_origins: Vec<String>,
     pub created_at: i64,
 }
 
@@ -36,6 +41,8 @@ pub struct NewClient<'a> {
     pub backchannel_logout_uri: Option<&'a str>,
     pub redirect_uris: &'a [String],
     pub post_logout_redirect_uris: &'a [String],
+    /// Validated origins (`domain::WebOrigin`), besides those of the redirect URIs.
+    pub web_origins: &'a [String],
 }
 
 const COLUMNS: &str = "id, client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
@@ -63,6 +70,8 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Client> {
         created_at: r.get(11)?,
         redirect_uris: Vec::new(),
         post_logout_redirect_uris: Vec::new(),
+        web_origins: Vec::new(),
+        extra_web_origins: Vec::new(),
     })
 }
 
@@ -82,6 +91,14 @@ fn with_uris(tx: &Tx<'_>, mut client: Client) -> Result<Client> {
             client.post_logout_redirect_uris.push(uri);
         }
     }
+    let mut st = c.prepare_cached(
+        "SELECT origin FROM client_web_origins WHERE client_pk = ?1 ORDER BY origin",
+    )?;
+    client.extra_web_origins = st
+        .query_map([client.id], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    client.web_origins =
+        crate::domain::allowed_web_origins(&client.redirect_uris, &client.extra_web_origins);
     Ok(client)
 }
 
@@ -115,6 +132,7 @@ pub fn insert_client(tx: &Tx<'_>, n: &NewClient<'_>, now: i64) -> Result<Client>
     for uri in n.post_logout_redirect_uris {
         st.execute(params![pk, "post_logout", uri])?;
     }
+    add_web_origins(tx, pk, n.web_origins)?;
     get_client_by_pk(tx, pk)
 }
 
@@ -194,4 +212,67 @@ pub fn update_client_name(tx: &Tx<'_>, pk: i64, name: &str, now: i64) -> Result<
     c.prepare_cached("UPDATE clients SET name = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![pk, name, now])?;
     Ok(())
+}
+
+/// Allow more web origins for the client (validated `domain::WebOrigin`s); known ones are kept.
+pub fn add_web_origins(tx: &Tx<'_>, pk: i64, origins: &[String]) -> Result<()> {
+    let c = tx.conn();
+    let mut st = c.prepare_cached(
+        "INSERT OR IGNORE INTO client_web_origins (client_pk, origin) VALUES (?1, ?2)",
+    )?;
+    for o in origins {
+        st.execute(params![pk, o])?;
+    }
+    Ok(())
+}
+
+/// Stop allowing web origins registered with `--web-origin` (the origins of the redirect URIs
+/// stay allowed while those URIs are registered).
+pub fn delete_web_origins(tx: &Tx<'_>, pk: i64, origins: &[String]) -> Result<()> {
+    let c = tx.conn();
+    let mut st =
+        c.prepare_cached("DELETE FROM client_web_origins WHERE client_pk = ?1 AND origin = ?2")?;
+    for o in origins {
+        st.execute(params![pk, o])?;
+    }
+    Ok(())
+}
+
+/// The web origins client `client_id` allows (empty for an unknown client).
+pub fn find_web_origins(tx: &Tx<'_>, client_id: &str) -> Result<Vec<String>> {
+    Ok(find_client(tx, client_id)?
+        .map(|cl| cl.web_origins)
+        .unwrap_or_default())
+}
+
+/// Whether some client allows the web origin `origin` (`scheme://host[:port]`): registered with
+/// `--web-origin`, or the origin of one of its redirect URIs.
+pub fn any_client_allows_web_origin(tx: &Tx<'_>, origin: &str) -> Result<bool> {
+    let c = tx.conn();
+    let explicit: Option<i64> = c
+        .prepare_cached("SELECT 1 FROM client_web_origins WHERE origin = ?1 LIMIT 1")?
+        .query_row([origin], |r| r.get(0))
+        .optional()?;
+    if explicit.is_some() {
+        return Ok(true);
+    }
+    // Redirect URIs that start with scheme://host (the port may be written out or not): the
+    // exact origin is then compared on the parsed URI.
+    let Some(prefix) = url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| format!("{}://{}", u.scheme(), h)))
+    else {
+        return Ok(false);
+    };
+    let mut st = c.prepare_cached(
+        "SELECT uri FROM client_redirect_uris WHERE kind = 'login' AND lower(substr(uri, 1, ?2)) = ?1",
+    )?;
+    let uris = st
+        .query_map(params![prefix, prefix.len() as i64], |r| {
+            r.get::<_, String>(0)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(uris
+        .iter()
+        .any(|u| crate::domain::origin_of_redirect_uri(u).as_deref() == Some(origin)))
 }

@@ -29,6 +29,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_sources_and_known_browsers",
         include_str!("../../../migrations/0006_sources_and_known_browsers.sql"),
     ),
+    (
+        "0007_web_origins",
+        include_str!("../../../migrations/0007_web_origins.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

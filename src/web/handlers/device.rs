@@ -9,7 +9,7 @@ use crate::oidc::{device, login};
 use crate::state::AppState;
 use crate::store::sessions::Session;
 use crate::store::users::User;
-use crate::web::client_endpoint::{call, no_store_json};
+use crate::web::client_endpoint::{call_cors, no_store_json};
 use crate::web::templates::{DeviceConfirmPage, DeviceDonePage, DevicePage, Page};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
@@ -25,7 +25,7 @@ pub async fn post_device_authorization(
 ) -> HttpResponse {
     let ip = extract::client_info(&req, &state.settings).ip;
     let source = crate::oidc::throttle::source(ip.as_deref());
-    let started = call(
+    call_cors(
         &req,
         &state,
         &body,
@@ -33,11 +33,8 @@ pub async fn post_device_authorization(
             device::device_authorization(store, settings, now, auth, p, &source)
         },
     )
-    .await;
-    match started {
-        Ok(resp) => no_store_json(&resp),
-        Err(res) => res,
-    }
+    .await
+    .respond(|resp| no_store_json(&resp))
 }
 
 const NOT_FOUND: &str = "That code is not valid, was already used, or has expired. Check the code on your device and try again.";

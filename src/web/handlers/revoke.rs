@@ -1,6 +1,6 @@
 use crate::oidc::revoke;
 use crate::state::AppState;
-use crate::web::client_endpoint::call;
+use crate::web::client_endpoint::call_cors;
 use crate::web::headers;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -10,12 +10,11 @@ pub async fn post_revoke(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    match call(&req, &state, &body, revoke::revoke).await {
-        Ok(()) => {
+    call_cors(&req, &state, &body, revoke::revoke)
+        .await
+        .respond(|()| {
             let mut res = HttpResponse::Ok();
             headers::no_store(&mut res);
             res.finish()
-        }
-        Err(res) => res,
-    }
+        })
 }

@@ -1,12 +1,11 @@
 use crate::oidc::token;
 use crate::state::AppState;
-use crate::web::client_endpoint::{call, no_store_json};
+use crate::web::client_endpoint::{call_cors, no_store_json};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
 pub async fn post_token(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    match call(&req, &state, &body, token::handle).await {
-        Ok(resp) => no_store_json(&resp),
-        Err(res) => res,
-    }
+    call_cors(&req, &state, &body, token::handle)
+        .await
+        .respond(|resp| no_store_json(&resp))
 }

@@ -1,9 +1,9 @@
 //! /userinfo: the token comes from the Authorization header or a form body, never the query.
 
 use crate::oidc::error::{OAuthError, STORE_RETRY_AFTER_SECS};
-use crate::oidc::userinfo::{UserInfoError, userinfo};
+use crate::oidc::userinfo::{UserInfoAnswer, UserInfoError, userinfo};
 use crate::state::AppState;
-use crate::web::{error, extract, headers};
+use crate::web::{cors, error, extract, headers};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -50,21 +50,38 @@ async fn serve(
         (None, None) => return challenge(401, None),
     };
     let st = state.clone();
-    let result =
-        web::block(move || userinfo(&st.store, &st.keys(), &st.settings, &token, st.clock.now()))
-            .await
-            .unwrap_or_else(|e| {
-                Err(UserInfoError::Server {
-                    detail: e.to_string(),
-                    transient: false,
-                })
-            });
+    let origin = cors::request_origin(req);
+    let answer = web::block(move || {
+        userinfo(
+            &st.store,
+            &st.keys(),
+            &st.settings,
+            &token,
+            st.clock.now(),
+            origin.as_deref(),
+        )
+    })
+    .await
+    .unwrap_or_else(|e| UserInfoAnswer {
+        result: Err(UserInfoError::Server {
+            detail: e.to_string(),
+            transient: false,
+        }),
+        cors_origin: None,
+    });
+    let mut res = respond(answer.result);
+    cors::allow(&mut res, answer.cors_origin.as_deref());
+    res
+}
+
+fn respond(
+    result: Result<serde_json::Map<String, serde_json::Value>, UserInfoError>,
+) -> HttpResponse {
     match result {
         Ok(claims) => {
             let mut res = HttpResponse::Ok();
             headers::no_store(&mut res);
-            res.insert_header(("Access-Control-Allow-Origin", "*"))
-                .json(claims)
+            res.json(claims)
         }
         Err(UserInfoError::NoToken) => challenge(401, None),
         Err(UserInfoError::InvalidToken(why)) => challenge(401, Some(("invalid_token", why))),

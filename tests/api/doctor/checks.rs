@@ -614,6 +614,52 @@ fn confidential_client_exempt_from_pkce_is_a_warning_with_a_re_registration() {
 }
 
 #[test]
+fn web_origin_allowed_for_a_confidential_client_is_info_and_public_spas_are_not_reported() {
+    let dir = healthy_setup();
+    run_cli(
+        dir.path(),
+        &[
+            "client",
+            "update",
+            "app",
+            "--web-origin",
+            "https://spa.example",
+        ],
+        None,
+    )
+    .ok();
+    run_cli(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "spa",
+            "--public",
+            "--redirect-uri",
+            "https://spa.example/cb",
+            "--web-origin",
+            "https://cdn.example",
+        ],
+        None,
+    )
+    .ok();
+
+    let (out, findings) = doctor(dir.path());
+
+    assert_eq!(code(&out), 0);
+    let f = one(&findings, "client-web-origin-confidential", "info");
+    let message = text(f, "message");
+    assert!(message.contains("app"), "{f}");
+    assert!(message.contains("https://spa.example"), "{f}");
+    assert!(!message.contains("spa "), "the public client is fine: {f}");
+    assert!(
+        text(f, "fix")
+            .contains("latchkey client update app --remove-web-origin https://spa.example"),
+        "{f}"
+    );
+}
+
+#[test]
 fn confidential_client_with_a_localhost_redirect_uri_is_a_warning_naming_client_and_uri() {
     let dir = healthy_setup();
     run_cli(
@@ -692,6 +738,7 @@ fn insert_client(dir: &Path, client_id: &str, public: bool, grants: &[&str], uri
                     backchannel_logout_uri: None,
                     redirect_uris: &[uri.to_string()],
                     post_logout_redirect_uris: &[],
+                    web_origins: &[],
                 },
                 now(),
             )

@@ -31,6 +31,7 @@ fn add_client_named(app: &TestApp, spec: &ClientSpec, name: &str) -> String {
                     backchannel_logout_uri: None,
                     redirect_uris: &spec.redirect_uris,
                     post_logout_redirect_uris: &spec.post_logout_redirect_uris,
+                    web_origins: &[],
                 },
                 1_700_000_000,
             )

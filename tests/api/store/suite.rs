@@ -59,6 +59,7 @@ store_conformance_tests!(
         clients_are_listed_in_client_id_order,
         client_secret_rotation_replaces_the_stored_hash,
         client_delete_cascades_to_redirect_uris_and_tokens,
+        client_web_origins_are_the_redirect_origins_plus_added_ones_and_found_by_origin,
         keys_can_be_inserted_listed_retired_and_deleted_once_retired,
         sessions_can_be_found_by_secret_hash_touched_and_deleted,
         deleting_a_users_sessions_leaves_other_users_sessions_alone,
@@ -168,6 +169,7 @@ pub mod conformance {
                         backchannel_logout_uri: None,
                         redirect_uris: &redirect,
                         post_logout_redirect_uris: &[],
+                        web_origins: &[],
                     },
                     NOW,
                 )
@@ -197,6 +199,7 @@ pub mod conformance {
                         backchannel_logout_uri: Some(&bcl),
                         redirect_uris: &redirect,
                         post_logout_redirect_uris: &[],
+                        web_origins: &[],
                     },
                     NOW,
                 )
@@ -672,6 +675,7 @@ pub mod conformance {
                         backchannel_logout_uri: Some("https://app.example/bcl"),
                         redirect_uris: &redirect,
                         post_logout_redirect_uris: &post_logout,
+                        web_origins: &[],
                     },
                     NOW,
                 )
@@ -751,6 +755,7 @@ pub mod conformance {
                     backchannel_logout_uri: None,
                     redirect_uris: &other_uris,
                     post_logout_redirect_uris: &[],
+                    web_origins: &[],
                 },
                 NOW,
             )
@@ -3320,6 +3325,80 @@ pub mod conformance {
         assert!(
             store
                 .read(|c| apis::is_api_scope(c, "orders:read"))
+                .unwrap()
+        );
+    }
+
+    pub fn client_web_origins_are_the_redirect_origins_plus_added_ones_and_found_by_origin(
+        store: &Store,
+    ) {
+        let a = add_client(store, "a", None);
+        add_client(store, "b", None);
+        assert_eq!(a.web_origins, ["https://a.example"]);
+        assert!(a.extra_web_origins.is_empty());
+        let extra = vec![
+            "https://cdn.example".to_owned(),
+            "http://localhost:3000".to_owned(),
+        ];
+        store
+            .write(|c| clients::add_web_origins(c, a.id, &extra))
+            .unwrap();
+        store
+            .write(|c| clients::add_web_origins(c, a.id, &extra))
+            .expect("adding a known origin again is a no-op");
+        assert_eq!(
+            store.read(|c| clients::find_web_origins(c, "a")).unwrap(),
+            [
+                "https://a.example",
+                "http://localhost:3000",
+                "https://cdn.example"
+            ]
+        );
+        assert_eq!(
+            store.read(|c| clients::find_web_origins(c, "b")).unwrap(),
+            ["https://b.example"]
+        );
+        assert!(
+            store
+                .read(|c| clients::find_web_origins(c, "nobody"))
+                .unwrap()
+                .is_empty()
+        );
+        for (origin, allowed) in [
+            ("https://a.example", true),
+            ("https://b.example", true),
+            ("https://cdn.example", true),
+            ("http://localhost:3000", true),
+            ("https://c.example", false),
+            ("https://a.example:8443", false),
+            ("http://a.example", false),
+            ("https://a.exampl", false),
+        ] {
+            assert_eq!(
+                store
+                    .read(|c| clients::any_client_allows_web_origin(c, origin))
+                    .unwrap(),
+                allowed,
+                "{origin}"
+            );
+        }
+        store
+            .write(|c| clients::delete_web_origins(c, a.id, &["https://cdn.example".to_owned()]))
+            .unwrap();
+        assert!(
+            !store
+                .read(|c| clients::any_client_allows_web_origin(c, "https://cdn.example"))
+                .unwrap()
+        );
+        store.write(|c| clients::delete_client(c, a.id)).unwrap();
+        assert_eq!(
+            count(store, "client_web_origins"),
+            0,
+            "deleted with the client"
+        );
+        assert!(
+            !store
+                .read(|c| clients::any_client_allows_web_origin(c, "http://localhost:3000"))
                 .unwrap()
         );
     }

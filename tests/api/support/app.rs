@@ -183,6 +183,7 @@ pub struct ClientSpec {
     pub id_token_alg: &'static str,
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    pub web_origins: Vec<String>,
 }
 
 impl Default for ClientSpec {
@@ -198,6 +199,7 @@ impl Default for ClientSpec {
             id_token_alg: "RS256",
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
+            web_origins: vec![],
         }
     }
 }
@@ -224,6 +226,7 @@ pub fn add_client(app: &TestApp, spec: &ClientSpec) -> Option<String> {
                     backchannel_logout_uri: spec.backchannel_logout_uri.as_deref(),
                     redirect_uris: &spec.redirect_uris,
                     post_logout_redirect_uris: &spec.post_logout_redirect_uris,
+                    web_origins: &spec.web_origins,
                 },
                 1_700_000_000,
             )
