@@ -105,8 +105,8 @@ fn with_uris(tx: &Tx<'_>, mut client: Client) -> Result<Client> {
 pub fn insert_client(tx: &Tx<'_>, n: &NewClient<'_>, now: i64) -> Result<Client> {
     let c = tx.conn();
     c.prepare_cached("INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
-         require_pkce, id_token_alg, backchannel_logout_uri, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")?
+         require_pkce, id_token_alg, backchannel_logout_uri, created_at, updated_at, secret_set_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, CASE WHEN ?4 IS NULL THEN NULL ELSE ?11 END)")?
         .execute(params![
             n.client_id,
             n.name,
@@ -173,7 +173,8 @@ pub fn list_clients(tx: &Tx<'_>) -> Result<Vec<Client>> {
 pub fn update_client_secret(tx: &Tx<'_>, pk: i64, secret_hash: &str, now: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached(
-        "UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND is_public = 0",
+        "UPDATE clients SET secret_hash = ?2, updated_at = ?3, secret_set_at = ?3 \
+         WHERE id = ?1 AND is_public = 0",
     )?
     .execute(params![pk, secret_hash, now])?;
     Ok(())
@@ -189,12 +190,13 @@ pub fn delete_client(tx: &Tx<'_>, pk: i64) -> Result<()> {
     Ok(())
 }
 
-/// When each confidential client's secret was last set, as `(client_id, unix time)`: the
-/// client's `updated_at`, which only registration and `rotate-secret` change.
+/// When each confidential client's secret was last set, as `(client_id, unix time)`: MUST move
+/// only at registration and `rotate-secret`, never with a rename or a scope change.
 pub fn list_secret_set_at(tx: &Tx<'_>) -> Result<Vec<(String, i64)>> {
     let c = tx.conn();
     let mut st = c.prepare(
-        "SELECT client_id, updated_at FROM clients WHERE is_public = 0 ORDER BY client_id",
+        "SELECT client_id, COALESCE(secret_set_at, updated_at) FROM clients \
+         WHERE is_public = 0 ORDER BY client_id",
     )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)

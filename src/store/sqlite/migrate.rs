@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_web_origins",
         include_str!("../../../migrations/0007_web_origins.sql"),
     ),
+    (
+        "0008_client_secret_set_at",
+        include_str!("../../../migrations/0008_client_secret_set_at.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

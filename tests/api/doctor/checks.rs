@@ -814,7 +814,9 @@ fn client_credentials_secret_older_than_a_year_is_info() {
     let old = now() - 400 * DAY;
     sql(
         dir.path(),
-        &format!("UPDATE clients SET updated_at = {old} WHERE client_id IN ('batch', 'app')"),
+        &format!(
+            "UPDATE clients SET updated_at = {old}, secret_set_at = {old} WHERE client_id IN ('batch', 'app')"
+        ),
     );
 
     let (out, findings) = doctor(dir.path());
@@ -825,6 +827,31 @@ fn client_credentials_secret_older_than_a_year_is_info() {
     assert!(
         text(f, "fix").starts_with("latchkey client rotate-secret batch"),
         "{f}"
+    );
+
+    // Renaming the client or changing its scopes is not a new secret: the finding stays.
+    run_cli(
+        dir.path(),
+        &[
+            "client",
+            "update",
+            "batch",
+            "--name",
+            "Nightly batch",
+            "--scopes",
+            "api",
+        ],
+        None,
+    )
+    .ok();
+    let (_, findings) = doctor(dir.path());
+    one(&findings, "client-secret-age", "info");
+    // Rotating the secret is.
+    run_cli(dir.path(), &["client", "rotate-secret", "batch"], None).ok();
+    let (_, findings) = doctor(dir.path());
+    assert!(
+        of(&findings, "client-secret-age").is_empty(),
+        "{findings:#?}"
     );
 }
 

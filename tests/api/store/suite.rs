@@ -3154,6 +3154,16 @@ pub mod conformance {
             .write(|c| clients::update_client_secret(c, app.id, "h2", NOW + 100))
             .unwrap();
         assert_eq!(set_at(), [at("app", NOW + 100), at("zeta", NOW)]);
+
+        // A rename or a scope change is not a new secret.
+        let scopes = vec!["openid".to_owned()];
+        store
+            .write(|c| {
+                clients::update_client_name(c, app.id, "App", NOW + 500)?;
+                clients::update_client_scopes(c, app.id, &scopes, NOW + 600)
+            })
+            .unwrap();
+        assert_eq!(set_at(), [at("app", NOW + 100), at("zeta", NOW)]);
     }
 
     // ------------------------------------------------------------ cascades
