@@ -153,8 +153,9 @@ async fn finish(
 
 /// The delivery loop: looks at the outbox when nudged (a logout just happened), when a worker
 /// finishes, or every few seconds (notifications queued by the CLI, retries), and starts a
-/// worker for each app with due notices that has none yet. Workers end with the loop.
-pub async fn run(state: AppState) {
+/// worker for each app with due notices that has none yet. When `quitting` turns true (the
+/// server is stopping) it starts no more workers and returns once the running ones finish.
+pub async fn run(state: AppState, mut quitting: tokio::sync::watch::Receiver<bool>) {
     let http = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -169,6 +170,12 @@ pub async fn run(state: AppState) {
     // Which app each running worker serves.
     let mut serving: HashMap<Id, i64> = HashMap::new();
     loop {
+        if *quitting.borrow() {
+            // Each worker records its notice's outcome before it ends; one cut off by the
+            // caller's deadline stays in the outbox for the next start.
+            while workers.join_next().await.is_some() {}
+            return;
+        }
         let slots = MAX_IN_FLIGHT.saturating_sub(serving.len());
         if slots > 0 {
             let busy = serving.values().copied().collect();
@@ -193,6 +200,7 @@ pub async fn run(state: AppState) {
         }
         tokio::select! {
             _ = state.outbox_nudge.notified() => {}
+            _ = quitting.changed() => {}
             _ = tokio::time::sleep(RETRY_PAUSE) => {}
             Some(done) = workers.join_next_with_id() => {
                 let id = match done {

@@ -7,8 +7,10 @@ use crate::state::AppState;
 use crate::store::{Store, StoreError, users};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
+use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,12 @@ pub enum StartupError {
 
 /// How often the server reloads keys (to pick up `latchkey keys rotate`) and sweeps expired rows.
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(30);
+/// How long a stop waits for requests in flight (then their connections are closed).
+const DRAIN_SECS: u64 = 10;
+/// Between no longer accepting connections and stopping the workers (see `run_until`).
+const SETTLE: Duration = Duration::from_millis(250);
+/// How long a stop waits for back-channel notices being sent (one request timeout, and a little).
+const NOTIFIER_GRACE: Duration = Duration::from_secs(6);
 
 pub struct Application {
     port: u16,
@@ -98,7 +106,9 @@ impl Application {
                 .configure(crate::web::routes)
         })
         .workers(workers)
-        .shutdown_timeout(10)
+        // Stopping is ours (see `run_until`): signals are caught before the socket is bound.
+        .disable_signals()
+        .shutdown_timeout(DRAIN_SECS)
         .listen(listener)
         .map_err(|err| StartupError::Bind {
             addr: "listener".into(),
@@ -120,23 +130,102 @@ impl Application {
         &self.state
     }
 
-    /// Serve until SIGINT/SIGTERM; in-flight requests finish first.
+    /// Serve until the server fails; tests stop it by dropping the runtime.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serve until `stop` resolves, then stop gracefully: `/healthz` answers 503 at once, the
+    /// listener closes, requests in flight finish (at most [`DRAIN_SECS`]), back-channel notices
+    /// being sent finish or stay queued, and the database is checkpointed.
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
+        let (quit, quitting) = tokio::sync::watch::channel(false);
         let maintenance = tokio::spawn(maintain(self.state.clone()));
-        let notifier = tokio::spawn(crate::notify::run(self.state.clone()));
-        let out = self.server.await;
+        let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting));
+        let handle = self.server.handle();
+        let mut server = self.server;
+        notify_systemd(&[sd_notify::NotifyState::Ready]);
+        let out = tokio::select! {
+            out = &mut server => out,
+            () = stop => {
+                self.state.stopping.store(true, Ordering::SeqCst);
+                notify_systemd(&[sd_notify::NotifyState::Stopping]);
+                tracing::info!(drain_secs = DRAIN_SECS, "stopping: no new connections; finishing requests in flight");
+                // Stop taking connections first, and let those already taken reach their worker
+                // and send their request: actix drops connections still queued for a worker at
+                // the stop, and closes a connection that has not sent its request yet. (Pause and
+                // stop are carried out by the server future, so it is polled alongside.)
+                let settle = async {
+                    handle.pause().await;
+                    tokio::time::sleep(SETTLE).await;
+                    handle.stop(true).await;
+                };
+                let (_, out) = tokio::join!(settle, server);
+                out
+            }
+        };
         maintenance.abort();
-        notifier.abort();
+        let _ = quit.send(true);
+        if tokio::time::timeout(NOTIFIER_GRACE, &mut notifier)
+            .await
+            .is_err()
+        {
+            // A notice cut off here is still in the outbox and is sent after the next start.
+            notifier.abort();
+        }
+        let store = self.state.store.clone();
+        match web::block(move || store.checkpoint()).await {
+            Ok(Ok(())) => tracing::info!("stopped; database checkpointed"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "stopped; the final checkpoint failed (SQLite recovers the WAL at next start)")
+            }
+            Err(e) => tracing::warn!(error = %e, "stopped; the final checkpoint did not run"),
+        }
         out
     }
+}
+
+/// Tell systemd (`Type=notify`) about readiness and stopping; nothing without `NOTIFY_SOCKET`.
+fn notify_systemd(state: &[sd_notify::NotifyState<'_>]) {
+    if std::env::var_os("NOTIFY_SOCKET").is_some()
+        && let Err(e) = sd_notify::notify(false, state)
+    {
+        tracing::warn!(error = %e, "cannot notify systemd");
+    }
+}
+
+/// SIGTERM or SIGINT. The handlers are installed when this is called, so a signal that comes
+/// while the server is still starting is not lost (and does not kill the process half-started).
+fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(signal = name, "stop requested");
+        // A second signal while draining means "now" (SQLite's WAL makes that safe, only slower
+        // to start next time).
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            tracing::warn!("second stop signal: exiting without waiting");
+            std::process::exit(1);
+        });
+    })
 }
 
 /// `latchkey serve`: logging, then the server on its own actix runtime until SIGINT/SIGTERM.
 pub fn serve(settings: Settings) -> Result<(), StartupError> {
     crate::telemetry::init(&settings);
     actix_web::rt::System::new().block_on(async move {
+        let stop = stop_signal().map_err(StartupError::Serve)?;
         let app = Application::build(settings)?;
-        app.run_until_stopped().await.map_err(StartupError::Serve)
+        app.run_until(stop).await.map_err(StartupError::Serve)
     })
 }
 

@@ -22,6 +22,8 @@ pub struct AppState {
     pub passwords: Arc<crate::crypto::password_pool::PasswordPool>,
     /// Wrong device-flow user codes (per browser session and per IP).
     pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
+    /// Set once a stop was requested: `/healthz` answers 503 so load balancers move away.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -53,6 +55,7 @@ impl AppState {
             )),
             settings: Arc::new(settings),
             clock,
+            stopping: Arc::default(),
             keys: Arc::new(RwLock::new(Arc::new(keys))),
         }
     }

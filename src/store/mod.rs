@@ -226,6 +226,15 @@ impl Store {
         Ok(out)
     }
 
+    /// Copy the WAL into the database file and truncate it (at a clean stop): the database file
+    /// alone then holds everything, and a `relaxed` store's last writes reach the disk.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.sql(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+    }
+
     /// True when the database answers a trivial query and its file is still where it was
     /// (writes to a deleted file would be lost at the next restart).
     /// After a failed fsync the store refuses writes, so it reports itself unavailable too.

@@ -232,41 +232,6 @@ fn the_cli_works_in_every_durability_mode() {
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// `latchkey serve` as a child process; killed (SIGKILL) when dropped.
-struct Server(std::process::Child);
-
-impl Server {
-    fn start(data_dir: &Path, port: u16) -> Self {
-        let child = latchkey_cmd(data_dir)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--issuer", &format!("http://127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start latchkey serve");
-        let server = Server(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "latchkey serve did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    /// SIGKILL: no shutdown, no checkpoint, no closing of the database.
-    fn kill(mut self) {
-        self.0.kill().expect("SIGKILL latchkey");
-        self.0.wait().expect("reap latchkey");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Sign in on the login page; the 303 means the session row was written and acknowledged.
 async fn sign_in(client: &reqwest::Client, base: &str) {
     let page = client
@@ -327,7 +292,7 @@ async fn sessions_and_clients_acknowledged_before_a_sigkill_are_there_after_rest
     .ok();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let server = Server::start(data, port);
+    let server = ChildServer::start_with(data, port, &[]);
 
     // Concurrent sign-ins (their session writes share fsyncs) and a CLI write while serving.
     let browsers: Vec<_> = (0..12).map(|_| fresh_browser()).collect();
@@ -362,7 +327,7 @@ async fn sessions_and_clients_acknowledged_before_a_sigkill_are_there_after_rest
     assert_eq!(sessions, 12, "every acknowledged sign-in survived");
     drop(store);
 
-    let server = Server::start(data, port);
+    let server = ChildServer::start_with(data, port, &[]);
     for b in &browsers {
         assert!(home_shows_alice(b, &base).await, "the session still works");
     }

@@ -91,66 +91,6 @@ async fn healthz_answers_503_when_the_database_file_is_gone() {
     assert_eq!(body["status"], "unavailable");
 }
 
-#[test]
-fn serve_logs_its_issuer_and_the_first_user_command_and_stops_gracefully_on_sigterm() {
-    use std::io::Read;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = crate::support::latchkey_cmd(dir.path())
-        .arg("serve")
-        .arg("--bind")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--issuer")
-        .arg(format!("http://127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start latchkey serve");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut up = false;
-    while std::time::Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert!(up, "the server listens");
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let exit = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "stops within 15 s of SIGTERM"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
-    assert!(exit.success(), "a graceful stop exits 0: {exit}");
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    assert!(
-        log.contains(&format!("http://127.0.0.1:{port}")),
-        "logs the issuer: {log}"
-    );
-    assert!(
-        log.contains("latchkey user add"),
-        "tells how to create the first user: {log}"
-    );
-}
-
 #[cfg(unix)]
 #[tokio::test]
 async fn first_start_creates_the_data_dir_and_database_readable_by_the_owner_only() {

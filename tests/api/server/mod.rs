@@ -2,4 +2,6 @@
 
 mod health_check;
 mod limits;
+mod shutdown;
 mod storage_bounds;
+mod systemd_unit;

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod child;
 pub mod csrf;
 pub mod fixtures;
 pub mod jwt;
@@ -12,6 +13,7 @@ pub mod pkce;
 
 pub use app::*;
 pub use browser::*;
+pub use child::*;
 pub use csrf::*;
 pub use fixtures::*;
 pub use jwt::*;
