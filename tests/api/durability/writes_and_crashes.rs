@@ -4,7 +4,6 @@ use crate::support::*;
 use latchkey::store::{Durability, Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 fn open(dir: &Path, mode: Durability) -> Store {
     let store = Store::open_with(&db_path(dir), mode).expect("open store");
