@@ -21,6 +21,8 @@ pub enum StartupError {
     Keys(#[from] signing_keys::KeyError),
     #[error("cannot listen on {addr}: {err}")]
     Bind { addr: String, err: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] crate::web::tls::TlsError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -32,6 +34,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    tls: Option<crate::web::tls::Tls>,
 }
 
 impl Application {
@@ -44,6 +47,9 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
+        // First: a bad certificate stops the start before anything is created, and SIGHUP is
+        // caught (not fatal) from here on.
+        let tls = crate::web::tls::Tls::load(&settings)?;
         let db_path = settings.prepare_data_dir()?;
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
@@ -82,7 +88,7 @@ impl Application {
         } else {
             settings.workers
         };
-        tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "latchkey listening");
+        tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), tls = tls.is_some(), "latchkey listening");
 
         crate::crypto::password_pool::map_large_buffers_directly();
         let state = AppState::new(store, settings, clock, ring);
@@ -98,8 +104,11 @@ impl Application {
                 .configure(crate::web::routes)
         })
         .workers(workers)
-        .shutdown_timeout(10)
-        .listen(listener)
+        .shutdown_timeout(10);
+        let server = match &tls {
+            Some(tls) => server.listen_rustls_0_23(listener, tls.server_config()?),
+            None => server.listen(listener),
+        }
         .map_err(|err| StartupError::Bind {
             addr: "listener".into(),
             err,
@@ -109,6 +118,7 @@ impl Application {
             port,
             server,
             state,
+            tls,
         })
     }
 
@@ -124,7 +134,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let maintenance = tokio::spawn(maintain(self.state.clone()));
         let notifier = tokio::spawn(crate::notify::run(self.state.clone()));
+        let tls_reload = self.tls.map(|tls| tokio::spawn(tls.watch()));
         let out = self.server.await;
+        if let Some(t) = tls_reload {
+            t.abort();
+        }
         maintenance.abort();
         notifier.abort();
         out
