@@ -573,4 +573,56 @@ mod tests {
             assert!(e.0.contains(k), "{e}");
         }
     }
+
+    #[test]
+    fn tls_cert_and_tls_key_come_as_a_pair_with_an_https_issuer() {
+        let https = ("LATCHKEY_ISSUER", "https://login.example.com");
+        let s = load(
+            &[
+                https,
+                ("LATCHKEY_TLS_CERT", "/etc/ssl/fullchain.pem"),
+                ("LATCHKEY_TLS_KEY", "/etc/ssl/privkey.pem"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.tls,
+            Some(TlsFiles {
+                cert: "/etc/ssl/fullchain.pem".into(),
+                key: "/etc/ssl/privkey.pem".into(),
+            })
+        );
+        assert_eq!(s.tls_reload_poll_secs, 5);
+
+        let e = load(&[https, ("LATCHKEY_TLS_CERT", "/c.pem")], &[]).unwrap_err();
+        assert!(e.0.contains("`tls_key`"), "{e}");
+        let e = load(&[https, ("LATCHKEY_TLS_KEY", "/k.pem")], &[]).unwrap_err();
+        assert!(e.0.contains("`tls_cert`"), "{e}");
+        let e = load(
+            &[
+                ("LATCHKEY_ISSUER", "http://login.example.com"),
+                ("LATCHKEY_TLS_CERT", "/c.pem"),
+                ("LATCHKEY_TLS_KEY", "/k.pem"),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.0.contains("`issuer`") && e.0.contains("https"), "{e}");
+        let e = load(&[("LATCHKEY_TLS_RELOAD_POLL_SECS", "-1")], &[]).unwrap_err();
+        assert!(e.0.contains("`tls_reload_poll_secs`"), "{e}");
+    }
+
+    #[test]
+    fn an_https_issuer_on_a_public_bind_without_tls_files_still_means_a_proxy_in_front() {
+        let s = load(
+            &[
+                ("LATCHKEY_ISSUER", "https://login.example.com"),
+                ("LATCHKEY_BIND", "0.0.0.0:8080"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert!(s.tls.is_none() && s.is_https());
+    }
 }
