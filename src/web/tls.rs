@@ -30,6 +30,8 @@ pub struct Tls {
     /// Registered at start, before the listener opens: SIGHUP's default action is to exit.
     hangup: Signal,
     poll: Option<Duration>,
+    /// The files as they were just before the load: a change after that is a reload.
+    seen: Stamps,
 }
 
 impl Tls {
@@ -38,6 +40,7 @@ impl Tls {
         let Some(files) = &settings.tls else {
             return Ok(None);
         };
+        let seen = Stamps::of(files);
         let loaded = certificate::load(files)?;
         let certs = Arc::new(Certificates {
             files: files.clone(),
@@ -52,6 +55,7 @@ impl Tls {
             certs,
             hangup,
             poll,
+            seen,
         }))
     }
 
@@ -68,7 +72,6 @@ impl Tls {
 
     /// Reload on SIGHUP and whenever either file changes; runs until aborted.
     pub async fn watch(mut self) {
-        let mut seen = Stamps::of(&self.certs.files);
         let mut tick = self.poll.map(|every| {
             let mut t = tokio::time::interval(every);
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -76,15 +79,18 @@ impl Tls {
         });
         loop {
             let why = tokio::select! {
-                _ = self.hangup.recv() => "SIGHUP",
+                hup = self.hangup.recv() => match hup {
+                    Some(()) => "SIGHUP",
+                    None => return, // the runtime is shutting down
+                },
                 _ = next_tick(&mut tick) => "the files changed",
             };
             let now = Stamps::of(&self.certs.files);
-            if why != "SIGHUP" && now == seen {
+            if why != "SIGHUP" && now == self.seen {
                 continue;
             }
             // Remember this state even if it does not load: the next change gets its own try.
-            seen = now;
+            self.seen = now;
             let files = self.certs.files.clone();
             match tokio::task::spawn_blocking(move || certificate::load(&files)).await {
                 Ok(Ok(loaded)) => {

@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 /// certificate, i.e. the same connection, never dropped.
 async fn wait_for_new_cert_while_old_connection_works(
     ca: &TestCa,
-    port: u16,
+    server: &TlsServer,
     old: &reqwest::Client,
     old_cert: &[u8],
     want: &[u8],
 ) {
+    let port = server.port;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, seen) = healthz_over(old, port).await;
@@ -27,7 +28,8 @@ async fn wait_for_new_cert_while_old_connection_works(
         }
         assert!(
             Instant::now() < deadline,
-            "a new connection did not get the renewed certificate within 20 s"
+            "a new connection did not get the renewed certificate within 20 s; log:\n{}",
+            server.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -49,7 +51,7 @@ async fn sighup_serves_a_renewed_certificate_to_new_connections_and_keeps_open_o
     renewed.install(dir.path());
     server.sighup();
 
-    wait_for_new_cert_while_old_connection_works(&ca, server.port, &old, &first.der, &renewed.der)
+    wait_for_new_cert_while_old_connection_works(&ca, &server, &old, &first.der, &renewed.der)
         .await;
     assert!(server.is_running(), "SIGHUP does not stop the server");
     let line = server
@@ -90,7 +92,7 @@ async fn a_bad_renewal_is_logged_and_the_previous_certificate_stays_in_use() {
     assert_eq!(healthz_over(&old, server.port).await.1, first.der);
     replace_file(&files.key, renewed.key_pem.as_bytes());
     server.sighup();
-    wait_for_new_cert_while_old_connection_works(&ca, server.port, &old, &first.der, &renewed.der)
+    wait_for_new_cert_while_old_connection_works(&ca, &server, &old, &first.der, &renewed.der)
         .await;
 }
 
@@ -128,8 +130,7 @@ async fn a_certbot_style_symlink_renewal_is_picked_up_without_a_signal() {
     link("fullchain.pem", "fullchain2.pem");
     link("privkey.pem", "privkey2.pem");
 
-    wait_for_new_cert_while_old_connection_works(&ca, server.port, &old, &first.der, &second.der)
-        .await;
+    wait_for_new_cert_while_old_connection_works(&ca, &server, &old, &first.der, &second.der).await;
     server
         .wait_for_log("TLS certificate reloaded (the files changed)")
         .await;
