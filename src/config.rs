@@ -43,6 +43,17 @@ pub struct Settings {
     pub device_code_ttl_secs: i64,
     pub device_poll_interval_secs: i64,
     pub durability: crate::store::Durability,
+    /// Built-in TLS: both files set, or neither (then plain HTTP, e.g. behind a proxy).
+    pub tls: Option<TlsFiles>,
+    /// How often the TLS files are checked for changes; 0: only on SIGHUP.
+    pub tls_reload_poll_secs: u64,
+}
+
+/// `tls_cert` (the chain, leaf first) and `tls_key`, PEM files read at start and on reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -216,6 +227,31 @@ impl Settings {
         };
         let trusted_proxies = parse_proxies(&get("trusted_proxies").value)
             .map_err(|why: String| bad("trusted_proxies", why.as_str()))?;
+        let path = |k: &str| {
+            Some(PathBuf::from(get(k).value.trim())).filter(|p| !p.as_os_str().is_empty())
+        };
+        let tls = match (path("tls_cert"), path("tls_key")) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(bad(
+                    "tls_key",
+                    "must be set when tls_cert is set (both or neither)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "tls_cert",
+                    "must be set when tls_key is set (both or neither)",
+                ));
+            }
+        };
+        if tls.is_some() && !is_https_url(&issuer) {
+            return Err(bad(
+                "issuer",
+                "must be an https URL when tls_cert and tls_key are set (latchkey then serves HTTPS itself)",
+            ));
+        }
         let s = Settings {
             trusted_proxies,
             password_queue_limit: ranged("password_queue_limit", 1, 10_000)? as usize,
@@ -242,6 +278,8 @@ impl Settings {
             workers,
             theme_dir,
             durability,
+            tls,
+            tls_reload_poll_secs: ranged("tls_reload_poll_secs", 0, 86_400)? as u64,
         };
         if s.key_retention_secs < s.access_token_ttl_secs.max(s.id_token_ttl_secs) {
             return Err(bad(
@@ -283,16 +321,19 @@ impl Settings {
 
     /// True when cookies must be Secure and `__Host-` prefixed.
     pub fn is_https(&self) -> bool {
-        // URL schemes are case-insensitive: HTTPS://... is https too.
-        self.issuer
-            .get(..8)
-            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        is_https_url(&self.issuer)
     }
 
     /// An absolute endpoint URL under the issuer, e.g. `endpoint("/token")`.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.issuer.trim_end_matches('/'), path)
     }
+}
+
+fn is_https_url(url: &str) -> bool {
+    // URL schemes are case-insensitive: HTTPS://... is https too.
+    url.get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
 }
 
 /// `10.0.0.0/8, ::1, 192.0.2.7`: CIDRs or single addresses (a host route), comma-separated.
@@ -531,5 +572,57 @@ mod tests {
             let e = load(&[(k, v)], &[]).unwrap_err();
             assert!(e.0.contains(k), "{e}");
         }
+    }
+
+    #[test]
+    fn tls_cert_and_tls_key_come_as_a_pair_with_an_https_issuer() {
+        let https = ("LATCHKEY_ISSUER", "https://login.example.com");
+        let s = load(
+            &[
+                https,
+                ("LATCHKEY_TLS_CERT", "/etc/ssl/fullchain.pem"),
+                ("LATCHKEY_TLS_KEY", "/etc/ssl/privkey.pem"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.tls,
+            Some(TlsFiles {
+                cert: "/etc/ssl/fullchain.pem".into(),
+                key: "/etc/ssl/privkey.pem".into(),
+            })
+        );
+        assert_eq!(s.tls_reload_poll_secs, 5);
+
+        let e = load(&[https, ("LATCHKEY_TLS_CERT", "/c.pem")], &[]).unwrap_err();
+        assert!(e.0.contains("`tls_key`"), "{e}");
+        let e = load(&[https, ("LATCHKEY_TLS_KEY", "/k.pem")], &[]).unwrap_err();
+        assert!(e.0.contains("`tls_cert`"), "{e}");
+        let e = load(
+            &[
+                ("LATCHKEY_ISSUER", "http://login.example.com"),
+                ("LATCHKEY_TLS_CERT", "/c.pem"),
+                ("LATCHKEY_TLS_KEY", "/k.pem"),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.0.contains("`issuer`") && e.0.contains("https"), "{e}");
+        let e = load(&[("LATCHKEY_TLS_RELOAD_POLL_SECS", "-1")], &[]).unwrap_err();
+        assert!(e.0.contains("`tls_reload_poll_secs`"), "{e}");
+    }
+
+    #[test]
+    fn an_https_issuer_on_a_public_bind_without_tls_files_still_means_a_proxy_in_front() {
+        let s = load(
+            &[
+                ("LATCHKEY_ISSUER", "https://login.example.com"),
+                ("LATCHKEY_BIND", "0.0.0.0:8080"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert!(s.tls.is_none() && s.is_https());
     }
 }

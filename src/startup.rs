@@ -23,6 +23,8 @@ pub enum StartupError {
     Keys(#[from] signing_keys::KeyError),
     #[error("cannot listen on {addr}: {err}")]
     Bind { addr: String, err: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] crate::web::tls::TlsError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -40,6 +42,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    tls: Option<crate::web::tls::Tls>,
 }
 
 impl Application {
@@ -52,6 +55,9 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
+        // First: a bad certificate stops the start before anything is created, and SIGHUP is
+        // caught (not fatal) from here on.
+        let tls = crate::web::tls::Tls::load(&settings)?;
         let db_path = settings.prepare_data_dir()?;
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
@@ -90,7 +96,7 @@ impl Application {
         } else {
             settings.workers
         };
-        tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "latchkey listening");
+        tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), tls = tls.is_some(), "latchkey listening");
 
         crate::crypto::password_pool::map_large_buffers_directly();
         let state = AppState::new(store, settings, clock, ring);
@@ -108,8 +114,11 @@ impl Application {
         .workers(workers)
         // Stopping is ours (see `run_until`): signals are caught before the socket is bound.
         .disable_signals()
-        .shutdown_timeout(DRAIN_SECS)
-        .listen(listener)
+        .shutdown_timeout(DRAIN_SECS);
+        let server = match &tls {
+            Some(tls) => server.listen_rustls_0_23(listener, tls.server_config()?),
+            None => server.listen(listener),
+        }
         .map_err(|err| StartupError::Bind {
             addr: "listener".into(),
             err,
@@ -119,6 +128,7 @@ impl Application {
             port,
             server,
             state,
+            tls,
         })
     }
 
@@ -142,6 +152,7 @@ impl Application {
         let (quit, quitting) = tokio::sync::watch::channel(false);
         let maintenance = tokio::spawn(maintain(self.state.clone()));
         let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting));
+        let tls_reload = self.tls.map(|tls| tokio::spawn(tls.watch()));
         let handle = self.server.handle();
         let mut server = self.server;
         notify_systemd(&[sd_notify::NotifyState::Ready]);
@@ -164,6 +175,9 @@ impl Application {
                 out
             }
         };
+        if let Some(t) = tls_reload {
+            t.abort();
+        }
         maintenance.abort();
         let _ = quit.send(true);
         if tokio::time::timeout(NOTIFIER_GRACE, &mut notifier)
@@ -219,11 +233,29 @@ fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     })
 }
 
+/// SIGHUP re-reads the TLS files (`web::tls`); without built-in TLS there is nothing to re-read,
+/// and `systemctl reload` must not end the process (SIGHUP's default action).
+fn ignore_hangup() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!(
+                "SIGHUP: nothing to reload (no tls_cert; other settings need a restart)"
+            );
+        }
+    });
+    Ok(())
+}
+
 /// `latchkey serve`: logging, then the server on its own actix runtime until SIGINT/SIGTERM.
 pub fn serve(settings: Settings) -> Result<(), StartupError> {
     crate::telemetry::init(&settings);
     actix_web::rt::System::new().block_on(async move {
         let stop = stop_signal().map_err(StartupError::Serve)?;
+        if settings.tls.is_none() {
+            ignore_hangup().map_err(StartupError::Serve)?;
+        }
         let app = Application::build(settings)?;
         app.run_until(stop).await.map_err(StartupError::Serve)
     })

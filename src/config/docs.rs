@@ -131,6 +131,21 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "When a write is acknowledged: `group` (after an fsync shared by concurrent writes; nothing acknowledged is lost on a power cut), `each` (one fsync per write, slower, same guarantee) or `relaxed` (no wait for fsync; a power cut may lose the last moments of writes). See Durability.",
     },
     SettingDoc {
+        key: "tls_cert",
+        default: "",
+        doc: "Built-in TLS: a PEM file with the certificate chain, the server's certificate first (e.g. certbot's `fullchain.pem`). With `tls_key`, latchkey serves HTTPS itself on `bind` (TLS 1.2 and 1.3, HTTP/2); the issuer must be https. Empty: plain HTTP (a proxy terminates TLS). See Built-in TLS.",
+    },
+    SettingDoc {
+        key: "tls_key",
+        default: "",
+        doc: "Built-in TLS: a PEM file with the private key of `tls_cert` (PKCS#8, RSA or EC; not encrypted). Both or neither.",
+    },
+    SettingDoc {
+        key: "tls_reload_poll_secs",
+        default: "5",
+        doc: "How often `tls_cert` and `tls_key` are checked for changes (a renewal); a changed pair is loaded for new connections. 0: only on SIGHUP (0 to 86400).",
+    },
+    SettingDoc {
         key: "theme_dir",
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",

@@ -1,6 +1,7 @@
 //! Everything cryptographic, built on josekit and argon2 (the only module that imports them),
 //! and the pool of low-priority threads password hashing runs on.
 
+pub mod certificate;
 pub mod jwt;
 pub mod keys;
 pub mod password;

@@ -15,6 +15,7 @@ mod files;
 mod keys;
 mod settings;
 mod text;
+mod tls;
 mod users;
 
 use crate::clock::Timestamp;
@@ -141,6 +142,7 @@ pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     settings::check_issuer_and_bind(settings, &mut r);
     settings::check_trusted_proxies(settings, &mut r);
     settings::check_settings(settings, &mut r);
+    tls::check_tls(settings, now, &mut r);
     if let Some(conn) = files::check_data_dir(settings, &mut r) {
         database::check_database(&conn.tx(), settings, now, &mut r);
     }

@@ -53,7 +53,8 @@ pub(super) fn check_trusted_proxies(s: &Settings, r: &mut Report) {
         );
     }
     let https = s.is_https();
-    if https && s.bind.ip().is_loopback() && s.trusted_proxies.is_empty() {
+    // With built-in TLS no proxy is needed, so none is suspected.
+    if https && s.tls.is_none() && s.bind.ip().is_loopback() && s.trusted_proxies.is_empty() {
         r.info(
             "proxy-suspected",
             format!(
@@ -99,7 +100,7 @@ pub(super) fn check_issuer_and_bind(s: &Settings, r: &mut Report) {
                 s.bind.port()
             ),
         );
-    } else if url.scheme() == "https" && bind_public {
+    } else if url.scheme() == "https" && bind_public && s.tls.is_none() {
         r.info(
             "tls-termination",
             format!(

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod handlers;
 pub mod headers;
 pub mod templates;
+pub mod tls;
 
 use actix_web::http::Method;
 use actix_web::web;

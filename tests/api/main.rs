@@ -25,5 +25,6 @@ mod sign_in;
 mod spa;
 mod store;
 mod support;
+mod tls;
 mod token;
 mod userinfo;

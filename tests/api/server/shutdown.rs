@@ -234,3 +234,26 @@ fn systemd_hears_ready_once_the_listener_is_up_and_stopping_at_sigterm() {
     assert!(stopping.contains("STOPPING=1"), "{stopping}");
     assert!(server.wait_exit(Duration::from_secs(15)).success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_without_tls_keeps_serving_so_systemctl_reload_is_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ChildServer::start(dir.path());
+    server.signal("HUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.log().contains("SIGHUP") {
+        assert!(
+            Instant::now() < deadline,
+            "SIGHUP not logged: {}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let res = reqwest::get(format!("{}/healthz", server.base()))
+        .await
+        .expect("still serving after SIGHUP");
+    assert_eq!(res.status(), 200);
+    server.signal("TERM");
+    let status = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(15)));
+    assert!(status.success(), "{status}");
+}

@@ -10,6 +10,7 @@ pub mod jwt;
 pub mod net;
 pub mod oauth;
 pub mod pkce;
+pub mod tls;
 
 pub use app::*;
 pub use browser::*;
@@ -20,3 +21,4 @@ pub use jwt::*;
 pub use net::*;
 pub use oauth::*;
 pub use pkce::*;
+pub use tls::*;
