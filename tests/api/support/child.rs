@@ -23,27 +23,56 @@ impl ChildServer {
 
     /// Start with extra environment (e.g. `LATCHKEY_DURABILITY`) on `port`.
     pub fn start_with(data_dir: &Path, port: u16, env: &[(&str, &str)]) -> Self {
-        let log = tempfile::NamedTempFile::new().expect("log file");
         let mut cmd = latchkey_cmd(data_dir);
         cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--issuer", &format!("http://127.0.0.1:{port}")])
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log.reopen().expect("log file"));
-        let child = cmd.spawn().expect("start latchkey serve");
-        let mut server = ChildServer { child, log, port };
+            .envs(env.iter().copied());
+        let mut server = Self::spawn(cmd, port);
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = server.child.try_wait().expect("poll latchkey serve") {
-                panic!(
-                    "latchkey serve exited at start ({status}): {}",
-                    server.log()
-                );
-            }
+            assert!(
+                server.is_running(),
+                "latchkey serve exited at start: {}",
+                server.log()
+            );
             assert!(Instant::now() < deadline, "latchkey serve did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
         server
+    }
+
+    /// Run `cmd` (a `latchkey serve` configured by the caller, listening on `port`) with its
+    /// stderr captured; does not wait for it to listen.
+    pub fn spawn(mut cmd: std::process::Command, port: u16) -> Self {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        cmd.stdout(Stdio::null())
+            .stderr(log.reopen().expect("log file"));
+        let child = cmd.spawn().expect("start latchkey serve");
+        ChildServer { child, log, port }
+    }
+
+    /// The process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .try_wait()
+            .expect("poll latchkey serve")
+            .is_none()
+    }
+
+    /// Wait until a log line contains `needle` (at most 20 s); that line.
+    pub async fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = self.log();
+            if let Some(line) = log.lines().find(|l| l.contains(needle)) {
+                return line.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?} within 20 s; log:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub fn base(&self) -> String {

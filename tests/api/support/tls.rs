@@ -4,10 +4,7 @@
 use crate::support::*;
 use latchkey::config::TlsFiles;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -143,10 +140,9 @@ pub async fn healthz_over(client: &reqwest::Client, port: u16) -> (u16, Vec<u8>)
 
 /// `latchkey serve` as a child process with built-in TLS; killed when dropped.
 pub struct TlsServer {
-    child: Child,
+    server: ChildServer,
     pub port: u16,
-    log: Arc<Mutex<String>>,
-    /// Deleted after the child is killed (fields drop after `Drop::drop`).
+    /// Deleted after the child is killed (fields drop in order).
     _data_dir: tempfile::TempDir,
 }
 
@@ -162,26 +158,10 @@ impl TlsServer {
             .env("LATCHKEY_ISSUER", format!("https://localhost:{port}"))
             .env("LATCHKEY_TLS_CERT", &files.cert)
             .env("LATCHKEY_TLS_KEY", &files.key)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start latchkey serve");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("stderr pipe");
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap_or_else(|p| p.into_inner());
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
+            .envs(env.iter().copied());
         let server = TlsServer {
-            child,
+            server: ChildServer::spawn(cmd, port),
             port,
-            log,
             _data_dir: data_dir,
         };
         let client = https_client(ca, port);
@@ -205,44 +185,21 @@ impl TlsServer {
 
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.server.log()
     }
 
     /// Wait until a log line contains `needle` (at most 20 s).
     pub async fn wait_for_log(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let log = self.log();
-            if let Some(line) = log.lines().find(|l| l.contains(needle)) {
-                return line.to_owned();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no log line with {needle:?} within 20 s; log:\n{log}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.server.wait_for_log(needle).await
     }
 
     pub fn sighup(&self) {
-        let status = std::process::Command::new("kill")
-            .arg("-HUP")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -HUP");
+        self.server.signal("HUP");
     }
 
     /// The child has not exited (e.g. SIGHUP did not kill it).
     pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().expect("wait").is_none()
-    }
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.is_running()
     }
 }
 
