@@ -7,7 +7,7 @@ use crate::state::AppState;
 use crate::store::{Store, StoreError, users};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +23,8 @@ pub enum StartupError {
     Bind { addr: String, err: std::io::Error },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// How often the server reloads keys (to pick up `latchkey keys rotate`) and sweeps expired rows.
@@ -31,6 +33,8 @@ const MAINTENANCE_EVERY: Duration = Duration::from_secs(30);
 pub struct Application {
     port: u16,
     server: Server,
+    /// The `metrics_bind` listener and its port, when set.
+    metrics: Option<(Server, u16)>,
     state: AppState,
 }
 
@@ -85,14 +89,19 @@ impl Application {
         tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "latchkey listening");
 
         crate::crypto::password_pool::map_large_buffers_directly();
-        let state = AppState::new(store, settings, clock, ring);
+        let state = AppState::new(store, settings, clock, ring)?;
         let app_state = state.clone();
         let https = app_state.settings.is_https();
+        let metrics_on = app_state.settings.metrics_bind.is_some();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::Condition::new(
                     https,
                     crate::web::headers::hsts(),
+                ))
+                .wrap(actix_web::middleware::Condition::new(
+                    metrics_on,
+                    crate::web::request_metrics::RecordRequests(app_state.metrics.clone()),
                 ))
                 .app_data(web::Data::new(app_state.clone()))
                 .configure(crate::web::routes)
@@ -105,15 +114,25 @@ impl Application {
             err,
         })?
         .run();
+        let metrics = match state.settings.metrics_bind {
+            Some(addr) => Some(metrics_server(addr, &state)?),
+            None => None,
+        };
         Ok(Self {
             port,
             server,
+            metrics,
             state,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `metrics_bind` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -124,7 +143,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let maintenance = tokio::spawn(maintain(self.state.clone()));
         let notifier = tokio::spawn(crate::notify::run(self.state.clone()));
+        // The metrics listener stops on the same signals; it is stopped too if the main one ends first.
+        let metrics = self.metrics.map(|(m, _)| (m.handle(), tokio::spawn(m)));
         let out = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(false).await;
+            let _ = task.await;
+        }
         maintenance.abort();
         notifier.abort();
         out
@@ -138,6 +163,29 @@ pub fn serve(settings: Settings) -> Result<(), StartupError> {
         let app = Application::build(settings)?;
         app.run_until_stopped().await.map_err(StartupError::Serve)
     })
+}
+
+/// The `metrics_bind` listener: `/metrics` only, on one worker of its own.
+fn metrics_server(addr: SocketAddr, state: &AppState) -> Result<(Server, u16), StartupError> {
+    let failed = |err| StartupError::Bind {
+        addr: format!("{addr} (metrics_bind)"),
+        err,
+    };
+    let listener = TcpListener::bind(addr).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .configure(crate::web::metrics_routes)
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(failed)?
+    .run();
+    tracing::info!(address = %addr, port, "metrics listening");
+    Ok((server, port))
 }
 
 /// Periodic upkeep, off the request path.

@@ -131,6 +131,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "When a write is acknowledged: `group` (after an fsync shared by concurrent writes; nothing acknowledged is lost on a power cut), `each` (one fsync per write, slower, same guarantee) or `relaxed` (no wait for fsync; a power cut may lose the last moments of writes). See Durability.",
     },
     SettingDoc {
+        key: "metrics_bind",
+        default: "",
+        doc: "Address and port of a second listener serving only `/metrics` (Prometheus text format), e.g. `127.0.0.1:9464`; empty: none. Keep it on loopback or a private network. See Metrics.",
+    },
+    SettingDoc {
         key: "theme_dir",
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",
