@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod net;
 pub mod oauth;
 pub mod pkce;
+pub mod prometheus;
 
 pub use app::*;
 pub use browser::*;
@@ -18,3 +19,4 @@ pub use jwt::*;
 pub use net::*;
 pub use oauth::*;
 pub use pkce::*;
+pub use prometheus::*;
