@@ -318,36 +318,40 @@ impl RequestRecorder {
     pub fn record(&self, endpoint: Option<&str>, status: u16, took: Duration) {
         let endpoint = endpoint.unwrap_or(UNMATCHED);
         let mut seen = self.seen.borrow_mut();
-        if !seen.contains_key(endpoint) {
-            let Ok(duration) = self
-                .metrics
-                .http_duration
-                .get_metric_with_label_values(&[endpoint])
-            else {
-                return;
-            };
-            let e = Endpoint {
-                duration,
-                by_status: Vec::new(),
-            };
-            seen.insert(endpoint.to_owned(), e);
+        if let Some(e) = seen.get_mut(endpoint) {
+            e.record(&self.metrics, endpoint, status, took);
+            return;
         }
-        let Some(e) = seen.get_mut(endpoint) else {
+        let Ok(duration) = self
+            .metrics
+            .http_duration
+            .get_metric_with_label_values(&[endpoint])
+        else {
             return;
         };
-        e.duration.observe(took.as_secs_f64());
-        if let Some((_, c)) = e.by_status.iter().find(|(s, _)| *s == status) {
+        let mut e = Endpoint {
+            duration,
+            by_status: Vec::new(),
+        };
+        e.record(&self.metrics, endpoint, status, took);
+        seen.insert(endpoint.to_owned(), e);
+    }
+}
+
+impl Endpoint {
+    fn record(&mut self, metrics: &Metrics, endpoint: &str, status: u16, took: Duration) {
+        self.duration.observe(took.as_secs_f64());
+        if let Some((_, c)) = self.by_status.iter().find(|(s, _)| *s == status) {
             c.inc();
             return;
         }
         let status_text = status.to_string();
-        if let Ok(c) = self
-            .metrics
+        if let Ok(c) = metrics
             .http_requests
             .get_metric_with_label_values(&[endpoint, status_text.as_str()])
         {
             c.inc();
-            e.by_status.push((status, c));
+            self.by_status.push((status, c));
         }
     }
 }

@@ -79,6 +79,8 @@ impl Application {
                 err,
             })?
             .port();
+        // Bound before anything starts: a taken metrics port is a plain start error.
+        let metrics_listener = settings.metrics_bind.map(bind_metrics).transpose()?;
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -114,8 +116,8 @@ impl Application {
             err,
         })?
         .run();
-        let metrics = match state.settings.metrics_bind {
-            Some(addr) => Some(metrics_server(addr, &state)?),
+        let metrics = match metrics_listener {
+            Some(listener) => Some(metrics_server(listener, &state)?),
             None => None,
         };
         Ok(Self {
@@ -165,14 +167,20 @@ pub fn serve(settings: Settings) -> Result<(), StartupError> {
     })
 }
 
-/// The `metrics_bind` listener: `/metrics` only, on one worker of its own.
-fn metrics_server(addr: SocketAddr, state: &AppState) -> Result<(Server, u16), StartupError> {
-    let failed = |err| StartupError::Bind {
+fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|err| StartupError::Bind {
         addr: format!("{addr} (metrics_bind)"),
         err,
+    })
+}
+
+/// The `metrics_bind` listener: `/metrics` only, on one worker of its own.
+fn metrics_server(listener: TcpListener, state: &AppState) -> Result<(Server, u16), StartupError> {
+    let failed = |err| StartupError::Bind {
+        addr: "metrics_bind".into(),
+        err,
     };
-    let listener = TcpListener::bind(addr).map_err(failed)?;
-    let port = listener.local_addr().map_err(failed)?.port();
+    let addr = listener.local_addr().map_err(failed)?;
     let state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
@@ -184,8 +192,8 @@ fn metrics_server(addr: SocketAddr, state: &AppState) -> Result<(Server, u16), S
     .listen(listener)
     .map_err(failed)?
     .run();
-    tracing::info!(address = %addr, port, "metrics listening");
-    Ok((server, port))
+    tracing::info!(address = %addr, "metrics listening");
+    Ok((server, addr.port()))
 }
 
 /// Periodic upkeep, off the request path.
