@@ -625,7 +625,11 @@ async function main() {
   const report = render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 });
   process.stdout.write(`${report.table}\n`);
   if (OUT) {
-    fs.writeFileSync(OUT, report.markdown);
+    // Sections other scripts wrote (e.g. bench/metrics-cost) between <!-- keep: NAME --> and
+    // <!-- /keep: NAME --> survive a new run, after the new table.
+    const old = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
+    const kept = old.match(/<!-- keep: ([\w-]+) -->[\s\S]*?<!-- \/keep: \1 -->/g) || [];
+    fs.writeFileSync(OUT, [report.markdown.trimEnd(), ...kept].join('\n\n') + '\n');
     log(`wrote ${OUT}`);
   }
   if (problems.length) {

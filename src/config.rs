@@ -43,6 +43,8 @@ pub struct Settings {
     pub device_code_ttl_secs: i64,
     pub device_poll_interval_secs: i64,
     pub durability: crate::store::Durability,
+    /// The second listener, for `/metrics` only; None: no metrics listener.
+    pub metrics_bind: Option<SocketAddr>,
     /// Built-in TLS: both files set, or neither (then plain HTTP, e.g. behind a proxy).
     pub tls: Option<TlsFiles>,
     /// How often the TLS files are checked for changes; 0: only on SIGHUP.
@@ -169,6 +171,15 @@ impl Settings {
                     "must be an IP address and port, like 127.0.0.1:8080",
                 )
             })?;
+        let metrics_bind = match get("metrics_bind").value.trim() {
+            "" => None,
+            v => Some(v.parse::<SocketAddr>().ok().filter(|a| *a != bind || a.port() == 0).ok_or_else(|| {
+                bad(
+                    "metrics_bind",
+                    "must be empty (no metrics) or an IP address and port other than bind's, like 127.0.0.1:9464",
+                )
+            })?),
+        };
         let data_dir = PathBuf::from(get("data_dir").value.trim());
         if data_dir.as_os_str().is_empty() {
             return Err(bad("data_dir", "must not be empty"));
@@ -280,6 +291,7 @@ impl Settings {
             durability,
             tls,
             tls_reload_poll_secs: ranged("tls_reload_poll_secs", 0, 86_400)? as u64,
+            metrics_bind,
         };
         if s.key_retention_secs < s.access_token_ttl_secs.max(s.id_token_ttl_secs) {
             return Err(bad(

@@ -2,6 +2,7 @@
 //!
 //! Layers depend one way: `domain` <- `crypto` <- `store` <- `oidc` <- `web` <- `startup`.
 //! `doctor` (read-only health checks) sits on `store`; `cli` and `web` show its report.
+//! `metrics` (Prometheus counters, no actix) sits on `oidc`; `web` records into it and serves it.
 
 pub mod cli;
 pub mod clock;
@@ -9,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod doctor;
 pub mod domain;
+pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod startup;

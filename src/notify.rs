@@ -6,6 +6,7 @@
 //! that hangs until the timeout delays only its own notices.
 
 use crate::crypto::keys::Alg;
+use crate::metrics::Delivery;
 use crate::oidc::backchannel::logout_token;
 use crate::state::AppState;
 use crate::store::backchannel::OutboxItem;
@@ -65,6 +66,7 @@ async fn deliver_to_client(
 ) -> Result<(), StoreError> {
     for item in items {
         let Some(uri) = client.backchannel_logout_uri.clone() else {
+            state.metrics.delivery(Delivery::Dropped);
             finish(state, item.id, None).await?;
             continue;
         };
@@ -84,14 +86,17 @@ async fn deliver_to_client(
         };
         match outcome {
             Ok(()) => {
+                state.metrics.delivery(Delivery::Delivered);
                 tracing::info!(client = %client.client_id, reason = %item.reason, "back-channel logout delivered");
                 finish(state, item.id, None).await?;
             }
             Err(why) if item.attempts + 1 >= MAX_ATTEMPTS => {
+                state.metrics.delivery(Delivery::GaveUp);
                 tracing::warn!(client = %client.client_id, error = %why, "back-channel logout failed; giving up");
                 finish(state, item.id, Some((client.client_id.clone(), why))).await?;
             }
             Err(why) => {
+                state.metrics.delivery(Delivery::Retry);
                 tracing::warn!(client = %client.client_id, error = %why, attempt = item.attempts + 1, "back-channel logout failed; will retry");
                 let next = now + BACKOFF_SECS[item.attempts.clamp(0, 3) as usize];
                 let st = state.clone();

@@ -8,7 +8,7 @@ use crate::store::{Store, StoreError, users};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use std::future::Future;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -27,6 +27,8 @@ pub enum StartupError {
     Tls(#[from] crate::web::tls::TlsError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// How often the server reloads keys (to pick up `latchkey keys rotate`) and sweeps expired rows.
@@ -41,6 +43,8 @@ const NOTIFIER_GRACE: Duration = Duration::from_secs(6);
 pub struct Application {
     port: u16,
     server: Server,
+    /// The `metrics_bind` listener and its port, when set.
+    metrics: Option<(Server, u16)>,
     state: AppState,
     tls: Option<crate::web::tls::Tls>,
 }
@@ -89,6 +93,8 @@ impl Application {
                 err,
             })?
             .port();
+        // Bound before anything starts: a taken metrics port is a plain start error.
+        let metrics_listener = settings.metrics_bind.map(bind_metrics).transpose()?;
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -99,14 +105,19 @@ impl Application {
         tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), tls = tls.is_some(), "latchkey listening");
 
         crate::crypto::password_pool::map_large_buffers_directly();
-        let state = AppState::new(store, settings, clock, ring);
+        let state = AppState::new(store, settings, clock, ring)?;
         let app_state = state.clone();
         let https = app_state.settings.is_https();
+        let metrics_on = app_state.settings.metrics_bind.is_some();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::Condition::new(
                     https,
                     crate::web::headers::hsts(),
+                ))
+                .wrap(actix_web::middleware::Condition::new(
+                    metrics_on,
+                    crate::web::request_metrics::RecordRequests(app_state.metrics.clone()),
                 ))
                 .app_data(web::Data::new(app_state.clone()))
                 .configure(crate::web::routes)
@@ -124,9 +135,14 @@ impl Application {
             err,
         })?
         .run();
+        let metrics = match metrics_listener {
+            Some(listener) => Some(metrics_server(listener, &state)?),
+            None => None,
+        };
         Ok(Self {
             port,
             server,
+            metrics,
             state,
             tls,
         })
@@ -134,6 +150,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `metrics_bind` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -153,6 +174,8 @@ impl Application {
         let maintenance = tokio::spawn(maintain(self.state.clone()));
         let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting));
         let tls_reload = self.tls.map(|tls| tokio::spawn(tls.watch()));
+        // The metrics listener keeps answering while the main one drains, and stops after it.
+        let metrics = self.metrics.map(|(m, _)| (m.handle(), tokio::spawn(m)));
         let handle = self.server.handle();
         let mut server = self.server;
         notify_systemd(&[sd_notify::NotifyState::Ready]);
@@ -175,6 +198,10 @@ impl Application {
                 out
             }
         };
+        if let Some((handle, task)) = metrics {
+            handle.stop(false).await;
+            let _ = task.await;
+        }
         if let Some(t) = tls_reload {
             t.abort();
         }
@@ -259,6 +286,37 @@ pub fn serve(settings: Settings) -> Result<(), StartupError> {
         let app = Application::build(settings)?;
         app.run_until(stop).await.map_err(StartupError::Serve)
     })
+}
+
+fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|err| StartupError::Bind {
+        addr: format!("{addr} (metrics_bind)"),
+        err,
+    })
+}
+
+/// The `metrics_bind` listener: `/metrics` only, on one worker of its own.
+fn metrics_server(listener: TcpListener, state: &AppState) -> Result<(Server, u16), StartupError> {
+    let failed = |err| StartupError::Bind {
+        addr: "metrics_bind".into(),
+        err,
+    };
+    let addr = listener.local_addr().map_err(failed)?;
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .configure(crate::web::metrics_routes)
+    })
+    .workers(1)
+    // Stopped by `run_until` after the main listener has drained.
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(failed)?
+    .run();
+    tracing::info!(address = %addr, "metrics listening");
+    Ok((server, addr.port()))
 }
 
 /// Periodic upkeep, off the request path.

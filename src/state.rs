@@ -24,19 +24,30 @@ pub struct AppState {
     pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
     /// Set once a stop was requested: `/healthz` answers 503 so load balancers move away.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// Prometheus metrics; counted whether or not `metrics_bind` serves them.
+    pub metrics: Arc<crate::metrics::Metrics>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings, clock: Arc<dyn Clock>, keys: KeyRing) -> Self {
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        keys: KeyRing,
+    ) -> Result<Self, prometheus::Error> {
+        let metrics = Arc::new(crate::metrics::Metrics::new()?);
+        // The store reports its fsyncs to the metrics, without knowing them.
+        store.observe_commits(metrics.clone());
         let discovery_json = crate::oidc::discovery::metadata(&settings)
             .to_string()
             .into();
         let oauth_metadata_json = crate::oidc::discovery::oauth_metadata(&settings)
             .to_string()
             .into();
-        Self {
+        Ok(Self {
             store,
+            metrics,
             discovery_json,
             oauth_metadata_json,
             outbox_nudge: Arc::new(tokio::sync::Notify::new()),
@@ -57,7 +68,7 @@ impl AppState {
             clock,
             stopping: Arc::default(),
             keys: Arc::new(RwLock::new(Arc::new(keys))),
-        }
+        })
     }
     /// The current key ring (cheap: an Arc clone).
     pub fn keys(&self) -> Arc<KeyRing> {

@@ -146,6 +146,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "How often `tls_cert` and `tls_key` are checked for changes (a renewal); a changed pair is loaded for new connections. 0: only on SIGHUP (0 to 86400).",
     },
     SettingDoc {
+        key: "metrics_bind",
+        default: "",
+        doc: "Address and port of a second listener serving only `/metrics` (Prometheus text format), e.g. `127.0.0.1:9464`; empty: none. Keep it on loopback or a private network. See Metrics.",
+    },
+    SettingDoc {
         key: "theme_dir",
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",

@@ -198,6 +198,19 @@ pub(super) fn check_settings(s: &Settings, r: &mut Report) {
             set_fix("durability", "group"),
         );
     }
+    if let Some(addr) = s.metrics_bind.filter(|a| !a.ip().is_loopback()) {
+        r.warning(
+            "metrics-public",
+            format!(
+                "metrics_bind {addr} accepts connections from other machines: /metrics has no authentication, and its counts of sign-ins, failures, throttles and tokens tell anyone who can reach it how the server is used and attacked"
+            ),
+            format!(
+                "set metrics_bind = \"127.0.0.1:{}\" and scrape from this host (or through an SSH tunnel or a proxy with authentication), or firewall port {} to your Prometheus server only",
+                addr.port(),
+                addr.port()
+            ),
+        );
+    }
     let level = s.log_level.to_ascii_lowercase();
     if level.contains("debug") || level.contains("trace") {
         r.info(

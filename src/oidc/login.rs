@@ -11,21 +11,52 @@ use crate::store::{Store, StoreError, Tx, audit, known_browsers};
 /// `None`, after the same argon2 work (no enumeration by answer or by timing).
 /// The password hash is upgraded when its parameters are outdated.
 pub fn check_password(store: &Store, username: &str, pw: &str) -> Result<Option<User>, StoreError> {
-    let user = match Username::parse(username) {
-        Ok(u) if pw.len() <= 1024 => store.read(|c| users::find_user_by_username(c, u.as_str()))?,
+    Ok(match check_password_for_sign_in(store, username, pw)? {
+        PasswordCheck::Valid(user) => Some(user),
         _ => None,
+    })
+}
+
+/// What [`check_password_for_sign_in`] found. The page shows every failure alike; the
+/// difference is only counted (metrics), as the audit log's typed name already tells it.
+#[derive(Debug)]
+pub enum PasswordCheck {
+    Valid(User),
+    /// No such user (or not a valid username).
+    UnknownUser,
+    /// The user exists, is enabled, and the password is wrong.
+    WrongPassword,
+    /// The user is disabled: whatever the password, so this never says it was right.
+    Disabled,
+}
+
+/// As [`check_password`], saying why a sign-in fails.
+pub fn check_password_for_sign_in(
+    store: &Store,
+    username: &str,
+    pw: &str,
+) -> Result<PasswordCheck, StoreError> {
+    let user = match Username::parse(username) {
+        Ok(u) => store.read(|c| users::find_user_by_username(c, u.as_str()))?,
+        Err(_) => None,
     };
     let Some(user) = user else {
         password::verify_dummy(pw);
-        return Ok(None);
+        return Ok(PasswordCheck::UnknownUser);
     };
-    match password::verify(pw, &user.password_hash) {
-        password::Verdict::Invalid => Ok(None),
-        _ if user.disabled => Ok(None),
-        password::Verdict::Valid => Ok(Some(user)),
+    let verdict = if pw.len() <= 1024 {
+        password::verify(pw, &user.password_hash)
+    } else {
+        password::verify_dummy(pw);
+        password::Verdict::Invalid
+    };
+    match verdict {
+        _ if user.disabled => Ok(PasswordCheck::Disabled),
+        password::Verdict::Invalid => Ok(PasswordCheck::WrongPassword),
+        password::Verdict::Valid => Ok(PasswordCheck::Valid(user)),
         password::Verdict::ValidRehash(new_hash) => {
             store.write(|c| users::update_user_password_hash(c, user.id, &new_hash))?;
-            Ok(Some(user))
+            Ok(PasswordCheck::Valid(user))
         }
     }
 }

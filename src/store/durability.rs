@@ -58,8 +58,9 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 /// The `durability` setting: when `Store::write` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -125,6 +126,12 @@ pub struct SyncStats {
     pub wal_syncs: u64,
 }
 
+/// Told about every fsync that acknowledged writes (metrics read it): how many commits it made
+/// durable and how long it took. Called outside the store's locks; it must be quick.
+pub trait CommitObserver: Send + Sync {
+    fn synced(&self, commits: u64, took: Duration);
+}
+
 /// Lock a mutex, ignoring poisoning: the data behind these locks is always left consistent.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -157,6 +164,7 @@ pub(super) struct Committer {
     synced: Condvar,
     /// Only the leader locks it (so never contended); kept open between fsyncs.
     wal: Mutex<WalFile>,
+    observer: OnceLock<Arc<dyn CommitObserver>>,
     /// Runs before each group fsync: lets unit tests hold an fsync back or make it fail.
     #[cfg(test)]
     pub(super) before_sync: Mutex<Option<SyncHook>>,
@@ -177,16 +185,19 @@ impl Drop for WriterTurn<'_> {
 }
 
 impl WriterTurn<'_> {
-    /// The transaction committed: number it (still inside the turn, so numbers follow the order
-    /// of commits) and give the turn back.
-    pub(super) fn committed(self) -> u64 {
+    /// The transaction committed (its COMMIT took `took`): number it (still inside the turn, so
+    /// numbers follow the order of commits) and give the turn back.
+    pub(super) fn committed(self, took: Duration) -> u64 {
         let c = self.committer;
         let seq = c.committed.fetch_add(1, Ordering::SeqCst) + 1;
         if c.mode == Durability::Each {
             // SQLite fsynced the WAL inside COMMIT.
-            let mut st = lock(&c.sync);
-            st.durable = seq;
-            st.wal_syncs += 1;
+            {
+                let mut st = lock(&c.sync);
+                st.durable = seq;
+                st.wal_syncs += 1;
+            }
+            c.observe(1, took);
         }
         seq
     }
@@ -207,6 +218,7 @@ impl Committer {
             }),
             synced: Condvar::new(),
             wal: Mutex::new(WalFile::new(wal_path)),
+            observer: OnceLock::new(),
             #[cfg(test)]
             before_sync: Mutex::new(None),
         }
@@ -214,6 +226,17 @@ impl Committer {
 
     pub(super) fn mode(&self) -> Durability {
         self.mode
+    }
+
+    /// Set once; a second observer is refused (false).
+    pub(super) fn set_observer(&self, observer: Arc<dyn CommitObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    fn observe(&self, commits: u64, took: Duration) {
+        if let Some(o) = self.observer.get() {
+            o.synced(commits, took);
+        }
     }
 
     /// Wait for the writer turn. Refused after a failed fsync, and on a thread that already
@@ -273,13 +296,21 @@ impl Committer {
             st.syncing = true;
             let target = self.committed.load(Ordering::SeqCst);
             drop(st);
+            let started = Instant::now();
             let res = self.sync_wal();
+            let took = started.elapsed();
             st = lock(&self.sync);
             st.syncing = false;
             match res {
                 Ok(()) => {
+                    let covered = target.saturating_sub(st.durable);
                     st.durable = st.durable.max(target);
                     st.wal_syncs += 1;
+                    self.synced.notify_all();
+                    drop(st);
+                    // The leader's own commit is at most `target`: it is durable now.
+                    self.observe(covered, took);
+                    return Ok(());
                 }
                 Err(e) => {
                     let path = lock(&self.wal).path.display().to_string();
@@ -450,10 +481,25 @@ mod tests {
         assert_eq!(after.wal_syncs, before.wal_syncs + 1);
     }
 
+    /// Every (commits, took) an observer was told, in order.
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<(u64, Duration)>>);
+    impl CommitObserver for Seen {
+        fn synced(&self, commits: u64, took: Duration) {
+            lock(&self.0).push((commits, took));
+        }
+    }
+
     #[test]
     fn writes_committed_during_an_fsync_share_the_next_one() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
+        let seen = Arc::new(Seen::default());
+        assert!(store.observe_commits(seen.clone()));
+        assert!(
+            !store.observe_commits(Arc::new(Seen::default())),
+            "set once"
+        );
         let (entered_tx, entered) = mpsc::channel::<()>();
         let (release, gate) = mpsc::channel::<()>();
         let gate = Mutex::new(gate);
@@ -500,6 +546,23 @@ mod tests {
         assert_eq!(after.commits, before.commits + 11);
         assert_eq!(after.wal_syncs, before.wal_syncs + 2, "{after:?}");
         assert_eq!(after.durable, after.commits);
+        // The observer saw both fsyncs: the first covered one commit, the second ten.
+        let seen = lock(&seen.0).clone();
+        let batches: Vec<u64> = seen.iter().map(|(n, _)| *n).collect();
+        assert_eq!(batches, [1, 10]);
+    }
+
+    #[test]
+    fn with_durability_each_every_commit_is_reported_as_its_own_fsync() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(&dir.path().join("latchkey.db"), Durability::Each).unwrap();
+        let seen = Arc::new(Seen::default());
+        store.observe_commits(seen.clone());
+        for n in 0..3 {
+            insert(&store, n).unwrap();
+        }
+        let batches: Vec<u64> = lock(&seen.0).iter().map(|(n, _)| *n).collect();
+        assert_eq!(batches, [1, 1, 1]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub use sqlite::{
 };
 
 use durability::Committer;
-pub use durability::{Durability, SyncStats};
+pub use durability::{CommitObserver, Durability, SyncStats};
 use r2d2_sqlite::SqliteConnectionManager;
 pub use r2d2_sqlite::rusqlite;
 use rusqlite::{Connection, TransactionBehavior};
@@ -172,6 +172,13 @@ impl Store {
         self.committer.stats()
     }
 
+    /// Report every fsync that acknowledges writes to `observer` (shared by this store's
+    /// clones; set once, a second call returns false). With `each` every commit is one fsync;
+    /// `relaxed` reports none.
+    pub fn observe_commits(&self, observer: Arc<dyn CommitObserver>) -> bool {
+        self.committer.set_observer(observer)
+    }
+
     /// Run read-only work on a pooled connection.
     pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let conn = self.pool.get()?;
@@ -214,12 +221,14 @@ impl Store {
             // A unit that only read (a sign-in step that decided to change nothing) wrote no
             // WAL frame: there is nothing to number or wait for.
             let wrote = tx.total_changes() != changes_before;
+            let started = std::time::Instant::now();
             tx.commit().map_err(StoreError::from)?;
+            let took = started.elapsed();
             drop(conn); // back to the pool before the turn passes on
             if !wrote {
                 return Ok(out);
             }
-            (out, turn.committed())
+            (out, turn.committed(took))
         };
         // Outside the turn: later writers commit while this one waits for its fsync.
         self.committer.wait_durable(seq)?;

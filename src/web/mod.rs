@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod headers;
+pub mod request_metrics;
 pub mod templates;
 pub mod tls;
 
@@ -80,4 +81,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/introspect", web::post().to(introspect::post_introspect))
         .route("/static/{name}", web::get().to(assets::get_static));
+}
+
+/// The `metrics_bind` listener's only route.
+pub fn metrics_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics::get_metrics));
 }

@@ -12,7 +12,7 @@ use super::params::Params;
 use super::signed_tokens::{self, AccessClaims, IdClaims};
 use crate::config::Settings;
 use crate::crypto::keys::{Alg, KeyRing};
-use crate::domain::DEVICE_CODE;
+use crate::domain::{DEVICE_CODE, GrantType};
 use crate::store::Store;
 use serde::Serialize;
 
@@ -27,6 +27,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// The grant that issued it (for metrics; not part of the response).
+    #[serde(skip)]
+    pub grant: GrantType,
 }
 
 /// What a grant decided to issue; signed after the database work has committed,
@@ -51,7 +54,7 @@ pub fn handle(
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     let allowed = |g: &str| client.grant_types.iter().any(|x| x == g);
-    let issued = match grant {
+    let (issued, grant) = match grant {
         "authorization_code" | "refresh_token" | "client_credentials" | DEVICE_CODE
             if !allowed(grant) =>
         {
@@ -60,10 +63,22 @@ pub fn handle(
                 format!("this client may not use the {grant} grant"),
             ));
         }
-        "authorization_code" => authorization_code::exchange(store, settings, now, &client, p)?,
-        "refresh_token" => refresh_token::exchange(store, settings, now, &client, p)?,
-        "client_credentials" => client_credentials::exchange(store, settings, now, &client, p)?,
-        DEVICE_CODE => device_code::exchange(store, settings, now, &client, p)?,
+        "authorization_code" => (
+            authorization_code::exchange(store, settings, now, &client, p)?,
+            GrantType::AuthorizationCode,
+        ),
+        "refresh_token" => (
+            refresh_token::exchange(store, settings, now, &client, p)?,
+            GrantType::RefreshToken,
+        ),
+        "client_credentials" => (
+            client_credentials::exchange(store, settings, now, &client, p)?,
+            GrantType::ClientCredentials,
+        ),
+        DEVICE_CODE => (
+            device_code::exchange(store, settings, now, &client, p)?,
+            GrantType::DeviceCode,
+        ),
         _ => {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -71,7 +86,7 @@ pub fn handle(
             ));
         }
     };
-    sign(ring, settings, now, issued)
+    sign(ring, settings, now, issued, grant)
 }
 
 /// Record that tokens were issued: the grant and the access token's `jti`, never a token.
@@ -101,6 +116,7 @@ fn sign(
     settings: &Settings,
     now: i64,
     issued: Issued,
+    grant: GrantType,
 ) -> Result<TokenResponse, OAuthError> {
     let access_token = signed_tokens::sign_access_token(ring, settings, &issued.access)
         .map_err(OAuthError::server_error)?;
@@ -118,5 +134,6 @@ fn sign(
         id_token,
         refresh_token: issued.refresh_token,
         scope: issued.access.scope,
+        grant,
     })
 }

@@ -157,3 +157,13 @@ pub fn list_expired_sessions(tx: &Tx<'_>, now: i64, idle_secs: i64) -> Result<Ve
         .query_map(params![now, idle_secs], from_row)?
         .collect::<Result<Vec<_>, _>>()?)
 }
+
+/// Sessions neither expired nor idle too long (as `list_expired_sessions` judges them): the
+/// `latchkey_sessions_active` gauge, counted from the table so it is right after a restart.
+pub fn count_live_sessions(tx: &Tx<'_>, now: i64, idle_secs: i64) -> Result<i64> {
+    let c = tx.conn();
+    Ok(c.prepare_cached(
+        "SELECT COUNT(*) FROM sessions WHERE expires_at > ?1 AND last_seen_at > ?1 - ?2",
+    )?
+    .query_row(params![now, idle_secs], |r| r.get(0))?)
+}

@@ -1,6 +1,7 @@
 //! /account: the signed-in user's profile, sessions, apps and password.
 
 use crate::crypto::password_pool::PoolError;
+use crate::metrics::Throttle;
 use crate::oidc::account::{self, Action, Done, Page as AccountView, PasswordChange};
 use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
@@ -258,10 +259,11 @@ pub async fn post_password(
     let reservation = match state.throttle.begin(&attempt, now) {
         Ok(r) => r,
         Err(refused) => {
-            let wait = match refused {
-                Refused::Wait(w) => w,
-                Refused::Busy => 1,
+            let (wait, kind) = match refused {
+                Refused::Wait(w) => (w, Throttle::LoginWait),
+                Refused::Busy => (1, Throttle::LoginConcurrent),
             };
+            state.metrics.throttled(kind);
             let msg = format!("Too many wrong passwords. Wait {wait} seconds and try again.");
             let mut res = render(
                 &req,
@@ -288,7 +290,11 @@ pub async fn post_password(
             reservation.failed();
         }
         // Nothing was checked: the attempt is given back.
-        Ok(Ok(_)) | Err(PoolError::QueueFull) => reservation.cancelled(),
+        Ok(Ok(_)) => reservation.cancelled(),
+        Err(PoolError::QueueFull) => {
+            reservation.cancelled();
+            state.metrics.throttled(Throttle::PasswordQueue);
+        }
         _ => drop(reservation),
     }
     state.outbox_nudge.notify_one();

@@ -85,6 +85,9 @@ pub fn respond_outcome(state: &AppState, outcome: Outcome) -> HttpResponse {
         Outcome::Rejected(Rejection::Store(e)) => error::store(e),
         Outcome::Expired => expired(),
         Outcome::TooManyPending => {
+            state
+                .metrics
+                .throttled(crate::metrics::Throttle::PendingRequests);
             let mut res = error::page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many sign-in requests",

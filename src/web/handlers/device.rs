@@ -4,6 +4,7 @@
 
 use super::authorize::{see_other, visit_of};
 use crate::domain::UserCode;
+use crate::metrics::Throttle;
 use crate::oidc::interaction::{self, device::Verification};
 use crate::oidc::{device, login};
 use crate::state::AppState;
@@ -25,7 +26,7 @@ pub async fn post_device_authorization(
 ) -> HttpResponse {
     let ip = extract::client_info(&req, &state.settings).ip;
     let source = crate::oidc::throttle::source(ip.as_deref());
-    call_cors(
+    let res = call_cors(
         &req,
         &state,
         &body,
@@ -34,7 +35,12 @@ pub async fn post_device_authorization(
         },
     )
     .await
-    .respond(|resp| no_store_json(&resp))
+    .respond(|resp| no_store_json(&resp));
+    // 429 here only ever means too many unfinished device authorizations from this address.
+    if res.status() == StatusCode::TOO_MANY_REQUESTS {
+        state.metrics.throttled(Throttle::PendingRequests);
+    }
+    res
 }
 
 const NOT_FOUND: &str = "That code is not valid, was already used, or has expired. Check the code on your device and try again.";
@@ -169,6 +175,7 @@ pub async fn post_device(
     match step {
         Verification::NotSignedIn => to_login(&code),
         Verification::Wait { user, secs } => {
+            state.metrics.throttled(Throttle::DeviceCode);
             let msg = format!("Too many wrong codes. Wait {secs} seconds and try again.");
             let mut res = entry_page(
                 &req,

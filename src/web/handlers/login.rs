@@ -2,8 +2,9 @@
 
 use super::authorize::{expired, see_other};
 use crate::crypto::password_pool::PoolError;
+use crate::metrics::{Login, Throttle};
 use crate::oidc::interaction::sign_in::{self, Pending, Prepared, SignedIn};
-use crate::oidc::login;
+use crate::oidc::login::{self, PasswordCheck};
 use crate::oidc::login_throttle::{self, Refused};
 use crate::state::AppState;
 use crate::web::templates::{LoginPage, Page};
@@ -157,11 +158,15 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let reservation = match state.throttle.begin(&attempt, now) {
         Ok(r) => r,
         Err(Refused::Wait(wait)) => {
+            state.metrics.login(Login::Throttled);
+            state.metrics.throttled(Throttle::LoginWait);
             let msg =
                 format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
             return refused(page(&msg, StatusCode::TOO_MANY_REQUESTS), wait);
         }
         Err(Refused::Busy) => {
+            state.metrics.login(Login::Throttled);
+            state.metrics.throttled(Throttle::LoginConcurrent);
             let msg = "A sign-in to this account is already being checked. Try again in a moment.";
             return refused(page(msg, StatusCode::TOO_MANY_REQUESTS), 1);
         }
@@ -171,13 +176,19 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let name = username.clone();
     let checked = state
         .passwords
-        .run(move || login::check_password(&st.store, &name, &password))
+        .run(move || login::check_password_for_sign_in(&st.store, &name, &password))
         .await;
+    if let Ok(Ok(check)) = &checked {
+        state.metrics.login(Login::of(check));
+    }
     let user = match checked {
-        Ok(Ok(u)) => u,
+        Ok(Ok(PasswordCheck::Valid(u))) => Some(u),
+        Ok(Ok(_)) => None,
         Ok(Err(e)) => return error::store(e),
         Err(PoolError::QueueFull) => {
             reservation.cancelled();
+            state.metrics.login(Login::Overloaded);
+            state.metrics.throttled(Throttle::PasswordQueue);
             let msg = "Too many people are signing in right now. Try again in a few seconds.";
             return refused(page(msg, StatusCode::SERVICE_UNAVAILABLE), 5);
         }

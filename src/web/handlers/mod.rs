@@ -11,6 +11,7 @@ pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod logout;
+pub mod metrics;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -7,5 +7,8 @@ use actix_web::{HttpRequest, HttpResponse};
 pub async fn post_token(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
     call_cors(&req, &state, &body, token::handle)
         .await
-        .respond(|resp| no_store_json(&resp))
+        .respond(|resp| {
+            state.metrics.token_issued(resp.grant);
+            no_store_json(&resp)
+        })
 }

@@ -309,6 +309,7 @@ async fn token_values_passwords_and_private_keys_never_reach_the_logs() {
         client: fresh_browser(),
         store,
         settings,
+        metrics_port: None,
     };
     add_user(&app, "alice", "alice@example.com", Some("Alice Example"));
     let secret = add_client(&app, &app_spec()).unwrap();

@@ -104,6 +104,7 @@ store_conformance_tests!(
         a_known_browser_is_known_for_its_user_until_400_days_after_its_last_sign_in,
         a_session_is_found_by_its_sid,
         expired_sessions_are_those_past_their_lifetime_or_idle_too_long,
+        live_sessions_are_counted_as_exactly_those_not_expired,
         session_clients_are_upserted_and_only_back_channel_clients_are_listed,
         revoking_a_sessions_refresh_tokens_spares_offline_and_other_sessions_tokens,
         revoking_a_users_tokens_at_one_client_spares_their_other_clients_and_other_users,
@@ -2851,6 +2852,37 @@ pub mod conformance {
             Some(idle.id),
             "listing deletes nothing"
         );
+    }
+
+    pub fn live_sessions_are_counted_as_exactly_those_not_expired(store: &Store) {
+        let alice = add_user(store, "alice");
+        let lifetime_over = add_session(store, alice.id, "lifetime", NOW + 100);
+        let live = add_session(store, alice.id, "live", NOW + 1000);
+        add_session(store, alice.id, "idle", NOW + 1000);
+        store
+            .write(|c| {
+                sessions::touch_session(c, lifetime_over.id, NOW + 50)?;
+                sessions::touch_session(c, live.id, NOW + 1)
+            })
+            .unwrap();
+        let live_count = |now, idle_secs| {
+            let n = store
+                .read(|c| sessions::count_live_sessions(c, now, idle_secs))
+                .unwrap();
+            let expired = store
+                .read(|c| sessions::list_expired_sessions(c, now, idle_secs))
+                .unwrap()
+                .len() as i64;
+            assert_eq!(n + expired, 3, "live and expired are complements");
+            n
+        };
+        assert_eq!(live_count(NOW + 99, 100), 3);
+        assert_eq!(
+            live_count(NOW + 100, 100),
+            1,
+            "only the session seen at NOW + 1"
+        );
+        assert_eq!(live_count(NOW + 100, 1_000_000), 2);
     }
 
     pub fn session_clients_are_upserted_and_only_back_channel_clients_are_listed(store: &Store) {

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub store: Store,
     /// The settings the server runs with.
     pub settings: Settings,
+    /// The `metrics_bind` listener's port, when the settings turn it on.
+    pub metrics_port: Option<u16>,
 }
 
 impl TestApp {
@@ -89,6 +91,7 @@ pub async fn spawn_app_with_clock(
     let app = Application::build_with_clock(settings.clone(), clock)
         .unwrap_or_else(|e| panic!("the application failed to start: {e}"));
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let store = app.state().store.clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -103,6 +106,7 @@ pub async fn spawn_app_with_clock(
         client,
         store,
         settings,
+        metrics_port,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod net;
 pub mod oauth;
 pub mod pkce;
 pub mod tls;
+pub mod prometheus;
 
 pub use app::*;
 pub use browser::*;
@@ -22,3 +23,4 @@ pub use net::*;
 pub use oauth::*;
 pub use pkce::*;
 pub use tls::*;
+pub use prometheus::*;
