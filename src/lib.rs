@@ -3,6 +3,7 @@
 //! Layers depend one way: `domain` <- `crypto` <- `store` <- `oidc` <- `web` <- `startup`.
 //! `doctor` (read-only health checks) sits on `store`; `cli` and `web` show its report.
 
+pub mod audit_sealer;
 pub mod cli;
 pub mod clock;
 pub mod config;

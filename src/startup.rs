@@ -124,9 +124,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let maintenance = tokio::spawn(maintain(self.state.clone()));
         let notifier = tokio::spawn(crate::notify::run(self.state.clone()));
+        let sealer = tokio::spawn(crate::audit_sealer::run(self.state.clone()));
         let out = self.server.await;
         maintenance.abort();
         notifier.abort();
+        sealer.abort();
         out
     }
 }

@@ -5,7 +5,7 @@ pub mod durability;
 mod sqlite;
 // The SQLite backend's table groups, under the names the layers above use.
 pub use sqlite::{
-    apis, attributes, audit, backchannel, clients, codes, consents, device, groups, keys,
+    apis, attributes, audit, audit_chain, backchannel, clients, codes, consents, device, groups, keys,
     known_browsers, migrate, pending, refresh, sessions, sweep, users,
 };
 

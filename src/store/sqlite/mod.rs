@@ -5,6 +5,7 @@
 pub mod apis;
 pub mod attributes;
 pub mod audit;
+pub mod audit_chain;
 pub mod backchannel;
 pub mod clients;
 pub mod codes;
