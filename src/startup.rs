@@ -19,6 +19,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] signing_keys::KeyError),
+    #[error(transparent)]
+    Locked(#[from] crate::store::data_lock::LockError),
     #[error("cannot listen on {addr}: {err}")]
     Bind { addr: String, err: std::io::Error },
     #[error("server failed: {0}")]
@@ -32,6 +34,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    /// The data dir's lock, held until the server has stopped.
+    _lock: crate::store::data_lock::DataDirLock,
 }
 
 impl Application {
@@ -45,6 +49,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
         let db_path = settings.prepare_data_dir()?;
+        let lock = crate::store::data_lock::lock_data_dir(&settings.data_dir)?;
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
         }
@@ -109,6 +114,7 @@ impl Application {
             port,
             server,
             state,
+            _lock: lock,
         })
     }
 

@@ -168,7 +168,10 @@ impl Walk {
         }
         if seq > self.expected {
             let missing = if seq == self.expected + 1 {
-                format!("position {} is missing before it: a row was removed", self.expected)
+                format!(
+                    "position {} is missing before it: a row was removed",
+                    self.expected
+                )
             } else {
                 format!(
                     "positions {} to {} are missing before it: rows were removed",

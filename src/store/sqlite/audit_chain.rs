@@ -91,20 +91,22 @@ fn chain_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<ChainRow> {
 }
 
 pub fn chain_ends(tx: &Tx<'_>) -> Result<ChainEnds> {
-    Ok(tx.conn().prepare_cached(
-        "SELECT pruned_seq, pruned_hash, pruned_id, pruned_at, head_seq, head_hash \
+    Ok(tx
+        .conn()
+        .prepare_cached(
+            "SELECT pruned_seq, pruned_hash, pruned_id, pruned_at, head_seq, head_hash \
          FROM audit_chain WHERE only_row = 1",
-    )?
-    .query_row([], |r| {
-        Ok(ChainEnds {
-            pruned_seq: r.get(0)?,
-            pruned_hash: r.get(1)?,
-            pruned_id: r.get(2)?,
-            pruned_at: r.get(3)?,
-            head_seq: r.get(4)?,
-            head_hash: r.get(5)?,
-        })
-    })?)
+        )?
+        .query_row([], |r| {
+            Ok(ChainEnds {
+                pruned_seq: r.get(0)?,
+                pruned_hash: r.get(1)?,
+                pruned_id: r.get(2)?,
+                pruned_at: r.get(3)?,
+                head_seq: r.get(4)?,
+                head_hash: r.get(5)?,
+            })
+        })?)
 }
 
 /// At most `limit` unsealed rows, lowest id first (through the partial index of migration
@@ -121,7 +123,9 @@ pub fn unsealed_audit_rows(tx: &Tx<'_>, limit: i64) -> Result<Vec<ChainRow>> {
 pub fn seal_audit_row(tx: &Tx<'_>, id: i64, seq: i64, hash: &[u8]) -> Result<bool> {
     Ok(tx
         .conn()
-        .prepare_cached("UPDATE audit_events SET seq = ?2, hash = ?3 WHERE id = ?1 AND seq IS NULL")?
+        .prepare_cached(
+            "UPDATE audit_events SET seq = ?2, hash = ?3 WHERE id = ?1 AND seq IS NULL",
+        )?
         .execute(params![id, seq, hash])?
         == 1)
 }

@@ -7,6 +7,7 @@ pub mod attributes;
 pub mod audit;
 pub mod audit_chain;
 pub mod backchannel;
+pub mod backup;
 pub mod clients;
 pub mod codes;
 pub mod consents;
