@@ -205,3 +205,54 @@ pub fn settle_into_one_file(db: &Path) -> Result<(), CopyError> {
     c.close().map_err(|(_, e)| err(e))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(path: &Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_copy_is_the_snapshot_it_started_from_while_another_connection_keeps_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.db");
+        let dst = dir.path().join("dst.db");
+        let writer = Connection::open(&src).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE t (v BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+                 INSERT INTO t SELECT randomblob(1000) FROM n;",
+            )
+            .unwrap();
+        std::fs::File::create(&dst).unwrap();
+        let mut steps = 0;
+        // One page per step, a committed write after every step: without the snapshot each
+        // write would restart the copy and it would never end.
+        copy_with(&src, &dst, 1, &mut || {
+            steps += 1;
+            writer
+                .execute("INSERT INTO t VALUES (randomblob(1000))", [])
+                .unwrap();
+        })
+        .unwrap();
+        assert!(steps > 100, "copied in many steps: {steps}");
+        assert_eq!(
+            count(&dst),
+            500,
+            "the rows of the snapshot, none written later"
+        );
+        assert_eq!(count(&src), 500 + steps, "the writer was never blocked");
+        let mode: String = Connection::open(&dst)
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "delete", "a self-contained file");
+    }
+}
