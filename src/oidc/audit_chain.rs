@@ -4,26 +4,34 @@
 //! # Writing and sealing
 //!
 //! A request writes its audit row *unsealed* (`seq` and `hash` NULL) in its own transaction:
-//! one plain INSERT, no shared state, no lock beyond the one the transaction already holds.
-//! One background task ([`seal_pending`], every second from `crate::audit_sealer::run`, and
-//! once more at shutdown) takes the unsealed rows, lowest id first, and gives each the next
-//! position `seq` in the chain and
+//! one plain INSERT, no shared state, no index beyond the ones the table always had, no lock
+//! beyond the one the transaction already holds. One background task ([`seal_pending`], every
+//! second from `crate::audit_sealer::run`, and once more at shutdown) takes the unsealed rows,
+//! lowest id first, and gives each the next position `seq` in the chain and
 //!
 //! ```text
 //! hash = SHA-256(prev || encode(row))
 //! ```
 //!
 //! where `prev` is the hash of the row at position `seq - 1`: 32 zero bytes for the very first
-//! row, and after pruning the checkpoint's hash (see below). The chain's newest position and
-//! hash are kept in the one-row table `audit_chain` (`head_seq`, `head_hash`), in the same
-//! transaction, so sealing reads and writes one row besides the rows it seals.
+//! row, and after pruning the checkpoint's hash (see below). The chain's newest position, hash
+//! and row id are kept in the one-row table `audit_chain` (`head_seq`, `head_hash`,
+//! `head_id`), in the same transaction, so sealing reads and writes one row besides the rows
+//! it seals. In SQLite the rows to seal are simply those with an id above `head_id`: writers
+//! take turns and a new row gets the highest id plus one, so ids are handed out in commit
+//! order and no row can appear below a sealed one. (For that, pruning always keeps the
+//! newest sealed row: an emptied table would hand out its ids again.) A row that does turn up
+//! unsealed below `head_id` was written outside latchkey; [`verify`] names it as inserted.
 //!
 //! **Order with several writers (PostgreSQL, later).** Ids from a sequence can commit out of
 //! order: id 41 may become visible after id 42 was sealed. So the chain is ordered by `seq`, the
 //! order in which the sealer *found* rows committed, not by id: a late row simply gets the next
-//! position when it shows up. Nothing waits for a settling time and no row is ever skipped.
-//! Several sealers (one per node) serialise on the `audit_chain` row (`SELECT ... FOR UPDATE`
-//! there); request writers never touch it, so the chain is never a lock on the write path.
+//! position when it shows up, with nothing waiting for a settling time. A PostgreSQL backend
+//! finds unsealed rows by a partial index (`WHERE seq IS NULL`) instead of the id range, and
+//! [`verify`] must then give an unsealed row below `head_id` a grace period (a transaction
+//! still committing) before calling it inserted. Several sealers (one per node) serialise on
+//! the `audit_chain` row (`SELECT ... FOR UPDATE`); request writers never touch it, so the
+//! chain is never a lock on the write path.
 //!
 //! # The encoding
 //!
@@ -61,7 +69,7 @@
 //!
 //! `audit_retention_days` prunes a *prefix* of the chain: the oldest sealed rows, in `seq`
 //! order, while they are older than the cutoff (a row with an older time behind a newer one
-//! waits for it). Each pruned prefix is checked first (a row that does not verify is kept, as
+//! waits for it), never the newest sealed row. Each pruned prefix is checked first (a row that does not verify is kept, as
 //! evidence); then the last pruned row's position and hash become the checkpoint
 //! (`pruned_seq`, `pruned_hash`) that the oldest kept row builds on.
 //!
@@ -136,17 +144,18 @@ pub fn seal_batch(tx: &Tx<'_>, limit: i64) -> Result<usize, StoreError> {
         return Ok(0);
     }
     let ends = audit_chain::chain_ends(tx)?;
-    let (mut seq, mut prev) = (ends.head_seq, ends.head_hash);
+    let (mut seq, mut prev, mut id) = (ends.head_seq, ends.head_hash, ends.head_id);
     let mut n = 0;
     for row in &rows {
         let hash = link(&prev, row, seq + 1);
         if seal_audit_row(tx, row.id, seq + 1, &hash)? {
             seq += 1;
             prev = hash.to_vec();
+            id = row.id;
             n += 1;
         }
     }
-    set_chain_head(tx, seq, &prev)?;
+    set_chain_head(tx, seq, &prev, id)?;
     Ok(n)
 }
 
@@ -165,7 +174,8 @@ pub fn seal_pending(store: &Store) -> Result<usize, StoreError> {
 /// Prune the chain's oldest rows written before `before`, at most `batch` per transaction and
 /// `max_batches` transactions; returns how many went. Rows not sealed yet are sealed first (a
 /// pruned row's hash becomes the checkpoint). A row that does not verify stops the pruning
-/// and is kept: pruning never deletes the evidence of a break.
+/// and is kept: pruning never deletes the evidence of a break. The newest sealed row is
+/// always kept.
 pub fn prune(
     store: &Store,
     before: i64,
@@ -206,6 +216,11 @@ fn prune_batch(tx: &Tx<'_>, before: i64, limit: i64) -> Result<(usize, Option<i6
             break;
         }
         let seq = ends.pruned_seq + 1 + i as i64;
+        // The newest sealed row stays, so SQLite never hands out its id again (see
+        // `store::audit_chain::unsealed_audit_rows`).
+        if seq >= ends.head_seq {
+            break;
+        }
         let hash = link(&prev, row, seq);
         if row.seq != Some(seq) || row.hash.as_deref() != Some(&hash[..]) {
             broken = Some(row.id);

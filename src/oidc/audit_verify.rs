@@ -207,8 +207,9 @@ impl Walk {
         true
     }
 
-    /// After the last row: a pending suspect, then the chain's end against the stored head.
-    fn finish(&mut self, ends: &ChainEnds) {
+    /// After the last row: a pending suspect, then the chain's end against the stored head,
+    /// then rows left unsealed below it.
+    fn finish(&mut self, ends: &ChainEnds, first_unsealed_id: Option<i64>) {
         if let Some(s) = self.suspect.take() {
             self.problem = Some(classify(s, None));
         }
@@ -247,7 +248,17 @@ impl Walk {
                 detail: "ends a chain that was rewritten: it is not the hash latchkey sealed at this position".into(),
             })
         } else {
-            None
+            first_unsealed_id.filter(|&id| id < ends.head_id).map(|id| {
+                brk(
+                    BreakKind::Inserted,
+                    id,
+                    None,
+                    format!(
+                        "was inserted: it is not sealed, but row {} written after it is",
+                        ends.head_id
+                    ),
+                )
+            })
         };
         self.problem = problem.or_else(|| match (self.want, self.found) {
             (Some(w), None) => Some(Break {
@@ -328,7 +339,7 @@ pub fn verify(tx: &Tx<'_>, head: Option<[u8; 32]>) -> Result<Verification, Store
     if !walk.started {
         walk.start(&scan.ends);
     }
-    walk.finish(&scan.ends);
+    walk.finish(&scan.ends, scan.first_unsealed_id);
     Ok(Verification {
         intact: walk.problem.is_none(),
         head: hex(&walk.prev),

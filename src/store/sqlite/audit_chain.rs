@@ -39,16 +39,18 @@ pub struct ChainEnds {
     /// The last pruned row's id and time (None while nothing was pruned).
     pub pruned_id: Option<i64>,
     pub pruned_at: Option<i64>,
-    /// The newest sealed row's position and hash: the sealer continues from here.
+    /// The newest sealed row's position, hash and id: the sealer continues from here.
     pub head_seq: i64,
     pub head_hash: Vec<u8>,
+    pub head_id: i64,
 }
 
 /// What [`scan_chain`] saw besides the rows.
 #[derive(Debug, Clone)]
 pub struct ChainScan {
     pub ends: ChainEnds,
-    /// Rows not sealed yet, and the lowest id among them.
+    /// Rows not sealed yet, and the lowest id among them (below `ends.head_id` only when
+    /// someone wrote it outside latchkey: see [`unsealed_audit_rows`]).
     pub unsealed: i64,
     pub first_unsealed_id: Option<i64>,
 }
@@ -94,8 +96,8 @@ pub fn chain_ends(tx: &Tx<'_>) -> Result<ChainEnds> {
     Ok(tx
         .conn()
         .prepare_cached(
-            "SELECT pruned_seq, pruned_hash, pruned_id, pruned_at, head_seq, head_hash \
-         FROM audit_chain WHERE only_row = 1",
+            "SELECT pruned_seq, pruned_hash, pruned_id, pruned_at, head_seq, head_hash, head_id \
+             FROM audit_chain WHERE only_row = 1",
         )?
         .query_row([], |r| {
             Ok(ChainEnds {
@@ -105,15 +107,21 @@ pub fn chain_ends(tx: &Tx<'_>) -> Result<ChainEnds> {
                 pruned_at: r.get(3)?,
                 head_seq: r.get(4)?,
                 head_hash: r.get(5)?,
+                head_id: r.get(6)?,
             })
         })?)
 }
 
-/// At most `limit` unsealed rows, lowest id first (through the partial index of migration
-/// 0009, so the cost does not grow with the log).
+/// At most `limit` rows to seal, lowest id first: the unsealed rows above the newest sealed
+/// row's id. SQLite hands out ids in commit order (writers take turns and a new row gets the
+/// highest id plus one), so no row can commit below that id once it was sealed, and finding
+/// the work is a range of the primary key, with no index to update on every insert. (A
+/// PostgreSQL backend, whose sequence values commit out of order, needs another way.)
 pub fn unsealed_audit_rows(tx: &Tx<'_>, limit: i64) -> Result<Vec<ChainRow>> {
     let mut st = tx.conn().prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM audit_events WHERE seq IS NULL ORDER BY id LIMIT ?1"
+        "SELECT {COLUMNS} FROM audit_events \
+         WHERE id > (SELECT head_id FROM audit_chain WHERE only_row = 1) AND seq IS NULL \
+         ORDER BY id LIMIT ?1"
     ))?;
     let rows = st.query_map([limit], chain_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -131,10 +139,12 @@ pub fn seal_audit_row(tx: &Tx<'_>, id: i64, seq: i64, hash: &[u8]) -> Result<boo
 }
 
 /// Move the chain's end to the newest sealed row.
-pub fn set_chain_head(tx: &Tx<'_>, seq: i64, hash: &[u8]) -> Result<()> {
+pub fn set_chain_head(tx: &Tx<'_>, seq: i64, hash: &[u8], id: i64) -> Result<()> {
     tx.conn()
-        .prepare_cached("UPDATE audit_chain SET head_seq = ?1, head_hash = ?2 WHERE only_row = 1")?
-        .execute(params![seq, hash])?;
+        .prepare_cached(
+            "UPDATE audit_chain SET head_seq = ?1, head_hash = ?2, head_id = ?3 WHERE only_row = 1",
+        )?
+        .execute(params![seq, hash, id])?;
     Ok(())
 }
 

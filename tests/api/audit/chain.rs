@@ -225,6 +225,26 @@ async fn verify_names_an_inserted_row_whether_or_not_its_hash_was_computed_for_i
 }
 
 #[tokio::test]
+async fn verify_names_an_unsealed_row_inserted_below_the_sealed_ones() {
+    let app = app_with_ten_sealed_events().await;
+    sql(
+        &app,
+        "INSERT INTO audit_events (id, at, kind, actor) VALUES (0, 1, 'login.succeeded', 'mallory')",
+    );
+    // The server's sealer never takes it: it seals rows above the newest sealed one.
+    seal_pending(&app.store).unwrap();
+
+    let (problem, err) = broken(&app, &[]);
+
+    assert_eq!(problem["kind"], "inserted", "{problem}");
+    assert_eq!(problem["id"], 0);
+    assert!(
+        err.contains("row 0 was inserted: it is not sealed, but row 10 written after it is"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_cut_off_tail_is_caught_by_the_chain_head_and_by_a_head_recorded_elsewhere() {
     let app = app_with_ten_sealed_events().await;
     let recorded = verify(&app, &["--json"]).json()["head"]

@@ -1288,7 +1288,7 @@ pub mod conformance {
                     !audit_chain::seal_audit_row(c, first.id, 9, &[9; 32])?,
                     "a sealed row is never sealed again"
                 );
-                audit_chain::set_chain_head(c, 1, &[7; 32])
+                audit_chain::set_chain_head(c, 1, &[7; 32], first.id)
             })
             .unwrap();
         let left = store
@@ -1304,7 +1304,10 @@ pub mod conformance {
             (Some(1), Some(&[7u8; 32][..]))
         );
         let ends = store.read(audit_chain::chain_ends).unwrap();
-        assert_eq!((ends.head_seq, ends.head_hash), (1, vec![7; 32]));
+        assert_eq!(
+            (ends.head_seq, ends.head_hash, ends.head_id),
+            (1, vec![7; 32], first.id)
+        );
 
         let mut seen = Vec::new();
         let scan = store
@@ -1332,7 +1335,7 @@ pub mod conformance {
                 for (i, seq) in order {
                     audit_chain::seal_audit_row(c, rows[i].id, seq, &[seq as u8; 32])?;
                 }
-                audit_chain::set_chain_head(c, 4, &[4; 32])
+                audit_chain::set_chain_head(c, 4, &[4; 32], rows[1].id)
             })
             .unwrap();
         let oldest = store
