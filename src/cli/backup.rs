@@ -2,7 +2,7 @@
 
 use super::{CliError, print};
 use crate::config::Settings;
-use crate::store::backup::{self, CopyError, DatabaseSummary};
+use crate::store::backup::{self, CopyError, DatabaseSummary, Source};
 use crate::store::data_lock::{self, LockError};
 use crate::store::migrate;
 use clap::Args;
@@ -167,7 +167,7 @@ pub fn backup(a: BackupArgs, settings: &Settings, json: bool) -> Result<(), CliE
         )));
     }
     let tmp = TempFile::create(dir, &file_name(&a.file)?)?;
-    backup::copy_database(&db, tmp.path())?;
+    backup::copy_database(&db, Source::Live, tmp.path())?;
     let summary = backup::inspect_copy(tmp.path())?;
     tmp.persist(&a.file)?;
     let report = Report {
@@ -217,7 +217,8 @@ pub fn restore(a: RestoreArgs, settings: &Settings, json: bool) -> Result<(), Cl
     }
     // Copied and checked inside the data dir first: until the copy is sound, nothing else moves.
     let tmp = TempFile::create(&dir, "latchkey.db.restore")?;
-    backup::copy_database(&a.file, tmp.path()).map_err(|e| named(e, &a.file, tmp.path()))?;
+    backup::copy_database(&a.file, Source::Foreign, tmp.path())
+        .map_err(|e| named(e, &a.file, tmp.path()))?;
     let summary = backup::inspect_copy(tmp.path()).map_err(|e| named(e, &a.file, tmp.path()))?;
     let supported = migrate::latest_version();
     if summary.schema_version > supported {

@@ -63,24 +63,37 @@ impl CopyError {
 /// whole copy, so writers that commit meanwhile neither restart the copy nor appear in it, and
 /// in WAL mode they are not blocked either (only the WAL's checkpoint waits). The copy ends in
 /// rollback-journal mode: one self-contained file, no `-wal` beside it.
-pub fn copy_database(src: &Path, dst: &Path) -> Result<(), CopyError> {
-    copy_with(src, dst, PAGES_PER_STEP, &mut || {})
+///
+/// `Source::Live` is the data dir's database: opened for writing (never created, never
+/// written), so that when it is the last connection it tidies the WAL away on close as any
+/// other would. `Source::Foreign` (a file to restore) is opened read-only.
+pub fn copy_database(src: &Path, source: Source, dst: &Path) -> Result<(), CopyError> {
+    copy_with(src, source, dst, PAGES_PER_STEP, &mut || {})
+}
+
+/// Whose database [`copy_database`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Live,
+    Foreign,
 }
 
 /// [`copy_database`], calling `between` after every step (tests write there).
 pub fn copy_with(
     src: &Path,
+    source: Source,
     dst: &Path,
     pages_per_step: i32,
     between: &mut dyn FnMut(),
 ) -> Result<(), CopyError> {
     let src_err = |e| CopyError::from_sqlite(src, e);
     let dst_err = |e| CopyError::from_sqlite(dst, e);
-    let source = Connection::open_with_flags(
-        src,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(src_err)?;
+    let access = match source {
+        Source::Live => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        Source::Foreign => OpenFlags::SQLITE_OPEN_READ_ONLY,
+    };
+    let source = Connection::open_with_flags(src, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(src_err)?;
     source
         .busy_timeout(Duration::from_secs(5))
         .map_err(src_err)?;
@@ -235,7 +248,7 @@ mod tests {
         let mut steps = 0;
         // One page per step, a committed write after every step: without the snapshot each
         // write would restart the copy and it would never end.
-        copy_with(&src, &dst, 1, &mut || {
+        copy_with(&src, Source::Live, &dst, 1, &mut || {
             steps += 1;
             writer
                 .execute("INSERT INTO t VALUES (randomblob(1000))", [])
