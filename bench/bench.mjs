@@ -625,7 +625,11 @@ async function main() {
   const report = render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 });
   process.stdout.write(`${report.table}\n`);
   if (OUT) {
-    fs.writeFileSync(OUT, report.markdown);
+    // Sections other scripts keep in the file (`<!-- kept: NAME -->` ... `<!-- /kept: NAME -->`,
+    // e.g. bench/audit_chain's) are carried over.
+    const old = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
+    const kept = old.match(/^<!-- kept: [\w-]+ -->$[\s\S]*?^<!-- \/kept: [\w-]+ -->$/gm) || [];
+    fs.writeFileSync(OUT, [report.markdown.trimEnd(), ...kept].join('\n\n') + '\n');
     log(`wrote ${OUT}`);
   }
   if (problems.length) {
