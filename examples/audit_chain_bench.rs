@@ -15,7 +15,14 @@
 //!
 //! ```sh
 //! cargo run --release --example audit_chain_bench -- [ROWS_PER_ROUND] [ROUNDS] [DIR]
+//! # one kind of work only, for counting instructions under valgrind (bench/audit_chain does):
+//! cargo run --release --example audit_chain_bench -- --only before|after|after+seal ROWS DIR
 //! ```
+//!
+//! On a machine shared with other work the wall-clock rounds scatter by ±20%, more than the
+//! difference measured; instruction counts (`--only` under `valgrind --tool=cachegrind`, the
+//! per-row figure taken from the difference between two row counts so that start-up cancels
+//! out) do not.
 
 use latchkey::oidc::audit_chain::{seal_batch, seal_pending, verify};
 use latchkey::store::audit::{AuditEvent, insert_audit_event};
@@ -45,18 +52,45 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let per_round: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
-    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
-    let base = args.next().map(std::path::PathBuf::from);
-    let dir = match &base {
-        Some(b) => tempfile::tempdir_in(b),
-        None => tempfile::tempdir(),
+/// Microseconds per row of the fastest and the slowest round.
+fn spread(v: &[f64], n: usize) -> (f64, f64) {
+    let us = |s: f64| s * 1e6 / n as f64;
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(0.0, f64::max);
+    (us(min), us(max))
+}
+
+/// One write transaction with one row, into the table as it was before the chain or as it is.
+fn insert(store: &Store, old_table: bool, e: &AuditEvent) {
+    if old_table {
+        store
+            .sql_write(|c| {
+                c.prepare_cached(
+                    "INSERT INTO audit_before (at, kind, actor, subject, client_id, ip, detail) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(latchkey::store::rusqlite::params![
+                    e.at,
+                    e.kind,
+                    e.actor,
+                    e.subject,
+                    e.client_id,
+                    e.ip,
+                    e.detail
+                ])?;
+                Ok::<_, StoreError>(())
+            })
+            .expect("insert before");
+    } else {
+        store
+            .write(|c| insert_audit_event(c, e))
+            .expect("insert after");
     }
-    .expect("temp dir");
+}
+
+fn open(dir: &std::path::Path) -> Store {
     let store =
-        Store::open_with(&dir.path().join("latchkey.db"), Durability::Relaxed).expect("open store");
+        Store::open_with(&dir.join("latchkey.db"), Durability::Relaxed).expect("open store");
     store
         .sql_write(|c| {
             c.execute_batch(
@@ -67,6 +101,39 @@ fn main() {
             Ok::<_, StoreError>(())
         })
         .expect("create the old table");
+    store
+}
+
+/// `--only MODE ROWS DIR`: that work alone, nothing printed.
+fn only(mode: &str, rows: usize, dir: &std::path::Path) {
+    let store = open(dir);
+    for i in 0..rows {
+        insert(&store, mode == "before", &event(i));
+    }
+    if mode == "after+seal" {
+        seal_pending(&store).expect("seal");
+    }
+}
+
+fn main() {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("--only") {
+        let usage = "--only before|after|after+seal ROWS DIR";
+        let rows = all.get(2).and_then(|a| a.parse().ok()).expect(usage);
+        let base = all.get(3).map(std::path::PathBuf::from).expect(usage);
+        let dir = tempfile::tempdir_in(base).expect("temp dir");
+        return only(&all[1], rows, dir.path());
+    }
+    let mut args = all.into_iter();
+    let per_round: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let base = args.next().map(std::path::PathBuf::from);
+    let dir = match &base {
+        Some(b) => tempfile::tempdir_in(b),
+        None => tempfile::tempdir(),
+    }
+    .expect("temp dir");
+    let store = open(dir.path());
 
     let (mut before, mut after) = (Vec::new(), Vec::new());
     let mut written = 0;
@@ -75,25 +142,7 @@ fn main() {
         for first in [round % 2 == 0, round % 2 != 0] {
             let start = Instant::now();
             for i in 0..per_round {
-                let e = event(written + i);
-                if first {
-                    store
-                        .sql_write(|c| {
-                            c.prepare_cached(
-                                "INSERT INTO audit_before (at, kind, actor, subject, client_id, ip, detail) \
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                            )?
-                            .execute(latchkey::store::rusqlite::params![
-                                e.at, e.kind, e.actor, e.subject, e.client_id, e.ip, e.detail
-                            ])?;
-                            Ok::<_, StoreError>(())
-                        })
-                        .expect("insert before");
-                } else {
-                    store
-                        .write(|c| insert_audit_event(c, &e))
-                        .expect("insert after");
-                }
+                insert(&store, first, &event(written + i));
             }
             let secs = start.elapsed().as_secs_f64();
             if first {
@@ -104,8 +153,10 @@ fn main() {
             }
         }
     }
-    let (b_rate, b_us) = rate(per_round, median(before));
-    let (a_rate, a_us) = rate(per_round, median(after));
+    let (b_rate, b_us) = rate(per_round, median(before.clone()));
+    let (a_rate, a_us) = rate(per_round, median(after.clone()));
+    let (b_lo, b_hi) = spread(&before, per_round);
+    let (a_lo, a_hi) = spread(&after, per_round);
 
     // One batch first, alone: how long sealing holds the write turn.
     let start = Instant::now();
@@ -125,7 +176,7 @@ fn main() {
     println!("| figure | before the chain | with the chain | change |");
     println!("|---|---|---|---|");
     println!(
-        "| one `token.issued` audit row in its own write transaction | {b_rate:.0}/s ({b_us:.1} µs) | {a_rate:.0}/s ({a_us:.1} µs) | {:+.1} µs ({:+.1}%) |",
+        "| one `token.issued` audit row in its own write transaction | {b_rate:.0}/s ({b_us:.1} µs; rounds {b_lo:.1}–{b_hi:.1}) | {a_rate:.0}/s ({a_us:.1} µs; rounds {a_lo:.1}–{a_hi:.1}) | {:+.1} µs ({:+.1}%) |",
         a_us - b_us,
         (a_us / b_us - 1.0) * 100.0
     );
