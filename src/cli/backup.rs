@@ -215,6 +215,14 @@ pub fn restore(a: RestoreArgs, settings: &Settings, json: bool) -> Result<(), Cl
             )));
         }
     }
+    // SQLite would replay a WAL left without its database into the restored one.
+    let stray_wal = suffixed(&db, "-wal");
+    if !db.exists() && stray_wal.exists() {
+        return Err(CliError::Other(format!(
+            "{} exists without its database; move it away first (SQLite would apply it to the restored database)",
+            stray_wal.display()
+        )));
+    }
     // Copied and checked inside the data dir first: until the copy is sound, nothing else moves.
     let tmp = TempFile::create(&dir, "latchkey.db.restore")?;
     backup::copy_database(&a.file, Source::Foreign, tmp.path())

@@ -158,3 +158,23 @@ fn backup_refuses_to_replace_a_file_without_force_and_needs_a_database() {
         .to_owned();
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn restore_refuses_a_wal_left_without_its_database() {
+    let src = data_dir_with_users(&["alice"]);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("backup.db");
+    backup(src.path(), &file);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("latchkey.db-wal"), b"stale frames").unwrap();
+
+    let err = run_cli(dir.path(), &["restore", file.to_str().unwrap()], None)
+        .one_line_error()
+        .to_owned();
+
+    assert!(
+        err.contains("latchkey.db-wal exists without its database"),
+        "{err}"
+    );
+    assert!(!db_path(dir.path()).exists());
+}
