@@ -4,6 +4,7 @@
 //! `doctor` (read-only health checks) sits on `store`; `cli` and `web` show its report.
 //! `metrics` (Prometheus counters, no actix) sits on `oidc`; `web` records into it and serves it.
 
+pub mod audit_sealer;
 pub mod cli;
 pub mod clock;
 pub mod config;

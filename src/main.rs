@@ -33,6 +33,8 @@ fn run(args: Cli) -> Result<(), CliError> {
         Some(Command::Scope(cmd)) => cli::scope::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Doctor(_)) => cli::doctor::run(&settings, json),
         Some(Command::Audit(a)) => cli::audit::run(a, &cli::open_store(&settings)?, json),
+        Some(Command::Backup(a)) => cli::backup::backup(a, &settings, json),
+        Some(Command::Restore(a)) => cli::backup::restore(a, &settings, json),
         Some(Command::Keys(cmd)) => {
             cli::keys::run(cmd, &cli::open_store(&settings)?, &settings, json)
         }

@@ -21,6 +21,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] signing_keys::KeyError),
+    #[error(transparent)]
+    Locked(#[from] crate::store::data_lock::LockError),
     #[error("cannot listen on {addr}: {err}")]
     Bind { addr: String, err: std::io::Error },
     #[error(transparent)]
@@ -47,6 +49,8 @@ pub struct Application {
     metrics: Option<(Server, u16)>,
     state: AppState,
     tls: Option<crate::web::tls::Tls>,
+    /// The data dir's lock, held until the server has stopped.
+    _lock: crate::store::data_lock::DataDirLock,
 }
 
 impl Application {
@@ -63,6 +67,7 @@ impl Application {
         // caught (not fatal) from here on.
         let tls = crate::web::tls::Tls::load(&settings)?;
         let db_path = settings.prepare_data_dir()?;
+        let lock = crate::store::data_lock::lock_data_dir(&settings.data_dir)?;
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
         }
@@ -145,6 +150,7 @@ impl Application {
             metrics,
             state,
             tls,
+            _lock: lock,
         })
     }
 
@@ -173,6 +179,7 @@ impl Application {
         let (quit, quitting) = tokio::sync::watch::channel(false);
         let maintenance = tokio::spawn(maintain(self.state.clone()));
         let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting));
+        let sealer = tokio::spawn(crate::audit_sealer::run(self.state.clone()));
         let tls_reload = self.tls.map(|tls| tokio::spawn(tls.watch()));
         // The metrics listener keeps answering while the main one drains, and stops after it.
         let metrics = self.metrics.map(|(m, _)| (m.handle(), tokio::spawn(m)));
@@ -213,6 +220,16 @@ impl Application {
         {
             // A notice cut off here is still in the outbox and is sent after the next start.
             notifier.abort();
+        }
+        // Rows written while draining are sealed now rather than at the next start.
+        sealer.abort();
+        let store = self.state.store.clone();
+        match web::block(move || crate::oidc::audit_chain::seal_pending(&store)).await {
+            Ok(Ok(n)) => tracing::debug!(rows = n, "audit rows sealed at stop"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "audit rows not sealed at stop (they are at the next start)")
+            }
+            Err(e) => tracing::warn!(error = %e, "audit sealing at stop did not run"),
         }
         let store = self.state.store.clone();
         match web::block(move || store.checkpoint()).await {

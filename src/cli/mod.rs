@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod backup;
 pub mod client;
 pub mod doctor;
 pub mod group;
@@ -60,8 +61,20 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
-    /// Read the audit log (sign-ins, throttling, consent, tokens, logouts, admin changes)
+    /// Read the audit log (sign-ins, throttling, consent, tokens, logouts, admin changes), or verify its hash chain
     Audit(audit::AuditArgs),
+    /// Copy the database to FILE while the server runs (consistent, checked, mode 0600)
+    ///
+    /// Uses SQLite's online backup API from one snapshot: writes that commit during the copy
+    /// are not blocked and not in it. The copy is written to a temporary name beside FILE,
+    /// fsynced, integrity-checked and renamed. Prints its size, schema version and row counts.
+    Backup(backup::BackupArgs),
+    /// Put a backup in place of the database; refused while a server runs on the data dir
+    ///
+    /// Checks FILE first (integrity, a latchkey database, schema not newer than this binary);
+    /// the current database is kept as latchkey.db.before-restore. Migrations run when
+    /// latchkey next starts.
+    Restore(backup::RestoreArgs),
     /// Check the configuration, data dir and database for problems, each with a fix (read-only)
     ///
     /// Exits 2 when a finding is critical, 0 otherwise. --issuer and --bind check the settings

@@ -8,7 +8,7 @@ use crate::store::{self, Tx, migrate};
 /// Integrity and schema version first; the contents only when the database can be read and its
 /// schema is not newer than this latchkey.
 pub(super) fn check_database(c: &Tx<'_>, s: &Settings, now: Timestamp, r: &mut Report) {
-    const RESTORE: &str = "stop latchkey and restore the last backup (README: \"Where data lives, and backups\"); `sqlite3 latchkey.db .recover` may save what a backup lacks";
+    const RESTORE: &str = "stop latchkey and restore the last backup with `latchkey restore FILE` (README: \"Where data lives, and backups\"); `sqlite3 latchkey.db .recover` may save what a backup lacks";
     match store::quick_check(c) {
         Ok(rows) if rows.len() == 1 && rows[0] == "ok" => {}
         Ok(rows) => r.critical(

@@ -4,7 +4,7 @@ use super::session_end;
 use super::signing_keys::{self, KeyError};
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
-use crate::store::{Store, StoreError, audit, keys, sweep};
+use crate::store::{Store, StoreError, keys, sweep};
 
 /// Audit events deleted per transaction, and at most this many transactions per sweep: each
 /// holds the write lock for a few milliseconds, and a backlog (say, right after retention was
@@ -38,20 +38,15 @@ pub fn sweep(store: &Store, now: i64, session_idle_secs: i64) -> Result<(), Stor
 }
 
 /// Delete audit events older than `retention_days` days before `now` (0 keeps them forever),
-/// in short transactions of [`AUDIT_BATCH`] events. Returns how many went.
+/// in short transactions of [`AUDIT_BATCH`] events. Returns how many went. They go from the old
+/// end of the hash chain, which keeps a checkpoint so the rest still verifies
+/// (`audit_chain::prune`).
 pub fn sweep_audit(store: &Store, now: i64, retention_days: i64) -> Result<usize, StoreError> {
     if retention_days <= 0 {
         return Ok(0);
     }
     let before = now.saturating_sub(retention_days.saturating_mul(DAY_SECS));
-    let mut total = 0;
-    for _ in 0..AUDIT_BATCHES_PER_SWEEP {
-        let n = store.write(|c| audit::delete_audit_events_before(c, before, AUDIT_BATCH))?;
-        total += n;
-        if n < AUDIT_BATCH as usize {
-            break;
-        }
-    }
+    let total = super::audit_chain::prune(store, before, AUDIT_BATCH, AUDIT_BATCHES_PER_SWEEP)?;
     if total > 0 {
         tracing::info!(
             events = total,

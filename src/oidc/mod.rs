@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod account;
+pub mod audit_chain;
+mod audit_verify;
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;

@@ -1,12 +1,13 @@
 //! The store: the typed contract the layers above use ([`Store`], one [`Tx`] per unit of work, the
 //! table groups), with the SQLite backend under `sqlite/`. No SQL type leaves this module.
 
+pub mod data_lock;
 pub mod durability;
 mod sqlite;
 // The SQLite backend's table groups, under the names the layers above use.
 pub use sqlite::{
-    apis, attributes, audit, backchannel, clients, codes, consents, device, groups, keys,
-    known_browsers, migrate, pending, refresh, sessions, sweep, users,
+    apis, attributes, audit, audit_chain, backchannel, backup, clients, codes, consents, device,
+    groups, keys, known_browsers, migrate, pending, refresh, sessions, sweep, users,
 };
 
 use durability::Committer;

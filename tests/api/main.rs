@@ -5,6 +5,7 @@ mod access;
 mod account;
 mod audit;
 mod authorize;
+mod backup;
 mod cli;
 mod config;
 mod conformance;

@@ -1,5 +1,6 @@
-//! The audit log: who did what, when. Append-only; events past `audit_retention_days` are
-//! deleted by the maintenance sweep.
+//! The audit log: who did what, when. Append-only; rows are written unsealed and sealed into a
+//! hash chain a moment later (`audit_chain`); events past `audit_retention_days` are pruned
+//! from the chain's old end by the maintenance sweep.
 
 use crate::domain::printable::escape_unsafe;
 use crate::store::Result;
@@ -55,18 +56,6 @@ fn field(v: &Option<String>) -> std::borrow::Cow<'_, str> {
     escape_unsafe(v.as_deref().unwrap_or(""))
 }
 
-/// Delete at most `limit` events from before `before`, oldest first; returns how many went.
-/// Found through the index on `at` (migration 0001), so a batch costs the same however large
-/// the table; callers run one batch per transaction so the write lock is never held for long.
-pub fn delete_audit_events_before(tx: &Tx<'_>, before: i64, limit: i64) -> Result<usize> {
-    let c = tx.conn();
-    Ok(c.prepare_cached(
-        "DELETE FROM audit_events WHERE id IN \
-         (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)",
-    )?
-    .execute(params![before, limit])?)
-}
-
 /// The newest `limit` events, newest first.
 pub fn list_audit_events(tx: &Tx<'_>, limit: i64) -> Result<Vec<AuditEvent>> {
     let c = tx.conn();
@@ -98,25 +87,44 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// An event with its row id (the id `latchkey audit verify` names).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
 /// Matching events, newest first.
 pub fn find_audit_events(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
+    Ok(find_audit_records(tx, f)?
+        .into_iter()
+        .map(|r| r.event)
+        .collect())
+}
+
+/// Matching events with their ids, newest first.
+pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
     let c = tx.conn();
     let people = serde_json::to_string(&f.people).unwrap_or_else(|_| "[]".into());
     let mut st = c.prepare(
-        "SELECT at, kind, actor, subject, client_id, ip, detail FROM audit_events \
+        "SELECT at, kind, actor, subject, client_id, ip, detail, id FROM audit_events \
          WHERE (?1 = '[]' OR actor IN (SELECT value FROM json_each(?1)) OR subject IN (SELECT value FROM json_each(?1))) \
            AND (?2 IS NULL OR client_id = ?2) AND (?3 IS NULL OR at >= ?3) \
          ORDER BY id DESC LIMIT ?4",
     )?;
     let rows = st.query_map(params![people, f.client_id, f.since, f.limit], |r| {
-        Ok(AuditEvent {
-            at: r.get(0)?,
-            kind: r.get(1)?,
-            actor: r.get(2)?,
-            subject: r.get(3)?,
-            client_id: r.get(4)?,
-            ip: r.get(5)?,
-            detail: r.get(6)?,
+        Ok(AuditRecord {
+            id: r.get(7)?,
+            event: AuditEvent {
+                at: r.get(0)?,
+                kind: r.get(1)?,
+                actor: r.get(2)?,
+                subject: r.get(3)?,
+                client_id: r.get(4)?,
+                ip: r.get(5)?,
+                detail: r.get(6)?,
+            },
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)

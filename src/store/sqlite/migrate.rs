@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_client_secret_set_at",
         include_str!("../../../migrations/0008_client_secret_set_at.sql"),
     ),
+    (
+        "0009_audit_chain",
+        include_str!("../../../migrations/0009_audit_chain.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -5,7 +5,9 @@
 pub mod apis;
 pub mod attributes;
 pub mod audit;
+pub mod audit_chain;
 pub mod backchannel;
+pub mod backup;
 pub mod clients;
 pub mod codes;
 pub mod consents;

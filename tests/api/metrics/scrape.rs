@@ -249,7 +249,7 @@ async fn without_metrics_bind_there_is_no_metrics_listener_and_no_metrics_route(
 
 #[tokio::test]
 async fn active_sessions_are_counted_from_the_database_so_a_restart_keeps_them() {
-    let app = app_with_metrics(|_| {}).await;
+    let mut app = app_with_metrics(|_| {}).await;
     sign_in(&app, "alice").await;
     let second = fresh_browser();
     assert_eq!(
@@ -264,6 +264,7 @@ async fn active_sessions_are_counted_from_the_database_so_a_restart_keeps_them()
     );
 
     // A new server process on the same data dir (as after a restart) counts the same two.
+    app.stop().await;
     let mut settings = app.settings.clone();
     settings.bind = "127.0.0.1:0".parse().expect("addr");
     let restarted = Application::build(settings).expect("second server starts");

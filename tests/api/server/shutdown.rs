@@ -192,6 +192,10 @@ async fn a_sigterm_under_load_finishes_requests_in_flight_and_loses_no_acknowled
         !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
         "the database was checkpointed at the stop"
     );
+    // The sign-ins' audit rows were sealed into the chain before the exit.
+    let verify = run_cli(data, &["audit", "verify", "--json"], None).json();
+    assert_eq!(verify["intact"], true, "{verify}");
+    assert_eq!(verify["unsealed"], 0, "sealed at the stop: {verify}");
     let store = Store::open(&db_path(data)).expect("open after the stop");
     let sessions: i64 = store
         .sql(|c| Ok(c.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?))

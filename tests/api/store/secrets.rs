@@ -5,8 +5,6 @@ use crate::support::*;
 use latchkey::crypto::keys::Alg;
 use latchkey::crypto::random;
 use latchkey::store::Store;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// Every value of every column of every table, as text (table.column, value).
 fn every_stored_value(app: &TestApp) -> Vec<(String, String)> {
@@ -231,73 +229,11 @@ async fn generated_secrets_have_at_least_256_bits_so_guessing_fails() {
     }
 }
 
-/// `latchkey serve` as a child process, its stderr captured.
-struct ChildServer {
-    child: std::process::Child,
-    log: Arc<Mutex<String>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl ChildServer {
-    fn start(data_dir: &std::path::Path, port: u16, log_level: &str) -> Self {
-        use std::io::BufRead;
-        let mut child = latchkey_cmd(data_dir)
-            .arg("serve")
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--issuer")
-            .arg(format!("http://127.0.0.1:{port}"))
-            .env("LATCHKEY_LOG_LEVEL", log_level)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start latchkey serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        let reader = std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "latchkey serve did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Self {
-            child,
-            log,
-            reader: Some(reader),
-        }
-    }
-
-    /// Stop the server and return everything it logged.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn token_values_passwords_and_private_keys_never_reach_the_logs() {
     let data_dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let server = ChildServer::start(data_dir.path(), port, "trace");
+    let server = ChildServer::start_with(data_dir.path(), port, &[("LATCHKEY_LOG_LEVEL", "trace")]);
     let mut settings = test_settings(data_dir.path());
     settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
     settings.issuer = format!("http://127.0.0.1:{port}");
@@ -310,6 +246,7 @@ async fn token_values_passwords_and_private_keys_never_reach_the_logs() {
         store,
         settings,
         metrics_port: None,
+        server: None,
     };
     add_user(&app, "alice", "alice@example.com", Some("Alice Example"));
     let secret = add_client(&app, &app_spec()).unwrap();
@@ -360,7 +297,8 @@ async fn token_values_passwords_and_private_keys_never_reach_the_logs() {
         .expect("a line of the PEM body")
         .to_owned();
 
-    let log = server.stop();
+    let log = server.log();
+    server.kill();
     assert!(log.contains("listening"), "the log was captured: {log}");
     for (what, secret) in [
         ("the client secret", secret.as_str()),

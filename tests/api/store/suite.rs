@@ -70,7 +70,8 @@ store_conformance_tests!(
         revoking_tokens_from_a_replayed_code_revokes_the_whole_family,
         revoked_jti_insert_is_idempotent,
         audit_events_are_listed_newest_first_up_to_the_limit,
-        audit_events_before_a_cutoff_are_deleted_oldest_first_in_batches,
+        audit_rows_are_written_unsealed_and_sealed_once_each_at_their_position,
+        a_sealed_prefix_is_pruned_in_chain_order_and_becomes_the_checkpoint,
         due_outbox_items_are_listed_oldest_first_skipping_clients_being_served,
         sweep_deletes_expired_rows_only,
         a_code_round_trips_every_field_and_is_consumed_only_once,
@@ -123,8 +124,8 @@ pub mod conformance {
     use latchkey::store::codes::{AuthCode, Consumed};
     use latchkey::store::device::{Approval, DeviceStatus, NewDeviceAuthorization};
     use latchkey::store::{
-        Store, StoreError, apis, attributes, audit, backchannel, clients, codes, consents, device,
-        groups, keys, known_browsers, pending, refresh, sessions, sweep, users,
+        Store, StoreError, apis, attributes, audit, audit_chain, backchannel, clients, codes,
+        consents, device, groups, keys, known_browsers, pending, refresh, sessions, sweep, users,
     };
 
     const NOW: i64 = 1_700_000_000;
@@ -1239,50 +1240,134 @@ pub mod conformance {
         assert_eq!(e.detail.as_deref(), Some("event 0"));
     }
 
-    pub fn audit_events_before_a_cutoff_are_deleted_oldest_first_in_batches(store: &Store) {
-        // Inserted out of time order: deletion follows `at`, not insertion.
-        for at in [NOW - 10, NOW - 30, NOW - 1, NOW, NOW - 20, NOW + 5] {
+    fn insert_events(store: &Store, kinds: &[&str]) {
+        for kind in kinds {
             store
                 .write(|c| {
                     audit::insert_audit_event(
                         c,
                         &audit::AuditEvent {
-                            at,
-                            kind: format!("at {at}"),
+                            at: NOW,
+                            kind: (*kind).into(),
                             ..Default::default()
                         },
                     )
                 })
                 .unwrap();
         }
-        let ats = || -> Vec<i64> {
-            let mut v: Vec<i64> = store
-                .read(|c| audit::list_audit_events(c, 100))
-                .unwrap()
-                .iter()
-                .map(|e| e.at)
-                .collect();
-            v.sort();
-            v
-        };
-        let delete = |limit| {
-            store
-                .write(|c| audit::delete_audit_events_before(c, NOW - 1, limit))
-                .unwrap()
-        };
-        assert_eq!(delete(2), 2, "a batch is bounded");
+    }
+
+    fn kinds(rows: &[audit_chain::ChainRow]) -> Vec<String> {
+        rows.iter()
+            .map(|r| match &r.cells[1] {
+                audit_chain::Cell::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    pub fn audit_rows_are_written_unsealed_and_sealed_once_each_at_their_position(store: &Store) {
+        let ends = store.read(audit_chain::chain_ends).unwrap();
+        assert_eq!((ends.pruned_seq, ends.head_seq), (0, 0));
+        assert_eq!(ends.pruned_hash, [0; 32]);
+        assert_eq!(ends.head_hash, [0; 32]);
+        insert_events(store, &["a", "b", "c"]);
+
+        let unsealed = store
+            .read(|c| audit_chain::unsealed_audit_rows(c, 2))
+            .unwrap();
+        assert_eq!(kinds(&unsealed), ["a", "b"], "lowest id first, bounded");
+        let first = &unsealed[0];
+        assert_eq!((first.seq, first.hash.as_deref()), (None, None));
+        assert_eq!(first.cells[0], audit_chain::Cell::Int(NOW));
+        assert_eq!(first.cells[2], audit_chain::Cell::Null, "no actor");
+
+        store
+            .write(|c| {
+                assert!(audit_chain::seal_audit_row(c, first.id, 1, &[7; 32])?);
+                assert!(
+                    !audit_chain::seal_audit_row(c, first.id, 9, &[9; 32])?,
+                    "a sealed row is never sealed again"
+                );
+                audit_chain::set_chain_head(c, 1, &[7; 32], first.id)
+            })
+            .unwrap();
+        let left = store
+            .read(|c| audit_chain::unsealed_audit_rows(c, 10))
+            .unwrap();
+        assert_eq!(kinds(&left), ["b", "c"]);
+        let sealed = store
+            .read(|c| audit_chain::oldest_sealed_audit_rows(c, 10))
+            .unwrap();
+        assert_eq!(kinds(&sealed), ["a"]);
         assert_eq!(
-            ats(),
-            [NOW - 10, NOW - 1, NOW, NOW + 5],
-            "the oldest went first"
+            (sealed[0].seq, sealed[0].hash.as_deref()),
+            (Some(1), Some(&[7u8; 32][..]))
         );
-        assert_eq!(delete(2), 1);
+        let ends = store.read(audit_chain::chain_ends).unwrap();
         assert_eq!(
-            ats(),
-            [NOW - 1, NOW, NOW + 5],
-            "an event exactly at the cutoff stays"
+            (ends.head_seq, ends.head_hash, ends.head_id),
+            (1, vec![7; 32], first.id)
         );
-        assert_eq!(delete(2), 0, "nothing left before the cutoff");
+
+        let mut seen = Vec::new();
+        let scan = store
+            .read(|c| {
+                audit_chain::scan_chain(c, &mut |_, row| {
+                    seen.push(row.seq);
+                    Ok(true)
+                })
+            })
+            .unwrap();
+        assert_eq!(seen, [Some(1)], "the scan gives sealed rows only");
+        assert_eq!(scan.unsealed, 2);
+        assert_eq!(scan.first_unsealed_id, Some(left[0].id));
+    }
+
+    pub fn a_sealed_prefix_is_pruned_in_chain_order_and_becomes_the_checkpoint(store: &Store) {
+        insert_events(store, &["a", "b", "c", "d"]);
+        let rows = store
+            .read(|c| audit_chain::unsealed_audit_rows(c, 10))
+            .unwrap();
+        // Sealed out of id order: the chain's order is `seq`, not `id`.
+        let order = [(2usize, 1i64), (0, 2), (3, 3), (1, 4)];
+        store
+            .write(|c| {
+                for (i, seq) in order {
+                    audit_chain::seal_audit_row(c, rows[i].id, seq, &[seq as u8; 32])?;
+                }
+                audit_chain::set_chain_head(c, 4, &[4; 32], rows[1].id)
+            })
+            .unwrap();
+        let oldest = store
+            .read(|c| audit_chain::oldest_sealed_audit_rows(c, 3))
+            .unwrap();
+        assert_eq!(kinds(&oldest), ["c", "a", "d"], "chain order, bounded");
+
+        let n = store
+            .write(|c| {
+                audit_chain::prune_audit_chain(
+                    c,
+                    2,
+                    &audit_chain::PrunedRow {
+                        id: rows[0].id,
+                        at: NOW,
+                        hash: &[2; 32],
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(n, 2, "positions 1 and 2 went");
+        let left = store
+            .read(|c| audit_chain::oldest_sealed_audit_rows(c, 10))
+            .unwrap();
+        assert_eq!(kinds(&left), ["d", "b"]);
+        let ends = store.read(audit_chain::chain_ends).unwrap();
+        assert_eq!(ends.pruned_seq, 2);
+        assert_eq!(ends.pruned_hash, [2; 32]);
+        assert_eq!(ends.pruned_id, Some(rows[0].id));
+        assert_eq!(ends.pruned_at, Some(NOW));
+        assert_eq!(ends.head_seq, 4, "the head stays");
     }
 
     // ------------------------------------------------------------ back-channel outbox

@@ -29,9 +29,20 @@ pub struct TestApp {
     pub settings: Settings,
     /// The `metrics_bind` listener's port, when the settings turn it on.
     pub metrics_port: Option<u16>,
+    /// The in-process server, when this TestApp started it.
+    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
+    /// Stop the in-process server and release the data dir (its `latchkey.lock`), as a process
+    /// exit would; the data stays for a server started on it next.
+    pub async fn stop(&mut self) {
+        if let Some(task) = self.server.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
     /// An absolute URL on this server, e.g. `app.url("/healthz")`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
@@ -86,6 +97,16 @@ pub async fn spawn_app_with_clock(
     clock: Arc<dyn Clock>,
 ) -> TestApp {
     let data_dir = tempfile::tempdir().expect("create temp data dir");
+    spawn_app_in(data_dir, configure, clock).await
+}
+
+/// Start the server on port 0 on `data_dir`, which may hold a database already (a restored
+/// backup, a server's earlier life).
+pub async fn spawn_app_in(
+    data_dir: TempDir,
+    configure: impl FnOnce(&mut Settings),
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let mut settings = test_settings(data_dir.path());
     configure(&mut settings);
     let app = Application::build_with_clock(settings.clone(), clock)
@@ -93,7 +114,7 @@ pub async fn spawn_app_with_clock(
     let port = app.port();
     let metrics_port = app.metrics_port();
     let store = app.state().store.clone();
-    tokio::spawn(app.run_until_stopped());
+    let server = Some(tokio::spawn(app.run_until_stopped()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -107,6 +128,7 @@ pub async fn spawn_app_with_clock(
         store,
         settings,
         metrics_port,
+        server,
     }
 }
 

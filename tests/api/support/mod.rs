@@ -10,8 +10,8 @@ pub mod jwt;
 pub mod net;
 pub mod oauth;
 pub mod pkce;
-pub mod tls;
 pub mod prometheus;
+pub mod tls;
 
 pub use app::*;
 pub use browser::*;
@@ -22,5 +22,5 @@ pub use jwt::*;
 pub use net::*;
 pub use oauth::*;
 pub use pkce::*;
-pub use tls::*;
 pub use prometheus::*;
+pub use tls::*;
