@@ -31,22 +31,6 @@ pub fn data_dir_with_users(names: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-pub fn add_user_cli(dir: &Path, name: &str) {
-    run_cli(
-        dir,
-        &[
-            "user",
-            "add",
-            name,
-            "--email",
-            &format!("{name}@example.com"),
-            "--password-stdin",
-        ],
-        Some("a long enough password\n"),
-    )
-    .ok();
-}
-
 /// The usernames in a database file, read with plain SQLite.
 pub fn usernames(db: &Path) -> Vec<String> {
     let c = latchkey::store::rusqlite::Connection::open(db).unwrap();

@@ -229,8 +229,6 @@ fn the_cli_works_in_every_durability_mode() {
 
 // ---------------------------------------------------------------- crash
 
-const PASSWORD: &str = "correct horse battery staple";
-
 /// Sign in on the login page; the 303 means the session row was written and acknowledged.
 async fn sign_in(client: &reqwest::Client, base: &str) {
     let page = client
@@ -276,19 +274,7 @@ async fn home_shows_alice(client: &reqwest::Client, base: &str) -> bool {
 async fn sessions_and_clients_acknowledged_before_a_sigkill_are_there_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    run_cli(
-        data,
-        &[
-            "user",
-            "add",
-            "alice",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    )
-    .ok();
+    add_user_cli(data, "alice");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = ChildServer::start_with(data, port, &[]);

@@ -7,24 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "correct horse battery staple";
-
-fn add_alice(data: &std::path::Path) {
-    run_cli(
-        data,
-        &[
-            "user",
-            "add",
-            "alice",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    )
-    .ok();
-}
-
 #[test]
 fn sigterm_stops_the_server_with_exit_0_and_a_log_without_colour_codes() {
     for signal in ["TERM", "INT"] {
@@ -114,7 +96,7 @@ async fn keep_signing_in(base: String, tally: Arc<Tally>) {
 async fn a_sigterm_under_load_finishes_requests_in_flight_and_loses_no_acknowledged_sign_in() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    add_alice(data);
+    add_user_cli(data, "alice");
     let mut server = ChildServer::start(data);
     let base = server.base();
     let term_sent = Arc::new(AtomicBool::new(false));

@@ -134,6 +134,24 @@ pub async fn spawn_app_in(
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Add a user NAME (email NAME@example.com, password [`PASSWORD`]) with the CLI, on a data dir
+/// that may have no server or a running one.
+pub fn add_user_cli(data_dir: &Path, name: &str) {
+    run_cli(
+        data_dir,
+        &[
+            "user",
+            "add",
+            name,
+            "--email",
+            &format!("{name}@example.com"),
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    )
+    .ok();
+}
+
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
 
 /// A server whose issuer is `http://127.0.0.1:PORT`, with user alice and nothing else.
