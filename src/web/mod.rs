@@ -38,6 +38,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/login", web::get().to(login::get_login))
         .route("/login", web::post().to(login::post_login))
+        .route(
+            "/login/second-factor",
+            web::get().to(second_factor::get_second_factor),
+        )
         .route("/account", web::get().to(account::get_account))
         .route(
             "/account/sessions/end",

@@ -85,6 +85,37 @@ pub struct LoginPage<'a> {
 }
 page!(LoginPage, "login.html");
 
+/// The second sign-in step: exactly one of `ask_code`, `enrol`, `passkey_needed` is true.
+/// Optional values are `""` when absent.
+#[derive(Template, Serialize)]
+#[template(path = "second_factor.html")]
+pub struct SecondFactorPage<'a> {
+    pub ask_code: bool,
+    pub enrol: bool,
+    pub passkey_needed: bool,
+    pub app_name: &'a str,
+    pub username: &'a str,
+    pub error: &'a str,
+    pub csrf: &'a str,
+    pub req: &'a str,
+    pub next: &'a str,
+    /// Unused recovery codes, as text ("" when none are set up).
+    pub recovery_left: &'a str,
+    /// Setting up an authenticator app: the QR code (an inline SVG we render), the key as
+    /// text, the otpauth:// URI, and the sealed enrolment the form sends back.
+    pub qr_svg: &'a str,
+    pub secret: &'a str,
+    pub otpauth_uri: &'a str,
+    pub enrolment: &'a str,
+    /// Back to the app (passkey needed): a URL (query mode) or a form (form_post).
+    pub cancel_url: &'a str,
+    pub cancel_action: &'a str,
+    pub cancel_fields: Vec<Field>,
+    /// Start over with another account.
+    pub login_url: &'a str,
+}
+page!(SecondFactorPage, "second_factor.html");
+
 #[derive(Template, Serialize)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
@@ -256,6 +287,35 @@ mod tests {
             },
             "login.html",
         );
+        for (ask_code, enrol, passkey_needed) in [
+            (true, false, false),
+            (false, true, false),
+            (false, false, true),
+        ] {
+            same_in_both(
+                &SecondFactorPage {
+                    ask_code,
+                    enrol,
+                    passkey_needed,
+                    app_name: "Grafana",
+                    username: "alice",
+                    error: if enrol { "Wrong code" } else { "" },
+                    csrf: "c",
+                    req: "r",
+                    next: "",
+                    recovery_left: "9",
+                    qr_svg: "<svg></svg>",
+                    secret: "ABCD",
+                    otpauth_uri: "otpauth:x",
+                    enrolment: "e",
+                    cancel_url: "cb",
+                    cancel_action: "",
+                    cancel_fields: Vec::new(),
+                    login_url: "l",
+                },
+                "second_factor.html",
+            );
+        }
         same_in_both(
             &ConsentPage {
                 app_name: "Grafana",

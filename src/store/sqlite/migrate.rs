@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_client_secret_set_at",
         include_str!("../../../migrations/0008_client_secret_set_at.sql"),
     ),
+    (
+        "0010_second_factors",
+        include_str!("../../../migrations/0010_second_factors.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -1,7 +1,7 @@
 //! /account: the signed-in user's profile, sessions, apps and password.
 
 use crate::crypto::password_pool::PoolError;
-use crate::oidc::account::{self, Action, Done, Page as AccountView, PasswordChange};
+use crate::oidc::account::{self, Action, Done, Gate, Page as AccountView, PasswordChange};
 use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
 use crate::state::AppState;
@@ -14,13 +14,23 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
 const LOGIN: &str = "/login?next=/account";
+const SECOND_FACTOR: &str = "/login/second-factor?next=/account";
 
-/// Run one account step (see `account::step`) for this browser, off the executor.
-async fn step(
+/// Where a browser that may not see the account page yet goes.
+fn gated(gate: Gate) -> HttpResponse {
+    match gate {
+        Gate::NotSignedIn => see_other(LOGIN),
+        Gate::SecondFactorDue => see_other(SECOND_FACTOR),
+    }
+}
+
+/// Run one account step (see `account::step`) for this browser, off the executor. Err: the
+/// answer instead (a redirect to sign in, or a store failure).
+pub(super) async fn step(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     action: Action,
-) -> Result<Option<(Done, AccountView)>, HttpResponse> {
+) -> Result<(Done, AccountView), HttpResponse> {
     let cookie = cookies::read(req, &state.settings, cookies::SESSION);
     let st = state.clone();
     let done = web::block(move || {
@@ -30,7 +40,8 @@ async fn step(
     })
     .await;
     match done {
-        Ok(Ok(found)) => Ok(found),
+        Ok(Ok(Ok(found))) => Ok(found),
+        Ok(Ok(Err(gate))) => Err(gated(gate)),
         Ok(Err(e)) => Err(error::store(e)),
         Err(e) => Err(error::internal(e)),
     }
@@ -38,8 +49,7 @@ async fn step(
 
 pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match step(&req, &state, Action::Show).await {
-        Ok(Some((_, page))) => render(&req, &state, &page, None, None, StatusCode::OK),
-        Ok(None) => see_other(LOGIN),
+        Ok((_, page)) => render(&req, &state, &page, None, None, StatusCode::OK),
         Err(res) => res,
     }
 }
@@ -182,23 +192,22 @@ pub async fn post_end_session(
     let ended = step(&req, &state, Action::EndSession(sid)).await;
     state.outbox_nudge.notify_one();
     match ended {
-        Ok(Some((
+        Ok((
             Done::SessionEnded {
                 found: true,
                 own: true,
             },
             _,
-        ))) => {
+        )) => {
             let mut res = see_other("/");
             let _ = res.add_cookie(&cookies::removal(&state.settings, cookies::SESSION));
             res
         }
-        Ok(Some((done, page))) => {
+        Ok((done, page)) => {
             let msgs = ("The session was ended.", "That session no longer exists.");
             let ended = matches!(done, Done::SessionEnded { found: true, .. });
             after_change(&req, &state, ended, &page, msgs)
         }
-        Ok(None) => see_other(LOGIN),
         Err(res) => res,
     }
 }
@@ -218,11 +227,10 @@ pub async fn post_revoke_app(
         "That app is not known.",
     );
     match outcome {
-        Ok(Some((done, page))) => {
+        Ok((done, page)) => {
             let revoked = matches!(done, Done::AppRevoked { found: true });
             after_change(&req, &state, revoked, &page, msgs)
         }
-        Ok(None) => see_other(LOGIN),
         Err(res) => res,
     }
 }
@@ -238,8 +246,7 @@ pub async fn post_password(
         return form_expired();
     };
     let page = match step(&req, &state, Action::Show).await {
-        Ok(Some((_, page))) => page,
-        Ok(None) => return see_other(LOGIN),
+        Ok((_, page)) => page,
         Err(res) => return res,
     };
     let field = |k: &str| form.get(k).unwrap_or("").to_owned();
@@ -325,8 +332,7 @@ pub async fn post_password(
     };
     // The page as it is after the change (other sessions ended).
     let page = match step(&req, &state, Action::Show).await {
-        Ok(Some((_, page))) => page,
-        Ok(None) => return see_other(LOGIN),
+        Ok((_, page)) => page,
         Err(res) => return res,
     };
     render(&req, &state, &page, msg, err.as_deref(), status)

@@ -12,5 +12,6 @@ pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod revoke;
+pub mod second_factor;
 pub mod token;
 pub mod userinfo;
