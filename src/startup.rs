@@ -25,6 +25,8 @@ pub enum StartupError {
     Bind { addr: String, err: std::io::Error },
     #[error(transparent)]
     Tls(#[from] crate::web::tls::TlsError),
+    #[error(transparent)]
+    SecretKey(#[from] crate::crypto::secret_key::SecretKeyError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -59,6 +61,7 @@ impl Application {
         // caught (not fatal) from here on.
         let tls = crate::web::tls::Tls::load(&settings)?;
         let db_path = settings.prepare_data_dir()?;
+        let secret_key = crate::crypto::secret_key::load_or_create(&settings.secret_key_path())?;
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
         }
@@ -99,7 +102,7 @@ impl Application {
         tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), tls = tls.is_some(), "latchkey listening");
 
         crate::crypto::password_pool::map_large_buffers_directly();
-        let state = AppState::new(store, settings, clock, ring);
+        let state = AppState::new(store, settings, clock, ring, secret_key);
         let app_state = state.clone();
         let https = app_state.settings.is_https();
         let server = HttpServer::new(move || {

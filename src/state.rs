@@ -22,13 +22,21 @@ pub struct AppState {
     pub passwords: Arc<crate::crypto::password_pool::PasswordPool>,
     /// Wrong device-flow user codes (per browser session and per IP).
     pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
+    /// `secret_key_file`: seals TOTP seeds, keys recovery-code hashes.
+    pub secret_key: Arc<crate::crypto::secret_key::SecretKey>,
     /// Set once a stop was requested: `/healthz` answers 503 so load balancers move away.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings, clock: Arc<dyn Clock>, keys: KeyRing) -> Self {
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        keys: KeyRing,
+        secret_key: crate::crypto::secret_key::SecretKey,
+    ) -> Self {
         let discovery_json = crate::oidc::discovery::metadata(&settings)
             .to_string()
             .into();
@@ -54,6 +62,7 @@ impl AppState {
                 settings.login_max_wait_secs,
             )),
             settings: Arc::new(settings),
+            secret_key: Arc::new(secret_key),
             clock,
             stopping: Arc::default(),
             keys: Arc::new(RwLock::new(Arc::new(keys))),

@@ -15,6 +15,7 @@ mod doctor;
 mod durability;
 mod jwt;
 mod logout;
+mod mfa;
 mod pages;
 mod pkce;
 mod refresh;

@@ -152,3 +152,12 @@ pub fn recovery_code_counts(tx: &Tx<'_>, user_id: i64) -> Result<(i64, i64, Opti
     )?
     .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
 }
+
+/// How many users have an authenticator app set up (for doctor).
+pub fn count_totp_users(tx: &Tx<'_>) -> Result<i64> {
+    let c = tx.conn();
+    Ok(
+        c.prepare_cached("SELECT COUNT(*) FROM second_factors WHERE kind = 'totp'")?
+            .query_row([], |r| r.get(0))?,
+    )
+}

@@ -1,0 +1,5 @@
+//! Second factors: the secret key file, authenticator apps (TOTP) and recovery codes, the
+//! second sign-in step and its throttle, MFA policies and step-up with acr_values, and
+//! `latchkey user reset-mfa`.
+
+mod secret_key;
