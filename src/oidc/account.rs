@@ -144,6 +144,27 @@ pub fn revoke_app(c: &Tx<'_>, user: &User, client_id: &str, now: i64) -> Result<
     Ok(true)
 }
 
+/// Confirm the authenticator app being set up on the account page; when it is, the session
+/// that proved it has two factors from now on. Returns the session's new cookie secret then.
+pub fn enrol_totp(
+    c: &Tx<'_>,
+    key: &crate::crypto::secret_key::SecretKey,
+    session: &Session,
+    user: &User,
+    token: &str,
+    typed: &str,
+    now: i64,
+) -> Result<(super::mfa::totp::Confirmed, Option<String>), StoreError> {
+    let confirmed = super::mfa::totp::confirm(c, key, user, token, typed, now)?;
+    let secret = match confirmed {
+        super::mfa::totp::Confirmed::Done { .. } => {
+            login::step_up(c, session, crate::domain::Method::Otp, now)?
+        }
+        _ => None,
+    };
+    Ok((confirmed, secret))
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum PasswordChange {
     Done,

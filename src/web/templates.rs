@@ -82,6 +82,8 @@ pub struct LoginPage<'a> {
     /// A local page to return to after signing in (`/account` or `/device...`).
     pub next: &'a str,
     pub username: &'a str,
+    /// Why the page asks again (a fresh sign-in before changing sign-in methods), or "".
+    pub notice: &'a str,
 }
 page!(LoginPage, "login.html");
 
@@ -115,6 +117,17 @@ pub struct SecondFactorPage<'a> {
     pub login_url: &'a str,
 }
 page!(SecondFactorPage, "second_factor.html");
+
+/// Recovery codes, shown once, then on to `continue_url`.
+#[derive(Template, Serialize)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage<'a> {
+    pub message: &'a str,
+    pub username: &'a str,
+    pub codes: Vec<String>,
+    pub continue_url: &'a str,
+}
+page!(RecoveryCodesPage, "recovery_codes.html");
 
 #[derive(Template, Serialize)]
 #[template(path = "consent.html")]
@@ -222,6 +235,21 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// One's second factors on the account page; texts are "" when absent.
+#[derive(Serialize, Default)]
+pub struct FactorsView {
+    /// When the authenticator app was set up.
+    pub totp_since: String,
+    pub recovery_left: String,
+    pub recovery_total: String,
+    /// When a recovery code was last used.
+    pub recovery_used: String,
+    /// `mfa_required` names this user: the last factor cannot be turned off.
+    pub required: bool,
+    /// `reauth_secs`, in minutes, for the note about signing in again.
+    pub reauth_minutes: String,
+}
+
 #[derive(Serialize)]
 pub struct AppView {
     pub client_id: String,
@@ -241,8 +269,23 @@ pub struct AccountPage<'a> {
     pub csrf: &'a str,
     pub message: &'a str,
     pub error: &'a str,
+    pub factors: FactorsView,
 }
 page!(AccountPage, "account.html");
+
+/// Setting up an authenticator app from the account page.
+#[derive(Template, Serialize)]
+#[template(path = "account_totp.html")]
+pub struct AccountTotpPage<'a> {
+    pub username: &'a str,
+    pub error: &'a str,
+    pub csrf: &'a str,
+    pub qr_svg: &'a str,
+    pub secret: &'a str,
+    pub otpauth_uri: &'a str,
+    pub enrolment: &'a str,
+}
+page!(AccountTotpPage, "account_totp.html");
 
 #[cfg(test)]
 mod tests {
@@ -273,6 +316,7 @@ mod tests {
                 req: "r",
                 next: "",
                 username: "alice",
+                notice: "",
             },
             "login.html",
         );
@@ -284,6 +328,7 @@ mod tests {
                 req: "",
                 next: "x",
                 username: "",
+                notice: "Sign in again",
             },
             "login.html",
         );
@@ -316,6 +361,15 @@ mod tests {
                 "second_factor.html",
             );
         }
+        same_in_both(
+            &RecoveryCodesPage {
+                message: "m",
+                username: "alice",
+                codes: vec!["ab3cd-ef4gh".into(), "23456-789ab".into()],
+                continue_url: "x",
+            },
+            "recovery_codes.html",
+        );
         same_in_both(
             &ConsentPage {
                 app_name: "Grafana",
@@ -415,8 +469,43 @@ mod tests {
                 csrf: "c",
                 message: "m",
                 error: "",
+                factors: FactorsView::default(),
             },
             "account.html",
+        );
+        same_in_both(
+            &AccountPage {
+                username: "u",
+                name: "n",
+                email: "e",
+                sessions: vec![],
+                no_apps: true,
+                apps: vec![],
+                csrf: "c",
+                message: "",
+                error: "e",
+                factors: FactorsView {
+                    totp_since: "2026-01-01".into(),
+                    recovery_left: "9".into(),
+                    recovery_total: "10".into(),
+                    recovery_used: "2026-01-02".into(),
+                    required: true,
+                    reauth_minutes: "10".into(),
+                },
+            },
+            "account.html",
+        );
+        same_in_both(
+            &AccountTotpPage {
+                username: "u",
+                error: "e",
+                csrf: "c",
+                qr_svg: "<svg></svg>",
+                secret: "S",
+                otpauth_uri: "otpauth:x",
+                enrolment: "t",
+            },
+            "account_totp.html",
         );
         for (return_url, action) in [("cb", ""), ("", "cb")] {
             same_in_both(

@@ -10,10 +10,12 @@
 
 use super::Visit;
 use crate::config::Settings;
-use crate::domain::Acr;
+use crate::crypto::secret_key::SecretKey;
+use crate::domain::{Acr, Method};
 use crate::oidc::authorize::{self as az, Reply};
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::login::Browser;
+use crate::oidc::login::{self, Browser};
+use crate::oidc::mfa::totp::{self, Checked, Confirmed};
 use crate::oidc::mfa::{self, Enrolled};
 use crate::store::{StoreError, Tx};
 
@@ -71,6 +73,8 @@ pub struct Ask {
     pub browser: Browser,
     /// The app's name, in an authorization request.
     pub app_name: Option<String>,
+    /// Where the request goes back to (the page's forms end up there after redirects).
+    pub redirect_uri: Option<String>,
     pub enrolled: Enrolled,
     /// The level the step must reach.
     pub need: Acr,
@@ -126,9 +130,11 @@ pub fn page(
     };
     let enrolled = mfa::enrolled(c, browser.user.id)?;
     let app_name = request.as_ref().map(|(_, name)| name.clone());
+    let redirect_uri = request.as_ref().map(|(areq, _)| areq.redirect_uri.clone());
     let ask = Ask {
         browser,
         app_name,
+        redirect_uri,
         enrolled,
         need,
     };
@@ -149,4 +155,109 @@ pub fn page(
     } else {
         Ok(Prompt::Enrol(ask))
     }
+}
+
+/// What a submitted form did.
+#[derive(Debug)]
+pub enum Submitted {
+    /// The code was right: go on (`go`), with the session's new cookie secret.
+    SteppedUp { go: String, session_secret: String },
+    /// An authenticator app was set up and the session stepped up: show the recovery codes
+    /// once, then go on.
+    Enrolled {
+        go: String,
+        session_secret: String,
+        recovery_codes: Vec<String>,
+        username: String,
+    },
+    /// A wrong (or used) code, audited: the same prompt again. The throttle counts it.
+    Wrong(Prompt),
+    /// Setting up did not work (a wrong code, or the page was too old: `expired`): the prompt
+    /// again. Nothing is counted: a visitor here has no account to gain by guessing.
+    EnrolAgain { prompt: Prompt, expired: bool },
+    /// Nothing was checked: go elsewhere, or show this.
+    Other(Prompt),
+}
+
+/// POST: check the code typed for `target` (an app code or a recovery code), or confirm the
+/// authenticator app being set up (`enrolment`: the sealed seed the page carried).
+#[allow(clippy::too_many_arguments)]
+pub fn submit(
+    c: &Tx<'_>,
+    settings: &Settings,
+    key: &SecretKey,
+    visit: &Visit,
+    target: &Target,
+    typed: &str,
+    enrolment: Option<&str>,
+    ip: Option<&str>,
+) -> Result<Submitted, StoreError> {
+    let now = visit.now;
+    match (page(c, settings, visit, target)?, enrolment) {
+        (Prompt::Code(ask), None) => {
+            let user = &ask.browser.user;
+            let method = match totp::verify(c, key, user, typed, ip, now)? {
+                Checked::Wrong => {
+                    mfa::audit(c, "mfa.failed", user, ip, None, now)?;
+                    return Ok(Submitted::Wrong(Prompt::Code(ask)));
+                }
+                Checked::App => "totp",
+                Checked::RecoveryCode => "recovery_code",
+            };
+            let Some(secret) = login::step_up(c, &ask.browser.session, Method::Otp, now)? else {
+                return Ok(Submitted::Other(Prompt::Go(target.login_url())));
+            };
+            let detail = serde_json::json!({ "method": method }).to_string();
+            mfa::audit(c, "mfa.succeeded", user, ip, Some(detail), now)?;
+            Ok(Submitted::SteppedUp {
+                go: target.done_url(),
+                session_secret: secret,
+            })
+        }
+        (Prompt::Enrol(ask), Some(token)) => {
+            let user = &ask.browser.user;
+            let recovery_codes = match totp::confirm(c, key, user, token, typed, now)? {
+                Confirmed::Done { recovery_codes } => recovery_codes,
+                Confirmed::WrongCode => {
+                    return Ok(Submitted::EnrolAgain {
+                        prompt: Prompt::Enrol(ask),
+                        expired: false,
+                    });
+                }
+                Confirmed::Expired => {
+                    return Ok(Submitted::EnrolAgain {
+                        prompt: Prompt::Enrol(ask),
+                        expired: true,
+                    });
+                }
+                Confirmed::AlreadySetUp => {
+                    return Ok(Submitted::Other(page(c, settings, visit, target)?));
+                }
+            };
+            let Some(secret) = login::step_up(c, &ask.browser.session, Method::Otp, now)? else {
+                return Ok(Submitted::Other(Prompt::Go(target.login_url())));
+            };
+            let detail = serde_json::json!({ "method": "totp_enrolment" }).to_string();
+            mfa::audit(c, "mfa.succeeded", user, ip, Some(detail), now)?;
+            Ok(Submitted::Enrolled {
+                go: target.done_url(),
+                session_secret: secret,
+                recovery_codes,
+                username: user.username.clone(),
+            })
+        }
+        (prompt, _) => Ok(Submitted::Other(prompt)),
+    }
+}
+
+/// A wrong code earned a wait (the sign-in throttle): audited.
+pub fn throttled(
+    c: &Tx<'_>,
+    user: &crate::store::users::User,
+    ip: Option<&str>,
+    secs: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let detail = serde_json::json!({ "wait_secs": secs }).to_string();
+    mfa::audit(c, "mfa.throttled", user, ip, Some(detail), now)
 }

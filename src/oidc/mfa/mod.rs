@@ -13,10 +13,36 @@
 //! Passkeys (WebAuthn) come as another factor kind with a table of their own; [`Enrolled`]
 //! counts them so the policy and the pages treat them alike.
 
+pub mod recovery;
+pub mod totp;
+
 use crate::config::Settings;
 use crate::domain::Acr;
 use crate::store::users::User;
-use crate::store::{StoreError, Tx, second_factors};
+use crate::store::{StoreError, Tx, audit as audit_log, second_factors};
+
+/// Record a second-factor event (`mfa.*`) about `user`.
+pub fn audit(
+    c: &Tx<'_>,
+    kind: &str,
+    user: &User,
+    ip: Option<&str>,
+    detail: Option<String>,
+    now: i64,
+) -> Result<(), StoreError> {
+    audit_log::insert_audit_event(
+        c,
+        &audit_log::AuditEvent {
+            at: now,
+            kind: kind.into(),
+            actor: Some(user.username.clone()),
+            subject: Some(user.subject.clone()),
+            ip: ip.map(str::to_owned),
+            detail,
+            ..Default::default()
+        },
+    )
+}
 
 /// What a user has set up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

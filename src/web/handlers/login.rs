@@ -66,7 +66,14 @@ fn render(
 ) -> HttpResponse {
     let next = if pending.is_none() { next } else { None };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
+    // The account page sends an old sign-in here before sign-in methods change.
+    let notice = if extract::query(req).get("reauth") == Some("1") {
+        "To change how you sign in, sign in again first."
+    } else {
+        ""
+    };
     let body = LoginPage {
+        notice,
         app_name: pending.map_or("", |p| p.client.name.as_str()),
         error: err.unwrap_or(""),
         csrf: &token,

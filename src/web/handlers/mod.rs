@@ -1,6 +1,7 @@
 //! One file per endpoint: `get_*` / `post_*` handlers.
 
 pub mod account;
+pub mod account_totp;
 pub mod authorize;
 pub mod consent;
 pub mod device;

@@ -2,4 +2,7 @@
 //! second sign-in step and its throttle, MFA policies and step-up with acr_values, and
 //! `latchkey user reset-mfa`.
 
+mod account;
 mod secret_key;
+mod throttle;
+mod totp;
