@@ -3,6 +3,7 @@
 //! `latchkey user reset-mfa`.
 
 mod account;
+mod policy;
 mod secret_key;
 mod throttle;
 mod totp;
