@@ -91,3 +91,11 @@ pub fn user_floor(c: &Tx<'_>, settings: &Settings, user: &User) -> Result<Acr, S
         Ok(Acr::Pwd)
     }
 }
+
+/// Remove every second factor and recovery code of the user (`latchkey user reset-mfa`);
+/// returns what they had. Passkeys go here too once they exist.
+pub fn reset_all(c: &Tx<'_>, user: &User) -> Result<Enrolled, StoreError> {
+    let before = enrolled(c, user.id)?;
+    second_factors::delete_all(c, user.id)?;
+    Ok(before)
+}

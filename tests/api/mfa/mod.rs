@@ -4,6 +4,7 @@
 
 mod account;
 mod policy;
+mod reset;
 mod secret_key;
 mod throttle;
 mod totp;

@@ -102,3 +102,14 @@ fn doctor_warns_when_the_key_file_is_missing_and_nobody_has_a_seed_to_lose() {
         "doctor creates nothing"
     );
 }
+
+#[tokio::test]
+async fn doctor_is_critical_when_the_key_file_is_gone_and_seeds_depend_on_it() {
+    let (app, _clock, _, _, _) = super::totp::alice_with_totp().await;
+    std::fs::remove_file(app.data_path().join("secret.key")).unwrap();
+    let findings = doctor_findings(app.data_path());
+    let f = finding(&findings, "secret-key-missing").expect("reported");
+    assert_eq!(f["severity"], "critical", "{f}");
+    assert!(f["message"].as_str().unwrap().contains("1 user"), "{f}");
+    assert!(f["fix"].as_str().unwrap().contains("reset-mfa"), "{f}");
+}
