@@ -182,3 +182,57 @@ async fn the_device_page_asks_for_the_second_factor_before_the_code() {
     let html = browse(&app, "/device").await.text().await.unwrap();
     assert!(html.contains("name=\"user_code\""), "now the code entry");
 }
+
+#[tokio::test]
+async fn a_require_mfa_device_app_steps_the_session_up_before_the_code_is_accepted() {
+    let clock = clock_now();
+    let app = spawn_oidc_app_at(clock.clone()).await;
+    const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    add_client(
+        &app,
+        &ClientSpec {
+            client_id: "cli",
+            public: true,
+            grant_types: &[GRANT],
+            redirect_uris: vec![],
+            ..ClientSpec::default()
+        },
+    );
+    app.cli(&["client", "update", "cli", "--require-mfa"], None)
+        .ok();
+    let started: serde_json::Value =
+        post_form(&app, "/device_authorization", &[("client_id", "cli")], None)
+            .await
+            .json()
+            .await
+            .unwrap();
+    let user_code = str_of(&started, "user_code").to_owned();
+    sign_in(&app, "alice").await;
+    let html = browse(&app, "/device").await.text().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/device"))
+        .form(&[
+            ("user_code", user_code.as_str()),
+            ("csrf_token", &hidden(&html, "csrf_token").unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = location(&res);
+    assert!(
+        page.starts_with("/login/second-factor?next=%2Fdevice%3Fuser_code%3D"),
+        "{page}"
+    );
+    let (_, html) = set_up_at_sign_in(&app, &page, clock.now()).await;
+    let next = between(&html, "class=\"button\" href=\"", "\"")
+        .unwrap()
+        .replace("&#x2f;", "/")
+        .replace("&#38;", "&");
+    assert!(next.starts_with("/device?user_code="), "{next}");
+    let entry = browse(&app, &next).await.text().await.unwrap();
+    assert!(
+        entry.contains("name=\"user_code\""),
+        "back at the code entry"
+    );
+}
