@@ -49,6 +49,49 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     /// How often the TLS files are checked for changes; 0: only on SIGHUP.
     pub tls_reload_poll_secs: u64,
+    /// Who must sign in with two factors, whatever the app.
+    pub mfa_required: MfaRequired,
+    /// How recent a sign-in must be to change sign-in methods on the account page.
+    pub reauth_secs: i64,
+    /// The 32-byte key that seals TOTP seeds, as configured (relative: inside `data_dir`; see
+    /// [`Settings::secret_key_path`]).
+    pub secret_key_file: PathBuf,
+}
+
+/// `mfa_required`: whose sign-ins need a second factor (or a passkey) for every app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaRequired {
+    Off,
+    Admins,
+    All,
+}
+
+impl MfaRequired {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "off" => Some(Self::Off),
+            "admins" => Some(Self::Admins),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Admins => "admins",
+            Self::All => "all",
+        }
+    }
+
+    /// Whether the policy asks `is_admin`'s sign-ins for two factors.
+    pub fn applies_to(self, is_admin: bool) -> bool {
+        match self {
+            Self::Off => false,
+            Self::Admins => is_admin,
+            Self::All => true,
+        }
+    }
 }
 
 /// `tls_cert` (the chain, leaf first) and `tls_key`, PEM files read at start and on reload.
@@ -263,7 +306,19 @@ impl Settings {
                 "must be an https URL when tls_cert and tls_key are set (latchkey then serves HTTPS itself)",
             ));
         }
+        let mfa_required = MfaRequired::parse(get("mfa_required").value.trim())
+            .ok_or_else(|| bad("mfa_required", "must be `off`, `admins` or `all`"))?;
+        let secret_key_file = PathBuf::from(get("secret_key_file").value.trim());
+        if secret_key_file.as_os_str().is_empty() {
+            return Err(bad(
+                "secret_key_file",
+                "must not be empty (a path; a relative one is inside data_dir)",
+            ));
+        }
         let s = Settings {
+            mfa_required,
+            reauth_secs: ranged("reauth_secs", 30, 86_400)?,
+            secret_key_file,
             trusted_proxies,
             password_queue_limit: ranged("password_queue_limit", 1, 10_000)? as usize,
             pending_requests_per_address: ranged("pending_requests_per_address", 1, 100_000)?,
@@ -329,6 +384,11 @@ impl Settings {
         std::fs::write(&probe, b"ok").map_err(|e| fail(format!("not writable: {e}")))?;
         let _ = std::fs::remove_file(&probe);
         Ok(dir.join("latchkey.db"))
+    }
+
+    /// Where the secret key is: `secret_key_file`, inside `data_dir` when relative.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.data_dir.join(&self.secret_key_file)
     }
 
     /// True when cookies must be Secure and `__Host-` prefixed.
@@ -583,6 +643,38 @@ mod tests {
         ] {
             let e = load(&[(k, v)], &[]).unwrap_err();
             assert!(e.0.contains(k), "{e}");
+        }
+    }
+
+    #[test]
+    fn mfa_settings_have_defaults_and_name_themselves_when_wrong() {
+        let s = load(&[], &[]).unwrap();
+        assert_eq!(s.mfa_required, MfaRequired::Off);
+        assert_eq!(s.reauth_secs, 600);
+        assert_eq!(
+            s.secret_key_path(),
+            PathBuf::from("./latchkey-data/secret.key")
+        );
+        let s = load(
+            &[
+                ("LATCHKEY_MFA_REQUIRED", "admins"),
+                ("LATCHKEY_SECRET_KEY_FILE", "/etc/latchkey/secret.key"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.mfa_required, MfaRequired::Admins);
+        assert_eq!(
+            s.secret_key_path(),
+            PathBuf::from("/etc/latchkey/secret.key")
+        );
+        for (k, v, name) in [
+            ("LATCHKEY_MFA_REQUIRED", "yes", "`mfa_required`"),
+            ("LATCHKEY_REAUTH_SECS", "5", "`reauth_secs`"),
+            ("LATCHKEY_SECRET_KEY_FILE", " ", "`secret_key_file`"),
+        ] {
+            let e = load(&[(k, v)], &[]).unwrap_err();
+            assert!(e.0.contains(name) && !e.0.contains('\n'), "{e}");
         }
     }
 

@@ -27,6 +27,8 @@ pub enum StartupError {
     Bind { addr: String, err: std::io::Error },
     #[error(transparent)]
     Tls(#[from] crate::web::tls::TlsError),
+    #[error(transparent)]
+    SecretKey(#[from] crate::crypto::secret_key::SecretKeyError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("cannot set up metrics: {0}")]
@@ -68,6 +70,7 @@ impl Application {
         let tls = crate::web::tls::Tls::load(&settings)?;
         let db_path = settings.prepare_data_dir()?;
         let lock = crate::store::data_lock::lock_data_dir(&settings.data_dir)?;
+        let secret_key = crate::crypto::secret_key::load_or_create(&settings.secret_key_path())?;
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
         }
@@ -110,7 +113,7 @@ impl Application {
         tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), tls = tls.is_some(), "latchkey listening");
 
         crate::crypto::password_pool::map_large_buffers_directly();
-        let state = AppState::new(store, settings, clock, ring)?;
+        let state = AppState::new(store, settings, clock, ring, secret_key)?;
         let app_state = state.clone();
         let https = app_state.settings.is_https();
         let metrics_on = app_state.settings.metrics_bind.is_some();

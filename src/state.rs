@@ -22,6 +22,8 @@ pub struct AppState {
     pub passwords: Arc<crate::crypto::password_pool::PasswordPool>,
     /// Wrong device-flow user codes (per browser session and per IP).
     pub device_throttle: Arc<crate::oidc::throttle::Throttle>,
+    /// `secret_key_file`: seals TOTP seeds, keys recovery-code hashes.
+    pub secret_key: Arc<crate::crypto::secret_key::SecretKey>,
     /// Set once a stop was requested: `/healthz` answers 503 so load balancers move away.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
     /// Prometheus metrics; counted whether or not `metrics_bind` serves them.
@@ -35,6 +37,7 @@ impl AppState {
         settings: Settings,
         clock: Arc<dyn Clock>,
         keys: KeyRing,
+        secret_key: crate::crypto::secret_key::SecretKey,
     ) -> Result<Self, prometheus::Error> {
         let metrics = Arc::new(crate::metrics::Metrics::new()?);
         // The store reports its fsyncs to the metrics, without knowing them.
@@ -65,6 +68,7 @@ impl AppState {
                 settings.login_max_wait_secs,
             )),
             settings: Arc::new(settings),
+            secret_key: Arc::new(secret_key),
             clock,
             stopping: Arc::default(),
             keys: Arc::new(RwLock::new(Arc::new(keys))),

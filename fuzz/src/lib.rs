@@ -149,6 +149,7 @@ fn build() -> Fixture {
             auth_time: NOW - 10,
             nonce: Some("n-0S6_WzA2Mj".into()),
             amr: vec!["pwd".into()],
+            acr: "urn:latchkey:acr:pwd".into(),
             sid: Some("sid-1".into()),
             extra: Map::new(),
         };

@@ -52,6 +52,13 @@ pub struct UpdateArgs {
     /// No longer allow this origin added with --web-origin (repeatable)
     #[arg(long = "remove-web-origin", value_name = "ORIGIN")]
     pub remove_web_origins: Vec<String>,
+    /// The app's users must sign in with two factors (an authenticator app or a passkey); one
+    /// who has none set up is taken through setting up an authenticator app at sign-in
+    #[arg(long, conflicts_with = "no_require_mfa")]
+    pub require_mfa: bool,
+    /// A password alone is enough again for this app (unless the user's own policy asks more)
+    #[arg(long)]
+    pub no_require_mfa: bool,
 }
 
 #[derive(Debug, Args)]
@@ -315,9 +322,10 @@ fn describe(c: &clients::Client) -> String {
         s.push_str(&format!("web origins:      {}\n", c.web_origins.join(" ")));
     }
     s.push_str(&format!(
-        "skip consent:     {}\nrequire PKCE:     {}\nID token alg:     {}\ncreated:          {}",
+        "skip consent:     {}\nrequire PKCE:     {}\nrequire MFA:      {}\nID token alg:     {}\ncreated:          {}",
         c.skip_consent,
         c.require_pkce,
+        c.require_mfa,
         c.id_token_alg,
         show_time(c.created_at)
     ));
@@ -411,6 +419,9 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
                 change_allowed_groups(c, cl.id, &u.remove_allowed_groups, false)?;
                 if let Some(s) = &scopes {
                     clients::update_client_scopes(c, cl.id, s, now())?;
+                }
+                if u.require_mfa || u.no_require_mfa {
+                    clients::update_client_require_mfa(c, cl.id, u.require_mfa, now())?;
                 }
                 clients::delete_web_origins(c, cl.id, &remove_origins)?;
                 clients::add_web_origins(c, cl.id, &add_origins)?;

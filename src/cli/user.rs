@@ -3,7 +3,7 @@
 use super::{CliError, now, print, show_time};
 use crate::crypto::{password, random};
 use crate::domain::{Email, Username, access_names, check_password};
-use crate::oidc::session_end;
+use crate::oidc::{mfa, session_end};
 use crate::store::{Store, StoreError, attributes, audit, groups, refresh, users};
 use clap::{Args, Subcommand};
 use std::io::Read;
@@ -32,6 +32,10 @@ pub enum UserCommand {
     },
     /// Remove an attribute
     UnsetAttribute { username: String, key: String },
+    /// Remove a user's second factors (authenticator app, passkeys) and recovery codes, and end
+    /// their sessions: for someone who lost their phone. They sign in with the password alone
+    /// next, and set up a factor again (at once, when a policy requires one)
+    ResetMfa { username: String },
 }
 
 #[derive(Debug, Args)]
@@ -160,22 +164,24 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             });
         }
         UserCommand::Show { username } => {
-            let (u, member_of, attrs) = store.read(|c| {
+            let (u, member_of, attrs, factors) = store.read(|c| {
                 let u = users::get_user_by_username(c, &username)?;
                 let g = groups::list_user_group_names(c, u.id)?;
                 let a = attributes::list_user_attributes(c, u.id)?;
-                Ok((u, g, a))
+                let f = mfa::enrolled(c, u.id)?;
+                Ok((u, g, a, f))
             })?;
             let mut out = serde_json::to_value(&u).map_err(|e| CliError::Other(e.to_string()))?;
             if let Some(o) = out.as_object_mut() {
                 o.insert("groups".into(), member_of.clone().into());
                 o.insert("attributes".into(), serde_json::json!(attrs));
+                o.insert("second_factors".into(), factors_json(&factors));
             }
             print(json, &out, || {
                 let attr_text: Vec<String> =
                     attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!(
-                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\ncreated:        {}",
+                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\nsecond factors: {}\ncreated:        {}",
                     u.username,
                     u.subject,
                     u.email,
@@ -193,6 +199,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                     } else {
                         attr_text.join(" ")
                     },
+                    factors_text(&factors),
                     show_time(u.created_at)
                 )
             });
@@ -229,6 +236,25 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                 json,
                 &serde_json::json!({ "username": username, "removed": key }),
                 || format!("removed {key} from {username}"),
+            );
+        }
+        UserCommand::ResetMfa { username } => {
+            let removed = store.write(|c| {
+                let u = users::get_user_by_username(c, &username)?;
+                let before = mfa::reset_all(c, &u)?;
+                session_end::end_user_sessions(c, &u, "mfa_reset", now())?;
+                audit_admin(c, "mfa.reset", &u.username)?;
+                Ok::<_, StoreError>(before)
+            })?;
+            print(
+                json,
+                &serde_json::json!({ "username": username, "removed": factors_json(&removed) }),
+                || {
+                    format!(
+                        "removed the second factors of {username} (was: {}); their sessions were ended",
+                        factors_text(&removed)
+                    )
+                },
             );
         }
         UserCommand::Disable { username } => set_disabled(store, &username, true, json)?,
@@ -270,6 +296,38 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
         }
     }
     Ok(())
+}
+
+/// What `user show` says about second factors.
+fn factors_text(f: &mfa::Enrolled) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = f.totp_since {
+        parts.push(format!("authenticator app (since {})", show_time(t)));
+    }
+    if f.passkeys > 0 {
+        parts.push(format!("{} passkey(s)", f.passkeys));
+    }
+    if f.recovery_total > 0 {
+        parts.push(format!(
+            "recovery codes {} of {} left",
+            f.recovery_left, f.recovery_total
+        ));
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn factors_json(f: &mfa::Enrolled) -> serde_json::Value {
+    serde_json::json!({
+        "totp": f.totp_since.is_some(),
+        "totp_since": f.totp_since,
+        "passkeys": f.passkeys,
+        "recovery_codes_left": f.recovery_left,
+        "recovery_codes_total": f.recovery_total,
+    })
 }
 
 fn set_disabled(store: &Store, username: &str, disabled: bool, json: bool) -> Result<(), CliError> {

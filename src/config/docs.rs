@@ -151,6 +151,21 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "Address and port of a second listener serving only `/metrics` (Prometheus text format), e.g. `127.0.0.1:9464`; empty: none. Keep it on loopback or a private network. See Metrics.",
     },
     SettingDoc {
+        key: "mfa_required",
+        default: "off",
+        doc: "Who must sign in with two factors (or a passkey) for every app: `off`, `admins` or `all`. Someone who must but has none set up is taken through setting up an authenticator app right after the password. Per app: `latchkey client update C --require-mfa`. See Two-factor sign-in and passkeys.",
+    },
+    SettingDoc {
+        key: "reauth_secs",
+        default: "600",
+        doc: "How recent a sign-in must be (seconds) before the account page lets someone add or remove a sign-in method or make new recovery codes; older sign-ins are asked to sign in again (30 to 86400).",
+    },
+    SettingDoc {
+        key: "secret_key_file",
+        default: "secret.key",
+        doc: "32 random bytes that seal authenticator-app seeds (and key the recovery-code hashes); a relative path is inside `data_dir`. Created with mode 0600 at first start; a file others can read, or of another length, stops the start. Back it up apart from the database: without it no one can use their authenticator app.",
+    },
+    SettingDoc {
         key: "theme_dir",
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",

@@ -7,6 +7,8 @@ pub mod keys;
 pub mod password;
 pub mod password_pool;
 pub mod random;
+pub mod secret_key;
+pub mod totp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {

@@ -40,6 +40,32 @@ pub fn password() -> String {
     out
 }
 
+/// The alphabet of recovery codes: lower case letters and digits without look-alikes.
+pub const RECOVERY_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+/// Characters in a recovery code (~49.5 bits; they are only ever checked against keyed hashes,
+/// behind the sign-in throttle).
+pub const RECOVERY_LEN: usize = 10;
+
+/// A one-time recovery code, `xxxxx-xxxxx`, uniformly drawn from [`RECOVERY_ALPHABET`].
+pub fn recovery_code() -> String {
+    let n = RECOVERY_ALPHABET.len();
+    let limit = 256 - (256 % n);
+    let mut out = String::with_capacity(RECOVERY_LEN + 1);
+    let mut drawn = 0;
+    while drawn < RECOVERY_LEN {
+        let mut b = [0u8; 1];
+        OsRng.fill_bytes(&mut b);
+        if (b[0] as usize) < limit {
+            if drawn == RECOVERY_LEN / 2 {
+                out.push('-');
+            }
+            out.push(RECOVERY_ALPHABET[b[0] as usize % n] as char);
+            drawn += 1;
+        }
+    }
+    out
+}
+
 /// A device flow user code (RFC 8628 §6.1): 8 letters from an alphabet without look-alikes,
 /// uniformly drawn (~34.6 bits), canonical form (no dash).
 pub fn user_code() -> crate::domain::UserCode {
@@ -74,6 +100,19 @@ mod tests {
         );
         assert_ne!(hash_token(&a), a);
         assert_eq!(hash_token(&a), hash_token(&a));
+    }
+
+    #[test]
+    fn recovery_codes_are_two_groups_of_five_from_the_alphabet() {
+        let a = recovery_code();
+        assert_eq!(a.len(), 11);
+        assert_eq!(&a[5..6], "-");
+        assert!(
+            a.replace('-', "")
+                .bytes()
+                .all(|b| RECOVERY_ALPHABET.contains(&b))
+        );
+        assert_ne!(a, recovery_code());
     }
 
     #[test]

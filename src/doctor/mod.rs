@@ -13,6 +13,7 @@ mod clients;
 mod database;
 mod files;
 mod keys;
+mod secret_key;
 mod settings;
 mod text;
 mod tls;
@@ -143,7 +144,11 @@ pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     settings::check_trusted_proxies(settings, &mut r);
     settings::check_settings(settings, &mut r);
     tls::check_tls(settings, now, &mut r);
-    if let Some(conn) = files::check_data_dir(settings, &mut r) {
+    let conn = files::check_data_dir(settings, &mut r);
+    if settings.data_dir.is_dir() {
+        secret_key::check_secret_key(settings, conn.as_ref().map(|c| c.tx()).as_ref(), &mut r);
+    }
+    if let Some(conn) = conn {
         database::check_database(&conn.tx(), settings, now, &mut r);
     }
     // Stable: within a severity, findings keep the order the checks ran in.

@@ -1,6 +1,7 @@
 //! Value types with `parse` constructors. A value that exists is valid. No I/O here.
 
 pub mod access_names;
+mod authn;
 mod client_id;
 mod email;
 mod grant_type;
@@ -13,6 +14,7 @@ mod user_code;
 mod username;
 mod web_origin;
 
+pub use authn::{Acr, Method, Methods, acr_for_token, step_up_to};
 pub use client_id::ClientId;
 pub use email::Email;
 pub use grant_type::{DEVICE_CODE, GrantType};

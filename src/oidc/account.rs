@@ -13,6 +13,8 @@ use crate::store::{Store, StoreError, Tx, audit, clients, refresh};
 pub struct Overview {
     pub sessions: Vec<Session>,
     pub apps: Vec<UserApp>,
+    /// The second factors set up, and the recovery codes.
+    pub factors: super::mfa::Enrolled,
 }
 
 /// Everything the account page shows: the signed-in session, its user, their sessions and apps.
@@ -46,22 +48,41 @@ pub enum Done {
     },
 }
 
+/// Why the account page cannot be shown to this browser yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    NotSignedIn,
+    /// The password is done, the second factor the user's policy asks for is not.
+    SecondFactorDue,
+}
+
+/// Whether the session signed in (or stepped up) within `reauth_secs`: adding or removing a
+/// sign-in method, new recovery codes or a new email address need a fresh sign-in, so an
+/// unattended browser is not enough to take the account over.
+pub fn is_fresh(session: &Session, settings: &Settings, now: i64) -> bool {
+    now - session.auth_time <= settings.reauth_secs
+}
+
 /// One step of the account page, in one store transaction: the browser's live session
-/// (touched), then the action, then the page as it is after it. None when the browser is not
-/// signed in (nothing runs).
+/// (touched), then the action, then the page as it is after it. A [`Gate`] when the browser
+/// is not signed in (nothing runs).
 pub fn step(
     c: &Tx<'_>,
     settings: &Settings,
     cookie: Option<&str>,
     action: &Action,
     now: i64,
-) -> Result<Option<(Done, Page)>, StoreError> {
+) -> Result<Result<(Done, Page), Gate>, StoreError> {
     let Some(ck) = cookie else {
-        return Ok(None);
+        return Ok(Err(Gate::NotSignedIn));
     };
-    let Some((session, user)) = login::current_session(c, ck, settings, now)? else {
-        return Ok(None);
+    let Some(b) = login::browser_session(c, ck, settings, now)? else {
+        return Ok(Err(Gate::NotSignedIn));
     };
+    if !b.complete() {
+        return Ok(Err(Gate::SecondFactorDue));
+    }
+    let (session, user) = (b.session, b.user);
     login::touch(c, &session, now)?;
     let done = match action {
         Action::Show => Done::Shown,
@@ -74,7 +95,7 @@ pub fn step(
         },
     };
     let overview = overview(c, &user, now)?;
-    Ok(Some((
+    Ok(Ok((
         done,
         Page {
             session,
@@ -88,6 +109,7 @@ pub fn overview(c: &Tx<'_>, user: &User, now: i64) -> Result<Overview, StoreErro
     Ok(Overview {
         sessions: sessions::list_user_sessions(c, user.id)?,
         apps: consents::list_user_apps(c, user.id, now)?,
+        factors: super::mfa::enrolled(c, user.id)?,
     })
 }
 
@@ -120,6 +142,27 @@ pub fn revoke_app(c: &Tx<'_>, user: &User, client_id: &str, now: i64) -> Result<
         },
     )?;
     Ok(true)
+}
+
+/// Confirm the authenticator app being set up on the account page; when it is, the session
+/// that proved it has two factors from now on. Returns the session's new cookie secret then.
+pub fn enrol_totp(
+    c: &Tx<'_>,
+    key: &crate::crypto::secret_key::SecretKey,
+    session: &Session,
+    user: &User,
+    token: &str,
+    typed: &str,
+    now: i64,
+) -> Result<(super::mfa::totp::Confirmed, Option<String>), StoreError> {
+    let confirmed = super::mfa::totp::confirm(c, key, user, token, typed, now)?;
+    let secret = match confirmed {
+        super::mfa::totp::Confirmed::Done { .. } => {
+            login::step_up(c, session, crate::domain::Method::Otp, now)?
+        }
+        _ => None,
+    };
+    Ok((confirmed, secret))
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use super::claims as requested_claims;
 use super::error::{ErrorCode, OAuthError};
 use crate::crypto::random;
-use crate::domain::ScopeSet;
+use crate::domain::{Acr, Methods, ScopeSet};
 use crate::store::clients::{self, Client};
 use crate::store::sessions::{self, Session};
 use crate::store::users::User;
@@ -48,6 +48,9 @@ pub struct AuthRequest {
     /// session satisfies prompt=login, select_account and max_age.
     #[serde(default)]
     pub signed_in_sid: Option<String>,
+    /// The known levels of `acr_values` (`domain::Acr`), weakest first; unknown ones dropped.
+    #[serde(default)]
+    pub acr_values: Vec<String>,
 }
 
 impl AuthRequest {
@@ -62,6 +65,18 @@ impl AuthRequest {
     pub fn consent_scopes(&self) -> ScopeSet {
         self.scopes()
             .union(&requested_claims::scopes_of_requested(self.claims.as_ref()))
+    }
+    /// The levels the request asks for: `acr_values` and an essential `acr` in `claims`.
+    pub fn asked_acr(&self) -> Vec<Acr> {
+        let mut v: Vec<Acr> = self
+            .acr_values
+            .iter()
+            .filter_map(|a| Acr::parse(a))
+            .collect();
+        v.extend(requested_claims::essential_acr(self.claims.as_ref()));
+        v.sort();
+        v.dedup();
+        v
     }
 }
 
@@ -109,6 +124,9 @@ pub use validate::{check_names, id_token_hint_subject, validate};
 #[derive(Debug, PartialEq, Eq)]
 pub enum Next {
     Login,
+    /// Signed in, but not strongly enough: a second factor (or a passkey, for `phr`) brings
+    /// the session to this level.
+    SecondFactor(Acr),
     Consent,
     Issue,
     /// The user is not in a group allowed to use this client: a page, then access_denied.
@@ -116,14 +134,18 @@ pub enum Next {
     Fail(ErrorCode, &'static str),
 }
 
-/// Decide, given the browser's session (if any), whether that user may use the client at all,
-/// and the consent on record, which must cover the scopes and the claims asked for
+/// Decide, given the browser's session (if any) and the level the user's own policy asks of
+/// every sign-in (`floor`, see `oidc::mfa::user_floor`), whether that user may use the client
+/// at all, and the consent on record, which must cover the scopes and the claims asked for
 /// ([`AuthRequest::consent_scopes`]). A sign-in done for this request satisfies prompt=login,
-/// select_account and max_age.
+/// select_account and max_age; a sign-in too weak for the user, the client or the acr asked
+/// for needs a second factor first (before the access check: a half-signed-in visitor learns
+/// nothing about the account).
 pub fn decide(
     req: &AuthRequest,
     client: &Client,
     session: Option<(&Session, &User)>,
+    floor: Acr,
     may_use: bool,
     granted: Option<&ScopeSet>,
     now: i64,
@@ -141,6 +163,16 @@ pub fn decide(
             Next::Fail(ErrorCode::LoginRequired, "the user must sign in again")
         } else {
             Next::Login
+        };
+    }
+    if let Some(need) = step_up_needed(req, client, s, floor) {
+        return if none {
+            Next::Fail(
+                ErrorCode::LoginRequired,
+                "the sign-in is not strong enough for this request",
+            )
+        } else {
+            Next::SecondFactor(need)
         };
     }
     if !may_use {
@@ -184,6 +216,21 @@ pub fn login_needed(req: &AuthRequest, s: &Session, user: &User, now: i64) -> bo
     // max_age=0 means "sign in now", like prompt=login (OIDC Core §3.1.2.1).
     let too_old = req.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m);
     req.has_prompt("login") || req.has_prompt("select_account") || too_old
+}
+
+/// The level `s` must reach for this request when it is short of it: the user's own `floor`,
+/// two factors for a `--require-mfa` client, and the lowest level asked for (`acr_values`,
+/// essential `acr`) when the session meets none of them.
+pub fn step_up_needed(req: &AuthRequest, client: &Client, s: &Session, floor: Acr) -> Option<Acr> {
+    let have = Methods::parse(&s.amr).acr();
+    let mut need = floor;
+    if client.require_mfa {
+        need = need.max(Acr::Mfa);
+    }
+    if let Some(asked) = crate::domain::step_up_to(&req.asked_acr(), have) {
+        need = need.max(asked);
+    }
+    (need > have).then_some(need)
 }
 
 /// The scopes this user already granted this client.
@@ -278,6 +325,11 @@ pub fn issue_code(
             claims: req.claims.as_ref().map(|v| v.to_string()),
             auth_time: session.auth_time,
             amr: session.amr.clone(),
+            acr: Some(
+                crate::domain::acr_for_token(&req.asked_acr(), Methods::parse(&session.amr).acr())
+                    .as_str()
+                    .to_owned(),
+            ),
             expires_at: now + CODE_TTL_SECS,
             resource: req.resource.clone(),
         },

@@ -92,6 +92,29 @@ pub fn scopes_of_requested(claims: Option<&Value>) -> ScopeSet {
         .collect()
 }
 
+/// The levels an essential `acr` claim asks for in the ID token (`{"id_token": {"acr":
+/// {"essential": true, "values": [...]}}}`, or `"value"`): treated like `acr_values`. Unknown
+/// values are dropped; a voluntary `acr` request asks for nothing.
+pub fn essential_acr(claims: Option<&Value>) -> Vec<crate::domain::Acr> {
+    let Some(acr) = claims
+        .and_then(|c| c.get(MEMBERS[0]))
+        .and_then(|m| m.get("acr"))
+    else {
+        return Vec::new();
+    };
+    if acr.get("essential") != Some(&Value::Bool(true)) {
+        return Vec::new();
+    }
+    let mut words: Vec<&str> = match acr.get("values") {
+        Some(Value::Array(v)) => v.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if let Some(v) = acr.get("value").and_then(Value::as_str) {
+        words.push(v);
+    }
+    crate::domain::Acr::parse_list(&words.join(" "))
+}
+
 /// A user and what the granted scopes may release about them beyond the user row: group
 /// names (only loaded for the `groups` scope) and the attributes custom scopes map to claims.
 pub struct Profile<'a> {
@@ -215,6 +238,20 @@ mod tests {
             keep_allowed_text(Some("{"), &scopes("openid"), |_| true),
             None
         );
+    }
+
+    #[test]
+    fn an_essential_acr_claim_asks_for_its_known_values_and_a_voluntary_one_for_nothing() {
+        use crate::domain::Acr;
+        let ask = |v: Value| essential_acr(Some(&json!({ "id_token": { "acr": v } })));
+        assert_eq!(
+            ask(json!({"essential": true, "values": ["phr", "x", "urn:latchkey:acr:mfa"]})),
+            [Acr::Mfa, Acr::Phr]
+        );
+        assert_eq!(ask(json!({"essential": true, "value": "phr"})), [Acr::Phr]);
+        assert!(ask(json!({"values": ["phr"]})).is_empty());
+        assert!(ask(json!(null)).is_empty());
+        assert!(essential_acr(None).is_empty());
     }
 
     #[test]

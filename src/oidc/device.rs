@@ -181,11 +181,13 @@ pub fn decide(
     ip: Option<&str>,
     now: i64,
 ) -> Result<bool, StoreError> {
+    let acr = crate::domain::Methods::parse(&session.amr).acr();
     let approval = allow.then(|| Approval {
         user_id: user.id,
         sid: &session.sid,
         auth_time: session.auth_time,
         amr: &session.amr,
+        acr: acr.as_str(),
     });
     if !device::decide_device(c, d.id, approval.as_ref(), now)? {
         return Ok(false);

@@ -29,6 +29,7 @@ pub fn metadata(s: &Settings) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": CLAIMS_SUPPORTED,
         "claims_parameter_supported": true,
+        "acr_values_supported": crate::domain::Acr::ALL.map(crate::domain::Acr::as_str),
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,

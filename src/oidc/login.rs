@@ -2,7 +2,7 @@
 
 use crate::config::Settings;
 use crate::crypto::{password, random};
-use crate::domain::{Username, printable};
+use crate::domain::{Acr, Method, Methods, Username, printable};
 use crate::store::sessions::{self, NewSession, Session};
 use crate::store::users::{self, User};
 use crate::store::{Store, StoreError, Tx, audit, known_browsers};
@@ -106,14 +106,71 @@ pub fn start_session(
     Ok((secret, s))
 }
 
-/// The live session behind a cookie, with its user: `None` when unknown, expired, idle too
-/// long, or the user is disabled.
+/// A browser's live session as the sign-in sees it: the user, and the level their own policy
+/// asks of every sign-in (`mfa::user_floor`). Below it, the password is done but the second
+/// factor is not: the session may only finish signing in.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub session: Session,
+    pub user: User,
+    pub floor: Acr,
+}
+
+impl Browser {
+    /// The level the session's methods reach.
+    pub fn level(&self) -> Acr {
+        Methods::parse(&self.session.amr).acr()
+    }
+    /// Signed in: the user's own floor is met.
+    pub fn complete(&self) -> bool {
+        self.level() >= self.floor
+    }
+}
+
+/// A second step of the sign-in succeeded with `method` (a second factor, or a passkey on top
+/// of a session): the session gets the method, `auth_time` becomes now (the step-up time),
+/// and the cookie secret is replaced. Returns the new cookie secret; None when the session
+/// ended meanwhile. The caller audits the method.
+pub fn step_up(
+    c: &Tx<'_>,
+    session: &Session,
+    method: Method,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let methods = Methods::parse(&session.amr).with(method);
+    let secret = random::token();
+    let done = sessions::step_up_session(
+        c,
+        session.id,
+        &random::hash_token(&secret),
+        &methods.to_string(),
+        now,
+    )?;
+    Ok(done.then_some(secret))
+}
+
+/// The signed-in session behind a cookie, with its user: `None` when unknown, expired, idle
+/// too long, the user is disabled, or the second factor the user's policy asks for is still
+/// due (see [`browser_session`] for those).
 pub fn current_session(
     c: &Tx<'_>,
     cookie_secret: &str,
     settings: &Settings,
     now: i64,
 ) -> Result<Option<(Session, User)>, StoreError> {
+    Ok(browser_session(c, cookie_secret, settings, now)?
+        .filter(Browser::complete)
+        .map(|b| (b.session, b.user)))
+}
+
+/// The live session behind a cookie, signed in or half-way (second factor due): `None` when
+/// unknown, expired, idle too long, or the user is disabled.
+pub fn browser_session(
+    c: &Tx<'_>,
+    cookie_secret: &str,
+    settings: &Settings,
+    now: i64,
+) -> Result<Option<Browser>, StoreError> {
     if cookie_secret.len() != 43 {
         return Ok(None);
     }
@@ -127,7 +184,17 @@ pub fn current_session(
     if user.disabled {
         return Ok(None);
     }
-    Ok(Some((s, user)))
+    // Two factors meet every floor there is: no need to look the user's factors up.
+    let floor = if Methods::parse(&s.amr).acr() >= Acr::Mfa {
+        Acr::Mfa
+    } else {
+        super::mfa::user_floor(c, settings, &user)?
+    };
+    Ok(Some(Browser {
+        session: s,
+        user,
+        floor,
+    }))
 }
 
 /// True while the session `sid` has neither ended nor expired (by age or idleness): tokens

@@ -16,6 +16,7 @@ pub mod introspect;
 pub mod login;
 pub mod login_throttle;
 pub mod maintenance;
+pub mod mfa;
 pub mod params;
 pub mod resource;
 pub mod revoke;

@@ -13,6 +13,7 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "auth_time",
     "nonce",
     "amr",
+    "acr",
     "sid",
     "at_hash",
     "name",

@@ -95,6 +95,8 @@ pub struct IdClaims {
     pub auth_time: i64,
     pub nonce: Option<String>,
     pub amr: Vec<String>,
+    /// Always present: how strong the sign-in was (`domain::Acr`).
+    pub acr: String,
     pub sid: Option<String>,
     pub extra: Map<String, Value>,
 }
@@ -117,9 +119,8 @@ pub fn sign_id_token(
     if let Some(n) = &c.nonce {
         m.insert("nonce".into(), n.clone().into());
     }
-    if !c.amr.is_empty() {
-        m.insert("amr".into(), c.amr.clone().into());
-    }
+    m.insert("amr".into(), c.amr.clone().into());
+    m.insert("acr".into(), c.acr.clone().into());
     if let Some(s) = &c.sid {
         m.insert("sid".into(), s.clone().into());
     }
@@ -139,13 +140,9 @@ pub fn at_hash(alg: Alg, token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
-/// `amr` as stored (space separated) to a list.
+/// `amr` as stored (space separated) to the ID token's list, in RFC 8176 words only.
 pub fn amr_list(stored: &str) -> Vec<String> {
-    stored
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    crate::domain::Methods::parse(stored).to_list()
 }
 
 /// A live access token's claims, or why it is not one.

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod headers;
+pub mod qr;
 pub mod request_metrics;
 pub mod templates;
 pub mod tls;
@@ -39,6 +40,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/login", web::get().to(login::get_login))
         .route("/login", web::post().to(login::post_login))
+        .route(
+            "/login/second-factor",
+            web::get().to(second_factor::get_second_factor),
+        )
+        .route(
+            "/login/second-factor",
+            web::post().to(second_factor::post_second_factor),
+        )
         .route("/account", web::get().to(account::get_account))
         .route(
             "/account/sessions/end",
@@ -49,6 +58,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(account::post_revoke_app),
         )
         .route("/account/password", web::post().to(account::post_password))
+        .route(
+            "/account/totp",
+            web::get().to(account_totp::get_account_totp),
+        )
+        .route(
+            "/account/totp",
+            web::post().to(account_totp::post_account_totp),
+        )
+        .route(
+            "/account/totp/remove",
+            web::post().to(account_totp::post_account_totp_remove),
+        )
+        .route(
+            "/account/recovery-codes",
+            web::post().to(account_totp::post_recovery_codes),
+        )
         .route("/logout", web::get().to(logout::get_logout))
         .route("/logout", web::post().to(logout::post_logout))
         .route("/consent", web::get().to(consent::get_consent))

@@ -82,8 +82,52 @@ pub struct LoginPage<'a> {
     /// A local page to return to after signing in (`/account` or `/device...`).
     pub next: &'a str,
     pub username: &'a str,
+    /// Why the page asks again (a fresh sign-in before changing sign-in methods), or "".
+    pub notice: &'a str,
 }
 page!(LoginPage, "login.html");
+
+/// The second sign-in step: exactly one of `ask_code`, `enrol`, `passkey_needed` is true.
+/// Optional values are `""` when absent.
+#[derive(Template, Serialize)]
+#[template(path = "second_factor.html")]
+pub struct SecondFactorPage<'a> {
+    pub ask_code: bool,
+    pub enrol: bool,
+    pub passkey_needed: bool,
+    pub app_name: &'a str,
+    pub username: &'a str,
+    pub error: &'a str,
+    pub csrf: &'a str,
+    pub req: &'a str,
+    pub next: &'a str,
+    /// Unused recovery codes, as text ("" when none are set up).
+    pub recovery_left: &'a str,
+    /// Setting up an authenticator app: the QR code (an inline SVG we render), the key as
+    /// text, the otpauth:// URI, and the sealed enrolment the form sends back.
+    pub qr_svg: &'a str,
+    pub secret: &'a str,
+    pub otpauth_uri: &'a str,
+    pub enrolment: &'a str,
+    /// Back to the app (passkey needed): a URL (query mode) or a form (form_post).
+    pub cancel_url: &'a str,
+    pub cancel_action: &'a str,
+    pub cancel_fields: Vec<Field>,
+    /// Start over with another account.
+    pub login_url: &'a str,
+}
+page!(SecondFactorPage, "second_factor.html");
+
+/// Recovery codes, shown once, then on to `continue_url`.
+#[derive(Template, Serialize)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage<'a> {
+    pub message: &'a str,
+    pub username: &'a str,
+    pub codes: Vec<String>,
+    pub continue_url: &'a str,
+}
+page!(RecoveryCodesPage, "recovery_codes.html");
 
 #[derive(Template, Serialize)]
 #[template(path = "consent.html")]
@@ -191,6 +235,21 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// One's second factors on the account page; texts are "" when absent.
+#[derive(Serialize, Default)]
+pub struct FactorsView {
+    /// When the authenticator app was set up.
+    pub totp_since: String,
+    pub recovery_left: String,
+    pub recovery_total: String,
+    /// When a recovery code was last used.
+    pub recovery_used: String,
+    /// `mfa_required` names this user: the last factor cannot be turned off.
+    pub required: bool,
+    /// `reauth_secs`, in minutes, for the note about signing in again.
+    pub reauth_minutes: String,
+}
+
 #[derive(Serialize)]
 pub struct AppView {
     pub client_id: String,
@@ -210,8 +269,23 @@ pub struct AccountPage<'a> {
     pub csrf: &'a str,
     pub message: &'a str,
     pub error: &'a str,
+    pub factors: FactorsView,
 }
 page!(AccountPage, "account.html");
+
+/// Setting up an authenticator app from the account page.
+#[derive(Template, Serialize)]
+#[template(path = "account_totp.html")]
+pub struct AccountTotpPage<'a> {
+    pub username: &'a str,
+    pub error: &'a str,
+    pub csrf: &'a str,
+    pub qr_svg: &'a str,
+    pub secret: &'a str,
+    pub otpauth_uri: &'a str,
+    pub enrolment: &'a str,
+}
+page!(AccountTotpPage, "account_totp.html");
 
 #[cfg(test)]
 mod tests {
@@ -242,6 +316,7 @@ mod tests {
                 req: "r",
                 next: "",
                 username: "alice",
+                notice: "",
             },
             "login.html",
         );
@@ -253,8 +328,47 @@ mod tests {
                 req: "",
                 next: "x",
                 username: "",
+                notice: "Sign in again",
             },
             "login.html",
+        );
+        for (ask_code, enrol, passkey_needed) in [
+            (true, false, false),
+            (false, true, false),
+            (false, false, true),
+        ] {
+            same_in_both(
+                &SecondFactorPage {
+                    ask_code,
+                    enrol,
+                    passkey_needed,
+                    app_name: "Grafana",
+                    username: "alice",
+                    error: if enrol { "Wrong code" } else { "" },
+                    csrf: "c",
+                    req: "r",
+                    next: "",
+                    recovery_left: "9",
+                    qr_svg: "<svg></svg>",
+                    secret: "ABCD",
+                    otpauth_uri: "otpauth:x",
+                    enrolment: "e",
+                    cancel_url: "cb",
+                    cancel_action: "",
+                    cancel_fields: Vec::new(),
+                    login_url: "l",
+                },
+                "second_factor.html",
+            );
+        }
+        same_in_both(
+            &RecoveryCodesPage {
+                message: "m",
+                username: "alice",
+                codes: vec!["ab3cd-ef4gh".into(), "23456-789ab".into()],
+                continue_url: "x",
+            },
+            "recovery_codes.html",
         );
         same_in_both(
             &ConsentPage {
@@ -355,8 +469,43 @@ mod tests {
                 csrf: "c",
                 message: "m",
                 error: "",
+                factors: FactorsView::default(),
             },
             "account.html",
+        );
+        same_in_both(
+            &AccountPage {
+                username: "u",
+                name: "n",
+                email: "e",
+                sessions: vec![],
+                no_apps: true,
+                apps: vec![],
+                csrf: "c",
+                message: "",
+                error: "e",
+                factors: FactorsView {
+                    totp_since: "2026-01-01".into(),
+                    recovery_left: "9".into(),
+                    recovery_total: "10".into(),
+                    recovery_used: "2026-01-02".into(),
+                    required: true,
+                    reauth_minutes: "10".into(),
+                },
+            },
+            "account.html",
+        );
+        same_in_both(
+            &AccountTotpPage {
+                username: "u",
+                error: "e",
+                csrf: "c",
+                qr_svg: "<svg></svg>",
+                secret: "S",
+                otpauth_uri: "otpauth:x",
+                enrolment: "t",
+            },
+            "account_totp.html",
         );
         for (return_url, action) in [("cb", ""), ("", "cb")] {
             same_in_both(

@@ -17,6 +17,7 @@ mod durability;
 mod jwt;
 mod logout;
 mod metrics;
+mod mfa;
 mod pages;
 mod pkce;
 mod refresh;

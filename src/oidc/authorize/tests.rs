@@ -23,6 +23,7 @@ fn request(scope: &str, claims: Option<serde_json::Value>) -> AuthRequest {
         resource: None,
         created_at: NOW,
         signed_in_sid: None,
+        acr_values: Vec::new(),
     }
 }
 
@@ -43,6 +44,7 @@ fn client() -> Client {
         post_logout_redirect_uris: Vec::new(),
         web_origins: Vec::new(),
         extra_web_origins: Vec::new(),
+        require_mfa: false,
         created_at: NOW,
     }
 }
@@ -87,6 +89,7 @@ fn decide_with(req: &AuthRequest, granted: &str) -> Next {
         req,
         &client(),
         Some((&s, &u)),
+        Acr::Pwd,
         true,
         Some(&scopes(granted)),
         NOW,
@@ -281,6 +284,7 @@ fn decide_table() {
             &req,
             &client(),
             Some((&s, &u)),
+            Acr::Pwd,
             *may_use,
             granted.as_ref(),
             NOW,
@@ -289,11 +293,14 @@ fn decide_table() {
     }
     // Without a session: sign in, or login_required for prompt=none.
     let req = request("openid", None);
-    assert_eq!(decide(&req, &client(), None, true, None, NOW), Next::Login);
+    assert_eq!(
+        decide(&req, &client(), None, Acr::Pwd, true, None, NOW),
+        Next::Login
+    );
     let mut req = request("openid", None);
     req.prompt = vec!["none".into()];
     assert_eq!(
-        decide(&req, &client(), None, true, None, NOW),
+        decide(&req, &client(), None, Acr::Pwd, true, None, NOW),
         Next::Fail(LoginRequired, "the user is not signed in")
     );
 }
@@ -315,7 +322,116 @@ fn the_checks_run_in_the_documented_order() {
             "max_age",
             "id_token_hint",
             "claims",
+            "acr_values",
             "login_hint",
         ]
+    );
+}
+
+/// decide for the test session with these methods, the user's floor and the client's policy.
+fn decide_strength(req: &AuthRequest, amr: &str, floor: Acr, require_mfa: bool) -> Next {
+    let (mut s, u) = session();
+    s.amr = amr.into();
+    let mut cl = client();
+    cl.require_mfa = require_mfa;
+    decide(
+        req,
+        &cl,
+        Some((&s, &u)),
+        floor,
+        true,
+        Some(&scopes("openid")),
+        NOW,
+    )
+}
+
+#[test]
+fn a_session_below_the_users_floor_or_the_clients_policy_needs_a_second_factor_first() {
+    let req = request("openid", None);
+    assert_eq!(
+        decide_strength(&req, "pwd", Acr::Mfa, false),
+        Next::SecondFactor(Acr::Mfa)
+    );
+    assert_eq!(
+        decide_strength(&req, "pwd", Acr::Pwd, true),
+        Next::SecondFactor(Acr::Mfa)
+    );
+    assert_eq!(
+        decide_strength(&req, "pwd otp mfa", Acr::Mfa, true),
+        Next::Issue
+    );
+    assert_eq!(decide_strength(&req, "pwd", Acr::Pwd, false), Next::Issue);
+    // Before the access check: a half-signed-in visitor learns nothing about the account.
+    let (mut s, u) = session();
+    s.amr = "pwd".into();
+    let got = decide(&req, &client(), Some((&s, &u)), Acr::Mfa, false, None, NOW);
+    assert_eq!(got, Next::SecondFactor(Acr::Mfa));
+}
+
+#[test]
+fn acr_values_step_up_to_the_lowest_listed_level_only_when_none_is_met() {
+    let with = |acr: &str| {
+        let mut r = request("openid", None);
+        r.acr_values = Acr::parse_list(acr)
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect();
+        r
+    };
+    let mfa = with("urn:latchkey:acr:mfa");
+    assert_eq!(
+        decide_strength(&mfa, "pwd", Acr::Pwd, false),
+        Next::SecondFactor(Acr::Mfa)
+    );
+    assert_eq!(
+        decide_strength(&mfa, "pwd otp mfa", Acr::Pwd, false),
+        Next::Issue
+    );
+    let all = with("urn:latchkey:acr:pwd urn:latchkey:acr:mfa phr");
+    assert_eq!(decide_strength(&all, "pwd", Acr::Pwd, false), Next::Issue);
+    let phr = with("phr");
+    assert_eq!(
+        decide_strength(&phr, "pwd otp mfa", Acr::Mfa, false),
+        Next::SecondFactor(Acr::Phr)
+    );
+    let unknown = with("1 2");
+    assert_eq!(
+        decide_strength(&unknown, "pwd", Acr::Pwd, false),
+        Next::Issue
+    );
+    // An essential acr claim works the same; a voluntary one asks for nothing.
+    let essential = request(
+        "openid",
+        Some(json!({"id_token": {"acr": {"essential": true, "values": ["urn:latchkey:acr:mfa"]}}})),
+    );
+    assert_eq!(
+        decide_strength(&essential, "pwd", Acr::Pwd, false),
+        Next::SecondFactor(Acr::Mfa)
+    );
+    let voluntary = request(
+        "openid",
+        Some(json!({"id_token": {"acr": {"values": ["urn:latchkey:acr:mfa"]}}})),
+    );
+    assert_eq!(
+        decide_strength(&voluntary, "pwd", Acr::Pwd, false),
+        Next::Issue
+    );
+}
+
+#[test]
+fn prompt_none_with_a_sign_in_too_weak_answers_login_required() {
+    let mut req = request("openid", None);
+    req.prompt = vec!["none".into()];
+    req.acr_values = vec!["urn:latchkey:acr:mfa".into()];
+    assert_eq!(
+        decide_strength(&req, "pwd", Acr::Pwd, false),
+        Next::Fail(
+            ErrorCode::LoginRequired,
+            "the sign-in is not strong enough for this request"
+        )
+    );
+    assert_eq!(
+        decide_strength(&req, "pwd otp mfa", Acr::Pwd, false),
+        Next::Issue
     );
 }

@@ -65,6 +65,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("max_age", max_age),
     ("id_token_hint", id_token_hint),
     ("claims", claims),
+    ("acr_values", acr_values),
     ("login_hint", login_hint),
 ];
 
@@ -100,6 +101,7 @@ pub fn validate(
         resource: None,
         created_at: now,
         signed_in_sid: None,
+        acr_values: Vec::new(),
     };
     let mut ctx = Ctx {
         c,
@@ -383,6 +385,14 @@ fn claims(x: &mut Ctx<'_>) -> Result<(), Failure> {
     x.req.claims = Some(requested_claims::keep_allowed(v, &x.scope, |s| {
         resource::client_may_request(client, s)
     }));
+    Ok(())
+}
+
+/// The levels latchkey knows (`acr_values_supported`); other values are dropped, never an
+/// error (acr_values is a voluntary request, OIDC Core §3.1.2.1).
+fn acr_values(x: &mut Ctx<'_>) -> Result<(), Failure> {
+    let asked = crate::domain::Acr::parse_list(x.p.get("acr_values").unwrap_or(""));
+    x.req.acr_values = asked.iter().map(|a| a.as_str().to_owned()).collect();
     Ok(())
 }
 

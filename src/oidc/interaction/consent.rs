@@ -37,8 +37,8 @@ struct Ready {
     session: Session,
 }
 
-/// The pending request and its signed-in user, or where to go instead (sign in first; the
-/// request is gone).
+/// The pending request and its signed-in user, or where to go instead (sign in first, a second
+/// factor first; the request is gone).
 fn pending_with_user(
     c: &Tx<'_>,
     settings: &Settings,
@@ -48,17 +48,25 @@ fn pending_with_user(
     let Some((request, client)) = az::unpark(c, handle, visit.now)? else {
         return Ok(Err(Outcome::Expired));
     };
-    match visit.session(c, settings)? {
-        Some((session, user)) if !az::login_needed(&request, &session, &user, visit.now) => {
-            Ok(Ok(Ready {
-                request,
-                client,
-                user,
-                session,
-            }))
-        }
-        _ => Ok(Err(Outcome::Local(format!("/login?req={handle}")))),
+    let Some(b) = visit.browser(c, settings)? else {
+        return Ok(Err(Outcome::Local(format!("/login?req={handle}"))));
+    };
+    if az::login_needed(&request, &b.session, &b.user, visit.now) {
+        return Ok(Err(Outcome::Local(format!("/login?req={handle}"))));
     }
+    // The second factor comes before consent, however the browser got here.
+    if az::step_up_needed(&request, &client, &b.session, b.floor).is_some() {
+        return Ok(Err(Outcome::Local(format!(
+            "/{}?req={handle}",
+            super::SECOND_FACTOR_PAGE
+        ))));
+    }
+    Ok(Ok(Ready {
+        request,
+        client,
+        user: b.user,
+        session: b.session,
+    }))
 }
 
 /// GET /consent: the page for a parked request.

@@ -4,7 +4,7 @@
 
 use super::Visit;
 use crate::config::Settings;
-use crate::domain::UserCode;
+use crate::domain::{Acr, UserCode};
 use crate::oidc::throttle::Throttle;
 use crate::oidc::{access, device, login, resource};
 use crate::store::users::User;
@@ -15,6 +15,9 @@ use crate::store::{StoreError, Tx};
 pub enum Verification {
     /// No session: sign in first, then come back.
     NotSignedIn,
+    /// A second factor first: the user's policy asks for one and it is still due, or the app
+    /// requires two factors (`--require-mfa`) of a one-factor session.
+    SecondFactorDue,
     /// Too many wrong codes from this session or source: wait this many seconds.
     Wait { user: User, secs: i64 },
     /// No pending request has this code.
@@ -49,9 +52,14 @@ pub fn submit(
     decision: Option<bool>,
 ) -> Result<Verification, StoreError> {
     let now = visit.now;
-    let Some((session, user)) = visit.session(c, settings)? else {
+    let Some(b) = visit.browser(c, settings)? else {
         return Ok(Verification::NotSignedIn);
     };
+    if !b.complete() {
+        return Ok(Verification::SecondFactorDue);
+    }
+    let level = b.level();
+    let (session, user) = (b.session, b.user);
     let keys = device::throttle_keys(&session.sid, ip);
     // Refused before any lookup: guessing gets no faster by hammering.
     if let Some(secs) = throttle.retry_after(&keys, now) {
@@ -68,6 +76,9 @@ pub fn submit(
         }
         return Ok(Verification::NotFound { user });
     };
+    if client.require_mfa && level < Acr::Mfa {
+        return Ok(Verification::SecondFactorDue);
+    }
     let app_name = client.name.clone();
     if !access::may_use(c, &user, &client)? {
         access::record_denied(c, &user, &client, "device", now)?;

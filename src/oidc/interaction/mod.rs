@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! /authorize ──validate──▶ decide ──▶ Login ──(password)──▶ resume ──▶ decide ...
+//!                             ├─────▶ SecondFactor ──(code, or set one up)──▶ resume ...
 //!                             ├─────▶ Consent ──(allow/deny)──▶ code / access_denied
 //!                             ├─────▶ Denied (not in the app's allowed groups)
 //!                             └─────▶ Issue: a code, back to the app
@@ -17,6 +18,7 @@
 pub mod authorize;
 pub mod consent;
 pub mod device;
+pub mod second_factor;
 pub mod sign_in;
 
 use super::access;
@@ -24,10 +26,16 @@ use super::authorize::{self as az, AuthRequest, Next, Rejection, Reply};
 use super::error::{ErrorCode, OAuthError};
 use super::login;
 use crate::config::Settings;
+use crate::domain::Acr;
 use crate::store::clients::Client;
 use crate::store::sessions::Session;
 use crate::store::users::User;
 use crate::store::{StoreError, Tx};
+
+/// The second sign-in step's page, under `/` (`/login/second-factor?req=HANDLE`, or
+/// `?next=PATH` outside an authorization request): the code of an authenticator app or a
+/// recovery code, setting one up when the policy asks for one, or — for `phr` — a passkey.
+pub const SECOND_FACTOR_PAGE: &str = "login/second-factor";
 
 /// Where a browser goes next.
 #[derive(Debug)]
@@ -61,7 +69,19 @@ pub struct Visit {
 }
 
 impl Visit {
-    /// The live session behind the cookie, with its user.
+    /// The live session behind the cookie, signed in or with a second factor still due.
+    pub fn browser(
+        &self,
+        c: &Tx<'_>,
+        settings: &Settings,
+    ) -> Result<Option<login::Browser>, StoreError> {
+        match &self.cookie {
+            Some(ck) => login::browser_session(c, ck, settings, self.now),
+            None => Ok(None),
+        }
+    }
+
+    /// The signed-in session behind the cookie, with its user.
     pub fn session(
         &self,
         c: &Tx<'_>,
@@ -85,7 +105,9 @@ pub fn next_step(
     handle: Option<String>,
 ) -> Result<Outcome, StoreError> {
     let now = visit.now;
-    let session = visit.session(c, settings)?;
+    let browser = visit.browser(c, settings)?;
+    let floor = browser.as_ref().map_or(Acr::Pwd, |b| b.floor);
+    let session = browser.map(|b| (b.session, b.user));
     let (may_use, granted) = match &session {
         Some((_, user)) => (
             access::may_use(c, user, &client)?,
@@ -97,6 +119,7 @@ pub fn next_step(
         &areq,
         &client,
         session.as_ref().map(|(s, u)| (s, u)),
+        floor,
         may_use,
         granted.as_ref(),
         now,
@@ -116,6 +139,7 @@ pub fn next_step(
     };
     match (next, session) {
         (Next::Login, _) | (Next::Issue | Next::Denied, None) => park("login"),
+        (Next::SecondFactor(_), _) => park(SECOND_FACTOR_PAGE),
         (Next::Consent, _) => park("consent"),
         (Next::Issue, Some((s, user))) => {
             login::touch(c, &s, now)?;

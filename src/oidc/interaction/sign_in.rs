@@ -77,6 +77,8 @@ pub struct SignedIn {
     pub session_secret: String,
     /// A known-browser cookie to set, when the browser had none.
     pub new_browser: Option<String>,
+    /// The user's own policy asks for a second factor before the session counts as signed in.
+    pub second_factor_due: bool,
 }
 
 /// The right password: the browser's old session (if any) ends, a new one starts (fresh id:
@@ -94,11 +96,13 @@ pub fn succeeded(
     now: i64,
 ) -> Result<SignedIn, StoreError> {
     if let Some(old) = old_session_cookie
-        && let Some((s, _)) = login::current_session(c, old, settings, now)?
+        && let Some(b) = login::browser_session(c, old, settings, now)?
     {
-        sessions::delete_session(c, s.id)?;
+        sessions::delete_session(c, b.session.id)?;
     }
     let (session_secret, session) = login::start_session(c, user, settings, now, info)?;
+    let second_factor_due =
+        crate::oidc::mfa::user_floor(c, settings, user)? > crate::domain::Acr::Pwd;
     let new_browser = login::remember_browser(c, browser_cookie, user, now)?;
     if let Some((handle, mut request)) = pending {
         request.signed_in_sid = Some(session.sid);
@@ -107,5 +111,6 @@ pub fn succeeded(
     Ok(SignedIn {
         session_secret,
         new_browser,
+        second_factor_due,
     })
 }

@@ -119,6 +119,7 @@ pub fn exchange(
                 sid: code.sid.as_deref(),
                 auth_time: code.auth_time,
                 amr: &code.amr,
+                acr: code.acr.as_deref(),
                 nonce: code.nonce.as_deref(),
                 claims: code.claims.as_deref(),
                 code_hash: Some(&code_hash),

@@ -99,6 +99,7 @@ pub fn exchange(
                 sid: d.sid.as_deref(),
                 auth_time,
                 amr,
+                acr: d.acr.as_deref(),
                 nonce: None,
                 claims: None,
                 code_hash: None,

@@ -23,6 +23,8 @@ pub struct UserGrant<'a> {
     pub sid: Option<&'a str>,
     pub auth_time: i64,
     pub amr: &'a str,
+    /// The `acr` chosen when the grant was given; None: the level of `amr`.
+    pub acr: Option<&'a str>,
     pub nonce: Option<&'a str>,
     /// Requested claims (the `claims` parameter), JSON.
     pub claims: Option<&'a str>,
@@ -60,6 +62,16 @@ pub fn user_access<'u>(
     Ok(Ok((access, profile)))
 }
 
+/// The `acr` of a grant's ID tokens: the one chosen when it was given (a known level), else
+/// the level its methods reach.
+pub fn token_acr(chosen: Option<&str>, amr: &str) -> String {
+    chosen
+        .and_then(crate::domain::Acr::parse)
+        .unwrap_or_else(|| crate::domain::Methods::parse(amr).acr())
+        .as_str()
+        .to_owned()
+}
+
 /// An access token (for userinfo, or for the API of `resource` with only that API's scopes);
 /// a refresh token when the client may refresh (bound to the browser session unless
 /// `offline_access` was granted); an ID token when `openid` was granted. Refused when the user
@@ -77,6 +89,7 @@ pub fn issue_to_user(
         return Ok(Err(e));
     }
     let scope = ScopeSet::parse(g.scope).unwrap_or_default();
+    let acr = token_acr(g.acr, g.amr);
     // Tokens bound to a browser session are worthless once it has ended (a code redeemed, or a
     // device code polled, just after the user signed out): refuse rather than mint them.
     if !scope.contains("offline_access")
@@ -116,6 +129,7 @@ pub fn issue_to_user(
                 claims: g.claims,
                 auth_time: g.auth_time,
                 amr: g.amr,
+                acr: Some(&acr),
                 code_hash: g.code_hash,
                 expires_at: now + settings.refresh_token_ttl_secs,
                 access_jti: &access.jti,
@@ -139,6 +153,7 @@ pub fn issue_to_user(
                 auth_time: g.auth_time,
                 nonce: g.nonce.map(str::to_owned),
                 amr: amr_list(g.amr),
+                acr,
                 sid: g.sid.map(str::to_owned),
                 extra: user_claims(
                     &profile,

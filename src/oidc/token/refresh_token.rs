@@ -132,6 +132,7 @@ pub fn exchange(
                 claims: claims.as_deref(),
                 auth_time: rt.auth_time,
                 amr: &rt.amr,
+                acr: rt.acr.as_deref(),
                 code_hash: None,
                 expires_at: rt.expires_at,
                 access_jti: &access.jti,
@@ -150,6 +151,7 @@ pub fn exchange(
                     auth_time: rt.auth_time,
                     nonce: None,
                     amr: amr_list(&rt.amr),
+                    acr: super::issue::token_acr(rt.acr.as_deref(), &rt.amr),
                     sid: rt.sid.clone(),
                     extra: user_claims(
                         &profile,

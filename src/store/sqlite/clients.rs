@@ -26,6 +26,8 @@ pub struct Client {
     pub web_origins: Vec<String>,
     /// The web origins registered with `--web-origin`.
     pub extra_web_origins: Vec<String>,
+    /// `--require-mfa`: the app's users must sign in with two factors (or a passkey).
+    pub require_mfa: bool,
     pub created_at: i64,
 }
 
@@ -46,7 +48,7 @@ pub struct NewClient<'a> {
 }
 
 const COLUMNS: &str = "id, client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
-                       require_pkce, id_token_alg, backchannel_logout_uri, created_at";
+                       require_pkce, id_token_alg, backchannel_logout_uri, created_at, require_mfa";
 
 fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Client> {
     let split = |s: String| {
@@ -68,6 +70,7 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Client> {
         id_token_alg: r.get(9)?,
         backchannel_logout_uri: r.get(10)?,
         created_at: r.get(11)?,
+        require_mfa: r.get(12)?,
         redirect_uris: Vec::new(),
         post_logout_redirect_uris: Vec::new(),
         web_origins: Vec::new(),
@@ -206,6 +209,14 @@ pub fn update_client_scopes(tx: &Tx<'_>, pk: i64, scopes: &[String], now: i64) -
     let c = tx.conn();
     c.prepare_cached("UPDATE clients SET scopes = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![pk, scopes.join(" "), now])?;
+    Ok(())
+}
+
+/// Whether the app's users must sign in with two factors (`--require-mfa`).
+pub fn update_client_require_mfa(tx: &Tx<'_>, pk: i64, on: bool, now: i64) -> Result<()> {
+    let c = tx.conn();
+    c.prepare_cached("UPDATE clients SET require_mfa = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![pk, on, now])?;
     Ok(())
 }
 

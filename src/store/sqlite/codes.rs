@@ -17,6 +17,8 @@ pub struct AuthCode {
     pub claims: Option<String>,
     pub auth_time: i64,
     pub amr: String,
+    /// The `acr` its ID token carries; None (codes from before): computed from `amr`.
+    pub acr: Option<String>,
     pub expires_at: i64,
     /// The API (RFC 8707 resource) the tokens are for; None: userinfo.
     pub resource: Option<String>,
@@ -26,11 +28,11 @@ pub struct AuthCode {
 pub fn insert_code(tx: &Tx<'_>, a: &AuthCode, now: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached("INSERT INTO auth_codes (code_hash, client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, \
-         claims, auth_time, amr, created_at, expires_at, resource) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
+         claims, auth_time, amr, created_at, expires_at, resource, acr) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?
         .execute(params![
             a.code_hash, a.client_pk, a.user_id, a.sid, a.redirect_uri, a.scope, a.nonce, a.code_challenge,
-            a.claims, a.auth_time, a.amr, now, a.expires_at, a.resource
+            a.claims, a.auth_time, a.amr, now, a.expires_at, a.resource, a.acr
         ],
     )?;
     Ok(())
@@ -60,7 +62,7 @@ pub enum Consumed {
 pub fn consume_code(tx: &Tx<'_>, code_hash: &str, now: i64) -> Result<Consumed> {
     let c = tx.conn();
     let row = c.prepare_cached("UPDATE auth_codes SET consumed_at = ?2 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 \
-             RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at, resource")?
+             RETURNING client_pk, user_id, sid, redirect_uri, scope, nonce, code_challenge, claims, auth_time, amr, expires_at, resource, acr")?
         .query_row(params![code_hash, now],
             |r| {
                 Ok(AuthCode {
@@ -77,6 +79,7 @@ pub fn consume_code(tx: &Tx<'_>, code_hash: &str, now: i64) -> Result<Consumed> 
                     amr: r.get(9)?,
                     expires_at: r.get(10)?,
                     resource: r.get(11)?,
+                    acr: r.get(12)?,
                 })
             },
         )

@@ -39,6 +39,8 @@ pub struct DeviceAuthorization {
     pub sid: Option<String>,
     pub auth_time: Option<i64>,
     pub amr: Option<String>,
+    /// The `acr` of the ID token, set with the approval (None before, or from before 0010).
+    pub acr: Option<String>,
     pub resource: Option<String>,
 }
 
@@ -60,10 +62,11 @@ pub struct Approval<'a> {
     pub sid: &'a str,
     pub auth_time: i64,
     pub amr: &'a str,
+    pub acr: &'a str,
 }
 
 const COLUMNS: &str = "id, client_pk, scope, status, created_at, expires_at, interval_secs, \
-                       last_polled_at, user_id, sid, auth_time, amr, resource";
+                       last_polled_at, user_id, sid, auth_time, amr, resource, acr";
 
 fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<(DeviceAuthorization, String)> {
     Ok((
@@ -81,6 +84,7 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<(DeviceAuthorization, 
             auth_time: r.get(10)?,
             amr: r.get(11)?,
             resource: r.get(12)?,
+            acr: r.get(13)?,
         },
         r.get(3)?,
     ))
@@ -195,10 +199,18 @@ pub fn decide_device(
         Some(a) => c
             .prepare_cached(
                 "UPDATE device_authorizations SET status = 'approved', user_id = ?2, sid = ?3, \
-             auth_time = ?4, amr = ?5, decided_at = ?6 \
+             auth_time = ?4, amr = ?5, decided_at = ?6, acr = ?7 \
              WHERE id = ?1 AND status = 'pending' AND expires_at > ?6",
             )?
-            .execute(params![id, a.user_id, a.sid, a.auth_time, a.amr, now])?,
+            .execute(params![
+                id,
+                a.user_id,
+                a.sid,
+                a.auth_time,
+                a.amr,
+                now,
+                a.acr
+            ])?,
         None => c
             .prepare_cached(
                 "UPDATE device_authorizations SET status = 'denied', decided_at = ?2 \

@@ -41,6 +41,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_audit_chain",
         include_str!("../../../migrations/0009_audit_chain.sql"),
     ),
+    (
+        "0010_second_factors",
+        include_str!("../../../migrations/0010_second_factors.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

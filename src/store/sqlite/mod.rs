@@ -18,6 +18,7 @@ pub mod known_browsers;
 pub mod migrate;
 pub mod pending;
 pub mod refresh;
+pub mod second_factors;
 pub mod sessions;
 pub mod sweep;
 pub mod users;

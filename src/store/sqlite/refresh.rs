@@ -15,6 +15,8 @@ pub struct RefreshToken {
     pub claims: Option<String>,
     pub auth_time: i64,
     pub amr: String,
+    /// The `acr` of the family's ID tokens; None (tokens from before): computed from `amr`.
+    pub acr: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -33,6 +35,7 @@ pub struct NewRefreshToken<'a> {
     pub claims: Option<&'a str>,
     pub auth_time: i64,
     pub amr: &'a str,
+    pub acr: Option<&'a str>,
     pub code_hash: Option<&'a str>,
     pub expires_at: i64,
     pub access_jti: &'a str,
@@ -41,7 +44,7 @@ pub struct NewRefreshToken<'a> {
 }
 
 const COLUMNS: &str = "id, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
-                       created_at, expires_at, used_at, revoked_at, resource";
+                       created_at, expires_at, used_at, revoked_at, resource, acr";
 
 fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
     Ok(RefreshToken {
@@ -59,17 +62,18 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
         used_at: r.get(11)?,
         revoked_at: r.get(12)?,
         resource: r.get(13)?,
+        acr: r.get(14)?,
     })
 }
 
 pub fn insert_refresh_token(tx: &Tx<'_>, t: &NewRefreshToken<'_>, now: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached("INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
-         code_hash, created_at, expires_at, access_jti, access_expires_at, resource) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?
+         code_hash, created_at, expires_at, access_jti, access_expires_at, resource, acr) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")?
         .execute(params![
             t.token_hash, t.family_id, t.client_pk, t.user_id, t.sid, t.scope, t.claims, t.auth_time,
-            t.amr, t.code_hash, now, t.expires_at, t.access_jti, t.access_expires_at, t.resource
+            t.amr, t.code_hash, now, t.expires_at, t.access_jti, t.access_expires_at, t.resource, t.acr
         ],
     )?;
     Ok(())

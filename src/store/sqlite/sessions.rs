@@ -77,6 +77,25 @@ pub fn touch_session(tx: &Tx<'_>, id: i64, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// A second step of the sign-in (a second factor, a step-up) succeeded: the session gets its
+/// new methods, `auth_time` moves to now, and the cookie secret is replaced (a new privilege,
+/// a new secret); `sid` stays. False when the session is gone.
+pub fn step_up_session(
+    tx: &Tx<'_>,
+    id: i64,
+    secret_hash: &str,
+    amr: &str,
+    now: i64,
+) -> Result<bool> {
+    let c = tx.conn();
+    Ok(c.prepare_cached(
+        "UPDATE sessions SET secret_hash = ?2, amr = ?3, auth_time = ?4, last_seen_at = ?4 \
+         WHERE id = ?1",
+    )?
+    .execute(params![id, secret_hash, amr, now])?
+        == 1)
+}
+
 pub fn delete_session(tx: &Tx<'_>, id: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached("DELETE FROM sessions WHERE id = ?1")?

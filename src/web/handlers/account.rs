@@ -2,12 +2,12 @@
 
 use crate::crypto::password_pool::PoolError;
 use crate::metrics::Throttle;
-use crate::oidc::account::{self, Action, Done, Page as AccountView, PasswordChange};
+use crate::oidc::account::{self, Action, Done, Gate, Page as AccountView, PasswordChange};
 use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::web::handlers::authorize::see_other;
-use crate::web::templates::{AccountPage, AppView, Page, SessionView};
+use crate::web::templates::{AccountPage, AppView, FactorsView, Page, SessionView};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
@@ -15,13 +15,23 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
 const LOGIN: &str = "/login?next=/account";
+const SECOND_FACTOR: &str = "/login/second-factor?next=/account";
 
-/// Run one account step (see `account::step`) for this browser, off the executor.
-async fn step(
+/// Where a browser that may not see the account page yet goes.
+fn gated(gate: Gate) -> HttpResponse {
+    match gate {
+        Gate::NotSignedIn => see_other(LOGIN),
+        Gate::SecondFactorDue => see_other(SECOND_FACTOR),
+    }
+}
+
+/// Run one account step (see `account::step`) for this browser, off the executor. Err: the
+/// answer instead (a redirect to sign in, or a store failure).
+pub(super) async fn step(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     action: Action,
-) -> Result<Option<(Done, AccountView)>, HttpResponse> {
+) -> Result<(Done, AccountView), HttpResponse> {
     let cookie = cookies::read(req, &state.settings, cookies::SESSION);
     let st = state.clone();
     let done = web::block(move || {
@@ -31,7 +41,8 @@ async fn step(
     })
     .await;
     match done {
-        Ok(Ok(found)) => Ok(found),
+        Ok(Ok(Ok(found))) => Ok(found),
+        Ok(Ok(Err(gate))) => Err(gated(gate)),
         Ok(Err(e)) => Err(error::store(e)),
         Err(e) => Err(error::internal(e)),
     }
@@ -39,13 +50,12 @@ async fn step(
 
 pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match step(&req, &state, Action::Show).await {
-        Ok(Some((_, page))) => render(&req, &state, &page, None, None, StatusCode::OK),
-        Ok(None) => see_other(LOGIN),
+        Ok((_, page)) => render(&req, &state, &page, None, None, StatusCode::OK),
         Err(res) => res,
     }
 }
 
-fn show_time(t: i64) -> String {
+pub(super) fn show_time(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {
@@ -89,7 +99,7 @@ fn device(ua: Option<&str>) -> String {
     }
 }
 
-fn render(
+pub(super) fn render(
     req: &HttpRequest,
     state: &AppState,
     page: &AccountView,
@@ -122,8 +132,18 @@ fn render(
             },
         })
         .collect();
+    let f = &overview.factors;
+    let factors = FactorsView {
+        totp_since: f.totp_since.map(show_time).unwrap_or_default(),
+        recovery_left: f.recovery_left.to_string(),
+        recovery_total: f.recovery_total.to_string(),
+        recovery_used: f.recovery_used_at.map(show_time).unwrap_or_default(),
+        required: crate::oidc::mfa::policy_requires(&state.settings, user),
+        reauth_minutes: (state.settings.reauth_secs / 60).max(1).to_string(),
+    };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = AccountPage {
+        factors,
         username: &user.username,
         name: user.name.as_deref().unwrap_or("—"),
         email: &user.email,
@@ -143,12 +163,12 @@ fn render(
 }
 
 /// Common start of every account POST: the form, once its CSRF token checks out.
-fn checked_form(req: &HttpRequest, state: &AppState, body: &Bytes) -> Option<Params> {
+pub(super) fn checked_form(req: &HttpRequest, state: &AppState, body: &Bytes) -> Option<Params> {
     let form = extract::form(body);
     csrf::verify(req, &state.settings, form.get("csrf_token")).then_some(form)
 }
 
-fn form_expired() -> HttpResponse {
+pub(super) fn form_expired() -> HttpResponse {
     error::page(
         StatusCode::FORBIDDEN,
         "This form has expired",
@@ -183,23 +203,22 @@ pub async fn post_end_session(
     let ended = step(&req, &state, Action::EndSession(sid)).await;
     state.outbox_nudge.notify_one();
     match ended {
-        Ok(Some((
+        Ok((
             Done::SessionEnded {
                 found: true,
                 own: true,
             },
             _,
-        ))) => {
+        )) => {
             let mut res = see_other("/");
             let _ = res.add_cookie(&cookies::removal(&state.settings, cookies::SESSION));
             res
         }
-        Ok(Some((done, page))) => {
+        Ok((done, page)) => {
             let msgs = ("The session was ended.", "That session no longer exists.");
             let ended = matches!(done, Done::SessionEnded { found: true, .. });
             after_change(&req, &state, ended, &page, msgs)
         }
-        Ok(None) => see_other(LOGIN),
         Err(res) => res,
     }
 }
@@ -219,11 +238,10 @@ pub async fn post_revoke_app(
         "That app is not known.",
     );
     match outcome {
-        Ok(Some((done, page))) => {
+        Ok((done, page)) => {
             let revoked = matches!(done, Done::AppRevoked { found: true });
             after_change(&req, &state, revoked, &page, msgs)
         }
-        Ok(None) => see_other(LOGIN),
         Err(res) => res,
     }
 }
@@ -239,8 +257,7 @@ pub async fn post_password(
         return form_expired();
     };
     let page = match step(&req, &state, Action::Show).await {
-        Ok(Some((_, page))) => page,
-        Ok(None) => return see_other(LOGIN),
+        Ok((_, page)) => page,
         Err(res) => return res,
     };
     let field = |k: &str| form.get(k).unwrap_or("").to_owned();
@@ -331,8 +348,7 @@ pub async fn post_password(
     };
     // The page as it is after the change (other sessions ended).
     let page = match step(&req, &state, Action::Show).await {
-        Ok(Some((_, page))) => page,
-        Ok(None) => return see_other(LOGIN),
+        Ok((_, page)) => page,
         Err(res) => return res,
     };
     render(&req, &state, &page, msg, err.as_deref(), status)

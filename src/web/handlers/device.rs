@@ -5,10 +5,10 @@
 use super::authorize::{see_other, visit_of};
 use crate::domain::UserCode;
 use crate::metrics::Throttle;
-use crate::oidc::interaction::{self, device::Verification};
-use crate::oidc::{device, login};
+use crate::oidc::device;
+use crate::oidc::interaction::{self, SECOND_FACTOR_PAGE, device::Verification};
+use crate::oidc::login::{self, Browser};
 use crate::state::AppState;
-use crate::store::sessions::Session;
 use crate::store::users::User;
 use crate::web::client_endpoint::{call_cors, no_store_json};
 use crate::web::templates::{DeviceConfirmPage, DeviceDonePage, DevicePage, Page};
@@ -54,18 +54,18 @@ fn typed(raw: Option<&str>) -> String {
     }
 }
 
-/// The signed-in person of this browser, if any.
+/// The person of this browser, if any, signed in or with a second factor still due.
 async fn signed_in(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-) -> Result<Option<(Session, User)>, HttpResponse> {
+) -> Result<Option<Browser>, HttpResponse> {
     let Some(cookie) = cookies::read(req, &state.settings, cookies::SESSION) else {
         return Ok(None);
     };
     let st = state.clone();
     match web::block(move || {
         st.store
-            .read(|c| login::current_session(c, &cookie, &st.settings, st.clock.now()))
+            .read(|c| login::browser_session(c, &cookie, &st.settings, st.clock.now()))
     })
     .await
     {
@@ -75,14 +75,24 @@ async fn signed_in(
     }
 }
 
-/// To the login page, which comes back here (with the code, when it is one) afterwards.
-fn to_login(code: &str) -> HttpResponse {
-    let next = match UserCode::parse(code) {
+/// This page again afterwards (with the code, when it is one).
+fn back_here(code: &str) -> String {
+    match UserCode::parse(code) {
         Ok(c) => format!("/device?user_code={}", c.display()),
         Err(_) => "/device".to_owned(),
-    };
-    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    }
+}
+
+/// To the login page, which comes back here afterwards.
+fn to_login(code: &str) -> HttpResponse {
+    let query = serde_urlencoded::to_string([("next", back_here(code))]).unwrap_or_default();
     see_other(&format!("/login?{query}"))
+}
+
+/// To the second-factor page, which comes back here afterwards.
+fn to_second_factor(code: &str) -> HttpResponse {
+    let query = serde_urlencoded::to_string([("next", back_here(code))]).unwrap_or_default();
+    see_other(&format!("/{SECOND_FACTOR_PAGE}?{query}"))
 }
 
 /// The code entry form.
@@ -114,7 +124,10 @@ fn entry_page(
 pub async fn get_device(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let code = typed(extract::query(&req).get("user_code"));
     match signed_in(&req, &state).await {
-        Ok(Some((_, user))) => entry_page(&req, &state, &user, &code, None, StatusCode::OK),
+        Ok(Some(b)) if b.complete() => {
+            entry_page(&req, &state, &b.user, &code, None, StatusCode::OK)
+        }
+        Ok(Some(_)) => to_second_factor(&code),
         Ok(None) => to_login(&code),
         Err(res) => res,
     }
@@ -174,6 +187,7 @@ pub async fn post_device(
     };
     match step {
         Verification::NotSignedIn => to_login(&code),
+        Verification::SecondFactorDue => to_second_factor(&code),
         Verification::Wait { user, secs } => {
             state.metrics.throttled(Throttle::DeviceCode);
             let msg = format!("Too many wrong codes. Wait {secs} seconds and try again.");

@@ -37,11 +37,16 @@ async fn prepare(
     }
 }
 
-/// Where to go after signing in without an authorization request: only our own account page,
-/// or the device verification page (with the user code it was opened with).
+/// Where to go after signing in without an authorization request (`next`).
 fn next_page(p: &crate::oidc::params::Params) -> Option<String> {
-    let next = p.get("next")?;
-    if next == "/account" || next == "/device" {
+    local_next(p.get("next")?)
+}
+
+/// A page to come back to after a sign-in step: only our own account pages, or the device
+/// verification page (with the user code it was opened with). Anything else is refused (no
+/// open redirect).
+pub fn local_next(next: &str) -> Option<String> {
+    if matches!(next, "/" | "/account" | "/account/totp" | "/device") {
         return Some(next.to_owned());
     }
     let code = next.strip_prefix("/device?user_code=")?;
@@ -62,7 +67,14 @@ fn render(
 ) -> HttpResponse {
     let next = if pending.is_none() { next } else { None };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
+    // The account page sends an old sign-in here before sign-in methods change.
+    let notice = if extract::query(req).get("reauth") == Some("1") {
+        "To change how you sign in, sign in again first."
+    } else {
+        ""
+    };
     let body = LoginPage {
+        notice,
         app_name: pending.map_or("", |p| p.client.name.as_str()),
         error: err.unwrap_or(""),
         csrf: &token,
@@ -236,6 +248,7 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let SignedIn {
         session_secret: secret,
         new_browser,
+        second_factor_due,
     } = match created {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return error::store(e),
@@ -243,8 +256,15 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     };
     let next = match (form.get("req"), next_page(&form)) {
         (Some(h), _) => format!("/authorize/resume?req={h}"),
-        (None, Some(page)) => page,
-        (None, None) => "/".to_owned(),
+        (None, page) => {
+            let page = page.unwrap_or_else(|| "/".to_owned());
+            if second_factor_due {
+                let q = serde_urlencoded::to_string([("next", page)]).unwrap_or_default();
+                format!("/{}?{q}", crate::oidc::interaction::SECOND_FACTOR_PAGE)
+            } else {
+                page
+            }
+        }
     };
     let mut res = see_other(&next);
     let _ = res.add_cookie(&cookies::session(&state.settings, secret));

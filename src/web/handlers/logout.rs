@@ -61,10 +61,12 @@ async fn serve(
             Ok(lr) => lr,
             Err(msg) => return Ok(Decision::Invalid(msg)),
         };
+        // A session with its second factor still due can be ended too.
         let session = match cookie {
             Some(ck) => st
                 .store
-                .read(|c| login::current_session(c, &ck, &st.settings, now))?,
+                .read(|c| login::browser_session(c, &ck, &st.settings, now))?
+                .map(|b| (b.session, b.user)),
             None => None,
         };
         let Some((s, user)) = session else {

@@ -1,6 +1,7 @@
 //! One file per endpoint: `get_*` / `post_*` handlers.
 
 pub mod account;
+pub mod account_totp;
 pub mod authorize;
 pub mod consent;
 pub mod device;
@@ -13,5 +14,6 @@ pub mod login;
 pub mod logout;
 pub mod metrics;
 pub mod revoke;
+pub mod second_factor;
 pub mod token;
 pub mod userinfo;

@@ -246,7 +246,12 @@ fn a_restore_keeps_the_database_it_replaces_with_the_writes_still_in_its_wal() {
     );
     assert_eq!(
         listing(dir.path()),
-        ["latchkey.db", "latchkey.db.before-restore", "latchkey.lock"],
+        [
+            "latchkey.db",
+            "latchkey.db.before-restore",
+            "latchkey.lock",
+            "secret.key"
+        ],
         "no WAL or shared-memory file of the old database is left to pair with the new one"
     );
     assert_eq!(

@@ -134,9 +134,8 @@ fn check_id_token(
     if let Some(expected) = nonce {
         assert_eq!(c["nonce"].as_str(), expected, "nonce");
     }
-    if let Some(acr) = c.get("acr") {
-        assert!(acr.as_str().is_some_and(|a| !a.is_empty()), "acr {acr}");
-    }
+    let acr = c.get("acr").expect("latchkey always sends acr");
+    assert!(acr.as_str().is_some_and(|a| !a.is_empty()), "acr {acr}");
     let sub = c["sub"].as_str().expect("sub");
     assert!(
         !sub.is_empty() && sub.len() <= 255 && sub.bytes().all(|b| (0x20..=0x7E).contains(&b)),

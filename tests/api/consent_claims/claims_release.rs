@@ -311,6 +311,7 @@ async fn refresh_token_issued_before_the_fix_no_longer_releases_claims_beyond_th
                     claims: Some(ALL_USER_CLAIMS),
                     auth_time: now,
                     amr: "pwd",
+                    acr: None,
                     code_hash: None,
                     expires_at: now + 3600,
                     access_jti: &random::token(),

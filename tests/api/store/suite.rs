@@ -263,6 +263,7 @@ pub mod conformance {
                         claims: None,
                         auth_time: NOW - 5,
                         amr: "pwd",
+                        acr: Some("urn:latchkey:acr:pwd"),
                         code_hash: r.code_hash,
                         expires_at: r.expires_at,
                         access_jti: r.jti,
@@ -362,6 +363,7 @@ pub mod conformance {
             claims: Some(r#"{"userinfo":{"email":null}}"#.into()),
             auth_time: NOW - 5,
             amr: "pwd".into(),
+            acr: Some("urn:latchkey:acr:pwd".into()),
             expires_at,
             resource: Some("https://api.example".into()),
         }
@@ -415,6 +417,7 @@ pub mod conformance {
             sid: "sid-approver",
             auth_time: NOW - 30,
             amr: "pwd mfa",
+            acr: "urn:latchkey:acr:mfa",
         }
     }
 

@@ -74,8 +74,11 @@ pub async fn submit_login(
         ("password", password.to_owned()),
         ("csrf_token", csrf),
     ];
-    if let Some(req) = hidden(&html, "req") {
-        form.push(("req", req));
+    // As a browser would: the hidden fields that say where to go afterwards.
+    for k in ["req", "next"] {
+        if let Some(v) = hidden(&html, k) {
+            form.push((k, v));
+        }
     }
     app.client
         .post(app.url("/login"))
