@@ -6,7 +6,7 @@ mod sqlite;
 // The SQLite backend's table groups, under the names the layers above use.
 pub use sqlite::{
     apis, attributes, audit, backchannel, clients, codes, consents, device, groups, keys,
-    known_browsers, migrate, pending, refresh, second_factors, sessions, sweep, users,
+    known_browsers, migrate, passkeys, pending, refresh, second_factors, sessions, sweep, users,
 };
 
 use durability::Committer;
