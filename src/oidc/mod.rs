@@ -16,6 +16,7 @@ pub mod login_throttle;
 pub mod maintenance;
 pub mod mfa;
 pub mod params;
+pub mod passkeys;
 pub mod resource;
 pub mod revoke;
 pub mod rp_logout;

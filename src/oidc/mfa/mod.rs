@@ -10,13 +10,14 @@
 //! - the request: `acr_values` and an essential `acr` claim step the session up to the lowest
 //!   level listed when it meets none (`domain::step_up_to`).
 //!
-//! Passkeys (WebAuthn) come as another factor kind with a table of their own; [`Enrolled`]
-//! counts them so the policy and the pages treat them alike.
+//! Passkeys (WebAuthn, `oidc::passkeys`) have a table of their own; [`Enrolled`] counts them
+//! and [`user_floor`] treats them like any second factor: a user with a passkey signs in with
+//! it alone, or with a password and then the passkey (or their authenticator app).
 
 use crate::config::Settings;
 use crate::domain::Acr;
 use crate::store::users::User;
-use crate::store::{StoreError, Tx, second_factors};
+use crate::store::{StoreError, Tx, passkeys, second_factors};
 
 /// What a user has set up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub struct Enrolled {
     pub recovery_total: i64,
     /// When a recovery code was last used.
     pub recovery_used_at: Option<i64>,
-    /// Passkeys (none until passkeys exist).
+    /// Passkeys registered.
     pub passkeys: i64,
 }
 
@@ -47,7 +48,7 @@ pub fn enrolled(c: &Tx<'_>, user_id: i64) -> Result<Enrolled, StoreError> {
         recovery_left: left,
         recovery_total: total,
         recovery_used_at: used,
-        passkeys: 0,
+        passkeys: passkeys::count_user_passkeys(c, user_id)?,
     })
 }
 
@@ -59,7 +60,10 @@ pub fn policy_requires(settings: &Settings, user: &User) -> bool {
 /// The level every sign-in of `user` must reach, whatever the app: two factors when they have
 /// one set up or the policy names them, else one.
 pub fn user_floor(c: &Tx<'_>, settings: &Settings, user: &User) -> Result<Acr, StoreError> {
-    if policy_requires(settings, user) || second_factors::has_second_factor(c, user.id)? {
+    if policy_requires(settings, user)
+        || second_factors::has_second_factor(c, user.id)?
+        || passkeys::count_user_passkeys(c, user.id)? > 0
+    {
         Ok(Acr::Mfa)
     } else {
         Ok(Acr::Pwd)

@@ -6,7 +6,7 @@ use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::web::handlers::authorize::see_other;
-use crate::web::templates::{AccountPage, AppView, Page, SessionView};
+use crate::web::templates::{AccountPage, AppView, Page, PasskeyView, SessionView};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
@@ -54,7 +54,7 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
 }
 
-fn show_time(t: i64) -> String {
+pub(super) fn show_time(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {
@@ -98,7 +98,7 @@ fn device(ua: Option<&str>) -> String {
     }
 }
 
-fn render(
+pub(super) fn render(
     req: &HttpRequest,
     state: &AppState,
     page: &AccountView,
@@ -131,8 +131,23 @@ fn render(
             },
         })
         .collect();
+    let passkeys: Vec<PasskeyView> = overview
+        .passkeys
+        .iter()
+        .map(|p| PasskeyView {
+            id: p.id,
+            name: p.name.clone(),
+            created: show_time(p.created_at),
+            last_used: p.last_used_at.map_or_else(|| "never".to_owned(), show_time),
+            synced: p.backup_eligible,
+        })
+        .collect();
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = AccountPage {
+        passkeys_available: crate::oidc::passkeys::available(&state.settings),
+        no_passkeys: passkeys.is_empty(),
+        passkeys,
+        fresh: account::is_fresh(current, &state.settings, state.clock.now()),
         username: &user.username,
         name: user.name.as_deref().unwrap_or("—"),
         email: &user.email,
@@ -152,12 +167,12 @@ fn render(
 }
 
 /// Common start of every account POST: the form, once its CSRF token checks out.
-fn checked_form(req: &HttpRequest, state: &AppState, body: &Bytes) -> Option<Params> {
+pub(super) fn checked_form(req: &HttpRequest, state: &AppState, body: &Bytes) -> Option<Params> {
     let form = extract::form(body);
     csrf::verify(req, &state.settings, form.get("csrf_token")).then_some(form)
 }
 
-fn form_expired() -> HttpResponse {
+pub(super) fn form_expired() -> HttpResponse {
     error::page(
         StatusCode::FORBIDDEN,
         "This form has expired",

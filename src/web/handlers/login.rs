@@ -67,6 +67,7 @@ fn render(
     let next = if pending.is_none() { next } else { None };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = LoginPage {
+        passkeys: crate::oidc::passkeys::available(&state.settings),
         app_name: pending.map_or("", |p| p.client.name.as_str()),
         error: err.unwrap_or(""),
         csrf: &token,
