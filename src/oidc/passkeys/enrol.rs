@@ -7,7 +7,8 @@ use crate::config::Settings;
 use crate::crypto::passkey;
 use crate::oidc::account::is_fresh;
 use crate::oidc::interaction::Visit;
-use crate::oidc::login::Browser;
+use crate::domain::Method;
+use crate::oidc::login::{self, Browser};
 use crate::store::passkeys::{self, ChallengeKind, NewPasskey, Passkey};
 use crate::store::{StoreError, Tx};
 use serde_json::{Value, json};
@@ -64,8 +65,17 @@ pub fn begin(c: &Tx<'_>, settings: &Settings, visit: &Visit, name: &str) -> Step
     .map(|challenge| Begun { challenge, options }))
 }
 
+/// A passkey added: its name, and the session's new cookie secret (see [`finish`]).
+#[derive(Debug)]
+pub struct Added {
+    pub name: String,
+    pub session_secret: Option<String>,
+}
+
 /// Finish adding a passkey: the browser's answer to the ceremony `challenge`, from the same
-/// session that began it. Returns the new passkey's name.
+/// session that began it. The registration proved the authenticator and its user verification
+/// just now, so the session steps up with it (`hwk`/`swk` + `user`): with a passkey the
+/// account's floor is two factors, and the browser that added it stays signed in.
 pub fn finish(
     c: &Tx<'_>,
     settings: &Settings,
@@ -73,7 +83,7 @@ pub fn finish(
     challenge: &str,
     response: &Value,
     ip: Option<&str>,
-) -> Step<String> {
+) -> Step<Added> {
     let rp = match relying_party(settings) {
         Ok(rp) => rp,
         Err(r) => return Ok(Err(r)),
@@ -107,7 +117,16 @@ pub fn finish(
     }
     let detail = json!({"name": name, "backup_eligible": added.backup_eligible});
     audit_event(c, "passkey.added", Some(&b.user), ip, detail, visit.now)?;
-    Ok(Ok(name))
+    let key = if added.backup_eligible {
+        Method::Swk
+    } else {
+        Method::Hwk
+    };
+    let session_secret = login::step_up_with(c, &b.session, &[key, Method::User], visit.now)?;
+    Ok(Ok(Added {
+        name,
+        session_secret,
+    }))
 }
 
 /// Remove the user's passkey `id` (its row id, from the account page). Refused when it is the

@@ -4,7 +4,7 @@
 use super::{answer, error, parse, reply};
 use crate::oidc::passkeys::enrol;
 use crate::state::AppState;
-use crate::web::extract;
+use crate::web::{cookies, extract};
 use crate::web::handlers::authorize::visit_of;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -44,10 +44,17 @@ pub async fn post_account_passkeys_finish(
     })
     .await;
     match answer(outcome) {
-        Ok(name) => reply(
-            StatusCode::OK,
-            json!({"redirect": "/account", "name": name}),
-        ),
+        Ok(added) => {
+            let mut res = reply(
+                StatusCode::OK,
+                json!({"redirect": "/account", "name": added.name}),
+            );
+            // The session stepped up with the new passkey: a new cookie secret.
+            if let Some(secret) = added.session_secret {
+                let _ = res.add_cookie(&cookies::session(&state.settings, secret));
+            }
+            res
+        }
         Err(res) => res,
     }
 }
