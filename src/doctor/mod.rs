@@ -13,6 +13,7 @@ mod clients;
 mod database;
 mod files;
 mod keys;
+mod passkeys;
 mod settings;
 mod text;
 mod tls;
@@ -141,6 +142,7 @@ pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     let mut r = Report::default();
     settings::check_issuer_and_bind(settings, &mut r);
     settings::check_trusted_proxies(settings, &mut r);
+    passkeys::check_passkeys(settings, &mut r);
     settings::check_settings(settings, &mut r);
     tls::check_tls(settings, now, &mut r);
     if let Some(conn) = files::check_data_dir(settings, &mut r) {

@@ -16,6 +16,7 @@ mod durability;
 mod jwt;
 mod logout;
 mod pages;
+mod passkeys;
 mod pkce;
 mod refresh;
 mod revocation;

@@ -5,9 +5,9 @@
 use super::{Begun, Refusal, audit_event, keep, refusal, relying_party, take};
 use crate::config::Settings;
 use crate::crypto::passkey;
+use crate::domain::Method;
 use crate::oidc::account::is_fresh;
 use crate::oidc::interaction::Visit;
-use crate::domain::Method;
 use crate::oidc::login::{self, Browser};
 use crate::store::passkeys::{self, ChallengeKind, NewPasskey, Passkey};
 use crate::store::{StoreError, Tx};

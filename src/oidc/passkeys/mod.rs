@@ -74,12 +74,14 @@ pub fn available(settings: &Settings) -> bool {
 }
 
 /// A passkey name as typed: trimmed, 1 to [`NAME_MAX_CHARS`] characters, no control
-/// characters.
+/// characters and no bidi overrides (it is shown on pages and printed by `user show`).
 pub fn parse_name(typed: &str) -> Result<String, Refusal> {
     let name = typed.trim();
-    let ok = !name.is_empty()
-        && name.chars().count() <= NAME_MAX_CHARS
-        && !name.chars().any(char::is_control);
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    let ok = !name.is_empty() && name.chars().count() <= NAME_MAX_CHARS && !name.chars().any(bad);
     ok.then(|| name.to_owned()).ok_or(Refusal::BadName)
 }
 
@@ -188,6 +190,7 @@ mod tests {
         assert_eq!(parse_name("Téléphone 📱"), Ok("Téléphone 📱".to_owned()));
         assert_eq!(parse_name("   "), Err(Refusal::BadName));
         assert_eq!(parse_name("a\nb"), Err(Refusal::BadName));
+        assert_eq!(parse_name("evil\u{202e}txt"), Err(Refusal::BadName));
         assert_eq!(parse_name(&"x".repeat(65)), Err(Refusal::BadName));
         assert!(parse_name(&"é".repeat(64)).is_ok());
     }

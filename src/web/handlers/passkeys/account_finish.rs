@@ -4,8 +4,8 @@
 use super::{answer, error, parse, reply};
 use crate::oidc::passkeys::enrol;
 use crate::state::AppState;
-use crate::web::{cookies, extract};
 use crate::web::handlers::authorize::visit_of;
+use crate::web::{cookies, extract};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
