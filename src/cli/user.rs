@@ -4,7 +4,7 @@ use super::{CliError, now, print, show_time};
 use crate::crypto::{password, random};
 use crate::domain::{Email, Username, access_names, check_password};
 use crate::oidc::{mfa, session_end};
-use crate::store::{Store, StoreError, attributes, audit, groups, refresh, users};
+use crate::store::{Store, StoreError, attributes, audit, groups, passkeys, refresh, users};
 use clap::{Args, Subcommand};
 use std::io::Read;
 
@@ -164,24 +164,41 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             });
         }
         UserCommand::Show { username } => {
-            let (u, member_of, attrs, factors) = store.read(|c| {
+            let (u, member_of, attrs, factors, keys) = store.read(|c| {
                 let u = users::get_user_by_username(c, &username)?;
                 let g = groups::list_user_group_names(c, u.id)?;
                 let a = attributes::list_user_attributes(c, u.id)?;
                 let f = mfa::enrolled(c, u.id)?;
-                Ok((u, g, a, f))
+                let k = passkeys::list_user_passkeys(c, u.id)?;
+                Ok((u, g, a, f, k))
             })?;
             let mut out = serde_json::to_value(&u).map_err(|e| CliError::Other(e.to_string()))?;
+            let keys_json: Vec<serde_json::Value> = keys
+                .iter()
+                .map(|k| {
+                    serde_json::json!({
+                        "name": k.name,
+                        "created_at": k.created_at,
+                        "last_used_at": k.last_used_at,
+                        "synced": k.backup_eligible,
+                    })
+                })
+                .collect();
             if let Some(o) = out.as_object_mut() {
                 o.insert("groups".into(), member_of.clone().into());
                 o.insert("attributes".into(), serde_json::json!(attrs));
                 o.insert("second_factors".into(), factors_json(&factors));
+                o.insert("passkeys".into(), keys_json.into());
             }
             print(json, &out, || {
                 let attr_text: Vec<String> =
                     attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let key_text: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{:?} (added {})", k.name, show_time(k.created_at)))
+                    .collect();
                 format!(
-                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\nsecond factors: {}\ncreated:        {}",
+                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\nsecond factors: {}\npasskeys:       {}\ncreated:        {}",
                     u.username,
                     u.subject,
                     u.email,
@@ -200,6 +217,11 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                         attr_text.join(" ")
                     },
                     factors_text(&factors),
+                    if key_text.is_empty() {
+                        "-".into()
+                    } else {
+                        key_text.join(", ")
+                    },
                     show_time(u.created_at)
                 )
             });

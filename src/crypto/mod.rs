@@ -4,6 +4,7 @@
 pub mod certificate;
 pub mod jwt;
 pub mod keys;
+pub mod passkey;
 pub mod password;
 pub mod password_pool;
 pub mod random;

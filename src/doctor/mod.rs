@@ -13,6 +13,7 @@ mod clients;
 mod database;
 mod files;
 mod keys;
+mod passkeys;
 mod secret_key;
 mod settings;
 mod text;
@@ -142,6 +143,7 @@ pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     let mut r = Report::default();
     settings::check_issuer_and_bind(settings, &mut r);
     settings::check_trusted_proxies(settings, &mut r);
+    passkeys::check_passkeys(settings, &mut r);
     settings::check_settings(settings, &mut r);
     tls::check_tls(settings, now, &mut r);
     let conn = files::check_data_dir(settings, &mut r);

@@ -15,6 +15,8 @@ pub struct Overview {
     pub apps: Vec<UserApp>,
     /// The second factors set up, and the recovery codes.
     pub factors: super::mfa::Enrolled,
+    /// The passkeys, oldest first.
+    pub passkeys: Vec<crate::store::passkeys::Passkey>,
 }
 
 /// Everything the account page shows: the signed-in session, its user, their sessions and apps.
@@ -110,6 +112,7 @@ pub fn overview(c: &Tx<'_>, user: &User, now: i64) -> Result<Overview, StoreErro
         sessions: sessions::list_user_sessions(c, user.id)?,
         apps: consents::list_user_apps(c, user.id, now)?,
         factors: super::mfa::enrolled(c, user.id)?,
+        passkeys: crate::store::passkeys::list_user_passkeys(c, user.id)?,
     })
 }
 

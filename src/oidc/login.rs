@@ -76,8 +76,31 @@ pub fn start_session(
     now: i64,
     info: &ClientInfo,
 ) -> Result<(String, Session), StoreError> {
+    start_session_with(
+        c,
+        user,
+        settings,
+        now,
+        info,
+        &Methods::of(&[Method::Pwd]),
+        None,
+    )
+}
+
+/// A brand-new session signed in with `methods` (a password, or a passkey alone); `detail`
+/// goes into the audit event (how the user signed in).
+pub fn start_session_with(
+    c: &Tx<'_>,
+    user: &User,
+    settings: &Settings,
+    now: i64,
+    info: &ClientInfo,
+    methods: &Methods,
+    detail: Option<String>,
+) -> Result<(String, Session), StoreError> {
     let secret = random::token();
     let sid = random::token();
+    let amr = methods.to_string();
     let s = sessions::insert_session(
         c,
         &NewSession {
@@ -85,7 +108,7 @@ pub fn start_session(
             sid: &sid[..22],
             user_id: user.id,
             auth_time: now,
-            amr: "pwd",
+            amr: &amr,
             expires_at: now + settings.session_max_lifetime_secs,
             user_agent: info.user_agent.as_deref().map(|u| &u[..u.len().min(256)]),
             ip: info.ip.as_deref(),
@@ -100,6 +123,7 @@ pub fn start_session(
             actor: Some(user.username.clone()),
             subject: Some(user.subject.clone()),
             ip: info.ip.clone(),
+            detail,
             ..Default::default()
         },
     )?;
@@ -137,7 +161,19 @@ pub fn step_up(
     method: Method,
     now: i64,
 ) -> Result<Option<String>, StoreError> {
-    let methods = Methods::parse(&session.amr).with(method);
+    step_up_with(c, session, &[method], now)
+}
+
+/// [`step_up`] with several methods at once (a passkey and the user verification it did).
+pub fn step_up_with(
+    c: &Tx<'_>,
+    session: &Session,
+    added: &[Method],
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let methods = added
+        .iter()
+        .fold(Methods::parse(&session.amr), |m, x| m.with(*x));
     let secret = random::token();
     let done = sessions::step_up_session(
         c,

@@ -18,6 +18,7 @@ pub mod login_throttle;
 pub mod maintenance;
 pub mod mfa;
 pub mod params;
+pub mod passkeys;
 pub mod resource;
 pub mod revoke;
 pub mod rp_logout;

@@ -28,8 +28,9 @@ pub fn html(status: StatusCode, body: String, form_targets: &[String]) -> HttpRe
             form_action.push_str(&origin);
         }
     }
+    // connect-src 'self': static/passkeys.js talks to the passkey endpoints.
     let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; \
          frame-ancestors 'none'; base-uri 'none'; form-action {form_action}"
     );
     let mut res = HttpResponse::build(status);

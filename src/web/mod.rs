@@ -48,7 +48,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/login/second-factor",
             web::post().to(second_factor::post_second_factor),
         )
+        .route(
+            "/login/passkey/begin",
+            web::post().to(passkeys::login_begin::post_login_passkey_begin),
+        )
+        .route(
+            "/login/passkey/finish",
+            web::post().to(passkeys::login_finish::post_login_passkey_finish),
+        )
         .route("/account", web::get().to(account::get_account))
+        .route(
+            "/account/passkeys/begin",
+            web::post().to(passkeys::account_begin::post_account_passkeys_begin),
+        )
+        .route(
+            "/account/passkeys/finish",
+            web::post().to(passkeys::account_finish::post_account_passkeys_finish),
+        )
+        .route(
+            "/account/passkeys/remove",
+            web::post().to(passkeys::account_remove::post_account_passkeys_remove),
+        )
         .route(
             "/account/sessions/end",
             web::post().to(account::post_end_session),

@@ -75,6 +75,8 @@ page!(ErrorPage, "error.html");
 #[derive(Template, Serialize)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
+    /// Passkeys can work with this issuer: the passkey button and conditional UI are offered.
+    pub passkeys: bool,
     pub app_name: &'a str,
     pub error: &'a str,
     pub csrf: &'a str,
@@ -87,7 +89,8 @@ pub struct LoginPage<'a> {
 }
 page!(LoginPage, "login.html");
 
-/// The second sign-in step: exactly one of `ask_code`, `enrol`, `passkey_needed` is true.
+/// The second sign-in step: exactly one of `ask_code`, `enrol`, `passkey_needed`, `passkey`
+/// is true.
 /// Optional values are `""` when absent.
 #[derive(Template, Serialize)]
 #[template(path = "second_factor.html")]
@@ -95,6 +98,12 @@ pub struct SecondFactorPage<'a> {
     pub ask_code: bool,
     pub enrol: bool,
     pub passkey_needed: bool,
+    /// Only a passkey will do (`phr`), and the account has one.
+    pub passkey: bool,
+    /// The code form is shown (an authenticator app or recovery codes are set up).
+    pub offer_code: bool,
+    /// The "Use your passkey" button is shown (the account has one).
+    pub offer_passkey: bool,
     pub app_name: &'a str,
     pub username: &'a str,
     pub error: &'a str,
@@ -260,6 +269,12 @@ pub struct AppView {
 #[derive(Template, Serialize)]
 #[template(path = "account.html")]
 pub struct AccountPage<'a> {
+    /// Passkeys can work with this issuer (the section is shown).
+    pub passkeys_available: bool,
+    pub passkeys: Vec<PasskeyView>,
+    pub no_passkeys: bool,
+    /// Signed in within `reauth_secs`: passkeys may be added and removed.
+    pub fresh: bool,
     pub username: &'a str,
     pub name: &'a str,
     pub email: &'a str,
@@ -286,6 +301,16 @@ pub struct AccountTotpPage<'a> {
     pub enrolment: &'a str,
 }
 page!(AccountTotpPage, "account_totp.html");
+/// One passkey on the account page.
+#[derive(Serialize)]
+pub struct PasskeyView {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+    /// Backup-eligible: the key may be synced between devices.
+    pub synced: bool,
+}
 
 #[cfg(test)]
 mod tests {
@@ -310,6 +335,7 @@ mod tests {
     fn built_in_templates_render_the_same_in_askama_and_minijinja() {
         same_in_both(
             &LoginPage {
+                passkeys: true,
                 app_name: "Grafana",
                 error: "Invalid username or password",
                 csrf: "c",
@@ -322,6 +348,7 @@ mod tests {
         );
         same_in_both(
             &LoginPage {
+                passkeys: false,
                 app_name: "",
                 error: "",
                 csrf: "c",
@@ -332,16 +359,20 @@ mod tests {
             },
             "login.html",
         );
-        for (ask_code, enrol, passkey_needed) in [
-            (true, false, false),
-            (false, true, false),
-            (false, false, true),
+        for (ask_code, enrol, passkey_needed, passkey) in [
+            (true, false, false, false),
+            (false, true, false, false),
+            (false, false, true, false),
+            (false, false, false, true),
         ] {
             same_in_both(
                 &SecondFactorPage {
                     ask_code,
                     enrol,
                     passkey_needed,
+                    passkey,
+                    offer_code: ask_code,
+                    offer_passkey: ask_code || passkey,
                     app_name: "Grafana",
                     username: "alice",
                     error: if enrol { "Wrong code" } else { "" },
@@ -458,8 +489,39 @@ mod tests {
             name: "App".into(),
             access: "Allowed: openid".into(),
         };
+        for fresh in [true, false] {
+            same_in_both(
+                &AccountPage {
+                    passkeys_available: true,
+                    passkeys: vec![PasskeyView {
+                        id: 3,
+                        name: "Laptop".into(),
+                        created: "2026-01-01 10:00 UTC".into(),
+                        last_used: "never".into(),
+                        synced: fresh,
+                    }],
+                    no_passkeys: false,
+                    fresh,
+                    username: "u",
+                    name: "n",
+                    email: "e",
+                    sessions: vec![],
+                    no_apps: true,
+                    apps: vec![],
+                    csrf: "c",
+                    message: "",
+                    error: "",
+                    factors: FactorsView::default(),
+                },
+                "account.html",
+            );
+        }
         same_in_both(
             &AccountPage {
+                passkeys_available: false,
+                passkeys: vec![],
+                no_passkeys: true,
+                fresh: false,
                 username: "u",
                 name: "n",
                 email: "e",
@@ -475,6 +537,10 @@ mod tests {
         );
         same_in_both(
             &AccountPage {
+                passkeys_available: true,
+                passkeys: vec![],
+                no_passkeys: true,
+                fresh: true,
                 username: "u",
                 name: "n",
                 email: "e",

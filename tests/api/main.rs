@@ -19,6 +19,7 @@ mod logout;
 mod metrics;
 mod mfa;
 mod pages;
+mod passkeys;
 mod pkce;
 mod refresh;
 mod revocation;

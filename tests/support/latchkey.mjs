@@ -61,10 +61,13 @@ export async function freePort(avoid = []) {
 export class Latchkey {
   /**
    * `env`: extra environment for every child (on top of the inherited one without LATCHKEY_*);
-   * `logLines`: how many output chunks of `serve` to keep for error messages.
+   * `logLines`: how many output chunks of `serve` to keep for error messages; `host`: the
+   * issuer's host (`localhost` for passkeys, which cannot live on an IP address), the server
+   * listens on 127.0.0.1 either way.
    */
-  constructor({ bin, port, dataDir, env = {}, logLines = 400 }) {
+  constructor({ bin, port, dataDir, env = {}, logLines = 400, host = '127.0.0.1' }) {
     this.bin = bin;
+    this.host = host;
     this.dataDir = dataDir;
     this.proc = null;
     this.log = [];
@@ -161,7 +164,7 @@ export class Latchkey {
 
   #usePort(port) {
     this.port = port;
-    this.issuer = `http://127.0.0.1:${port}`;
+    this.issuer = `http://${this.host}:${port}`;
     this.env.LATCHKEY_ISSUER = this.issuer;
     this.env.LATCHKEY_BIND = `127.0.0.1:${port}`;
   }

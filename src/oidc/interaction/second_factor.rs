@@ -5,8 +5,9 @@
 //!
 //! What the step must reach is decided as everywhere else: for an authorization request,
 //! `authorize::step_up_needed` (the user's floor, `--require-mfa`, `acr_values`); for a local
-//! page (the account page, the device page), two factors. `phr` needs a passkey: until this
-//! account can give one, the page says so and offers no way on ([`Prompt::PasskeyNeeded`]).
+//! page (the account page, the device page), two factors. A passkey serves for either
+//! (`oidc::passkeys::sign_in`); `phr` needs one: an account without any is told so and offered
+//! no way on ([`Prompt::PasskeyNeeded`]).
 
 use super::Visit;
 use crate::config::Settings;
@@ -59,6 +60,8 @@ pub enum Prompt {
     Code(Ask),
     /// The policy asks for two factors and none is set up: set up an authenticator app now.
     Enrol(Ask),
+    /// The request asks for a passkey (`phr`) and this account has one: only a passkey will do.
+    Passkey(Ask),
     /// The request asks for a passkey (`phr`) and this account has none to give: the page says
     /// so and offers no way on; `cancel` goes back to the app with `access_denied`.
     PasskeyNeeded {
@@ -138,6 +141,9 @@ pub fn page(
         enrolled,
         need,
     };
+    if need >= Acr::Phr && ask.enrolled.passkeys > 0 {
+        return Ok(Prompt::Passkey(ask));
+    }
     if need >= Acr::Phr {
         let cancel = request.map(|(areq, _)| {
             let reply = Reply::of(&areq);

@@ -3,6 +3,7 @@
 //! (the audit of a failure, or the new session); argon2 runs in between, on its own threads.
 
 use crate::config::Settings;
+use crate::domain::{Method, Methods};
 use crate::oidc::authorize::{self as az, AuthRequest};
 use crate::oidc::login::{self, ClientInfo};
 use crate::store::clients::Client;
@@ -95,14 +96,57 @@ pub fn succeeded(
     info: &ClientInfo,
     now: i64,
 ) -> Result<SignedIn, StoreError> {
+    let how = How {
+        methods: Methods::of(&[Method::Pwd]),
+        detail: None,
+    };
+    succeeded_with(
+        c,
+        settings,
+        user,
+        &how,
+        (old_session_cookie, browser_cookie),
+        pending,
+        info,
+        now,
+    )
+}
+
+/// How a sign-in was done: the methods the session starts with, and what the audit records.
+#[derive(Debug, Clone)]
+pub struct How {
+    pub methods: Methods,
+    pub detail: Option<String>,
+}
+
+/// [`succeeded`] for any first step: a password, or a passkey alone (`how`). `cookies`: the
+/// browser's session and known-browser cookies.
+#[allow(clippy::too_many_arguments)]
+pub fn succeeded_with(
+    c: &Tx<'_>,
+    settings: &Settings,
+    user: &User,
+    how: &How,
+    (old_session_cookie, browser_cookie): (Option<&str>, Option<&str>),
+    pending: Option<(&str, AuthRequest)>,
+    info: &ClientInfo,
+    now: i64,
+) -> Result<SignedIn, StoreError> {
     if let Some(old) = old_session_cookie
         && let Some(b) = login::browser_session(c, old, settings, now)?
     {
         sessions::delete_session(c, b.session.id)?;
     }
-    let (session_secret, session) = login::start_session(c, user, settings, now, info)?;
-    let second_factor_due =
-        crate::oidc::mfa::user_floor(c, settings, user)? > crate::domain::Acr::Pwd;
+    let (session_secret, session) = login::start_session_with(
+        c,
+        user,
+        settings,
+        now,
+        info,
+        &how.methods,
+        how.detail.clone(),
+    )?;
+    let second_factor_due = crate::oidc::mfa::user_floor(c, settings, user)? > how.methods.acr();
     let new_browser = login::remember_browser(c, browser_cookie, user, now)?;
     if let Some((handle, mut request)) = pending {
         request.signed_in_sid = Some(session.sid);

@@ -10,8 +10,9 @@
 //! - the request: `acr_values` and an essential `acr` claim step the session up to the lowest
 //!   level listed when it meets none (`domain::step_up_to`).
 //!
-//! Passkeys (WebAuthn) come as another factor kind with a table of their own; [`Enrolled`]
-//! counts them so the policy and the pages treat them alike.
+//! Passkeys (WebAuthn, `oidc::passkeys`) have a table of their own; [`Enrolled`] counts them
+//! and [`user_floor`] treats them like any second factor: a user with a passkey signs in with
+//! it alone, or with a password and then the passkey (or their authenticator app).
 
 pub mod recovery;
 pub mod totp;
@@ -19,7 +20,7 @@ pub mod totp;
 use crate::config::Settings;
 use crate::domain::Acr;
 use crate::store::users::User;
-use crate::store::{StoreError, Tx, audit as audit_log, second_factors};
+use crate::store::{StoreError, Tx, audit as audit_log, passkeys, second_factors};
 
 /// Record a second-factor event (`mfa.*`) about `user`.
 pub fn audit(
@@ -54,7 +55,7 @@ pub struct Enrolled {
     pub recovery_total: i64,
     /// When a recovery code was last used.
     pub recovery_used_at: Option<i64>,
-    /// Passkeys (none until passkeys exist).
+    /// Passkeys registered.
     pub passkeys: i64,
 }
 
@@ -73,7 +74,7 @@ pub fn enrolled(c: &Tx<'_>, user_id: i64) -> Result<Enrolled, StoreError> {
         recovery_left: left,
         recovery_total: total,
         recovery_used_at: used,
-        passkeys: 0,
+        passkeys: passkeys::count_user_passkeys(c, user_id)?,
     })
 }
 
@@ -85,17 +86,21 @@ pub fn policy_requires(settings: &Settings, user: &User) -> bool {
 /// The level every sign-in of `user` must reach, whatever the app: two factors when they have
 /// one set up or the policy names them, else one.
 pub fn user_floor(c: &Tx<'_>, settings: &Settings, user: &User) -> Result<Acr, StoreError> {
-    if policy_requires(settings, user) || second_factors::has_second_factor(c, user.id)? {
+    if policy_requires(settings, user)
+        || second_factors::has_second_factor(c, user.id)?
+        || passkeys::count_user_passkeys(c, user.id)? > 0
+    {
         Ok(Acr::Mfa)
     } else {
         Ok(Acr::Pwd)
     }
 }
 
-/// Remove every second factor and recovery code of the user (`latchkey user reset-mfa`);
-/// returns what they had. Passkeys go here too once they exist.
+/// Remove every second factor, recovery code and passkey of the user (`latchkey user
+/// reset-mfa`); returns what they had.
 pub fn reset_all(c: &Tx<'_>, user: &User) -> Result<Enrolled, StoreError> {
     let before = enrolled(c, user.id)?;
     second_factors::delete_all(c, user.id)?;
+    passkeys::delete_all_for_user(c, user.id)?;
     Ok(before)
 }

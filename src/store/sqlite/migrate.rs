@@ -45,6 +45,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_second_factors",
         include_str!("../../../migrations/0010_second_factors.sql"),
     ),
+    (
+        "0011_passkeys",
+        include_str!("../../../migrations/0011_passkeys.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

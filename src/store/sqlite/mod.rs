@@ -16,6 +16,7 @@ pub mod groups;
 pub mod keys;
 pub mod known_browsers;
 pub mod migrate;
+pub mod passkeys;
 pub mod pending;
 pub mod refresh;
 pub mod second_factors;

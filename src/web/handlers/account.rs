@@ -7,7 +7,7 @@ use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::web::handlers::authorize::see_other;
-use crate::web::templates::{AccountPage, AppView, FactorsView, Page, SessionView};
+use crate::web::templates::{AccountPage, AppView, FactorsView, Page, PasskeyView, SessionView};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
@@ -141,9 +141,24 @@ pub(super) fn render(
         required: crate::oidc::mfa::policy_requires(&state.settings, user),
         reauth_minutes: (state.settings.reauth_secs / 60).max(1).to_string(),
     };
+    let passkeys: Vec<PasskeyView> = overview
+        .passkeys
+        .iter()
+        .map(|p| PasskeyView {
+            id: p.id,
+            name: p.name.clone(),
+            created: show_time(p.created_at),
+            last_used: p.last_used_at.map_or_else(|| "never".to_owned(), show_time),
+            synced: p.backup_eligible,
+        })
+        .collect();
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = AccountPage {
         factors,
+        passkeys_available: crate::oidc::passkeys::available(&state.settings),
+        no_passkeys: passkeys.is_empty(),
+        passkeys,
+        fresh: account::is_fresh(current, &state.settings, state.clock.now()),
         username: &user.username,
         name: user.name.as_deref().unwrap_or("—"),
         email: &user.email,

@@ -75,6 +75,7 @@ fn render(
     };
     let body = LoginPage {
         notice,
+        passkeys: crate::oidc::passkeys::available(&state.settings),
         app_name: pending.map_or("", |p| p.client.name.as_str()),
         error: err.unwrap_or(""),
         csrf: &token,

@@ -13,6 +13,7 @@ pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod metrics;
+pub mod passkeys;
 pub mod revoke;
 pub mod second_factor;
 pub mod token;

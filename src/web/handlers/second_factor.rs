@@ -56,6 +56,7 @@ pub(super) fn render(
         Prompt::Code(a) => (a, 0),
         Prompt::Enrol(a) => (a, 1),
         Prompt::PasskeyNeeded { ask, .. } => (ask, 2),
+        Prompt::Passkey(a) => (a, 3),
         Prompt::Go(to) => return see_other(to),
         Prompt::Expired => return expired(),
     };
@@ -105,6 +106,12 @@ pub(super) fn render(
         ask_code: mode == 0,
         enrol: mode == 1,
         passkey_needed: mode == 2,
+        passkey: mode == 3,
+        offer_code: mode == 0
+            && (ask.enrolled.totp_since.is_some() || ask.enrolled.recovery_left > 0),
+        offer_passkey: matches!(mode, 0 | 3)
+            && ask.enrolled.passkeys > 0
+            && crate::oidc::passkeys::available(&state.settings),
         app_name: ask.app_name.as_deref().unwrap_or(""),
         username: &ask.browser.user.username,
         error: extra.error.unwrap_or(""),

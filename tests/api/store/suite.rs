@@ -115,6 +115,12 @@ store_conformance_tests!(
         secret_set_times_are_listed_for_confidential_clients_and_move_on_rotation,
         deleting_a_user_removes_their_consents_groups_attributes_browsers_codes_and_approvals,
         deleting_a_client_removes_everything_held_for_it_and_nothing_else,
+        passkeys_round_trip_per_user_and_a_credential_id_belongs_to_one_account,
+        a_users_passkey_is_removed_only_by_them_and_reset_removes_only_theirs,
+        a_user_handle_is_made_once_per_user_and_names_its_user,
+        a_webauthn_challenge_is_handed_out_once_and_never_after_it_expires,
+        a_webauthn_challenge_is_consumed_by_exactly_one_of_many_concurrent_finishes,
+        deleting_a_user_removes_their_passkeys_handle_and_ceremonies,
     ]
 );
 
@@ -3532,4 +3538,8 @@ pub mod conformance {
                 .unwrap()
         );
     }
+
+    // Passkeys (migration 0011) in a file of their own.
+    mod passkeys;
+    pub use passkeys::*;
 }

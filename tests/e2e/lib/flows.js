@@ -49,7 +49,7 @@ export async function assertLoginPage(page, appName) {
 export async function submitLogin(page, user, password = user.password) {
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /**

@@ -15,8 +15,9 @@ export { ALICE, binaryFrom, childEnv, freePort, sleep };
 
 export class Latchkey extends SharedLatchkey {
   /** Create a data dir and pick a port; nothing runs yet. */
-  static async create({ avoidPorts = [] } = {}) {
+  static async create({ avoidPorts = [], host } = {}) {
     return super.create({
+      host,
       binEnv: 'E2E_LATCHKEY_BIN',
       tmpPrefix: 'latchkey-e2e-',
       avoidPorts,
