@@ -219,7 +219,7 @@ async fn failed_passkey_answers_count_against_their_source_in_the_sign_in_thrott
         statuses.push((status, retry));
     }
     assert_eq!(statuses[0], (401, false));
-    assert!(statuses.iter().any(|s| *s == (429, true)), "{statuses:?}");
+    assert!(statuses.contains(&(429, true)), "{statuses:?}");
     // The password form of the same source is held too: it is one throttle.
     let (status, _) = login_attempt(&app, &app.client, &[], "alice", PASSWORD).await;
     assert_eq!(status, 429);

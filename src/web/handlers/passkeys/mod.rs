@@ -176,6 +176,8 @@ pub fn internal(detail: impl std::fmt::Display) -> HttpResponse {
 }
 
 /// The request as JSON with a valid CSRF token, or the error to answer.
+// The error is the response itself, made once per request: no point boxing it.
+#[allow(clippy::result_large_err)]
 pub fn parse(
     req: &HttpRequest,
     state: &AppState,
@@ -223,6 +225,7 @@ pub fn begun(b: Begun) -> HttpResponse {
 }
 
 /// The outcome of one store unit of a ceremony step.
+#[allow(clippy::result_large_err)]
 pub fn answer<T>(
     outcome: Result<Result<Result<T, Refusal>, StoreError>, actix_web::error::BlockingError>,
 ) -> Result<T, HttpResponse> {
