@@ -141,7 +141,8 @@ pub fn page(
         enrolled,
         need,
     };
-    if need >= Acr::Phr && ask.enrolled.passkeys > 0 {
+    // Passkeys registered under another issuer host cannot be asked for here.
+    if need >= Acr::Phr && ask.enrolled.passkeys > 0 && crate::oidc::passkeys::available(settings) {
         return Ok(Prompt::Passkey(ask));
     }
     if need >= Acr::Phr {

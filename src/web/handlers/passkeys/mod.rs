@@ -176,9 +176,9 @@ pub fn internal(detail: impl std::fmt::Display) -> HttpResponse {
 }
 
 /// The request as JSON with a valid CSRF token, or the error to answer.
-// The Err is the finished response, handed straight back to actix: boxing it buys nothing.
+// The error is the response itself, made once per request: no point boxing it.
 #[allow(clippy::result_large_err)]
-pub(crate) fn parse(
+pub fn parse(
     req: &HttpRequest,
     state: &AppState,
     body: &Bytes,
@@ -226,7 +226,7 @@ pub fn begun(b: Begun) -> HttpResponse {
 
 /// The outcome of one store unit of a ceremony step.
 #[allow(clippy::result_large_err)]
-pub(crate) fn answer<T>(
+pub fn answer<T>(
     outcome: Result<Result<Result<T, Refusal>, StoreError>, actix_web::error::BlockingError>,
 ) -> Result<T, HttpResponse> {
     match outcome {
