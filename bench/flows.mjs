@@ -2,6 +2,7 @@
 // pool per server, a cookie jar, PKCE, following an authorization request through our own pages
 // to the code (signing in when the login page comes), and the timing loop.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
 // undici is installed with the peer's dependencies (bench/peer/package.json).
@@ -61,6 +62,7 @@ export class Site {
     this.base = new URL(job.base);
     this.paths = job.paths;
     this.isPeer = job.server === 'peer';
+    this.requests = 0; // sent, for requests-per-operation figures
     this.pool = new Pool(this.base.origin, {
       connections: Math.max(1, job.concurrency || 1) + 2,
       pipelining: 1,
@@ -77,6 +79,7 @@ export class Site {
   close() { return this.pool.close(); }
 
   async req(method, path, { headers = {}, body } = {}) {
+    this.requests += 1;
     const r = await this.pool.request({ method, path, headers, body });
     const text = await r.body.text();
     return { status: r.statusCode, headers: r.headers, text };
@@ -213,6 +216,15 @@ export class Site {
 }
 
 // ------------------------------------------------------------------ timing loop
+// CPU seconds a process has used (utime + stime; USER_HZ = 100), or null.
+export function cpuSecs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch { return null; }
+}
+
 export function pct(sorted, p) {
   if (!sorted.length) return null;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -220,9 +232,10 @@ export function pct(sorted, p) {
 
 // Run `makeOp(worker, i)()` in a loop on every worker for `warmup` + `duration` seconds.
 // A result: { ops, completed, errors, rate, p50_ms, p99_ms, driver_cpu_s, seconds,
-// error_samples }. Any error, warm-up included, counts; an operation begun in the warm-up that
-// completes in the window counts, none is begun after it.
-export async function measure({ warmup = 1, duration }, workers, makeOp) {
+// error_samples }, and server_cpu_s over the window when `server_pid` is given. Any error,
+// warm-up included, counts; an operation begun in the warm-up that completes in the window
+// counts, none is begun after it.
+export async function measure({ warmup = 1, duration, server_pid }, workers, makeOp) {
   const warmupMs = warmup * 1000;
   const durationMs = duration * 1000;
   const t0 = performance.now();
@@ -230,8 +243,11 @@ export async function measure({ warmup = 1, duration }, workers, makeOp) {
   const end = start + durationMs;
   const lat = [];
   const errorSamples = [];
-  let ops = 0; let errors = 0; let completed = 0; let cpu0 = null;
-  setTimeout(() => { cpu0 = process.cpuUsage(); }, warmupMs).unref();
+  let ops = 0; let errors = 0; let completed = 0; let cpu0 = null; let server0 = null;
+  setTimeout(() => {
+    cpu0 = process.cpuUsage();
+    if (server_pid) server0 = cpuSecs(server_pid);
+  }, warmupMs).unref();
   await Promise.all(workers.map(async (w, i) => {
     const op = makeOp(w, i);
     for (;;) {
@@ -251,10 +267,12 @@ export async function measure({ warmup = 1, duration }, workers, makeOp) {
     }
   }));
   const cpu = process.cpuUsage(cpu0 ?? undefined);
+  const server1 = server_pid ? cpuSecs(server_pid) : null;
   lat.sort((x, y) => x - y);
   const secs = durationMs / 1000;
   return { ops, completed, errors, rate: ops / secs, p50_ms: pct(lat, 50), p99_ms: pct(lat, 99),
-    driver_cpu_s: (cpu.user + cpu.system) / 1e6, seconds: secs, error_samples: errorSamples };
+    driver_cpu_s: (cpu.user + cpu.system) / 1e6, seconds: secs, error_samples: errorSamples,
+    ...(server0 !== null && server1 !== null ? { server_cpu_s: server1 - server0 } : {}) };
 }
 
 // Exit with code 3 if the driver is still running `seconds` from now.
