@@ -35,8 +35,13 @@ fn random_word() -> String {
 
 #[tokio::test]
 async fn sign_ins_a_token_exchange_failures_and_a_throttle_move_their_counters_by_exactly_that() {
-    // One free failure per account and address; the second sets a wait.
-    let app = app_with_metrics(|s| s.login_failures_per_account = 1).await;
+    // One free failure per account and address; the second sets a wait. The clock stands
+    // still, so that wait cannot run out on a slow machine before the right password comes.
+    let app = spawn_at(&clock_now(), |s| {
+        s.metrics_bind = Some("127.0.0.1:0".parse().expect("addr"));
+        s.login_failures_per_account = 1;
+    })
+    .await;
     let secret = add_client(
         &app,
         &ClientSpec {
