@@ -105,6 +105,16 @@ pub enum CliError {
     Other(String),
 }
 
+impl From<crate::oidc::admin::AdminError> for CliError {
+    fn from(e: crate::oidc::admin::AdminError) -> Self {
+        use crate::oidc::admin::AdminError;
+        match e {
+            AdminError::Store(s) => CliError::Store(s),
+            other => CliError::Invalid(other.to_string()),
+        }
+    }
+}
+
 impl From<crate::domain::ParseError> for CliError {
     fn from(e: crate::domain::ParseError) -> Self {
         CliError::Invalid(e.0)

@@ -2,9 +2,10 @@
 
 use super::{CliError, now, print, show_time};
 use crate::crypto::{password, random};
-use crate::domain::{Email, Username, access_names, check_password};
-use crate::oidc::{mfa, session_end};
-use crate::store::{Store, StoreError, attributes, audit, groups, passkeys, refresh, users};
+use crate::domain::check_password;
+use crate::oidc::admin::{self, Actor};
+use crate::oidc::mfa;
+use crate::store::Store;
 use clap::{Args, Subcommand};
 use std::io::Read;
 
@@ -88,43 +89,20 @@ fn hash(pw: &str) -> Result<String, CliError> {
     password::hash(pw).map_err(|e| CliError::Other(e.to_string()))
 }
 
-fn audit_admin(c: &crate::store::Tx<'_>, kind: &str, username: &str) -> Result<(), StoreError> {
-    super::audit_cli(
-        c,
-        audit::AuditEvent {
-            kind: kind.into(),
-            subject: Some(username.into()),
-            ..Default::default()
-        },
-    )
-}
-
 pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> {
+    let actor = &Actor::Cli;
     match cmd {
         UserCommand::Add(a) => {
-            let username = Username::parse(&a.username)?;
-            let email = Email::parse(&a.email)?;
-            let name = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            let new = admin::users::NewUser::parse(
+                &a.username,
+                &a.email,
+                a.name.as_deref(),
+                a.admin,
+                a.email_verified,
+            )?;
             let (pw, generated) = obtain_password(a.password_stdin)?;
             let password_hash = hash(&pw)?;
-            let subject = uuid::Uuid::new_v4().to_string();
-            let user = store.write(|c| {
-                let u = users::insert_user(
-                    c,
-                    &users::NewUser {
-                        subject: &subject,
-                        username: username.as_str(),
-                        email: email.as_str(),
-                        email_verified: a.email_verified,
-                        name,
-                        password_hash: &password_hash,
-                        is_admin: a.admin,
-                    },
-                    now(),
-                )?;
-                audit_admin(c, "user.created", username.as_str())?;
-                Ok::<_, StoreError>(u)
-            })?;
+            let user = store.write(|c| admin::users::add(c, actor, now(), &new, &password_hash))?;
             let out = serde_json::json!({
                 "username": user.username,
                 "subject": user.subject,
@@ -142,7 +120,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             });
         }
         UserCommand::List => {
-            let list = store.read(users::list_users)?;
+            let list = store.read(admin::users::list)?;
             print(json, &list, || {
                 if list.is_empty() {
                     return "no users".into();
@@ -164,14 +142,13 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             });
         }
         UserCommand::Show { username } => {
-            let (u, member_of, attrs, factors, keys) = store.read(|c| {
-                let u = users::get_user_by_username(c, &username)?;
-                let g = groups::list_user_group_names(c, u.id)?;
-                let a = attributes::list_user_attributes(c, u.id)?;
-                let f = mfa::enrolled(c, u.id)?;
-                let k = passkeys::list_user_passkeys(c, u.id)?;
-                Ok((u, g, a, f, k))
-            })?;
+            let admin::users::UserDetail {
+                user: u,
+                groups: member_of,
+                attributes: attrs,
+                factors,
+                passkeys: keys,
+            } = store.read(|c| admin::users::show(c, &username))?;
             let mut out = serde_json::to_value(&u).map_err(|e| CliError::Other(e.to_string()))?;
             let keys_json: Vec<serde_json::Value> = keys
                 .iter()
@@ -231,13 +208,8 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             key,
             value,
         } => {
-            let key = access_names::claim_name(&key)?;
-            let value = access_names::attribute_value(&value)?;
-            store.write(|c| {
-                let u = users::get_user_by_username(c, &username)?;
-                attributes::upsert_user_attribute(c, u.id, &key, &value)?;
-                audit_admin(c, "user.attribute_set", &u.username)
-            })?;
+            let (key, value) = store
+                .write(|c| admin::users::set_attribute(c, actor, now(), &username, &key, &value))?;
             print(
                 json,
                 &serde_json::json!({ "username": username, "key": key, "value": value }),
@@ -245,15 +217,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             );
         }
         UserCommand::UnsetAttribute { username, key } => {
-            store.write(|c| {
-                let u = users::get_user_by_username(c, &username)?;
-                if !attributes::delete_user_attribute(c, u.id, &key)? {
-                    return Err(StoreError::NotFound(format!(
-                        "user {username:?} has no attribute {key:?}"
-                    )));
-                }
-                audit_admin(c, "user.attribute_unset", &u.username)
-            })?;
+            store.write(|c| admin::users::unset_attribute(c, actor, now(), &username, &key))?;
             print(
                 json,
                 &serde_json::json!({ "username": username, "removed": key }),
@@ -261,13 +225,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             );
         }
         UserCommand::ResetMfa { username } => {
-            let removed = store.write(|c| {
-                let u = users::get_user_by_username(c, &username)?;
-                let before = mfa::reset_all(c, &u)?;
-                session_end::end_user_sessions(c, &u, "mfa_reset", now())?;
-                audit_admin(c, "mfa.reset", &u.username)?;
-                Ok::<_, StoreError>(before)
-            })?;
+            let removed = store.write(|c| admin::users::reset_mfa(c, actor, now(), &username))?;
             print(
                 json,
                 &serde_json::json!({ "username": username, "removed": factors_json(&removed) }),
@@ -284,13 +242,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
         UserCommand::SetPassword(a) => {
             let (pw, generated) = obtain_password(a.password_stdin)?;
             let h = hash(&pw)?;
-            store.write(|c| {
-                let u = users::get_user_by_username(c, &a.username)?;
-                users::update_user_password(c, u.id, &h, now())?;
-                session_end::end_user_sessions(c, &u, "password_changed", now())?;
-                refresh::revoke_user_refresh_tokens(c, u.id, now())?;
-                audit_admin(c, "user.password_changed", &u.username)
-            })?;
+            store.write(|c| admin::users::set_password(c, actor, now(), &a.username, &h))?;
             let out = serde_json::json!({ "username": a.username, "password": if generated { Some(&pw) } else { None } });
             print(json, &out, || {
                 let mut s = format!(
@@ -306,12 +258,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             });
         }
         UserCommand::Remove { username } => {
-            store.write(|c| {
-                let u = users::get_user_by_username(c, &username)?;
-                session_end::end_user_sessions(c, &u, "user_removed", now())?;
-                users::delete_user(c, u.id)?;
-                audit_admin(c, "user.removed", &u.username)
-            })?;
+            store.write(|c| admin::users::remove(c, actor, now(), &username))?;
             print(json, &serde_json::json!({ "removed": username }), || {
                 format!("removed user {username}")
             });
@@ -353,23 +300,7 @@ fn factors_json(f: &mfa::Enrolled) -> serde_json::Value {
 }
 
 fn set_disabled(store: &Store, username: &str, disabled: bool, json: bool) -> Result<(), CliError> {
-    store.write(|c| {
-        let u = users::get_user_by_username(c, username)?;
-        users::update_user_disabled(c, u.id, disabled, now())?;
-        if disabled {
-            session_end::end_user_sessions(c, &u, "user_disabled", now())?;
-            refresh::revoke_user_refresh_tokens(c, u.id, now())?;
-        }
-        audit_admin(
-            c,
-            if disabled {
-                "user.disabled"
-            } else {
-                "user.enabled"
-            },
-            &u.username,
-        )
-    })?;
+    store.write(|c| admin::users::set_disabled(c, &Actor::Cli, now(), username, disabled))?;
     let word = if disabled { "disabled" } else { "enabled" };
     print(
         json,

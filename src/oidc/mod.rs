@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod admin;
 pub mod audit_chain;
 mod audit_verify;
 pub mod authorize;

@@ -115,6 +115,15 @@ pub fn count_users(tx: &Tx<'_>) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// Enabled users with the admin flag: the last one must stay (someone has to run the provider).
+pub fn count_enabled_admins(tx: &Tx<'_>) -> Result<i64> {
+    let c = tx.conn();
+    Ok(
+        c.prepare_cached("SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled")?
+            .query_row([], |r| r.get(0))?,
+    )
+}
+
 pub fn update_user_disabled(tx: &Tx<'_>, id: i64, disabled: bool, now: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached("UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1")?

@@ -1,3 +1,4 @@
 //! The `latchkey` admin commands.
 
 mod commands;
+mod last_admin;

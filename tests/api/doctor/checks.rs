@@ -922,7 +922,13 @@ fn no_users_at_all_is_info_with_the_user_add_command() {
 #[test]
 fn users_without_an_administrator_is_info() {
     let dir = healthy_setup();
-    run_cli(dir.path(), &["user", "disable", "alice"], None).ok();
+    // Straight in the store: `user disable` refuses to disable the last enabled admin.
+    open_store(dir.path())
+        .write(|c| {
+            let u = users::get_user_by_username(c, "alice")?;
+            users::update_user_disabled(c, u.id, true, now())
+        })
+        .unwrap();
 
     let (_, findings) = doctor(dir.path());
 

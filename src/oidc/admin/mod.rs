@@ -1,0 +1,65 @@
+//! Admin operations, one file per resource: the one place each rule lives. The CLI, the admin
+//! pages and the admin API all call these (validation, store calls and the audit row with the
+//! actor), and only parse their input and show the result themselves.
+
+pub mod users;
+
+use crate::domain::ParseError;
+use crate::store::{StoreError, Tx, audit};
+
+/// Who made an administrative change: the audit row's `actor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// `latchkey ...` on the server.
+    Cli,
+    /// An admin signed in to `/admin` (the actor is their username, as for their own actions).
+    Admin(String),
+    /// A request to the admin API with the admin key of this name.
+    ApiKey(String),
+}
+
+impl Actor {
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::Cli => "cli".into(),
+            Actor::Admin(username) => username.clone(),
+            Actor::ApiKey(name) => format!("admin-key:{name}"),
+        }
+    }
+}
+
+/// A refused admin operation. The message is one line, fit for the CLI, a page or a JSON error.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The input breaks a rule (a malformed name, a conflicting option).
+    #[error("{0}")]
+    Invalid(String),
+    /// The change would leave no enabled admin.
+    #[error("{0:?} is the last enabled admin; make another user an admin first")]
+    LastAdmin(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ParseError> for AdminError {
+    fn from(e: ParseError) -> Self {
+        AdminError::Invalid(e.0)
+    }
+}
+
+/// Record an administrative change with its actor and time.
+pub fn record(
+    c: &Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    event: audit::AuditEvent,
+) -> Result<(), StoreError> {
+    audit::insert_audit_event(
+        c,
+        &audit::AuditEvent {
+            at: now,
+            actor: Some(actor.audit_name()),
+            ..event
+        },
+    )
+}
