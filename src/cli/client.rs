@@ -1,10 +1,8 @@
 //! `latchkey client ...`
 
 use super::{CliError, now, print, show_time};
-use crate::crypto::keys::Alg;
-use crate::crypto::random;
-use crate::domain::{ClientId, GrantType, RedirectUri, ScopeSet, WebOrigin};
-use crate::store::{Store, StoreError, apis, audit, clients, groups};
+use crate::oidc::admin::{self, Actor};
+use crate::store::{Store, clients};
 use clap::{Args, Subcommand};
 
 /// Scopes a client may ask for unless told otherwise.
@@ -104,159 +102,59 @@ pub struct AddArgs {
     pub web_origins: Vec<String>,
 }
 
-fn parse_web_origins(list: &[String]) -> Result<Vec<String>, CliError> {
-    Ok(list
-        .iter()
-        .map(|o| WebOrigin::parse(o).map(|w| w.as_str().to_owned()))
-        .collect::<Result<Vec<_>, _>>()?)
-}
-
-fn parse_args(a: &AddArgs) -> Result<Parsed, CliError> {
-    let client_id = ClientId::parse(&a.client_id)?;
-    let redirect_uris = a
-        .redirect_uris
-        .iter()
-        .map(|u| RedirectUri::parse(u).map(|r| r.as_str().to_owned()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let post_logout = a
-        .post_logout_redirect_uris
-        .iter()
-        .map(|u| RedirectUri::parse(u).map(|r| r.as_str().to_owned()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let backchannel = a
-        .backchannel_logout_uri
-        .as_deref()
-        .map(|u| RedirectUri::parse(u).map(|r| r.as_str().to_owned()))
-        .transpose()?;
-    let mut grant_types = Vec::new();
-    let requested: Vec<String> = if a.grant_types.is_empty() {
-        vec!["authorization_code".into(), "refresh_token".into()]
-    } else {
-        a.grant_types
-            .iter()
-            .flat_map(|g| g.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .collect()
-    };
-    for g in &requested {
-        let g = GrantType::parse(g)?;
-        if a.public && g == GrantType::ClientCredentials {
-            return Err(CliError::Invalid(
-                "a public client cannot use client_credentials".into(),
-            ));
-        }
-        if !grant_types.contains(&g.as_str().to_owned()) {
-            grant_types.push(g.as_str().to_owned());
+impl From<AddArgs> for admin::clients::NewClient {
+    fn from(a: AddArgs) -> Self {
+        Self {
+            client_id: a.client_id,
+            redirect_uris: a.redirect_uris,
+            public: a.public,
+            post_logout_redirect_uris: a.post_logout_redirect_uris,
+            name: a.name,
+            backchannel_logout_uri: a.backchannel_logout_uri,
+            grant_types: a.grant_types,
+            scopes: a.scopes,
+            skip_consent: a.skip_consent,
+            no_pkce: a.no_pkce,
+            id_token_alg: a.id_token_alg,
+            allowed_groups: a.allowed_groups,
+            web_origins: a.web_origins,
         }
     }
-    if redirect_uris.is_empty() && grant_types.iter().any(|g| g == "authorization_code") {
-        return Err(CliError::Invalid(
-            "--redirect-uri is required for the authorization_code grant".into(),
-        ));
-    }
-    let scopes = if a.scopes.is_empty() {
-        parse_scopes(&[DEFAULT_SCOPES.to_owned()])?
-    } else {
-        parse_scopes(&a.scopes)?
-    };
-    let alg = Alg::parse(&a.id_token_alg).ok_or_else(|| {
-        CliError::Invalid(format!(
-            "unknown --id-token-alg {:?}: use RS256, ES256 or EdDSA",
-            a.id_token_alg
-        ))
-    })?;
-    if a.public && a.no_pkce {
-        return Err(CliError::Invalid(
-            "public clients always require PKCE; drop --no-pkce".into(),
-        ));
-    }
-    let name = parse_name(a.name.as_deref(), client_id.as_str())?;
-    let web_origins = parse_web_origins(&a.web_origins)?;
-    Ok(Parsed {
-        web_origins,
-        client_id,
-        redirect_uris,
-        post_logout,
-        backchannel,
-        grant_types,
-        scopes,
-        alg,
-        name,
-    })
 }
 
-fn parse_scopes(list: &[String]) -> Result<Vec<String>, CliError> {
-    let scopes: Vec<String> = ScopeSet::parse(&list.join(" "))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if scopes.is_empty() {
-        return Err(CliError::Invalid(
-            "a client needs at least one scope".into(),
-        ));
-    }
-    Ok(scopes)
-}
-
-fn parse_name(name: Option<&str>, default: &str) -> Result<String, CliError> {
-    let name = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(default)
-        .to_owned();
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(CliError::Invalid(
-            "--name must be at most 100 printable characters".into(),
-        ));
-    }
-    Ok(name)
-}
-
-/// Restrict a client to more groups (`add`) or fewer; unknown groups are errors.
-fn change_allowed_groups(
-    c: &crate::store::Tx<'_>,
-    client_pk: i64,
-    names: &[String],
-    add: bool,
-) -> Result<(), CliError> {
-    for n in names {
-        let g = groups::get_group(c, n.trim())?;
-        if add {
-            groups::insert_client_allowed_group(c, client_pk, g.id)?;
-        } else if !groups::delete_client_allowed_group(c, client_pk, g.id)? {
-            return Err(CliError::Invalid(format!(
-                "the client is not restricted to group {:?}",
-                g.name
-            )));
+impl From<UpdateArgs> for admin::clients::ClientUpdate {
+    fn from(u: UpdateArgs) -> Self {
+        Self {
+            client_id: u.client_id,
+            allowed_groups: u.allowed_groups,
+            remove_allowed_groups: u.remove_allowed_groups,
+            scopes: u.scopes,
+            name: u.name,
+            web_origins: u.web_origins,
+            remove_web_origins: u.remove_web_origins,
+            require_mfa: (u.require_mfa || u.no_require_mfa).then_some(u.require_mfa),
         }
     }
-    Ok(())
 }
 
-/// A client as JSON, its allowed groups, and its API grants as `(API, scope)`.
-type Detailed = (serde_json::Value, Vec<String>, Vec<(String, String)>);
-
-/// A client with who may use it and the API scopes it holds, for `show` and `update`.
-fn detailed(c: &crate::store::Tx<'_>, cl: &clients::Client) -> Result<Detailed, CliError> {
-    let allowed = groups::list_client_allowed_groups(c, cl.id)?;
-    let grants = apis::list_client_grants(c, cl.id)?;
-    let mut out = serde_json::to_value(cl).map_err(|e| CliError::Other(e.to_string()))?;
+/// A client with who may use it and the API scopes it holds, as JSON (`show` and `update`).
+fn detailed_json(d: &admin::clients::ClientDetail) -> Result<serde_json::Value, CliError> {
+    let mut out = serde_json::to_value(&d.client).map_err(|e| CliError::Other(e.to_string()))?;
     if let Some(o) = out.as_object_mut() {
-        o.insert("allowed_groups".into(), allowed.clone().into());
-        let g: Vec<serde_json::Value> = grants
+        o.insert("allowed_groups".into(), d.allowed_groups.clone().into());
+        let g: Vec<serde_json::Value> = d
+            .api_grants
             .iter()
             .map(|(api, scope)| serde_json::json!({ "api": api, "scope": scope }))
             .collect();
         o.insert("api_scopes".into(), g.into());
     }
-    Ok((out, allowed, grants))
+    Ok(out)
 }
 
-fn describe_detailed(
-    cl: &clients::Client,
-    allowed: &[String],
-    grants: &[(String, String)],
-) -> String {
-    let mut s = describe(cl);
+fn describe_detailed(d: &admin::clients::ClientDetail) -> String {
+    let (allowed, grants) = (&d.allowed_groups, &d.api_grants);
+    let mut s = describe(&d.client);
     s.push_str(&format!(
         "\nallowed groups:   {}",
         if allowed.is_empty() {
@@ -270,29 +168,6 @@ fn describe_detailed(
         s.push_str(&format!("\nAPI scopes:       {}", g.join(", ")));
     }
     s
-}
-
-struct Parsed {
-    web_origins: Vec<String>,
-    client_id: ClientId,
-    redirect_uris: Vec<String>,
-    post_logout: Vec<String>,
-    backchannel: Option<String>,
-    grant_types: Vec<String>,
-    scopes: Vec<String>,
-    alg: Alg,
-    name: String,
-}
-
-fn audit_admin(c: &crate::store::Tx<'_>, kind: &str, client_id: &str) -> Result<(), StoreError> {
-    super::audit_cli(
-        c,
-        audit::AuditEvent {
-            kind: kind.into(),
-            client_id: Some(client_id.into()),
-            ..Default::default()
-        },
-    )
 }
 
 fn describe(c: &clients::Client) -> String {
@@ -333,34 +208,11 @@ fn describe(c: &clients::Client) -> String {
 }
 
 pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError> {
+    let actor = &Actor::Cli;
     match cmd {
         ClientCommand::Add(a) => {
-            let p = parse_args(&a)?;
-            let secret = (!a.public).then(random::token);
-            let secret_hash = secret.as_deref().map(random::hash_token);
-            let client = store.write(|c| {
-                let cl = clients::insert_client(
-                    c,
-                    &clients::NewClient {
-                        client_id: p.client_id.as_str(),
-                        name: &p.name,
-                        secret_hash: secret_hash.as_deref(),
-                        grant_types: &p.grant_types,
-                        scopes: &p.scopes,
-                        skip_consent: a.skip_consent,
-                        require_pkce: a.public || !a.no_pkce,
-                        id_token_alg: p.alg.as_str(),
-                        backchannel_logout_uri: p.backchannel.as_deref(),
-                        redirect_uris: &p.redirect_uris,
-                        post_logout_redirect_uris: &p.post_logout,
-                        web_origins: &p.web_origins,
-                    },
-                    now(),
-                )?;
-                change_allowed_groups(c, cl.id, &a.allowed_groups, true)?;
-                audit_admin(c, "client.created", &cl.client_id)?;
-                Ok::<_, CliError>(cl)
-            })?;
+            let new = a.into();
+            let (client, secret) = store.write(|c| admin::clients::add(c, actor, now(), &new))?;
             let mut out =
                 serde_json::to_value(&client).map_err(|e| CliError::Other(e.to_string()))?;
             if let (Some(s), Some(obj)) = (&secret, out.as_object_mut()) {
@@ -377,7 +229,7 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
             });
         }
         ClientCommand::List => {
-            let list = store.read(clients::list_clients)?;
+            let list = store.read(admin::clients::list)?;
             print(json, &list, || {
                 if list.is_empty() {
                     return "no clients".into();
@@ -400,76 +252,31 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
             });
         }
         ClientCommand::Show { client_id } => {
-            let (cl, (out, allowed, grants)) = store.read(|c| {
-                let cl = clients::get_client(c, &client_id)?;
-                let d = detailed(c, &cl).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((cl, d))
-            })?;
-            print(json, &out, || describe_detailed(&cl, &allowed, &grants));
+            let d = store.read(|c| admin::clients::show(c, &client_id))?;
+            let out = detailed_json(&d)?;
+            print(json, &out, || describe_detailed(&d));
         }
         ClientCommand::Update(u) => {
-            let scopes = (!u.scopes.is_empty())
-                .then(|| parse_scopes(&u.scopes))
-                .transpose()?;
-            let add_origins = parse_web_origins(&u.web_origins)?;
-            let remove_origins = parse_web_origins(&u.remove_web_origins)?;
-            let (cl, (out, allowed, grants)) = store.write(|c| {
-                let cl = clients::get_client(c, &u.client_id)?;
-                change_allowed_groups(c, cl.id, &u.allowed_groups, true)?;
-                change_allowed_groups(c, cl.id, &u.remove_allowed_groups, false)?;
-                if let Some(s) = &scopes {
-                    clients::update_client_scopes(c, cl.id, s, now())?;
-                }
-                if u.require_mfa || u.no_require_mfa {
-                    clients::update_client_require_mfa(c, cl.id, u.require_mfa, now())?;
-                }
-                clients::delete_web_origins(c, cl.id, &remove_origins)?;
-                clients::add_web_origins(c, cl.id, &add_origins)?;
-                if let Some(n) = &u.name {
-                    clients::update_client_name(
-                        c,
-                        cl.id,
-                        &parse_name(Some(n), &cl.client_id)?,
-                        now(),
-                    )?;
-                }
-                audit_admin(c, "client.updated", &cl.client_id)?;
-                let cl = clients::get_client(c, &u.client_id)?;
-                let d = detailed(c, &cl)?;
-                Ok::<_, CliError>((cl, d))
-            })?;
+            let change = u.into();
+            let d = store.write(|c| admin::clients::update(c, actor, now(), &change))?;
+            let out = detailed_json(&d)?;
             print(json, &out, || {
                 format!(
                     "updated client {}\n{}",
-                    cl.client_id,
-                    describe_detailed(&cl, &allowed, &grants)
+                    d.client.client_id,
+                    describe_detailed(&d)
                 )
             });
         }
         ClientCommand::Remove { client_id } => {
-            store.write(|c| {
-                let cl = clients::get_client(c, &client_id)?;
-                clients::delete_client(c, cl.id)?;
-                audit_admin(c, "client.removed", &cl.client_id)
-            })?;
+            store.write(|c| admin::clients::remove(c, actor, now(), &client_id))?;
             print(json, &serde_json::json!({ "removed": client_id }), || {
                 format!("removed client {client_id}")
             });
         }
         ClientCommand::RotateSecret { client_id } => {
-            let secret = random::token();
-            let hash = random::hash_token(&secret);
-            store.write(|c| {
-                let cl = clients::get_client(c, &client_id)?;
-                if cl.is_public {
-                    return Err(CliError::Invalid(format!(
-                        "client {client_id:?} is public and has no secret"
-                    )));
-                }
-                clients::update_client_secret(c, cl.id, &hash, now())?;
-                audit_admin(c, "client.secret_rotated", &cl.client_id)?;
-                Ok(())
-            })?;
+            let secret =
+                store.write(|c| admin::clients::rotate_secret(c, actor, now(), &client_id))?;
             print(
                 json,
                 &serde_json::json!({ "client_id": client_id, "client_secret": secret }),

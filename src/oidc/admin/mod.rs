@@ -2,6 +2,7 @@
 //! pages and the admin API all call these (validation, store calls and the audit row with the
 //! actor), and only parse their input and show the result themselves.
 
+pub mod clients;
 pub mod users;
 
 use crate::domain::ParseError;
@@ -62,4 +63,16 @@ pub fn record(
             ..event
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Actor;
+
+    #[test]
+    fn each_actor_is_named_in_the_audit_log_as_the_issue_says() {
+        assert_eq!(Actor::Cli.audit_name(), "cli");
+        assert_eq!(Actor::Admin("root".into()).audit_name(), "root");
+        assert_eq!(Actor::ApiKey("ci".into()).audit_name(), "admin-key:ci");
+    }
 }
