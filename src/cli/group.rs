@@ -1,8 +1,8 @@
 //! `latchkey group ...`: groups, their members, and which clients they open.
 
 use super::{CliError, now, print, show_time};
-use crate::domain::access_names;
-use crate::store::{Store, StoreError, audit, groups, users};
+use crate::oidc::admin::{self, Actor};
+use crate::store::Store;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -38,49 +38,23 @@ pub struct AddArgs {
     pub description: Option<String>,
 }
 
-fn audit_admin(
-    c: &crate::store::Tx<'_>,
-    kind: &str,
-    detail: serde_json::Value,
-) -> Result<(), StoreError> {
-    super::audit_cli(
-        c,
-        audit::AuditEvent {
-            kind: kind.into(),
-            detail: Some(detail.to_string()),
-            ..Default::default()
-        },
-    )
-}
-
 pub fn run(cmd: GroupCommand, store: &Store, json: bool) -> Result<(), CliError> {
+    let actor = &Actor::Cli;
     match cmd {
         GroupCommand::Add(a) => {
-            let name = access_names::group_name(&a.name)?;
-            let description = a
-                .description
-                .as_deref()
-                .map(str::trim)
-                .filter(|d| !d.is_empty());
             let g = store.write(|c| {
-                let g = groups::insert_group(c, &name, description, now())?;
-                audit_admin(c, "group.created", serde_json::json!({ "group": g.name }))?;
-                Ok::<_, StoreError>(g)
+                admin::groups::add(c, actor, now(), &a.name, a.description.as_deref())
             })?;
             print(json, &g, || format!("created group {}", g.name));
         }
         GroupCommand::Remove { name } => {
-            store.write(|c| {
-                let g = groups::get_group(c, &name)?;
-                groups::delete_group(c, &g)?;
-                audit_admin(c, "group.removed", serde_json::json!({ "group": g.name }))
-            })?;
+            store.write(|c| admin::groups::remove(c, actor, now(), &name))?;
             print(json, &serde_json::json!({ "removed": name }), || {
                 format!("removed group {name}")
             });
         }
         GroupCommand::List => {
-            let list = store.read(groups::list_groups)?;
+            let list = store.read(admin::groups::list)?;
             print(json, &list, || {
                 if list.is_empty() {
                     return "no groups".into();
@@ -92,12 +66,11 @@ pub fn run(cmd: GroupCommand, store: &Store, json: bool) -> Result<(), CliError>
             });
         }
         GroupCommand::Show { name } => {
-            let (g, members, clients) = store.read(|c| {
-                let g = groups::get_group(c, &name)?;
-                let members = groups::list_member_usernames(c, g.id)?;
-                let clients = groups::list_clients_restricted_to(c, g.id)?;
-                Ok((g, members, clients))
-            })?;
+            let admin::groups::GroupDetail {
+                group: g,
+                members,
+                clients,
+            } = store.read(|c| admin::groups::show(c, &name))?;
             let out = serde_json::json!({
                 "name": g.name,
                 "description": g.description,
@@ -159,31 +132,6 @@ fn change_members(
     usernames: &[String],
     add: bool,
 ) -> Result<Vec<String>, CliError> {
-    Ok(store.write(|c| {
-        let g = groups::get_group(c, group)?;
-        let mut changed = Vec::new();
-        for name in usernames {
-            let u = users::get_user_by_username(c, name)?;
-            let did = if add {
-                groups::insert_member(c, g.id, u.id, now())?
-            } else {
-                groups::delete_member(c, g.id, u.id)?
-            };
-            if did {
-                changed.push(u.username.clone());
-            }
-        }
-        if !changed.is_empty() {
-            audit_admin(
-                c,
-                if add {
-                    "group.members_added"
-                } else {
-                    "group.members_removed"
-                },
-                serde_json::json!({ "group": g.name, "users": changed }),
-            )?;
-        }
-        Ok::<_, StoreError>(changed)
-    })?)
+    Ok(store
+        .write(|c| admin::groups::change_members(c, &Actor::Cli, now(), group, usernames, add))?)
 }

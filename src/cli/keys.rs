@@ -2,9 +2,8 @@
 
 use super::{CliError, now, print, show_time};
 use crate::config::Settings;
-use crate::crypto::keys::Alg;
-use crate::oidc::signing_keys;
-use crate::store::{Store, audit, keys};
+use crate::oidc::admin::{self, Actor};
+use crate::store::Store;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -37,10 +36,7 @@ pub fn run(
     match cmd {
         KeysCommand::List => {
             let now = now();
-            let list = store.write(|c| {
-                signing_keys::ensure_keys(c, now).map_err(|e| CliError::Other(e.to_string()))?;
-                Ok::<_, CliError>(keys::list_keys(c, now - settings.key_retention_secs)?)
-            })?;
+            let list = store.write(|c| admin::keys::list(c, now, settings.key_retention_secs))?;
             let views: Vec<KeyView> = list
                 .iter()
                 .map(|k| KeyView {
@@ -72,29 +68,8 @@ pub fn run(
             });
         }
         KeysCommand::Rotate { alg } => {
-            let algs = match alg.as_deref() {
-                None => Alg::ALL.to_vec(),
-                Some(a) => vec![Alg::parse(a).ok_or_else(|| {
-                    CliError::Invalid(format!(
-                        "unknown algorithm {a:?}: use RS256, ES256 or EdDSA"
-                    ))
-                })?],
-            };
-            let now = now();
-            let created = store.write(|c| {
-                let created = signing_keys::rotate(c, &algs, now)
-                    .map_err(|e| CliError::Other(e.to_string()))?;
-                audit::insert_audit_event(
-                    c,
-                    &audit::AuditEvent {
-                        at: now,
-                        kind: "keys.rotated".into(),
-                        actor: Some("cli".into()),
-                        ..Default::default()
-                    },
-                )?;
-                Ok::<_, CliError>(created)
-            })?;
+            let created =
+                store.write(|c| admin::keys::rotate(c, &Actor::Cli, now(), alg.as_deref()))?;
             let views: Vec<KeyView> = created
                 .iter()
                 .map(|k| KeyView {

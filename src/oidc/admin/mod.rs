@@ -3,6 +3,8 @@
 //! actor), and only parse their input and show the result themselves.
 
 pub mod clients;
+pub mod groups;
+pub mod keys;
 pub mod users;
 
 use crate::domain::ParseError;
@@ -40,6 +42,8 @@ pub enum AdminError {
     LastAdmin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] crate::oidc::signing_keys::KeyError),
 }
 
 impl From<ParseError> for AdminError {
