@@ -53,6 +53,8 @@ pub struct Settings {
     pub mfa_required: MfaRequired,
     /// How recent a sign-in must be to change sign-in methods on the account page.
     pub reauth_secs: i64,
+    /// How recent a sign-in must be to use `/admin`.
+    pub admin_reauth_secs: i64,
     /// The 32-byte key that seals TOTP seeds, as configured (relative: inside `data_dir`; see
     /// [`Settings::secret_key_path`]).
     pub secret_key_file: PathBuf,
@@ -318,6 +320,7 @@ impl Settings {
         let s = Settings {
             mfa_required,
             reauth_secs: ranged("reauth_secs", 30, 86_400)?,
+            admin_reauth_secs: ranged("admin_reauth_secs", 30, 86_400)?,
             secret_key_file,
             trusted_proxies,
             password_queue_limit: ranged("password_queue_limit", 1, 10_000)? as usize,
@@ -651,6 +654,7 @@ mod tests {
         let s = load(&[], &[]).unwrap();
         assert_eq!(s.mfa_required, MfaRequired::Off);
         assert_eq!(s.reauth_secs, 600);
+        assert_eq!(s.admin_reauth_secs, 900);
         assert_eq!(
             s.secret_key_path(),
             PathBuf::from("./latchkey-data/secret.key")
@@ -671,6 +675,7 @@ mod tests {
         for (k, v, name) in [
             ("LATCHKEY_MFA_REQUIRED", "yes", "`mfa_required`"),
             ("LATCHKEY_REAUTH_SECS", "5", "`reauth_secs`"),
+            ("LATCHKEY_ADMIN_REAUTH_SECS", "0", "`admin_reauth_secs`"),
             ("LATCHKEY_SECRET_KEY_FILE", " ", "`secret_key_file`"),
         ] {
             let e = load(&[(k, v)], &[]).unwrap_err();

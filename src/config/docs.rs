@@ -161,6 +161,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "How recent a sign-in must be (seconds) before the account page lets someone add or remove a sign-in method or make new recovery codes; older sign-ins are asked to sign in again (30 to 86400).",
     },
     SettingDoc {
+        key: "admin_reauth_secs",
+        default: "900",
+        doc: "How recent a sign-in must be (seconds) to use the admin pages (`/admin`); an admin whose sign-in is older is asked to sign in again (30 to 86400).",
+    },
+    SettingDoc {
         key: "secret_key_file",
         default: "secret.key",
         doc: "32 random bytes that seal authenticator-app seeds (and key the recovery-code hashes); a relative path is inside `data_dir`. Created with mode 0600 at first start; a file others can read, or of another length, stops the start. Back it up apart from the database: without it no one can use their authenticator app.",

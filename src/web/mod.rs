@@ -56,6 +56,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/login/passkey/finish",
             web::post().to(passkeys::login_finish::post_login_passkey_finish),
         )
+        .route("/admin", web::get().to(admin::dashboard::get_admin))
+        // Every other /admin URL and method meets the gate too (403 for non-admins).
+        .route("/admin", web::route().to(admin::elsewhere::any_admin))
+        .route(
+            "/admin/{rest:.*}",
+            web::route().to(admin::elsewhere::any_admin),
+        )
         .route("/account", web::get().to(account::get_account))
         .route(
             "/account/passkeys/begin",

@@ -63,6 +63,9 @@ macro_rules! page {
     };
 }
 
+mod admin;
+pub use admin::AdminPage;
+
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
@@ -317,7 +320,7 @@ mod tests {
     use super::*;
 
     /// The built-in templates must mean the same to minijinja (theme overrides start from them).
-    fn same_in_both<T: Template + Serialize>(page: &T, name: &str) {
+    pub(super) fn same_in_both<T: Template + Serialize>(page: &T, name: &str) {
         let mut env = minijinja::Environment::new();
         env.set_loader(|n| {
             Ok(BuiltIn::get(n).map(|f| String::from_utf8_lossy(&f.data).into_owned()))

@@ -3,6 +3,7 @@
 
 mod access;
 mod account;
+mod admin;
 mod audit;
 mod authorize;
 mod backup;

@@ -3,9 +3,12 @@
 //! actor), and only parse their input and show the result themselves.
 
 pub mod clients;
+pub mod gate;
 pub mod groups;
 pub mod keys;
 pub mod users;
+
+pub use gate::{Gate, gate};
 
 use crate::domain::ParseError;
 use crate::store::{StoreError, Tx, audit};

@@ -166,6 +166,12 @@ pub fn get_client(tx: &Tx<'_>, client_id: &str) -> Result<Client> {
         .ok_or_else(|| StoreError::NotFound(format!("no client {client_id:?}")))
 }
 
+pub fn count_clients(tx: &Tx<'_>) -> Result<i64> {
+    let c = tx.conn();
+    Ok(c.prepare_cached("SELECT COUNT(*) FROM clients")?
+        .query_row([], |r| r.get(0))?)
+}
+
 pub fn list_clients(tx: &Tx<'_>) -> Result<Vec<Client>> {
     let c = tx.conn();
     let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"))?;

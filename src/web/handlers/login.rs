@@ -42,11 +42,14 @@ fn next_page(p: &crate::oidc::params::Params) -> Option<String> {
     local_next(p.get("next")?)
 }
 
-/// A page to come back to after a sign-in step: only our own account pages, or the device
-/// verification page (with the user code it was opened with). Anything else is refused (no
-/// open redirect).
+/// A page to come back to after a sign-in step: only our own account pages, the admin
+/// dashboard, or the device verification page (with the user code it was opened with).
+/// Anything else is refused (no open redirect).
 pub fn local_next(next: &str) -> Option<String> {
-    if matches!(next, "/" | "/account" | "/account/totp" | "/device") {
+    if matches!(
+        next,
+        "/" | "/account" | "/account/totp" | "/device" | "/admin"
+    ) {
         return Some(next.to_owned());
     }
     let code = next.strip_prefix("/device?user_code=")?;
@@ -68,10 +71,12 @@ fn render(
     let next = if pending.is_none() { next } else { None };
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     // The account page sends an old sign-in here before sign-in methods change.
-    let notice = if extract::query(req).get("reauth") == Some("1") {
-        "To change how you sign in, sign in again first."
-    } else {
+    let notice = if extract::query(req).get("reauth") != Some("1") {
         ""
+    } else if next.as_deref().is_some_and(|n| n.starts_with("/admin")) {
+        "The admin pages need a recent sign-in: sign in again first."
+    } else {
+        "To change how you sign in, sign in again first."
     };
     let body = LoginPage {
         notice,

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod account_totp;
+pub mod admin;
 pub mod authorize;
 pub mod consent;
 pub mod device;

@@ -1,0 +1,3 @@
+//! /admin: who may use it (the gate) and the dashboard.
+
+mod gate;
