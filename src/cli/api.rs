@@ -1,10 +1,8 @@
 //! `latchkey api ...`: resource servers (APIs), their scopes, and which clients hold them.
 
 use super::{CliError, now, print, show_time};
-use crate::domain::access_names;
-use crate::oidc::scopes::SUPPORTED;
-use crate::store::apis::{self, ApiScope};
-use crate::store::{Store, StoreError, attributes, audit, clients};
+use crate::oidc::admin::{self, Actor};
+use crate::store::Store;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -52,96 +50,23 @@ pub struct GrantArgs {
     pub scopes: Vec<String>,
 }
 
-/// `NAME[=DESCRIPTION]`, with a name no OIDC scope or custom scope already uses.
-fn parse_scope(c: &crate::store::Tx<'_>, s: &str) -> Result<ApiScope, CliError> {
-    let (name, description) = match s.split_once('=') {
-        Some((n, d)) => (n.trim(), Some(d.trim()).filter(|d| !d.is_empty())),
-        None => (s.trim(), None),
-    };
-    let scope = access_names::scope_name(name)?;
-    if SUPPORTED.contains(&scope.as_str()) || attributes::find_custom_scope(c, &scope)?.is_some() {
-        return Err(CliError::Invalid(format!(
-            "the scope {scope:?} is already an OpenID Connect or custom scope; choose another name"
-        )));
-    }
-    if description.is_some_and(|d| d.chars().count() > 200 || d.chars().any(char::is_control)) {
-        return Err(CliError::Invalid(
-            "a scope description must be at most 200 printable characters".into(),
-        ));
-    }
-    Ok(ApiScope {
-        scope,
-        description: description.map(str::to_owned),
-    })
-}
-
-fn audit_admin(
-    c: &crate::store::Tx<'_>,
-    kind: &str,
-    client_id: Option<&str>,
-    detail: serde_json::Value,
-) -> Result<(), StoreError> {
-    super::audit_cli(
-        c,
-        audit::AuditEvent {
-            kind: kind.into(),
-            client_id: client_id.map(str::to_owned),
-            detail: Some(detail.to_string()),
-            ..Default::default()
-        },
-    )
-}
-
 pub fn run(cmd: ApiCommand, store: &Store, json: bool) -> Result<(), CliError> {
+    let actor = &Actor::Cli;
     match cmd {
         ApiCommand::Add(a) => {
-            let identifier = access_names::api_identifier(&a.identifier)?;
-            let name = a
-                .name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .unwrap_or(&identifier)
-                .to_owned();
-            if name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(CliError::Invalid(
-                    "--name must be at most 100 printable characters".into(),
-                ));
-            }
             let api = store.write(|c| {
-                let scopes = a
-                    .scopes
-                    .iter()
-                    .map(|s| parse_scope(c, s))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let api = apis::insert_api(c, &identifier, &name, &scopes, now())?;
-                audit_admin(
-                    c,
-                    "api.created",
-                    None,
-                    serde_json::json!({ "api": identifier }),
-                )?;
-                Ok::<_, CliError>(api)
+                admin::apis::add(c, actor, now(), &a.identifier, a.name.as_deref(), &a.scopes)
             })?;
             print(json, &api, || format!("created API {}", api.identifier));
         }
         ApiCommand::Remove { identifier } => {
-            store.write(|c| {
-                let api = apis::get_api(c, &identifier)?;
-                apis::delete_api(c, api.id)?;
-                audit_admin(
-                    c,
-                    "api.removed",
-                    None,
-                    serde_json::json!({ "api": identifier }),
-                )
-            })?;
+            store.write(|c| admin::apis::remove(c, actor, now(), &identifier))?;
             print(json, &serde_json::json!({ "removed": identifier }), || {
                 format!("removed API {identifier}")
             });
         }
         ApiCommand::List => {
-            let list = store.read(apis::list_apis)?;
+            let list = store.read(admin::apis::list)?;
             print(json, &list, || {
                 if list.is_empty() {
                     return "no APIs".into();
@@ -156,18 +81,12 @@ pub fn run(cmd: ApiCommand, store: &Store, json: bool) -> Result<(), CliError> {
             });
         }
         ApiCommand::Show { identifier } => {
-            let (api, grants) = store.read(|c| {
-                let api = apis::get_api(c, &identifier)?;
-                let mut grants = Vec::new();
-                for cl in clients::list_clients(c)? {
-                    let held = apis::list_client_api_scopes(c, cl.id, api.id)?;
-                    if !held.is_empty() {
-                        grants
-                            .push(serde_json::json!({ "client_id": cl.client_id, "scopes": held }));
-                    }
-                }
-                Ok((api, grants))
-            })?;
+            let admin::apis::ApiDetail { api, clients } =
+                store.read(|c| admin::apis::show(c, &identifier))?;
+            let grants: Vec<serde_json::Value> = clients
+                .iter()
+                .map(|(id, held)| serde_json::json!({ "client_id": id, "scopes": held }))
+                .collect();
             let mut out = serde_json::to_value(&api).map_err(|e| CliError::Other(e.to_string()))?;
             if let Some(o) = out.as_object_mut() {
                 o.insert("clients".into(), grants.clone().into());
@@ -197,18 +116,8 @@ pub fn run(cmd: ApiCommand, store: &Store, json: bool) -> Result<(), CliError> {
             });
         }
         ApiCommand::AddScope { identifier, scope } => {
-            let added = store.write(|c| {
-                let api = apis::get_api(c, &identifier)?;
-                let s = parse_scope(c, &scope)?;
-                apis::insert_api_scope(c, api.id, &s)?;
-                audit_admin(
-                    c,
-                    "api.scope_added",
-                    None,
-                    serde_json::json!({ "api": identifier, "scope": s.scope }),
-                )?;
-                Ok::<_, CliError>(s.scope)
-            })?;
+            let added =
+                store.write(|c| admin::apis::add_scope(c, actor, now(), &identifier, &scope))?;
             print(
                 json,
                 &serde_json::json!({ "api": identifier, "added": added }),
@@ -216,21 +125,7 @@ pub fn run(cmd: ApiCommand, store: &Store, json: bool) -> Result<(), CliError> {
             );
         }
         ApiCommand::RemoveScope { identifier, scope } => {
-            store.write(|c| {
-                let api = apis::get_api(c, &identifier)?;
-                if !apis::delete_api_scope(c, api.id, &scope)? {
-                    return Err(CliError::Invalid(format!(
-                        "{identifier} has no scope {scope:?}"
-                    )));
-                }
-                audit_admin(
-                    c,
-                    "api.scope_removed",
-                    None,
-                    serde_json::json!({ "api": identifier, "scope": scope }),
-                )?;
-                Ok(())
-            })?;
+            store.write(|c| admin::apis::remove_scope(c, actor, now(), &identifier, &scope))?;
             print(
                 json,
                 &serde_json::json!({ "api": identifier, "removed": scope }),
@@ -270,33 +165,15 @@ fn change_and_print(store: &Store, g: &GrantArgs, grant: bool, json: bool) -> Re
 
 /// Grant or take back scopes; returns what the client holds on the API afterwards.
 fn change_grant(store: &Store, g: &GrantArgs, grant: bool) -> Result<Vec<String>, CliError> {
-    store.write(|c| {
-        let api = apis::get_api(c, &g.identifier)?;
-        let client = clients::get_client(c, &g.client_id)?;
-        let scopes: Vec<String> = if g.scopes.is_empty() {
-            api.scopes.iter().map(|s| s.scope.clone()).collect()
-        } else {
-            g.scopes.iter().map(|s| s.trim().to_owned()).collect()
-        };
-        for s in &scopes {
-            if !api.scopes.iter().any(|x| &x.scope == s) {
-                return Err(CliError::Invalid(format!(
-                    "{} has no scope {s:?}",
-                    api.identifier
-                )));
-            }
-            if grant {
-                apis::insert_client_api_scope(c, client.id, s)?;
-            } else {
-                apis::delete_client_api_scope(c, client.id, s)?;
-            }
-        }
-        audit_admin(
+    Ok(store.write(|c| {
+        admin::apis::change_grant(
             c,
-            if grant { "api.granted" } else { "api.revoked" },
-            Some(&client.client_id),
-            serde_json::json!({ "api": api.identifier, "scopes": scopes }),
-        )?;
-        Ok(apis::list_client_api_scopes(c, client.id, api.id)?)
-    })
+            &Actor::Cli,
+            now(),
+            &g.identifier,
+            &g.client_id,
+            &g.scopes,
+            grant,
+        )
+    })?)
 }

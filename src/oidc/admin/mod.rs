@@ -2,6 +2,7 @@
 //! pages and the admin API all call these (validation, store calls and the audit row with the
 //! actor), and only parse their input and show the result themselves.
 
+pub mod apis;
 pub mod clients;
 pub mod gate;
 pub mod groups;
