@@ -153,21 +153,6 @@ pub fn open_store(settings: &Settings) -> Result<Store, CliError> {
     Ok(Store::open_with(&path, settings.durability)?)
 }
 
-/// Record an administrative change made from the command line (`at` and `actor` are filled in).
-pub fn audit_cli(
-    c: &crate::store::Tx<'_>,
-    event: crate::store::audit::AuditEvent,
-) -> Result<(), StoreError> {
-    crate::store::audit::insert_audit_event(
-        c,
-        &crate::store::audit::AuditEvent {
-            at: now(),
-            actor: Some("cli".into()),
-            ..event
-        },
-    )
-}
-
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

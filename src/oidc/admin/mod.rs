@@ -7,6 +7,7 @@ pub mod clients;
 pub mod gate;
 pub mod groups;
 pub mod keys;
+pub mod scopes;
 pub mod users;
 
 pub use gate::{Gate, gate};
