@@ -40,7 +40,7 @@ pub async fn rp_sign_in(
     app: &TestApp,
     secret: &str,
     acr_values: &[&str],
-    code: &mut dyn FnMut() -> String,
+    code: &mut (dyn FnMut() -> String + Send),
 ) -> (Vec<String>, Option<String>, i64) {
     let http = http();
     let meta =

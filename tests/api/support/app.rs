@@ -5,7 +5,7 @@ use crate::support::*;
 use latchkey::clock::{Clock, FixedClock, SystemClock};
 use latchkey::config::{Settings, Sources};
 use latchkey::crypto::{password, random};
-use latchkey::startup::Application;
+use latchkey::startup::{Application, StartupError};
 use latchkey::store::{Store, clients, users};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -109,8 +109,23 @@ pub async fn spawn_app_in(
 ) -> TestApp {
     let mut settings = test_settings(data_dir.path());
     configure(&mut settings);
-    let app = Application::build_with_clock(settings.clone(), clock)
-        .unwrap_or_else(|e| panic!("the application failed to start: {e}"));
+    let app = loop {
+        match Application::build_with_clock(settings.clone(), clock.clone()) {
+            Ok(app) => break app,
+            // A port picked with `free_port` (for an issuer naming it) can be taken by another
+            // test before the bind: take another, in the issuer too.
+            Err(StartupError::Bind { err, .. })
+                if err.kind() == std::io::ErrorKind::AddrInUse && settings.bind.port() != 0 =>
+            {
+                let (old, new) = (settings.bind.port(), free_port());
+                settings.bind.set_port(new);
+                settings.issuer = settings
+                    .issuer
+                    .replace(&format!(":{old}"), &format!(":{new}"));
+            }
+            Err(e) => panic!("the application failed to start: {e}"),
+        }
+    };
     let port = app.port();
     let metrics_port = app.metrics_port();
     let store = app.state().store.clone();

@@ -191,33 +191,11 @@ impl Journey {
 
 /// Follow latchkey's redirects from `res`, signing in as `username` and allowing consent when
 /// asked, until the answer leaves for the client.
-pub async fn drive(app: &TestApp, mut res: Response, username: &str) -> Journey {
-    let mut visited = Vec::new();
-    for _ in 0..8 {
-        if !res.status().is_redirection() {
-            let status = res.status();
-            panic!(
-                "expected a redirect, got {status} {}",
-                res.text().await.unwrap_or_default()
-            );
-        }
-        let loc = location(&res);
-        if !loc.starts_with('/') {
-            return Journey {
-                callback: loc,
-                visited,
-            };
-        }
-        visited.push(loc.clone());
-        res = if loc.starts_with("/login") {
-            submit_login(app, &loc, username, PASSWORD).await
-        } else if loc.starts_with("/consent") {
-            submit_consent(app, &loc, "allow").await
-        } else {
-            browse(app, &loc).await
-        };
-    }
-    panic!("too many redirects");
+pub async fn drive(app: &TestApp, res: Response, username: &str) -> Journey {
+    drive_with_code(app, res, username, &mut || {
+        panic!("a second factor was asked for; use drive_with_code")
+    })
+    .await
 }
 
 /// Start at an /authorize URL with the app's browser, as `username`.

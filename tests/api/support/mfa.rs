@@ -113,7 +113,7 @@ pub async fn drive_with_code(
     app: &TestApp,
     mut res: Response,
     username: &str,
-    code: &mut dyn FnMut() -> String,
+    code: &mut (dyn FnMut() -> String + Send),
 ) -> Journey {
     let mut visited = Vec::new();
     for _ in 0..10 {
