@@ -74,7 +74,7 @@ pub fn add(
         .to_owned();
     if name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(AdminError::Invalid(
-            "--name must be at most 100 printable characters".into(),
+            "the name must be at most 100 printable characters".into(),
         ));
     }
     let scopes = scopes

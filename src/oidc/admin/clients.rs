@@ -1,6 +1,4 @@
 //! Clients (apps): register, show, change, rotate the secret, remove.
-// The messages name the CLI's flags (`--redirect-uri`, ...): the CLI's output is kept as it was;
-// the admin pages will map them to their fields.
 
 use super::{Actor, AdminError, record};
 use crate::crypto::keys::Alg;
@@ -95,7 +93,7 @@ fn validate(a: &NewClient) -> Result<Valid, AdminError> {
     }
     if redirect_uris.is_empty() && grant_types.iter().any(|g| g == "authorization_code") {
         return Err(AdminError::Invalid(
-            "--redirect-uri is required for the authorization_code grant".into(),
+            "a redirect URI is required for the authorization_code grant".into(),
         ));
     }
     let scopes = if a.scopes.is_empty() {
@@ -105,13 +103,13 @@ fn validate(a: &NewClient) -> Result<Valid, AdminError> {
     };
     let alg = Alg::parse(&a.id_token_alg).ok_or_else(|| {
         AdminError::Invalid(format!(
-            "unknown --id-token-alg {:?}: use RS256, ES256 or EdDSA",
+            "unknown ID token algorithm {:?}: use RS256, ES256 or EdDSA",
             a.id_token_alg
         ))
     })?;
     if a.public && a.no_pkce {
         return Err(AdminError::Invalid(
-            "public clients always require PKCE; drop --no-pkce".into(),
+            "public clients always require PKCE".into(),
         ));
     }
     let name = parse_name(a.name.as_deref(), client_id.as_str())?;
@@ -164,7 +162,7 @@ fn parse_name(name: Option<&str>, default: &str) -> Result<String, AdminError> {
         .to_owned();
     if name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(AdminError::Invalid(
-            "--name must be at most 100 printable characters".into(),
+            "the name must be at most 100 printable characters".into(),
         ));
     }
     Ok(name)

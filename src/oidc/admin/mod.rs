@@ -51,6 +51,26 @@ pub enum AdminError {
     Keys(#[from] crate::oidc::signing_keys::KeyError),
 }
 
+impl AdminError {
+    /// The HTTP status and the stable `error` code of the admin API (and the status of the
+    /// admin pages) for this refusal.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            AdminError::Invalid(_) => (400, "invalid_request"),
+            AdminError::LastAdmin(_) => (409, "last_admin"),
+            AdminError::Store(StoreError::NotFound(_)) => (404, "not_found"),
+            AdminError::Store(StoreError::Conflict(_)) => (409, "conflict"),
+            AdminError::Store(e) if e.is_transient() => (503, "temporarily_unavailable"),
+            AdminError::Store(_) | AdminError::Keys(_) => (500, "server_error"),
+        }
+    }
+
+    /// True for a refusal of the input (a person can fix it), false for a failure of ours.
+    pub fn is_refusal(&self) -> bool {
+        self.status_and_code().0 < 500
+    }
+}
+
 impl From<ParseError> for AdminError {
     fn from(e: ParseError) -> Self {
         AdminError::Invalid(e.0)
@@ -83,5 +103,28 @@ mod tests {
         assert_eq!(Actor::Cli.audit_name(), "cli");
         assert_eq!(Actor::Admin("root".into()).audit_name(), "root");
         assert_eq!(Actor::ApiKey("ci".into()).audit_name(), "admin-key:ci");
+    }
+
+    #[test]
+    fn refusals_have_stable_codes_and_failures_are_not_refusals() {
+        use super::{AdminError, StoreError};
+        let code = |e: AdminError| e.status_and_code();
+        assert_eq!(
+            code(AdminError::Invalid("x".into())),
+            (400, "invalid_request")
+        );
+        assert_eq!(
+            code(AdminError::LastAdmin("root".into())),
+            (409, "last_admin")
+        );
+        assert_eq!(
+            code(StoreError::NotFound("x".into()).into()),
+            (404, "not_found")
+        );
+        assert_eq!(
+            code(StoreError::Conflict("x".into()).into()),
+            (409, "conflict")
+        );
+        assert!(!AdminError::from(StoreError::Corrupt("x".into())).is_refusal());
     }
 }

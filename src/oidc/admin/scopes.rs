@@ -54,7 +54,7 @@ pub fn add(
     let description = description.map(str::trim).filter(|d| !d.is_empty());
     if description.is_some_and(|d| d.chars().count() > 200 || d.chars().any(char::is_control)) {
         return Err(AdminError::Invalid(
-            "--description must be at most 200 printable characters".into(),
+            "the description must be at most 200 printable characters".into(),
         ));
     }
     if apis::is_api_scope(c, &name)? {
