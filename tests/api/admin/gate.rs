@@ -4,20 +4,6 @@
 use crate::support::*;
 use latchkey::config::MfaRequired;
 
-/// Add the admin `root` (password [`PASSWORD`]) with the CLI.
-fn add_root(app: &TestApp) {
-    let args = [
-        "user",
-        "add",
-        "root",
-        "--email",
-        "root@example.com",
-        "--admin",
-        "--password-stdin",
-    ];
-    app.cli(&args, Some(&format!("{PASSWORD}\n"))).ok();
-}
-
 async fn post_admin(app: &TestApp, path: &str) -> reqwest::Response {
     app.client
         .post(app.url(path))
@@ -66,7 +52,10 @@ async fn an_admin_sees_the_counts_of_users_active_sessions_and_apps() {
 
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Signed in as <a href=\"/account\">root</a>"), "{html}");
+    assert!(
+        html.contains("Signed in as <a href=\"/account\">root</a>"),
+        "{html}"
+    );
     assert!(html.contains(r#"<dd id="count-users">2</dd>"#), "{html}");
     assert!(html.contains(r#"<dd id="count-sessions">1</dd>"#), "{html}");
     assert!(html.contains(r#"<dd id="count-apps">1</dd>"#), "{html}");

@@ -6,8 +6,10 @@
 
 pub mod dashboard;
 pub mod elsewhere;
+pub mod users;
 
-use crate::oidc::admin::{self, Actor, AdminError, Gate};
+pub use crate::oidc::admin::Actor;
+use crate::oidc::admin::{self, AdminError, Gate};
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::store::users::User;
@@ -171,6 +173,21 @@ pub(super) async fn as_admin_post<T: Send + 'static>(
         }
         Ok(Err(Stopped::Refused(e))) => Err(error::internal(e)),
         Ok(Err(Stopped::Store(e))) => Err(error::store(e)),
+        Err(e) => Err(error::internal(e)),
+    }
+}
+
+/// A generated password and its hash, made on the password pool (argon2id is slow).
+pub(super) async fn new_password(state: &AppState) -> Result<(String, String), HttpResponse> {
+    let pw = crate::crypto::random::password();
+    let to_hash = pw.clone();
+    match state
+        .passwords
+        .run(move || crate::crypto::password::hash(&to_hash))
+        .await
+    {
+        Ok(Ok(hash)) => Ok((pw, hash)),
+        Ok(Err(e)) => Err(error::internal(e)),
         Err(e) => Err(error::internal(e)),
     }
 }
