@@ -56,31 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/login/passkey/finish",
             web::post().to(passkeys::login_finish::post_login_passkey_finish),
         )
-        .route("/admin", web::get().to(admin::dashboard::get_admin))
-        .route(
-            "/admin/users",
-            web::post().to(admin::users::create::post_users),
-        )
-        .route(
-            "/admin/users/new",
-            web::get().to(admin::users::create::get_new_user),
-        )
-        .route(
-            "/admin/users/{username}",
-            web::get().to(admin::users::show::get_user),
-        )
-        .route(
-            "/admin/users/{username}/remove",
-            web::get().to(admin::users::remove::get_remove_user),
-        )
-        .route(
-            "/admin/users/{username}/remove",
-            web::post().to(admin::users::remove::post_remove_user),
-        )
-        .route(
-            "/admin/users/{username}/{action:.+}",
-            web::post().to(admin::users::actions::post_user_action),
-        )
+        .configure(admin::routes)
         // Every other /admin URL and method meets the gate too (403 for non-admins).
         .route("/admin", web::route().to(admin::elsewhere::any_admin))
         .route(

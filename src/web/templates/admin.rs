@@ -6,6 +6,7 @@ use super::Named;
 use askama::Template;
 use serde::Serialize;
 
+pub mod apps;
 pub mod users;
 
 /// What every admin page shows around its content.

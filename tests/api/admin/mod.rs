@@ -1,4 +1,5 @@
 //! /admin: who may use it (the gate) and the dashboard.
 
+mod apps_pages;
 mod gate;
 mod users_pages;

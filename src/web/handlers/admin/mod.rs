@@ -4,6 +4,7 @@
 //! token (and a same-origin browser); a refused change writes nothing (its transaction rolls
 //! back) and is shown on the page it came from.
 
+pub mod apps;
 pub mod dashboard;
 pub mod elsewhere;
 pub mod users;
@@ -21,6 +22,13 @@ use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
+
+/// The admin pages' routes, area by area (the `/admin/{rest}` catch-all comes after them).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(dashboard::get_admin));
+    users::routes(cfg);
+    apps::routes(cfg);
+}
 
 const LOGIN: &str = "/login?next=/admin";
 const REAUTH: &str = "/login?reauth=1&next=/admin";

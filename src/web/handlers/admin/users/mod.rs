@@ -12,8 +12,26 @@ use crate::web::handlers::account::{device, show_time};
 use crate::web::templates::admin::users::{
     AdminUserPage, KeyValue, UserAppRow, UserPasskeyRow, UserSessionRow,
 };
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/users", web::post().to(create::post_users))
+        .route("/admin/users/new", web::get().to(create::get_new_user))
+        .route("/admin/users/{username}", web::get().to(show::get_user))
+        .route(
+            "/admin/users/{username}/remove",
+            web::get().to(remove::get_remove_user),
+        )
+        .route(
+            "/admin/users/{username}/remove",
+            web::post().to(remove::post_remove_user),
+        )
+        .route(
+            "/admin/users/{username}/{action:.+}",
+            web::post().to(actions::post_user_action),
+        );
+}
 
 /// Everything a user's page shows, read in the admin's transaction.
 pub(super) struct UserData {
