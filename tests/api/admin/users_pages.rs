@@ -137,7 +137,8 @@ async fn the_user_page_changes_profile_groups_and_attributes_as_the_admin() {
     assert_eq!(status, 200);
     assert!(html.contains("alice@example.com"));
 
-    let steps: [(&str, Vec<(&str, &str)>, &str); 4] = [
+    type Step<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let steps: [Step; 4] = [
         (
             "update",
             vec![("email", "alice@corp.example"), ("name", "Alice C")],
