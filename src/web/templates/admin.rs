@@ -6,6 +6,8 @@ use super::Named;
 use askama::Template;
 use serde::Serialize;
 
+pub mod apis;
+pub mod groups;
 
 /// What every admin page shows around its content.
 #[derive(Serialize, Debug, Clone)]

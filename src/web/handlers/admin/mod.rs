@@ -4,8 +4,10 @@
 //! token (and a same-origin browser); a refused change writes nothing (its transaction rolls
 //! back) and is shown on the page it came from.
 
+pub mod apis;
 pub mod dashboard;
 pub mod elsewhere;
+pub mod groups;
 
 use crate::oidc::admin::{self, Actor, AdminError, Gate};
 use crate::oidc::params::Params;
