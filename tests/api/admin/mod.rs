@@ -1,3 +1,6 @@
-//! /admin: who may use it (the gate) and the dashboard.
+//! /admin: who may use it (the gate) and the dashboard; the groups and the APIs pages.
 
+mod apis_pages;
 mod gate;
+mod groups_pages;
+mod pages;
