@@ -65,6 +65,7 @@ macro_rules! page {
 
 pub mod admin;
 pub use admin::{AdminLayout, AdminPage};
+pub use admin::{apis as admin_apis, groups as admin_groups};
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]

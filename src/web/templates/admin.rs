@@ -6,7 +6,9 @@ use super::Named;
 use askama::Template;
 use serde::Serialize;
 
+pub mod apis;
 pub mod apps;
+pub mod groups;
 pub mod users;
 
 /// What every admin page shows around its content.

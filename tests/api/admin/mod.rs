@@ -1,5 +1,7 @@
-//! /admin: who may use it (the gate) and the dashboard.
+//! /admin: who may use it (the gate) and the dashboard; the groups and the APIs pages.
 
+mod apis_pages;
 mod apps_pages;
 mod gate;
+mod groups_pages;
 mod users_pages;

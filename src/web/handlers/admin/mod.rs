@@ -4,9 +4,11 @@
 //! token (and a same-origin browser); a refused change writes nothing (its transaction rolls
 //! back) and is shown on the page it came from.
 
+pub mod apis;
 pub mod apps;
 pub mod dashboard;
 pub mod elsewhere;
+pub mod groups;
 pub mod users;
 
 pub use crate::oidc::admin::Actor;
@@ -28,6 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(dashboard::get_admin));
     users::routes(cfg);
     apps::routes(cfg);
+    groups::routes(cfg);
+    apis::routes(cfg);
 }
 
 const LOGIN: &str = "/login?next=/admin";
