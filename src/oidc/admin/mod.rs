@@ -8,6 +8,7 @@ pub mod gate;
 pub mod groups;
 pub mod keys;
 pub mod scopes;
+pub mod signin_check;
 pub mod users;
 
 pub use gate::{Gate, gate};
