@@ -57,6 +57,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(passkeys::login_finish::post_login_passkey_finish),
         )
         .route("/admin", web::get().to(admin::dashboard::get_admin))
+        .route(
+            "/admin/apps/{client_id}/check",
+            web::get().to(admin::app_check::get_app_check),
+        )
         // Every other /admin URL and method meets the gate too (403 for non-admins).
         .route("/admin", web::route().to(admin::elsewhere::any_admin))
         .route(

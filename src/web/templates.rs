@@ -65,6 +65,8 @@ macro_rules! page {
 
 mod admin;
 pub use admin::{AdminLayout, AdminPage};
+mod admin_check;
+pub use admin_check::AdminCheckPage;
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]

@@ -6,7 +6,6 @@ use super::Named;
 use askama::Template;
 use serde::Serialize;
 
-
 /// What every admin page shows around its content.
 #[derive(Serialize, Debug, Clone)]
 pub struct AdminLayout {

@@ -4,6 +4,7 @@
 //! token (and a same-origin browser); a refused change writes nothing (its transaction rolls
 //! back) and is shown on the page it came from.
 
+pub mod app_check;
 pub mod dashboard;
 pub mod elsewhere;
 
