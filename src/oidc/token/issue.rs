@@ -72,6 +72,9 @@ pub fn token_acr(chosen: Option<&str>, amr: &str) -> String {
         .to_owned()
 }
 
+/// The claims of an access token, and of an ID token with its algorithm (None: no `openid`).
+pub type TokenClaims = (AccessClaims, Option<(Alg, IdClaims)>);
+
 /// What the tokens of grant `g` say, before they are signed: the access token's claims, and the
 /// ID token's with its algorithm when `openid` was granted. Only reads: [`issue_to_user`]
 /// records what it issues, and the admin sign-in checker shows these without issuing anything.
@@ -82,7 +85,7 @@ pub fn token_claims(
     client: &Client,
     user: &User,
     g: &UserGrant<'_>,
-) -> Result<Result<(AccessClaims, Option<(Alg, IdClaims)>), OAuthError>, StoreError> {
+) -> Result<Result<TokenClaims, OAuthError>, StoreError> {
     let scope = ScopeSet::parse(g.scope).unwrap_or_default();
     let (mut access, profile) =
         match user_access(c, settings, now, client, user, &scope, g.resource)? {

@@ -89,12 +89,17 @@ pub struct RecipeView {
 }
 
 impl<'a> AdminCheckPage<'a> {
-    /// The page for `client_id` with the form filled in and nothing checked yet.
-    pub fn empty(layout: AdminLayout, client_id: &'a str, app_name: String) -> Self {
+    /// The page for `client_id` (`client_path`: as a URL path segment) with nothing checked.
+    pub fn empty(
+        layout: AdminLayout,
+        client_id: &'a str,
+        client_path: String,
+        app_name: String,
+    ) -> Self {
         Self {
             layout,
             client_id,
-            client_path: url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect(),
+            client_path,
             app_name,
             username: String::new(),
             scope: String::new(),
@@ -124,6 +129,7 @@ impl<'a> AdminCheckPage<'a> {
     pub fn of(
         layout: AdminLayout,
         client_id: &'a str,
+        client_path: String,
         r: SigninReport,
         recipes: Vec<Recipe>,
     ) -> Self {
@@ -197,7 +203,7 @@ impl<'a> AdminCheckPage<'a> {
                     docs: x.docs.to_owned(),
                 })
                 .collect(),
-            ..Self::empty(layout, client_id, r.app_name)
+            ..Self::empty(layout, client_id, client_path, r.app_name)
         }
     }
 }
@@ -220,7 +226,7 @@ mod tests {
     // The two engines escape <, >, &, / and quotes differently: the values avoid them.
     #[test]
     fn the_sign_in_checker_renders_the_same_in_askama_and_minijinja() {
-        let empty = AdminCheckPage::empty(layout(), "app", "The app".into());
+        let empty = AdminCheckPage::empty(layout(), "app", "app".into(), "The app".into());
         super::super::tests::same_in_both(&empty, "admin_check.html");
         let page = AdminCheckPage {
             username: "alice".into(),
@@ -267,7 +273,7 @@ mod tests {
                 notes: vec!["add the callback".into()],
                 docs: "grafana.com".into(),
             }],
-            ..AdminCheckPage::empty(layout(), "app", "The app".into())
+            ..AdminCheckPage::empty(layout(), "app", "app".into(), "The app".into())
         };
         super::super::tests::same_in_both(&page, "admin_check.html");
     }

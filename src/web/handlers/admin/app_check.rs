@@ -2,7 +2,7 @@
 //! (`oidc::admin::signin_check`), for the signed-in admin or a chosen user, with settings for
 //! common apps (`oidc::admin::app_recipes`). A GET that changes nothing: no CSRF token needed.
 
-use super::{as_admin, refusal_status, segment};
+use super::{as_admin, enc, refusal_status, segment};
 use crate::oidc::admin::signin_check::{self, CheckInput};
 use crate::oidc::admin::{self, AdminError, app_recipes};
 use crate::state::AppState;
@@ -57,12 +57,13 @@ pub async fn get_app_check(req: HttpRequest, state: web::Data<AppState>) -> Http
     match report {
         Ok(r) => ctx.render(
             StatusCode::OK,
-            &AdminCheckPage::of(ctx.layout("apps"), &client_id, r, recipes),
+            &AdminCheckPage::of(ctx.layout("apps"), &client_id, enc(&client_id), r, recipes),
         ),
         Err(e) => {
             let mut page = AdminCheckPage::empty(
                 ctx.layout("apps").with_error(e.to_string()),
                 &client_id,
+                enc(&client_id),
                 app_name,
             );
             page.username = input.username;
