@@ -66,6 +66,8 @@ macro_rules! page {
 pub mod admin;
 pub use admin::{AdminLayout, AdminPage};
 pub use admin::{apis as admin_apis, groups as admin_groups};
+mod admin_check;
+pub use admin_check::AdminCheckPage;
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]

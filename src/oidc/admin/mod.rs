@@ -3,11 +3,13 @@
 //! actor), and only parse their input and show the result themselves.
 
 pub mod apis;
+pub mod app_recipes;
 pub mod clients;
 pub mod gate;
 pub mod groups;
 pub mod keys;
 pub mod scopes;
+pub mod signin_check;
 pub mod users;
 
 pub use gate::{Gate, gate};

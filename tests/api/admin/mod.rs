@@ -4,4 +4,5 @@ mod apis_pages;
 mod apps_pages;
 mod gate;
 mod groups_pages;
+mod signin_check;
 mod users_pages;

@@ -5,6 +5,7 @@
 //! back) and is shown on the page it came from.
 
 pub mod apis;
+pub mod app_check;
 pub mod apps;
 pub mod dashboard;
 pub mod elsewhere;
