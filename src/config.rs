@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod docs;
+pub mod smtp;
 pub use docs::{SETTINGS, SettingDoc};
+pub use smtp::{Smtp, SmtpSecurity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -58,6 +60,12 @@ pub struct Settings {
     /// The 32-byte key that seals TOTP seeds, as configured (relative: inside `data_dir`; see
     /// [`Settings::secret_key_path`]).
     pub secret_key_file: PathBuf,
+    /// How long an invite link works.
+    pub invite_ttl_secs: i64,
+    /// How long a password reset (or email verification) link works.
+    pub reset_ttl_secs: i64,
+    /// Outgoing mail; None: no mail is sent (links are only printed).
+    pub smtp: Option<Smtp>,
 }
 
 /// `mfa_required`: whose sign-ins need a second factor (or a passkey) for every app.
@@ -317,7 +325,17 @@ impl Settings {
                 "must not be empty (a path; a relative one is inside data_dir)",
             ));
         }
+        let smtp = smtp::parse(
+            &get("smtp_url").value,
+            &get("smtp_from").value,
+            &get("smtp_username").value,
+            &get("smtp_password_file").value,
+        )
+        .map_err(|(k, why)| bad(k, &why))?;
         let s = Settings {
+            invite_ttl_secs: ranged("invite_ttl_secs", 60, 90 * 86_400)?,
+            reset_ttl_secs: ranged("reset_ttl_secs", 60, 7 * 86_400)?,
+            smtp,
             mfa_required,
             reauth_secs: ranged("reauth_secs", 30, 86_400)?,
             admin_reauth_secs: ranged("admin_reauth_secs", 30, 86_400)?,

@@ -3,6 +3,7 @@
 //! Layers depend one way: `domain` <- `crypto` <- `store` <- `oidc` <- `web` <- `startup`.
 //! `doctor` (read-only health checks) sits on `store`; `cli` and `web` show its report.
 //! `metrics` (Prometheus counters, no actix) sits on `oidc`; `web` records into it and serves it.
+//! `mailer` (the mail queue's sender, like `notify` for back-channel logout) runs beside `startup`.
 
 pub mod audit_sealer;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod doctor;
 pub mod domain;
+pub mod mailer;
 pub mod metrics;
 pub mod notify;
 pub mod oidc;

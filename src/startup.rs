@@ -33,6 +33,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("cannot set up metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error("{0}")]
+    Mail(String),
 }
 
 /// How often the server reloads keys (to pick up `latchkey keys rotate`) and sweeps expired rows.
@@ -43,6 +45,8 @@ const DRAIN_SECS: u64 = 10;
 const SETTLE: Duration = Duration::from_millis(250);
 /// How long a stop waits for back-channel notices being sent (one request timeout, and a little).
 const NOTIFIER_GRACE: Duration = Duration::from_secs(6);
+/// How long a stop waits for the mail being sent (the same: the SMTP conversation in hand).
+const MAILER_GRACE: Duration = Duration::from_secs(6);
 
 pub struct Application {
     port: u16,
@@ -74,6 +78,8 @@ impl Application {
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
         }
+        // A mail password file that cannot be used stops the start (as the secret key does).
+        crate::mailer::transport::build(&settings).map_err(StartupError::Mail)?;
         let store = Store::open_with(&db_path, settings.durability)?;
         let now = clock.now();
         let ring = store.write(|c| {
@@ -181,7 +187,8 @@ impl Application {
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
         let (quit, quitting) = tokio::sync::watch::channel(false);
         let maintenance = tokio::spawn(maintain(self.state.clone()));
-        let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting));
+        let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting.clone()));
+        let mut mailer = tokio::spawn(crate::mailer::run(self.state.clone(), quitting));
         let sealer = tokio::spawn(crate::audit_sealer::run(self.state.clone()));
         let tls_reload = self.tls.map(|tls| tokio::spawn(tls.watch()));
         // The metrics listener keeps answering while the main one drains, and stops after it.
@@ -217,12 +224,17 @@ impl Application {
         }
         maintenance.abort();
         let _ = quit.send(true);
-        if tokio::time::timeout(NOTIFIER_GRACE, &mut notifier)
-            .await
-            .is_err()
-        {
-            // A notice cut off here is still in the outbox and is sent after the next start.
+        // Back-channel notices and the mail in hand finish side by side; what is cut off here
+        // is still queued and sent after the next start.
+        let (notified, mailed) = tokio::join!(
+            tokio::time::timeout(NOTIFIER_GRACE, &mut notifier),
+            tokio::time::timeout(MAILER_GRACE, &mut mailer),
+        );
+        if notified.is_err() {
             notifier.abort();
+        }
+        if mailed.is_err() {
+            mailer.abort();
         }
         // Rows written while draining are sealed now rather than at the next start.
         sealer.abort();
@@ -351,6 +363,7 @@ async fn maintain(state: AppState) {
             let ring = crate::oidc::maintenance::run_once(&st.store, &st.settings, now)?;
             st.set_keys(ring);
             st.throttle.sweep(now);
+            st.forgot_throttle.sweep(now);
             st.device_throttle.sweep(now);
             Ok::<_, signing_keys::KeyError>(())
         })

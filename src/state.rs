@@ -16,6 +16,10 @@ pub struct AppState {
     pub oauth_metadata_json: Arc<str>,
     /// Wakes the back-channel logout sender after a logout.
     pub outbox_nudge: Arc<tokio::sync::Notify>,
+    /// Wakes the mail sender after mail was queued.
+    pub mail_nudge: Arc<tokio::sync::Notify>,
+    /// "Forgot password?" requests (per client address, and per account name typed).
+    pub forgot_throttle: Arc<crate::oidc::throttle::Throttle>,
     /// Password sign-in throttle (per source, per account and source, known browsers).
     pub throttle: Arc<crate::oidc::login_throttle::LoginThrottle>,
     /// Where argon2id work runs: one low-priority thread per core (see `crypto::password_pool`).
@@ -54,6 +58,10 @@ impl AppState {
             discovery_json,
             oauth_metadata_json,
             outbox_nudge: Arc::new(tokio::sync::Notify::new()),
+            mail_nudge: Arc::new(tokio::sync::Notify::new()),
+            forgot_throttle: Arc::new(crate::oidc::throttle::Throttle::new(
+                settings.login_max_wait_secs,
+            )),
             throttle: Arc::new(crate::oidc::login_throttle::LoginThrottle::new(
                 crate::oidc::login_throttle::Limits {
                     per_account: settings.login_failures_per_account,

@@ -1,6 +1,6 @@
 // Passkeys (WebAuthn) on latchkey's pages: sign in with a passkey on the login page (a button,
 // and the browser's own passkey suggestions in the username field: conditional UI), use one on
-// the second-factor page, and add one on the account page. The server does every check
+// the second-factor page, and add one on the account page or from an invite link. The server does every check
 // (webauthn-rs); this file only carries options and answers between it and the browser,
 // turning base64url text into bytes and back. Without JavaScript the pages still work with a
 // password (and an authenticator app's code).
@@ -199,17 +199,19 @@
     });
   }
 
-  function accountPage(form) {
+  // Add a passkey: on the account page, or (with the invite's own URLs) from an invite link.
+  function enrolForm(form, beginUrl, finishUrl) {
+    form.hidden = false;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearError();
       var button = form.querySelector('button[type="submit"]');
       button.disabled = true;
       var ctx = { csrf_token: field(form, "csrf_token"), name: field(form, "name") };
-      post("/account/passkeys/begin", ctx).then(function (begun) {
+      post(beginUrl, ctx).then(function (begun) {
         var created = navigator.credentials.create({ publicKey: creationOptions(begun.options) });
         return created.then(function (cred) {
-          return post("/account/passkeys/finish", {
+          return post(finishUrl, {
             csrf_token: ctx.csrf_token,
             challenge: begun.challenge,
             credential: registration(cred)
@@ -233,8 +235,10 @@
     var login = document.getElementById("passkey-sign-in-box");
     var second = document.getElementById("passkey-second-factor");
     var add = document.getElementById("passkey-add");
+    var invite = document.getElementById("passkey-invite");
     if (login) { loginPage(login); }
     if (second) { secondFactorPage(second); }
-    if (add) { accountPage(add); }
+    if (add) { enrolForm(add, "/account/passkeys/begin", "/account/passkeys/finish"); }
+    if (invite) { enrolForm(invite, invite.getAttribute("action"), invite.getAttribute("data-finish")); }
   });
 })();

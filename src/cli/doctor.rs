@@ -11,8 +11,18 @@ use std::fmt::Write as _;
 pub const EXIT_CRITICAL: i32 = 2;
 
 /// `latchkey doctor`: print the findings; exit 2 when one of them is critical.
-pub fn run(settings: &Settings, json: bool) -> Result<(), CliError> {
-    let report = doctor::inspect(settings, super::now());
+pub fn run(settings: &Settings, check_smtp: bool, json: bool) -> Result<(), CliError> {
+    let mut report = doctor::inspect(settings, super::now());
+    if check_smtp {
+        // The one check that talks to another machine, so only on request.
+        let outcome = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Other(format!("cannot start the SMTP check: {e}")))?
+            .block_on(crate::mailer::transport::check(settings));
+        doctor::smtp::add_connection_finding(settings, outcome, &mut report);
+        report.sort();
+    }
     print(json, &report, || render(settings, &report));
     if report.has_critical() {
         use std::io::Write;

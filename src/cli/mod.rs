@@ -78,8 +78,9 @@ pub enum Command {
     /// Check the configuration, data dir and database for problems, each with a fix (read-only)
     ///
     /// Exits 2 when a finding is critical, 0 otherwise. --issuer and --bind check the settings
-    /// `serve` would run with those flags.
-    Doctor(ServeArgs),
+    /// `serve` would run with those flags. --check-smtp also talks to the mail server
+    /// (connect, TLS, authentication) and sends nothing.
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Args, Default)]
@@ -90,6 +91,16 @@ pub struct ServeArgs {
     /// Listen address (setting `bind`)
     #[arg(long, value_name = "ADDR:PORT")]
     pub bind: Option<String>,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Also connect to the mail server of smtp_url: TLS or STARTTLS, and authentication with
+    /// smtp_username and smtp_password_file (no mail is sent)
+    #[arg(long)]
+    pub check_smtp: bool,
 }
 
 /// A failed command: one line on stderr and a non-zero exit.

@@ -1,8 +1,11 @@
 //! `latchkey user ...`
 
 use super::{CliError, now, print, show_time};
+use crate::config::Settings;
+use crate::crypto::secret_key::SecretKey;
 use crate::crypto::{password, random};
 use crate::domain::check_password;
+use crate::oidc::admin::onboarding::{self, IssuedLink};
 use crate::oidc::admin::{self, Actor};
 use crate::oidc::mfa;
 use crate::store::Store;
@@ -13,6 +16,12 @@ use std::io::Read;
 pub enum UserCommand {
     /// Create a user; without --password-stdin a password is generated and printed once
     Add(AddArgs),
+    /// Create a user without a password and print a one-time invite link (valid
+    /// invite_ttl_secs) where they choose a password or a passkey; mailed too when smtp_url is set
+    Invite(InviteArgs),
+    /// Print a one-time link to set a new password (valid reset_ttl_secs); using it ends the
+    /// user's sessions and refresh tokens. Mailed too when smtp_url is set
+    ResetLink(ResetLinkArgs),
     /// List users
     List,
     /// Show one user
@@ -59,6 +68,37 @@ pub struct AddArgs {
     /// Mark the email address as verified (the `email_verified` claim)
     #[arg(long)]
     pub email_verified: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    pub username: String,
+    /// Email address (verified when the invite is accepted)
+    #[arg(long)]
+    pub email: String,
+    /// Display name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Make the user an administrator
+    #[arg(long)]
+    pub admin: bool,
+    /// Put the user in this group (repeatable; each group must exist)
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+    /// The app they are invited to (a client id): the invite page sends them there after
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub client: Option<String>,
+    /// Only print the link, even when smtp_url is set
+    #[arg(long)]
+    pub no_email: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetLinkArgs {
+    pub username: String,
+    /// Only print the link, even when smtp_url is set
+    #[arg(long)]
+    pub no_email: bool,
 }
 
 #[derive(Debug, Args)]
@@ -119,9 +159,67 @@ fn hash(pw: &str) -> Result<String, CliError> {
     password::hash(pw).map_err(|e| CliError::Other(e.to_string()))
 }
 
-pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> {
+/// The secret key that seals links in the mail queue (`open_store` made sure it exists).
+fn secret_key(settings: &Settings) -> Result<SecretKey, CliError> {
+    crate::crypto::secret_key::load_or_create(&settings.secret_key_path())
+        .map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// What `invite` and `reset-link` print.
+fn print_link(json: bool, username: &str, link: &IssuedLink, what: &str) {
+    let out = serde_json::json!({
+        "username": username,
+        "url": link.url,
+        "expires_at": link.expires_at,
+        "emailed": link.emailed,
+    });
+    print(json, &out, || {
+        let mailed = if link.emailed {
+            "\nIt was also queued as mail to the user's address."
+        } else {
+            ""
+        };
+        format!(
+            "{what} for {username} (works once, until {}):\n{}{mailed}",
+            show_time(link.expires_at),
+            link.url
+        )
+    });
+}
+
+pub fn run(
+    cmd: UserCommand,
+    store: &Store,
+    settings: &Settings,
+    json: bool,
+) -> Result<(), CliError> {
     let actor = &Actor::Cli;
     match cmd {
+        UserCommand::Invite(a) => {
+            let invite = onboarding::Invite {
+                user: admin::users::NewUser::parse(
+                    &a.username,
+                    &a.email,
+                    a.name.as_deref(),
+                    a.admin,
+                    false,
+                )?,
+                groups: a.groups,
+                client: a.client,
+                send_mail: !a.no_email,
+            };
+            let key = secret_key(settings)?;
+            let (user, link) =
+                store.write(|c| onboarding::invite(c, actor, settings, &key, now(), &invite))?;
+            print_link(json, &user.username, &link, "invite link");
+        }
+        UserCommand::ResetLink(a) => {
+            let key = secret_key(settings)?;
+            let link = store.write(|c| {
+                onboarding::reset_link(c, actor, settings, &key, now(), &a.username, !a.no_email)
+            })?;
+            print_link(json, &a.username, &link, "password reset link");
+        }
         UserCommand::Add(a) => {
             let new = admin::users::NewUser::parse(
                 &a.username,

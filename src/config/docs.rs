@@ -175,4 +175,34 @@ pub const SETTINGS: &[SettingDoc] = &[
         default: "",
         doc: "A folder whose `templates/*.html` and `static/*` files replace or add to the built-in pages and assets; empty for none.",
     },
+    SettingDoc {
+        key: "invite_ttl_secs",
+        default: "604800",
+        doc: "How long an invite link (`latchkey user invite`, the admin pages) works, in seconds (7 days; 60 to 7776000). See Inviting people and email.",
+    },
+    SettingDoc {
+        key: "reset_ttl_secs",
+        default: "3600",
+        doc: "How long a password reset link (`latchkey user reset-link`, \"Forgot password?\") or an email verification link works, in seconds (1 hour; 60 to 604800).",
+    },
+    SettingDoc {
+        key: "smtp_url",
+        default: "",
+        doc: "The mail server: `smtp://HOST[:PORT]` (STARTTLS required; port 587) or `smtps://HOST[:PORT]` (TLS; port 465). To a loopback address (the host's own relay) `smtp://` is plain SMTP (port 25). Empty: no mail; links are only printed.",
+    },
+    SettingDoc {
+        key: "smtp_from",
+        default: "",
+        doc: "The sender of latchkey's mail, e.g. `latchkey <id@example.com>`; required with `smtp_url`.",
+    },
+    SettingDoc {
+        key: "smtp_username",
+        default: "",
+        doc: "The user name to authenticate to the mail server as; with `smtp_password_file` (both or neither; empty: no authentication).",
+    },
+    SettingDoc {
+        key: "smtp_password_file",
+        default: "",
+        doc: "A file holding the mail server password (one line; a relative path is inside `data_dir`), so it is in neither the config nor the environment. A file every user can read stops the start.",
+    },
 ];

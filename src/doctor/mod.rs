@@ -16,6 +16,7 @@ mod keys;
 mod passkeys;
 mod secret_key;
 mod settings;
+pub mod smtp;
 mod text;
 mod tls;
 mod users;
@@ -93,6 +94,11 @@ impl Report {
     }
 
     /// `2 critical, 1 warning, 3 info`.
+    /// Sort most severe first (after adding findings).
+    pub fn sort(&mut self) {
+        self.findings.sort_by_key(|f| f.severity);
+    }
+
     pub fn summary(&self) -> String {
         let warnings = self.count(Severity::Warning);
         format!(
@@ -164,6 +170,7 @@ pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     passkeys::check_passkeys(settings, &mut r);
     settings::check_settings(settings, &mut r);
     tls::check_tls(settings, now, &mut r);
+    smtp::check_smtp_settings(settings, &mut r);
     let conn = files::check_data_dir(settings, &mut r);
     if settings.data_dir.is_dir() {
         secret_key::check_secret_key(settings, conn.as_ref().map(|c| c.tx()).as_ref(), &mut r);

@@ -151,6 +151,7 @@ pub fn revoke_app(c: &Tx<'_>, user: &User, client_id: &str, now: i64) -> Result<
 /// that proved it has two factors from now on. Returns the session's new cookie secret then.
 pub fn enrol_totp(
     c: &Tx<'_>,
+    settings: &Settings,
     key: &crate::crypto::secret_key::SecretKey,
     session: &Session,
     user: &User,
@@ -158,7 +159,7 @@ pub fn enrol_totp(
     typed: &str,
     now: i64,
 ) -> Result<(super::mfa::totp::Confirmed, Option<String>), StoreError> {
-    let confirmed = super::mfa::totp::confirm(c, key, user, token, typed, now)?;
+    let confirmed = super::mfa::totp::confirm(c, settings, key, user, token, typed, now)?;
     let secret = match confirmed {
         super::mfa::totp::Confirmed::Done { .. } => {
             login::step_up(c, session, crate::domain::Method::Otp, now)?
@@ -176,24 +177,24 @@ pub enum PasswordChange {
     Weak(String),
 }
 
-/// Change the password after checking the current one. Every other session ends and refresh
-/// tokens are revoked: whoever else knew the old password is out.
+/// Change the password after checking the current one (an account without a password, made by
+/// an invite with a passkey, sets its first one: the caller asks for a fresh sign-in instead).
+/// Every other session ends and refresh tokens are revoked: whoever else knew the old password
+/// is out.
+#[allow(clippy::too_many_arguments)]
 pub fn change_password(
     store: &Store,
+    settings: &Settings,
     user: &User,
     current_sid: &str,
-    current: &str,
-    new: &str,
-    confirm: &str,
+    (current, new, confirm): (&str, &str, &str),
+    info: &login::ClientInfo,
     now: i64,
 ) -> Result<PasswordChange, StoreError> {
-    if new != confirm {
-        return Ok(PasswordChange::Mismatch);
+    if let Some(problem) = new_password_problem(new, confirm) {
+        return Ok(problem);
     }
-    if let Err(e) = check_password(new) {
-        return Ok(PasswordChange::Weak(e.0));
-    }
-    if login::check_password(store, &user.username, current)?.is_none() {
+    if has_password(user) && login::check_password(store, &user.username, current)?.is_none() {
         return Ok(PasswordChange::WrongCurrent);
     }
     let hash = password::hash(new).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -215,6 +216,21 @@ pub fn change_password(
                 ..Default::default()
             },
         )?;
+        super::links::password_notice(c, settings, user, info, now)?;
         Ok(PasswordChange::Done)
     })
+}
+
+/// The account page's rules for a new password typed twice (also those of invite and reset
+/// links): the same both times, and `domain::check_password`'s policy.
+pub fn new_password_problem(new: &str, confirm: &str) -> Option<PasswordChange> {
+    if new != confirm {
+        return Some(PasswordChange::Mismatch);
+    }
+    check_password(new).err().map(|e| PasswordChange::Weak(e.0))
+}
+
+/// Whether the user has a password (an invited account that chose a passkey has none).
+pub fn has_password(user: &User) -> bool {
+    super::passkeys::has_usable_password(&user.password_hash)
 }

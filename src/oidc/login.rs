@@ -44,7 +44,8 @@ pub fn check_password_for_sign_in(
         password::verify_dummy(pw);
         return Ok(PasswordCheck::UnknownUser);
     };
-    let verdict = if pw.len() <= 1024 {
+    // An account without a password (a passkey alone) costs the same argon2 work to refuse.
+    let verdict = if pw.len() <= 1024 && super::passkeys::has_usable_password(&user.password_hash) {
         password::verify(pw, &user.password_hash)
     } else {
         password::verify_dummy(pw);

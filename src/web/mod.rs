@@ -49,6 +49,47 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(second_factor::post_second_factor),
         )
         .route(
+            "/login/forgot",
+            web::get().to(onboarding::forgot_page::get_forgot),
+        )
+        .route(
+            "/login/forgot",
+            web::post().to(onboarding::forgot_post::post_forgot),
+        )
+        .route("/welcome", web::get().to(onboarding::welcome::get_welcome))
+        .route(
+            "/invite/{token}",
+            web::get().to(onboarding::invite_page::get_invite),
+        )
+        .route(
+            "/invite/{token}",
+            web::post().to(onboarding::invite_password::post_invite),
+        )
+        .route(
+            "/invite/{token}/passkey/begin",
+            web::post().to(onboarding::invite_passkey_begin::post_invite_passkey_begin),
+        )
+        .route(
+            "/invite/{token}/passkey/finish",
+            web::post().to(onboarding::invite_passkey_finish::post_invite_passkey_finish),
+        )
+        .route(
+            "/reset/{token}",
+            web::get().to(onboarding::reset_page::get_reset),
+        )
+        .route(
+            "/reset/{token}",
+            web::post().to(onboarding::reset_password::post_reset),
+        )
+        .route(
+            "/verify-email/{token}",
+            web::get().to(onboarding::verify_page::get_verify_email),
+        )
+        .route(
+            "/verify-email/{token}",
+            web::post().to(onboarding::verify_post::post_verify_email),
+        )
+        .route(
             "/login/passkey/begin",
             web::post().to(passkeys::login_begin::post_login_passkey_begin),
         )
@@ -85,6 +126,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(account::post_revoke_app),
         )
         .route("/account/password", web::post().to(account::post_password))
+        .route(
+            "/account/email",
+            web::post().to(account_email::post_account_email),
+        )
+        .route(
+            "/account/notices",
+            web::post().to(account_notices::post_account_notices),
+        )
         .route(
             "/account/totp",
             web::get().to(account_totp::get_account_totp),

@@ -65,7 +65,10 @@ macro_rules! page {
 
 pub mod admin;
 pub use admin::{AdminLayout, AdminPage};
+pub mod mail;
+pub mod onboarding;
 pub use admin::{apis as admin_apis, groups as admin_groups};
+pub use onboarding::{ForgotPage, InvitePage, MessagePage, ResetPage, VerifyEmailPage};
 mod admin_check;
 pub use admin_check::AdminCheckPage;
 
@@ -92,6 +95,8 @@ pub struct LoginPage<'a> {
     pub username: &'a str,
     /// Why the page asks again (a fresh sign-in before changing sign-in methods), or "".
     pub notice: &'a str,
+    /// Mail is configured: "Forgot password?" is offered.
+    pub forgot: bool,
 }
 page!(LoginPage, "login.html");
 
@@ -284,6 +289,13 @@ pub struct AccountPage<'a> {
     pub username: &'a str,
     pub name: &'a str,
     pub email: &'a str,
+    pub email_verified: bool,
+    /// Mail is configured: the notice mails section is shown.
+    pub mail: bool,
+    /// The user gets notice mails.
+    pub notices: bool,
+    /// False for an account made with a passkey alone: "Set a password" without the current one.
+    pub has_password: bool,
     pub sessions: Vec<SessionView>,
     pub no_apps: bool,
     pub apps: Vec<AppView>,
@@ -349,6 +361,7 @@ pub(crate) mod tests {
                 next: "",
                 username: "alice",
                 notice: "",
+                forgot: true,
             },
             "login.html",
         );
@@ -362,6 +375,7 @@ pub(crate) mod tests {
                 next: "x",
                 username: "",
                 notice: "Sign in again",
+                forgot: false,
             },
             "login.html",
         );
@@ -511,6 +525,10 @@ pub(crate) mod tests {
                     username: "u",
                     name: "n",
                     email: "e",
+                    email_verified: fresh,
+                    mail: fresh,
+                    notices: fresh,
+                    has_password: fresh,
                     sessions: vec![],
                     no_apps: true,
                     apps: vec![],
@@ -531,6 +549,10 @@ pub(crate) mod tests {
                 username: "u",
                 name: "n",
                 email: "e",
+                email_verified: false,
+                mail: false,
+                notices: false,
+                has_password: true,
                 sessions: vec![session],
                 no_apps: false,
                 apps: vec![app],
@@ -550,6 +572,10 @@ pub(crate) mod tests {
                 username: "u",
                 name: "n",
                 email: "e",
+                email_verified: true,
+                mail: true,
+                notices: false,
+                has_password: false,
                 sessions: vec![],
                 no_apps: true,
                 apps: vec![],

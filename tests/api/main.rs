@@ -19,6 +19,7 @@ mod jwt;
 mod logout;
 mod metrics;
 mod mfa;
+mod onboarding;
 mod pages;
 mod passkeys;
 mod pkce;

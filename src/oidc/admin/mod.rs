@@ -8,6 +8,7 @@ pub mod clients;
 pub mod gate;
 pub mod groups;
 pub mod keys;
+pub mod onboarding;
 pub mod scopes;
 pub mod signin_check;
 pub mod users;

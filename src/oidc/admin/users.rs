@@ -10,7 +10,7 @@ use crate::store::{
 
 /// A user to create, checked (the password is hashed by the caller, outside the transaction:
 /// hashing is slow and must not hold the write lock).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewUser {
     pub username: Username,
     pub email: Email,

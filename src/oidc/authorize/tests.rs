@@ -75,6 +75,7 @@ fn session() -> (Session, User) {
         created_at: NOW,
         updated_at: NOW,
         password_changed_at: NOW,
+        security_notices: true,
     };
     (s, u)
 }

@@ -254,7 +254,7 @@ pub fn submit(
         }
         (Prompt::Enrol(ask), Some(token)) => {
             let user = &ask.browser.user;
-            let recovery_codes = match totp::confirm(c, key, user, token, typed, now)? {
+            let recovery_codes = match totp::confirm(c, settings, key, user, token, typed, now)? {
                 Confirmed::Done { recovery_codes } => recovery_codes,
                 Confirmed::WrongCode => {
                     return Ok(Submitted::EnrolAgain {

@@ -6,9 +6,10 @@ use crate::config::Settings;
 use crate::domain::{Method, Methods};
 use crate::oidc::authorize::{self as az, AuthRequest};
 use crate::oidc::login::{self, ClientInfo};
+use crate::oidc::mail::{MailKind, MailParams};
 use crate::store::clients::Client;
 use crate::store::users::User;
-use crate::store::{StoreError, Tx, sessions};
+use crate::store::{StoreError, Tx, known_browsers, sessions};
 
 /// The authorization request a sign-in is for.
 #[derive(Debug)]
@@ -147,6 +148,7 @@ pub fn succeeded_with(
         how.detail.clone(),
     )?;
     let second_factor_due = crate::oidc::mfa::user_floor(c, settings, user)? > how.methods.acr();
+    new_browser_notice(c, settings, user, browser_cookie, info, now)?;
     let new_browser = login::remember_browser(c, browser_cookie, user, now)?;
     if let Some((handle, mut request)) = pending {
         request.signed_in_sid = Some(session.sid);
@@ -157,4 +159,38 @@ pub fn succeeded_with(
         new_browser,
         second_factor_due,
     })
+}
+
+/// A notice mail when the user signs in from a browser they have not used before (not at
+/// their very first sign-in: every browser is new then).
+fn new_browser_notice(
+    c: &Tx<'_>,
+    settings: &Settings,
+    user: &User,
+    browser_cookie: Option<&str>,
+    info: &ClientInfo,
+    now: i64,
+) -> Result<(), StoreError> {
+    if !crate::oidc::mail::enabled(settings) || !user.security_notices {
+        return Ok(());
+    }
+    let known = match browser_cookie.filter(|s| s.len() == 43) {
+        Some(secret) => known_browsers::is_known_browser(
+            c,
+            &crate::crypto::random::hash_token(secret),
+            user.id,
+            now,
+        )?,
+        None => false,
+    };
+    if known || !known_browsers::has_known_browsers(c, user.id, now)? {
+        return Ok(());
+    }
+    let params = MailParams {
+        ip: info.ip.clone(),
+        device: info.user_agent.clone(),
+        ..MailParams::for_user(user, now)
+    };
+    crate::oidc::mail::queue_notice(c, settings, user, MailKind::NewSignIn, &params)?;
+    Ok(())
 }

@@ -8,6 +8,7 @@
 use crate::config::Settings;
 use crate::crypto::secret_key::SecretKey;
 use crate::crypto::totp as code;
+use crate::oidc::mail::{MailKind, MailParams};
 use crate::store::users::User;
 use crate::store::{StoreError, Tx, second_factors};
 
@@ -99,6 +100,7 @@ pub enum Confirmed {
 /// new recovery codes are made.
 pub fn confirm(
     c: &Tx<'_>,
+    settings: &Settings,
     key: &SecretKey,
     user: &User,
     token: &str,
@@ -117,6 +119,7 @@ pub fn confirm(
     let sealed = key.seal(SEED, &user.id.to_string(), &seed);
     second_factors::insert_totp(c, user.id, &sealed, step, now)?;
     super::audit(c, "mfa.totp_enrolled", user, None, None, now)?;
+    notice(c, settings, user, MailKind::FactorAdded, now)?;
     let recovery_codes = super::recovery::generate(c, key, user, now)?;
     Ok(Confirmed::Done { recovery_codes })
 }
@@ -202,5 +205,22 @@ pub fn remove(
     second_factors::delete_totp(c, user.id)?;
     second_factors::delete_recovery_codes(c, user.id)?;
     super::audit(c, "mfa.totp_removed", user, None, None, now)?;
+    notice(c, settings, user, MailKind::FactorRemoved, now)?;
     Ok(Removed::Done)
+}
+
+/// A notice mail about the user's authenticator app.
+fn notice(
+    c: &Tx<'_>,
+    settings: &Settings,
+    user: &User,
+    kind: MailKind,
+    now: i64,
+) -> Result<(), StoreError> {
+    let params = MailParams {
+        what: Some("an authenticator app (two-factor sign-in)".into()),
+        ..MailParams::for_user(user, now)
+    };
+    crate::oidc::mail::queue_notice(c, settings, user, kind, &params)?;
+    Ok(())
 }

@@ -51,6 +51,8 @@ pub enum Refusal {
     Unknown,
     /// The account's last way in (a passkey-only account's only passkey).
     LastWayIn,
+    /// The invite link is unknown, used or expired.
+    LinkGone,
 }
 
 /// A ceremony begun: the handle the browser sends back with its answer, and the options.

@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_passkeys",
         include_str!("../../../migrations/0011_passkeys.sql"),
     ),
+    (
+        "0015_onboarding",
+        include_str!("../../../migrations/0015_onboarding.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

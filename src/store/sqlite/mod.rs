@@ -15,6 +15,8 @@ pub mod device;
 pub mod groups;
 pub mod keys;
 pub mod known_browsers;
+pub mod links;
+pub mod mail_queue;
 pub mod migrate;
 pub mod passkeys;
 pub mod pending;

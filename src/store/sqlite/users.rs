@@ -20,6 +20,8 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub password_changed_at: i64,
+    /// Notice mails after sensitive changes (the account page turns them off).
+    pub security_notices: bool,
 }
 
 pub struct NewUser<'a> {
@@ -33,7 +35,8 @@ pub struct NewUser<'a> {
 }
 
 const COLUMNS: &str = "id, subject, username, email, email_verified, name, password_hash, \
-                       is_admin, disabled, created_at, updated_at, password_changed_at";
+                       is_admin, disabled, created_at, updated_at, password_changed_at, \
+                       security_notices";
 
 fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<User> {
     Ok(User {
@@ -49,6 +52,7 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<User> {
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
         password_changed_at: r.get(11)?,
+        security_notices: r.get(12)?,
     })
 }
 
@@ -156,6 +160,40 @@ pub fn update_user_password(tx: &Tx<'_>, id: i64, hash: &str, now: i64) -> Resul
     c.prepare_cached("UPDATE users SET password_hash = ?2, updated_at = ?3, password_changed_at = ?3 WHERE id = ?1")?
         .execute(params![id, hash, now],
     )?;
+    Ok(())
+}
+
+/// Users whose email address is `email` (compared without regard to ASCII case), at most `limit`.
+pub fn find_users_by_email(tx: &Tx<'_>, email: &str, limit: i64) -> Result<Vec<User>> {
+    let c = tx.conn();
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![email, limit], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A new email address and whether it is verified (the user's own change, or its verification).
+pub fn update_user_email(
+    tx: &Tx<'_>,
+    id: i64,
+    email: &str,
+    verified: bool,
+    now: i64,
+) -> Result<()> {
+    let c = tx.conn();
+    c.prepare_cached(
+        "UPDATE users SET email = ?2, email_verified = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, email, verified, now])?;
+    Ok(())
+}
+
+/// Turn the user's notice mails on or off.
+pub fn update_security_notices(tx: &Tx<'_>, id: i64, on: bool, now: i64) -> Result<()> {
+    let c = tx.conn();
+    c.prepare_cached("UPDATE users SET security_notices = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, on, now])?;
     Ok(())
 }
 

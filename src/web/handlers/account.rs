@@ -16,6 +16,8 @@ use actix_web::{HttpRequest, HttpResponse};
 
 const LOGIN: &str = "/login?next=/account";
 const SECOND_FACTOR: &str = "/login/second-factor?next=/account";
+/// Where an old sign-in goes before a change that needs a fresh one.
+const REAUTH: &str = "/login?reauth=1&next=/account";
 
 /// Where a browser that may not see the account page yet goes.
 fn gated(gate: Gate) -> HttpResponse {
@@ -162,6 +164,10 @@ pub(super) fn render(
         username: &user.username,
         name: user.name.as_deref().unwrap_or("—"),
         email: &user.email,
+        email_verified: user.email_verified,
+        mail: crate::oidc::mail::enabled(&state.settings),
+        notices: user.security_notices,
+        has_password: account::has_password(user),
         sessions,
         no_apps: apps.is_empty(),
         apps,
@@ -310,11 +316,21 @@ pub async fn post_password(
             return res;
         }
     };
+    // A first password (an account made with a passkey alone) needs a fresh sign-in instead.
+    if !account::has_password(&page.user) && !account::is_fresh(&page.session, &state.settings, now)
+    {
+        reservation.cancelled();
+        return see_other(REAUTH);
+    }
     let st = state.clone();
     let (u, sid) = (page.user.clone(), page.session.sid.clone());
+    let info = extract::client_info(&req, &state.settings);
     let outcome = state
         .passwords
-        .run(move || account::change_password(&st.store, &u, &sid, &cur, &new, &confirm, now))
+        .run(move || {
+            let typed = (cur.as_str(), new.as_str(), confirm.as_str());
+            account::change_password(&st.store, &st.settings, &u, &sid, typed, &info, now)
+        })
         .await;
     match &outcome {
         Ok(Ok(PasswordChange::Done)) => reservation.succeeded(),

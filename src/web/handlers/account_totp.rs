@@ -110,8 +110,18 @@ pub async fn post_account_totp(
     let st = state.clone();
     let (session, user, tok) = (page.session.clone(), page.user.clone(), token.clone());
     let done = web::block(move || {
-        st.store
-            .write(|c| account::enrol_totp(c, &st.secret_key, &session, &user, &tok, &typed, now))
+        st.store.write(|c| {
+            account::enrol_totp(
+                c,
+                &st.settings,
+                &st.secret_key,
+                &session,
+                &user,
+                &tok,
+                &typed,
+                now,
+            )
+        })
     })
     .await;
     let (confirmed, secret) = match done {

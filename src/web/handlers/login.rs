@@ -52,6 +52,18 @@ pub fn local_next(next: &str) -> Option<String> {
     ) {
         return Some(next.to_owned());
     }
+    // After accepting an invite (a second factor may come first): the app it was for.
+    if next == "/welcome" {
+        return Some(next.to_owned());
+    }
+    if let Some(app) = next.strip_prefix("/welcome?app=") {
+        let plain = !app.is_empty()
+            && app.len() <= 64
+            && app
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        return plain.then(|| next.to_owned());
+    }
     let code = next.strip_prefix("/device?user_code=")?;
     let plain = !code.is_empty()
         && code.len() <= 16
@@ -87,6 +99,7 @@ fn render(
         req: pending.map_or("", |p| p.handle.as_str()),
         next: next.as_deref().unwrap_or(""),
         username,
+        forgot: crate::oidc::mail::enabled(&state.settings),
     }
     .render_html();
     // After a successful POST we redirect to the client: allow its origin as a form target.

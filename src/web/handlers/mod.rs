@@ -1,6 +1,8 @@
 //! One file per endpoint: `get_*` / `post_*` handlers.
 
 pub mod account;
+pub mod account_email;
+pub mod account_notices;
 pub mod account_totp;
 pub mod admin;
 pub mod authorize;
@@ -14,6 +16,7 @@ pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod metrics;
+pub mod onboarding;
 pub mod passkeys;
 pub mod revoke;
 pub mod second_factor;

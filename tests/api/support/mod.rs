@@ -13,6 +13,8 @@ pub mod net;
 pub mod oauth;
 pub mod pkce;
 pub mod prometheus;
+pub mod smtp;
+pub mod soft_passkey;
 pub mod tls;
 
 pub use admin::*;
@@ -27,4 +29,6 @@ pub use net::*;
 pub use oauth::*;
 pub use pkce::*;
 pub use prometheus::*;
+pub use smtp::*;
+pub use soft_passkey::*;
 pub use tls::*;

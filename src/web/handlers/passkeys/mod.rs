@@ -130,6 +130,11 @@ pub fn refused(r: &Refusal) -> HttpResponse {
             "unknown_passkey",
             "That passkey is not yours.",
         ),
+        Refusal::LinkGone => error(
+            S::GONE,
+            "link_gone",
+            "This invite link has been used or has expired. Ask for a new one.",
+        ),
         Refusal::LastWayIn => error(
             S::CONFLICT,
             "last_way_in",

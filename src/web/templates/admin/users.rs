@@ -63,6 +63,13 @@ pub struct AdminUserPage {
     pub has_factors: bool,
     /// A password just set, shown this once (`""`: none).
     pub new_password: String,
+    /// An invite or reset link just made, shown this once (`""`: none), what it is, and a note
+    /// (until when it works, whether it was mailed).
+    pub new_link: String,
+    pub new_link_title: String,
+    pub new_link_note: String,
+    /// The user has no password (invited, or a passkey alone).
+    pub no_password: bool,
 }
 impl Named for AdminUserPage {
     const NAME: &'static str = "admin_user.html";
@@ -79,6 +86,8 @@ pub struct AdminUserNewPage {
     pub name: String,
     pub is_admin: bool,
     pub email_verified: bool,
+    /// "invite" (a link) or "password" (generated, shown once).
+    pub how: String,
 }
 impl Named for AdminUserNewPage {
     const NAME: &'static str = "admin_user_new.html";
@@ -133,6 +142,10 @@ mod tests {
                 }],
                 has_factors: true,
                 new_password: "pw".into(),
+                new_link: "http://id/invite/t".into(),
+                new_link_title: "Invite link".into(),
+                new_link_note: "n".into(),
+                no_password: true,
             },
             "admin_user.html",
         );
@@ -144,6 +157,7 @@ mod tests {
                 name: "".into(),
                 is_admin: true,
                 email_verified: false,
+                how: "invite".into(),
             },
             "admin_user_new.html",
         );

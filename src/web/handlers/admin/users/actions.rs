@@ -2,7 +2,7 @@
 //! operation the CLI and the API call, with the admin as the actor; a refusal is shown on the
 //! user's page with nothing changed.
 
-use super::{load, render};
+use super::{load, render, render_link};
 use crate::oidc::admin::{self, AdminError};
 use crate::oidc::params::Params;
 use crate::state::AppState;
@@ -102,6 +102,9 @@ pub async fn post_user_action(
     if action == "password" {
         return set_password(&req, &state, &body, username).await;
     }
+    if action == "reset-link" {
+        return reset_link(&req, &state, &body, username).await;
+    }
     let Some((work, done)) = change(&action) else {
         return match as_admin(&req, &state, |_, _, _| Ok(())).await {
             Ok(_) => error::page(
@@ -170,6 +173,36 @@ async fn set_password(
             "Password set: the user's sessions and refresh tokens ended.",
             "",
             &pw,
+        ),
+        Ok((ctx, Err(e))) => refused(&ctx, state, &username, &e).await,
+        Err(res) => res,
+    }
+}
+
+/// A one-time link to set a new password (`admin::onboarding::reset_link`), shown this once
+/// and mailed when mail is set up.
+async fn reset_link(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    body: &Bytes,
+    username: String,
+) -> HttpResponse {
+    let (u, st) = (username.clone(), state.clone());
+    let done = as_admin_post(req, state, body, move |c, a, _, now| {
+        let link =
+            admin::onboarding::reset_link(c, a, &st.settings, &st.secret_key, now, &u, true)?;
+        Ok((load(c, &u, now)?, link))
+    })
+    .await;
+    state.mail_nudge.notify_one();
+    match done {
+        Ok((ctx, Ok((d, link)))) => render_link(
+            &ctx,
+            StatusCode::OK,
+            &d,
+            "Reset link made.",
+            "Password reset link",
+            &link,
         ),
         Ok((ctx, Err(e))) => refused(&ctx, state, &username, &e).await,
         Err(res) => res,

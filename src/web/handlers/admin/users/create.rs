@@ -1,7 +1,7 @@
-//! GET /admin/users/new and POST /admin/users: create a user with a generated password, shown
-//! once on the new user's page.
+//! GET /admin/users/new and POST /admin/users: create a user with an invite link (they choose a
+//! password or a passkey), or with a generated password; either is shown once on their page.
 
-use super::{load, render};
+use super::{load, render, render_link};
 use crate::oidc::admin;
 use crate::state::AppState;
 use crate::web::extract;
@@ -26,6 +26,11 @@ fn form_page(
         name: f.get("name").unwrap_or("").to_owned(),
         is_admin: f.get("admin") == Some("on"),
         email_verified: f.get("email_verified") == Some("on"),
+        how: if f.get("how") == Some("password") {
+            "password".into()
+        } else {
+            "invite".into()
+        },
     };
     ctx.render(status, &page)
 }
@@ -54,6 +59,11 @@ pub async fn post_users(req: HttpRequest, state: web::Data<AppState>, body: Byte
         Ok(new) => new,
         Err(e) => return form_page(&ctx, refusal_status(&e), &form, &e.to_string()),
     };
+    // The form offers the invite first; a POST without `how` (older forms, scripts) keeps
+    // the generated password.
+    if form.get("how") == Some("invite") {
+        return invite(&req, &state, &body, &form, new).await;
+    }
     let (pw, hash) = match new_password(&state).await {
         Ok(found) => found,
         Err(res) => return res,
@@ -66,6 +76,41 @@ pub async fn post_users(req: HttpRequest, state: web::Data<AppState>, body: Byte
     match done {
         Ok((ctx, Ok(d))) => render(&ctx, StatusCode::CREATED, &d, "User created.", "", &pw),
         Ok((ctx, Err(e))) => form_page(&ctx, refusal_status(&e), &form, &e.to_string()),
+        Err(res) => res,
+    }
+}
+
+/// Create the user with an invite link instead of a password (`admin::onboarding::invite`).
+async fn invite(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    body: &Bytes,
+    form: &crate::oidc::params::Params,
+    new: admin::users::NewUser,
+) -> HttpResponse {
+    let inv = admin::onboarding::Invite {
+        user: new,
+        groups: Vec::new(),
+        client: None,
+        send_mail: true,
+    };
+    let st = state.clone();
+    let done = as_admin_post(req, state, body, move |c, a, _, now| {
+        let (u, link) = admin::onboarding::invite(c, a, &st.settings, &st.secret_key, now, &inv)?;
+        Ok((load(c, &u.username, now)?, link))
+    })
+    .await;
+    state.mail_nudge.notify_one();
+    match done {
+        Ok((ctx, Ok((d, link)))) => render_link(
+            &ctx,
+            StatusCode::CREATED,
+            &d,
+            "User invited.",
+            "Invite link",
+            &link,
+        ),
+        Ok((ctx, Err(e))) => form_page(&ctx, refusal_status(&e), form, &e.to_string()),
         Err(res) => res,
     }
 }

@@ -81,6 +81,40 @@ pub(super) fn render(
     error: &str,
     new_password: &str,
 ) -> HttpResponse {
+    ctx.render(status, &page(ctx, d, message, error, new_password))
+}
+
+/// Show a user's page with an invite or reset link just made (shown once).
+pub(super) fn render_link(
+    ctx: &AdminCtx,
+    status: StatusCode,
+    d: &UserData,
+    message: &str,
+    title: &str,
+    link: &crate::oidc::admin::onboarding::IssuedLink,
+) -> HttpResponse {
+    let mut p = page(ctx, d, message, "", "");
+    p.new_link = link.url.clone();
+    p.new_link_title = title.to_owned();
+    p.new_link_note = format!(
+        "It works once, until {}.{}",
+        show_time(link.expires_at),
+        if link.emailed {
+            " It was also mailed to the user."
+        } else {
+            " Hand it over safely."
+        }
+    );
+    ctx.render(status, &p)
+}
+
+fn page(
+    ctx: &AdminCtx,
+    d: &UserData,
+    message: &str,
+    error: &str,
+    new_password: &str,
+) -> AdminUserPage {
     let (u, o) = (&d.detail.user, &d.overview);
     let groups = d.detail.groups.clone();
     let other_groups: Vec<String> = d
@@ -100,7 +134,7 @@ pub(super) fn render(
         })
         .collect();
     let f = &d.detail.factors;
-    let page = AdminUserPage {
+    AdminUserPage {
         layout: ctx.layout("users").with_message(message).with_error(error),
         username: u.username.clone(),
         path: super::enc(&u.username),
@@ -152,6 +186,9 @@ pub(super) fn render(
         has_factors: f.totp_since.is_some() || f.recovery_left > 0 || !passkeys.is_empty(),
         passkeys,
         new_password: new_password.to_owned(),
-    };
-    ctx.render(status, &page)
+        new_link: String::new(),
+        new_link_title: String::new(),
+        new_link_note: String::new(),
+        no_password: !account::has_password(u),
+    }
 }

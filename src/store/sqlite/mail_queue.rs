@@ -1,0 +1,92 @@
+//! Mail waiting to be sent: queued in the same transaction as the change it tells about, sent
+//! and deleted (or rescheduled) by the background sender.
+
+use crate::store::Result;
+use crate::store::Tx;
+use r2d2_sqlite::rusqlite::{Row, params};
+
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    /// The template's values, JSON.
+    pub params: String,
+    /// The sealed one-time link, for link mails.
+    pub link: Option<String>,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+}
+
+pub struct NewMail<'a> {
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub params: &'a str,
+    pub link: Option<&'a str>,
+}
+
+const COLUMNS: &str =
+    "id, kind, recipient, params, link, created_at, attempts, next_attempt_at, last_error";
+
+fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<QueuedMail> {
+    Ok(QueuedMail {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        recipient: r.get(2)?,
+        params: r.get(3)?,
+        link: r.get(4)?,
+        created_at: r.get(5)?,
+        attempts: r.get(6)?,
+        next_attempt_at: r.get(7)?,
+        last_error: r.get(8)?,
+    })
+}
+
+/// Queue a mail, due at once. Returns its id.
+pub fn insert_mail(tx: &Tx<'_>, m: &NewMail<'_>, now: i64) -> Result<i64> {
+    let c = tx.conn();
+    c.prepare_cached(
+        "INSERT INTO mail_queue (kind, recipient, params, link, created_at, next_attempt_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![m.kind, m.recipient, m.params, m.link, now])?;
+    Ok(c.last_insert_rowid())
+}
+
+/// Mails due by `now`, oldest first.
+pub fn list_due_mail(tx: &Tx<'_>, now: i64, limit: i64) -> Result<Vec<QueuedMail>> {
+    let c = tx.conn();
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM mail_queue WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![now, limit], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Every queued mail, oldest first (doctor, tests).
+pub fn list_mail(tx: &Tx<'_>) -> Result<Vec<QueuedMail>> {
+    let c = tx.conn();
+    let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM mail_queue ORDER BY id"))?;
+    let rows = st.query_map([], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A failed attempt: try again at `next`.
+pub fn reschedule_mail(tx: &Tx<'_>, id: i64, next: i64, error: &str) -> Result<()> {
+    let c = tx.conn();
+    c.prepare_cached(
+        "UPDATE mail_queue SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, next, error])?;
+    Ok(())
+}
+
+/// Delivered or given up.
+pub fn delete_mail(tx: &Tx<'_>, id: i64) -> Result<()> {
+    let c = tx.conn();
+    c.prepare_cached("DELETE FROM mail_queue WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
