@@ -159,7 +159,6 @@ async fn forgot_password_is_throttled_per_account_and_per_address() {
     let clock = clock_now();
     let smtp = smtp_to(&sink);
     let app = spawn_at(&clock, move |s| s.smtp = Some(smtp)).await;
-    add_user(&app, "alice", "alice@example.com", None);
     let b = fresh_browser();
     let mut statuses = Vec::new();
     for _ in 0..4 {
@@ -277,7 +276,6 @@ async fn mail_still_failing_after_a_day_is_given_up_and_audited() {
     let clock = clock_now();
     let smtp = smtp_to(&sink);
     let app = spawn_at(&clock, move |s| s.smtp = Some(smtp)).await;
-    add_user(&app, "alice", "alice@example.com", None);
     let now = latchkey::clock::Clock::now(&clock);
     app.store
         .write(|c| {

@@ -193,7 +193,6 @@ async fn a_new_email_address_is_unverified_until_its_link_is_used_and_the_old_on
 async fn changing_the_email_needs_a_fresh_sign_in() {
     let clock = clock_now();
     let app = spawn_at(&clock, |s| s.reauth_secs = 60).await;
-    add_user(&app, "alice", "alice@example.com", None);
     let b = app.client.clone();
     assert_eq!(login_with(&app, &b, "alice", PASSWORD).await.status(), 303);
     clock.advance(61);

@@ -3,6 +3,7 @@
 use super::token;
 use crate::oidc::links;
 use crate::state::AppState;
+use crate::store::links::LinkKind;
 use crate::web::templates::{MessagePage, Page};
 use crate::web::{csrf, error, extract, headers};
 use actix_web::http::StatusCode;
@@ -14,6 +15,10 @@ pub async fn post_verify_email(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
+    // An unusable link says so (410) whatever else is wrong with the request.
+    if let Err(res) = super::open(&req, &state, LinkKind::VerifyEmail).await {
+        return res;
+    }
     let form = extract::form(&body);
     if !csrf::verify(&req, &state.settings, form.get("csrf_token")) {
         return error::page(
