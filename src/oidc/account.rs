@@ -149,6 +149,7 @@ pub fn revoke_app(c: &Tx<'_>, user: &User, client_id: &str, now: i64) -> Result<
 
 /// Confirm the authenticator app being set up on the account page; when it is, the session
 /// that proved it has two factors from now on. Returns the session's new cookie secret then.
+#[allow(clippy::too_many_arguments)]
 pub fn enrol_totp(
     c: &Tx<'_>,
     settings: &Settings,

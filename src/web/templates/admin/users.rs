@@ -142,7 +142,7 @@ mod tests {
                 }],
                 has_factors: true,
                 new_password: "pw".into(),
-                new_link: "http://id/invite/t".into(),
+                new_link: "link".into(),
                 new_link_title: "Invite link".into(),
                 new_link_note: "n".into(),
                 no_password: true,
