@@ -3,6 +3,7 @@
 //! queue and its sender against a local SMTP sink (links mailed, "Forgot password?", retries
 //! and restarts, notices, opt-out, email change verification), and the mail settings.
 
+mod admin_pages;
 mod invites;
 mod mail;
 mod notices;
