@@ -3,6 +3,7 @@
 //! actor), and only parse their input and show the result themselves.
 
 pub mod apis;
+pub mod audit_export;
 pub mod clients;
 pub mod gate;
 pub mod groups;
