@@ -11,7 +11,7 @@ pub const DEFAULT_SCOPES: &str = crate::domain::DEFAULT_CLIENT_SCOPES;
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; a confidential client's secret is generated and printed once
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List clients
     List,
     /// Show one client
@@ -27,7 +27,7 @@ pub enum ClientCommand {
     /// `client add` checks a new one (a public client keeps PKCE and cannot use
     /// client_credentials; authorization_code needs a redirect URI); a refused change writes
     /// nothing. Prints the client (with --json, as `client show --json` does).
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
 }
 
 /// Every flag changes one setting; what no flag names stays as it is. The client as it would be
@@ -309,7 +309,7 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
     let actor = &Actor::Cli;
     match cmd {
         ClientCommand::Add(a) => {
-            let new = a.into();
+            let new = (*a).into();
             let (client, secret) = store.write(|c| admin::clients::add(c, actor, now(), &new))?;
             let mut out =
                 serde_json::to_value(&client).map_err(|e| CliError::Other(e.to_string()))?;
@@ -355,7 +355,7 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
             print(json, &out, || describe_detailed(&d));
         }
         ClientCommand::Update(u) => {
-            let change = u.into();
+            let change = (*u).into();
             let up = store.write(|c| admin::clients::update(c, actor, now(), &change))?;
             let d = &up.client;
             let out = detailed_json(d)?;
