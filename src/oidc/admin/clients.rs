@@ -24,6 +24,7 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub skip_consent: bool,
     pub no_pkce: bool,
+    /// Empty: RS256.
     pub id_token_alg: String,
     pub allowed_groups: Vec<String>,
     pub web_origins: Vec<String>,
@@ -115,8 +116,11 @@ impl NewClient {
             },
             allowed_groups: self.allowed_groups.clone(),
             skip_consent: self.skip_consent,
-            require_pkce: self.public || !self.no_pkce,
-            id_token_alg: self.id_token_alg.clone(),
+            require_pkce: !self.no_pkce,
+            id_token_alg: match self.id_token_alg.trim() {
+                "" => "RS256".into(),
+                alg => alg.to_owned(),
+            },
             web_origins: self.web_origins.clone(),
             require_mfa: false,
         }
