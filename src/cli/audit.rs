@@ -116,7 +116,7 @@ fn list(a: ListArgs, store: &Store, json: bool) -> Result<(), CliError> {
     // JSON stays JSON (serde escapes control characters); text is escaped field by field.
     if a.json_lines {
         for e in &events {
-            let line = serde_json::to_string(e)
+            let line = crate::oidc::admin::audit_export::json_line(e)
                 .map_err(|e| CliError::Other(format!("cannot serialise an event: {e}")))?;
             println!("{line}");
         }

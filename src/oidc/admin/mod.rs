@@ -4,6 +4,7 @@
 
 pub mod apis;
 pub mod app_recipes;
+pub mod audit_export;
 pub mod clients;
 pub mod gate;
 pub mod groups;
