@@ -49,6 +49,24 @@ pub struct ClientDetail {
     pub api_grants: Vec<(String, String)>,
 }
 
+impl ClientDetail {
+    /// The client with who may use it and the API scopes it holds, as `client show --json` and
+    /// the admin API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::to_value(&self.client).unwrap_or_default();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("allowed_groups".into(), self.allowed_groups.clone().into());
+            let g: Vec<serde_json::Value> = self
+                .api_grants
+                .iter()
+                .map(|(api, scope)| serde_json::json!({ "api": api, "scope": scope }))
+                .collect();
+            o.insert("api_scopes".into(), g.into());
+        }
+        out
+    }
+}
+
 /// A new client, checked.
 struct Valid {
     client_id: ClientId,

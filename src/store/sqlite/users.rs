@@ -102,6 +102,78 @@ pub fn list_users(tx: &Tx<'_>) -> Result<Vec<User>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// A query matching more users than this in the trigram index is common enough that a scan in
+/// username order meets a page of matches soon; below it, sorting the matches is cheaper.
+const INDEXED_MATCHES_MAX: i64 = 2000;
+
+/// Users whose username, email or name contains `query` (case-insensitively; all users when it
+/// is empty), in username order, after the username `after`, at most `limit`.
+///
+/// A query of three characters or more that matches at most [`INDEXED_MATCHES_MAX`] users is
+/// answered from the trigram index (`users_search`, migration 0012): a few index probes and a
+/// sort of the matches. Shorter or more common queries walk the username index with `LIKE` and
+/// stop at `limit` matches, which comes soon because they are common. (`LIKE` folds ASCII case
+/// only, the trigram index Unicode case too.)
+pub fn search_users(
+    tx: &Tx<'_>,
+    query: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>> {
+    let c = tx.conn();
+    if query.is_empty() {
+        let mut st = c.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM users WHERE (?1 IS NULL OR username > ?1) \
+             ORDER BY username LIMIT ?2"
+        ))?;
+        return Ok(st
+            .query_map(params![after, limit], from_row)?
+            .collect::<Result<Vec<_>, _>>()?);
+    }
+    if query.chars().count() >= 3 {
+        // A phrase of one trigram string: matches it as a substring of any column.
+        let phrase = format!("\"{}\"", query.replace('"', "\"\""));
+        let matches: i64 = c
+            .prepare_cached(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM users_search \
+                 WHERE users_search MATCH ?1 LIMIT ?2)",
+            )?
+            .query_row(params![phrase, INDEXED_MATCHES_MAX + 1], |r| r.get(0))?;
+        if matches <= INDEXED_MATCHES_MAX {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM users \
+                 WHERE id IN (SELECT rowid FROM users_search WHERE users_search MATCH ?1) \
+                   AND (?2 IS NULL OR username > ?2) \
+                 ORDER BY username LIMIT ?3"
+            ))?;
+            return Ok(st
+                .query_map(params![phrase, after, limit], from_row)?
+                .collect::<Result<Vec<_>, _>>()?);
+        }
+    }
+    let pattern = format!("%{}%", escape_like(query));
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE (?2 IS NULL OR username > ?2) \
+           AND (username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\') \
+         ORDER BY username LIMIT ?3"
+    ))?;
+    Ok(st
+        .query_map(params![pattern, after, limit], from_row)?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// `%`, `_` and the escape character itself taken literally in a `LIKE ... ESCAPE '\'` pattern.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// Whether there is any user: one page read, where counting reads a whole index.
 pub fn has_users(tx: &Tx<'_>) -> Result<bool> {
     let c = tx.conn();
