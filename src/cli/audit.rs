@@ -2,8 +2,8 @@
 
 use super::{CliError, now, print, show_time};
 use crate::domain::printable::escape_unsafe;
-use crate::oidc::audit_chain::{self, Verification};
 use crate::oidc::admin::{self, audit_log::AuditQuery};
+use crate::oidc::audit_chain::{self, Verification};
 use crate::store::Store;
 use crate::store::audit::AuditRecord;
 use clap::{Args, Subcommand};

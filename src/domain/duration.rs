@@ -34,7 +34,16 @@ mod tests {
         assert_eq!(parse_duration_secs("30m"), Ok(1800));
         assert_eq!(parse_duration_secs("12h"), Ok(43_200));
         assert_eq!(parse_duration_secs("90d"), Ok(90 * 86_400));
-        for bad in ["", "d", "90", "1.5h", "-1d", "90 d", "3w", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "d",
+            "90",
+            "1.5h",
+            "-1d",
+            "90 d",
+            "3w",
+            "99999999999999999999d",
+        ] {
             assert!(parse_duration_secs(bad).is_err(), "{bad:?}");
         }
     }

@@ -6,8 +6,10 @@ use crate::crypto::random;
 use crate::domain::{ClientId, DEFAULT_CLIENT_SCOPES, GrantType, RedirectUri, ScopeSet, WebOrigin};
 use crate::store::{StoreError, Tx, apis, audit, clients, clients::Client, groups};
 
-/// A client to register, as typed (checked by [`add`]).
-#[derive(Debug, Default)]
+/// A client to register, as typed (checked by [`add`]); also the admin API's JSON body, where
+/// what is left out takes the defaults of `latchkey client add`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewClient {
     pub client_id: String,
     pub redirect_uris: Vec<String>,
@@ -22,14 +24,22 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub skip_consent: bool,
     pub no_pkce: bool,
+    #[serde(default = "default_alg")]
     pub id_token_alg: String,
     pub allowed_groups: Vec<String>,
     pub web_origins: Vec<String>,
 }
 
-/// A change to a client; what is empty or `None` stays as it is.
-#[derive(Debug, Default)]
+fn default_alg() -> String {
+    "RS256".into()
+}
+
+/// A change to a client; what is empty or `None` stays as it is. Also the admin API's JSON
+/// body (the client id comes from the path there).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientUpdate {
+    #[serde(skip)]
     pub client_id: String,
     pub allowed_groups: Vec<String>,
     pub remove_allowed_groups: Vec<String>,

@@ -53,9 +53,10 @@ pub fn insert_admin_key(tx: &Tx<'_>, k: &NewAdminKey<'_>, now: i64) -> Result<Ad
             )
         })
     })?;
-    Ok(c
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE id = ?1"))?
-        .query_row([c.last_insert_rowid()], from_row)?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE id = ?1"))?
+            .query_row([c.last_insert_rowid()], from_row)?,
+    )
 }
 
 /// Every key, revoked and expired ones too, by name.
@@ -77,22 +78,20 @@ pub fn get_admin_key(tx: &Tx<'_>, name: &str) -> Result<AdminKey> {
 /// The key whose hash is `key_hash`, whatever its state (the caller judges expiry and revocation).
 pub fn find_admin_key_by_hash(tx: &Tx<'_>, key_hash: &str) -> Result<Option<AdminKey>> {
     let c = tx.conn();
-    Ok(c
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM admin_keys WHERE key_hash = ?1"
-        ))?
-        .query_row([key_hash], from_row)
-        .optional()?)
+    Ok(c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM admin_keys WHERE key_hash = ?1"
+    ))?
+    .query_row([key_hash], from_row)
+    .optional()?)
 }
 
 /// Revoke a key once; false when it was revoked already.
 pub fn revoke_admin_key(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
     let c = tx.conn();
-    Ok(c
-        .prepare_cached(
-            "UPDATE admin_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        )?
-        .execute(params![id, now])?
+    Ok(c.prepare_cached(
+        "UPDATE admin_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![id, now])?
         == 1)
 }
 

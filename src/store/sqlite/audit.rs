@@ -134,19 +134,19 @@ pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecor
             f.before_id
         ],
         |r| {
-        Ok(AuditRecord {
-            id: r.get(7)?,
-            event: AuditEvent {
-                at: r.get(0)?,
-                kind: r.get(1)?,
-                actor: r.get(2)?,
-                subject: r.get(3)?,
-                client_id: r.get(4)?,
-                ip: r.get(5)?,
-                detail: r.get(6)?,
-            },
-        })
-    })?;
+            Ok(AuditRecord {
+                id: r.get(7)?,
+                event: AuditEvent {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    actor: r.get(2)?,
+                    subject: r.get(3)?,
+                    client_id: r.get(4)?,
+                    ip: r.get(5)?,
+                    detail: r.get(6)?,
+                },
+            })
+        },
+    )?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
-
