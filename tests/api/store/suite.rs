@@ -3146,6 +3146,7 @@ pub mod conformance {
                 client_id: client_id.map(Into::into),
                 since,
                 limit,
+                ..Default::default()
             };
             store
                 .read(|c| audit::find_audit_events(c, &f))
