@@ -18,7 +18,11 @@ CREATE TABLE admin_keys (
 -- Substring search over usernames, emails and names that stays fast at 100,000 users: a
 -- trigram index (FTS5, external content: the text stays in `users` only), kept in step by
 -- the triggers below. Queries shorter than three characters, and very common ones, are
--- answered by a scan in username order instead (store::users::search_users).
+-- answered by a scan in username order instead (store::users::search_users), over an index
+-- that holds the three columns: the scan reads it alone, in order, never the table (ten times
+-- faster than looking each user up at 100,000 users; bench/admin-users).
+CREATE INDEX users_search_scan ON users (username, email, name);
+
 CREATE VIRTUAL TABLE users_search USING fts5(
     username, email, name,
     content = 'users', content_rowid = 'id', tokenize = 'trigram'

@@ -115,14 +115,21 @@ pub fn find_audit_events(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditEvent>
 pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
     let c = tx.conn();
     let people = serde_json::to_string(&f.people).unwrap_or_else(|_| "[]".into());
-    let mut st = c.prepare(
+    // The next page starts with a seek below the cursor (`?7 IS NULL OR id < ?7` would make
+    // SQLite walk down from the newest row every time).
+    let below = if f.before_id.is_some() {
+        "id < ?7"
+    } else {
+        "?7 IS NULL"
+    };
+    let mut st = c.prepare(&format!(
         "SELECT at, kind, actor, subject, client_id, ip, detail, id FROM audit_events \
          WHERE (?1 = '[]' OR actor IN (SELECT value FROM json_each(?1)) OR subject IN (SELECT value FROM json_each(?1))) \
            AND (?2 IS NULL OR client_id = ?2) AND (?3 IS NULL OR at >= ?3) \
            AND (?5 IS NULL OR kind = ?5 OR substr(kind, 1, length(?5) + 1) = ?5 || '.') \
-           AND (?6 IS NULL OR at < ?6) AND (?7 IS NULL OR id < ?7) \
-         ORDER BY id DESC LIMIT ?4",
-    )?;
+           AND (?6 IS NULL OR at < ?6) AND {below} \
+         ORDER BY id DESC LIMIT ?4"
+    ))?;
     let rows = st.query_map(
         params![
             people,

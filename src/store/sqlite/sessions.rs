@@ -134,16 +134,21 @@ pub fn list_live_sessions(
 ) -> Result<Vec<(Session, String)>> {
     let c = tx.conn();
     let cols: Vec<String> = COLUMNS.split(", ").map(|col| format!("s.{col}")).collect();
-    // One user's sessions are few: found through `sessions_user`, then sorted.
+    // Texts of their own rather than `?3 IS NULL OR ...`, which would keep SQLite from using
+    // an index for them. One user's sessions are few: found through `sessions_user`, sorted.
     let whose = if user_id.is_some() {
         "s.user_id = ?3"
     } else {
         "?3 IS NULL"
     };
+    let from = if before.is_some() {
+        "s.id < ?4"
+    } else {
+        "?4 IS NULL"
+    };
     let mut st = c.prepare_cached(&format!(
         "SELECT {}, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE +s.expires_at > ?1 AND +s.last_seen_at > ?1 - ?2 AND {whose} \
-           AND (?4 IS NULL OR s.id < ?4) \
+         WHERE +s.expires_at > ?1 AND +s.last_seen_at > ?1 - ?2 AND {whose} AND {from} \
          ORDER BY s.id DESC LIMIT ?5",
         cols.join(", ")
     ))?;
