@@ -177,7 +177,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                     } else {
                         attr_text.join(" ")
                     },
-                    factors_text(&factors),
+                    factors_text(factors),
                     if key_text.is_empty() {
                         "-".into()
                     } else {

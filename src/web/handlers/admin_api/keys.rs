@@ -34,8 +34,7 @@ pub async fn get_key(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
                 .iter()
                 .find(|k| k.kid == kid)
                 .ok_or_else(|| StoreError::NotFound(format!("no signing key {kid:?}")))?;
-            Ok(serde_json::to_value(KeyView::from(k))
-                .map_err(|e| ApiError::Internal(e.to_string()))?)
+            serde_json::to_value(KeyView::from(k)).map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await,
     )
