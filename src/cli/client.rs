@@ -235,21 +235,6 @@ impl From<UpdateArgs> for admin::clients::ClientUpdate {
     }
 }
 
-/// A client with who may use it and the API scopes it holds, as JSON (`show` and `update`).
-fn detailed_json(d: &admin::clients::ClientDetail) -> Result<serde_json::Value, CliError> {
-    let mut out = serde_json::to_value(&d.client).map_err(|e| CliError::Other(e.to_string()))?;
-    if let Some(o) = out.as_object_mut() {
-        o.insert("allowed_groups".into(), d.allowed_groups.clone().into());
-        let g: Vec<serde_json::Value> = d
-            .api_grants
-            .iter()
-            .map(|(api, scope)| serde_json::json!({ "api": api, "scope": scope }))
-            .collect();
-        o.insert("api_scopes".into(), g.into());
-    }
-    Ok(out)
-}
-
 fn describe_detailed(d: &admin::clients::ClientDetail) -> String {
     let (allowed, grants) = (&d.allowed_groups, &d.api_grants);
     let mut s = describe(&d.client);
@@ -351,14 +336,14 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
         }
         ClientCommand::Show { client_id } => {
             let d = store.read(|c| admin::clients::show(c, &client_id))?;
-            let out = detailed_json(&d)?;
+            let out = d.to_json();
             print(json, &out, || describe_detailed(&d));
         }
         ClientCommand::Update(u) => {
             let change = (*u).into();
             let up = store.write(|c| admin::clients::update(c, actor, now(), &change))?;
             let d = &up.client;
-            let out = detailed_json(d)?;
+            let out = d.to_json();
             print(json, &out, || {
                 let head = if up.changes.is_empty() {
                     format!("client {} unchanged", d.client.client_id)

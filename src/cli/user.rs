@@ -182,31 +182,15 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             });
         }
         UserCommand::Show { username } => {
+            let detail = store.read(|c| admin::users::show(c, &username))?;
             let admin::users::UserDetail {
                 user: u,
                 groups: member_of,
                 attributes: attrs,
                 factors,
                 passkeys: keys,
-            } = store.read(|c| admin::users::show(c, &username))?;
-            let mut out = serde_json::to_value(&u).map_err(|e| CliError::Other(e.to_string()))?;
-            let keys_json: Vec<serde_json::Value> = keys
-                .iter()
-                .map(|k| {
-                    serde_json::json!({
-                        "name": k.name,
-                        "created_at": k.created_at,
-                        "last_used_at": k.last_used_at,
-                        "synced": k.backup_eligible,
-                    })
-                })
-                .collect();
-            if let Some(o) = out.as_object_mut() {
-                o.insert("groups".into(), member_of.clone().into());
-                o.insert("attributes".into(), serde_json::json!(attrs));
-                o.insert("second_factors".into(), factors_json(&factors));
-                o.insert("passkeys".into(), keys_json.into());
-            }
+            } = &detail;
+            let out = detail.to_json();
             print(json, &out, || {
                 let attr_text: Vec<String> =
                     attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -233,7 +217,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                     } else {
                         attr_text.join(" ")
                     },
-                    factors_text(&factors),
+                    factors_text(factors),
                     if key_text.is_empty() {
                         "-".into()
                     } else {
@@ -268,7 +252,7 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             let removed = store.write(|c| admin::users::reset_mfa(c, actor, now(), &username))?;
             print(
                 json,
-                &serde_json::json!({ "username": username, "removed": factors_json(&removed) }),
+                &serde_json::json!({ "username": username, "removed": admin::users::factors_json(&removed) }),
                 || {
                     format!(
                         "removed the second factors of {username} (was: {}); their sessions were ended",
@@ -327,16 +311,6 @@ fn factors_text(f: &mfa::Enrolled) -> String {
     } else {
         parts.join(", ")
     }
-}
-
-fn factors_json(f: &mfa::Enrolled) -> serde_json::Value {
-    serde_json::json!({
-        "totp": f.totp_since.is_some(),
-        "totp_since": f.totp_since,
-        "passkeys": f.passkeys,
-        "recovery_codes_left": f.recovery_left,
-        "recovery_codes_total": f.recovery_total,
-    })
 }
 
 fn set_disabled(store: &Store, username: &str, disabled: bool, json: bool) -> Result<(), CliError> {

@@ -4,6 +4,7 @@
 mod access;
 mod account;
 mod admin;
+mod admin_api;
 mod audit;
 mod authorize;
 mod backup;

@@ -9,7 +9,10 @@ mod settings;
 pub use settings::{ClientSettings, ListEdit};
 
 /// A client to register, as typed (checked by [`add`]).
-#[derive(Debug, Default)]
+/// Also the admin API's JSON body, where what is left out takes the defaults of
+/// `latchkey client add`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewClient {
     pub client_id: String,
     pub redirect_uris: Vec<String>,
@@ -39,8 +42,11 @@ pub struct NewClient {
 /// Either way [`update`] checks the client as it would be afterwards with the same rules as
 /// [`add`] (a public client keeps PKCE and has no client_credentials; authorization_code needs
 /// a redirect URI; ...), and a refused change writes nothing.
-#[derive(Debug, Default, Clone)]
+/// Also the admin API's JSON body (the client id comes from the path there).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientUpdate {
+    #[serde(skip)]
     pub client_id: String,
     /// Empty: the client id.
     pub name: Option<String>,
@@ -94,6 +100,24 @@ pub struct ClientDetail {
     pub client: Client,
     pub allowed_groups: Vec<String>,
     pub api_grants: Vec<(String, String)>,
+}
+
+impl ClientDetail {
+    /// The client with who may use it and the API scopes it holds, as `client show --json` and
+    /// the admin API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::to_value(&self.client).unwrap_or_default();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("allowed_groups".into(), self.allowed_groups.clone().into());
+            let g: Vec<serde_json::Value> = self
+                .api_grants
+                .iter()
+                .map(|(api, scope)| serde_json::json!({ "api": api, "scope": scope }))
+                .collect();
+            o.insert("api_scopes".into(), g.into());
+        }
+        out
+    }
 }
 
 impl NewClient {

@@ -1,6 +1,7 @@
 //! Users: create, show, disable/enable, set a password, remove, attributes, reset second factors.
 //! The last enabled admin can be neither disabled nor removed.
 
+use super::page::{Page, PageRequest};
 use super::{Actor, AdminError, record};
 use crate::domain::{Email, Username, access_names};
 use crate::oidc::{mfa, session_end};
@@ -50,6 +51,44 @@ pub struct UserDetail {
     pub passkeys: Vec<passkeys::Passkey>,
 }
 
+impl UserDetail {
+    /// The user with groups, attributes, second factors and passkeys, as `user show --json` and
+    /// the admin API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::to_value(&self.user).unwrap_or_default();
+        let keys: Vec<serde_json::Value> = self
+            .passkeys
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "name": k.name,
+                    "created_at": k.created_at,
+                    "last_used_at": k.last_used_at,
+                    "synced": k.backup_eligible,
+                })
+            })
+            .collect();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("groups".into(), self.groups.clone().into());
+            o.insert("attributes".into(), serde_json::json!(self.attributes));
+            o.insert("second_factors".into(), factors_json(&self.factors));
+            o.insert("passkeys".into(), keys.into());
+        }
+        out
+    }
+}
+
+/// A user's second factors as JSON (`show`, and what `reset-mfa` removed).
+pub fn factors_json(f: &mfa::Enrolled) -> serde_json::Value {
+    serde_json::json!({
+        "totp": f.totp_since.is_some(),
+        "totp_since": f.totp_since,
+        "passkeys": f.passkeys,
+        "recovery_codes_left": f.recovery_left,
+        "recovery_codes_total": f.recovery_total,
+    })
+}
+
 fn audit_user(
     c: &Tx<'_>,
     actor: &Actor,
@@ -96,6 +135,23 @@ pub fn add(
 
 pub fn list(c: &Tx<'_>) -> Result<Vec<User>, StoreError> {
     users::list_users(c)
+}
+
+/// The longest search a person types.
+const MAX_QUERY_CHARS: usize = 200;
+
+/// Users whose username, email or name contains `query` (case-insensitively; everyone when it
+/// is blank), a page at a time in username order (the cursor is the last username).
+pub fn search(c: &Tx<'_>, query: &str, page: &PageRequest) -> Result<Page<User>, AdminError> {
+    let query = query.trim();
+    if query.chars().count() > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(format!(
+            "a search must be at most {MAX_QUERY_CHARS} characters without control characters"
+        )));
+    }
+    let limit = page.limit()?;
+    let rows = users::search_users(c, query, page.after.as_deref(), limit + 1)?;
+    Ok(Page::of(rows, limit, |u: &User| u.username.clone()))
 }
 
 pub fn show(c: &Tx<'_>, username: &str) -> Result<UserDetail, StoreError> {
@@ -281,7 +337,8 @@ pub fn revoke_app(
     Ok(())
 }
 
-/// End one of a user's sessions (by its public sid), as the admin.
+/// End one of a user's sessions (by its public sid), as the admin: as
+/// [`super::sessions::end`], and only when the session is this user's.
 pub fn end_session(
     c: &Tx<'_>,
     actor: &Actor,
@@ -291,11 +348,7 @@ pub fn end_session(
 ) -> Result<(), AdminError> {
     let u = users::get_user_by_username(c, username)?;
     match crate::store::sessions::find_session_by_sid(c, sid)? {
-        Some(s) if s.user_id == u.id => {
-            session_end::end_session(c, &s, &u.subject, "admin", now)?;
-            audit_user(c, actor, now, "user.session_ended", &u.username)?;
-            Ok(())
-        }
+        Some(s) if s.user_id == u.id => super::sessions::end(c, actor, now, sid).map(drop),
         _ => Err(StoreError::NotFound(format!("{username:?} has no such session")).into()),
     }
 }

@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_passkeys",
         include_str!("../../../migrations/0011_passkeys.sql"),
     ),
+    (
+        "0012_admin_keys",
+        include_str!("../../../migrations/0012_admin_keys.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -2,6 +2,7 @@
 //! over a [`crate::store::Tx`]. A second backend implements the same functions and passes the
 //! same contract suite (`tests/api/store/suite.rs`).
 
+pub mod admin_keys;
 pub mod apis;
 pub mod attributes;
 pub mod audit;

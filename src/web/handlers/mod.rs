@@ -3,6 +3,7 @@
 pub mod account;
 pub mod account_totp;
 pub mod admin;
+pub mod admin_api;
 pub mod authorize;
 pub mod consent;
 pub mod device;

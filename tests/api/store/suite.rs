@@ -122,6 +122,11 @@ store_conformance_tests!(
         a_webauthn_challenge_is_handed_out_once_and_never_after_it_expires,
         a_webauthn_challenge_is_consumed_by_exactly_one_of_many_concurrent_finishes,
         deleting_a_user_removes_their_passkeys_handle_and_ceremonies,
+        admin_keys_are_found_by_hash_revoked_once_and_keep_their_name,
+        a_key_use_is_recorded_at_most_once_a_granularity,
+        users_are_searched_by_part_of_username_email_or_name_in_username_order_after_a_cursor,
+        live_sessions_are_listed_newest_first_with_their_username_after_a_cursor_and_per_user,
+        audit_events_are_found_by_kind_family_before_a_time_and_below_a_row_id,
     ]
 );
 
@@ -3147,6 +3152,7 @@ pub mod conformance {
                 client_id: client_id.map(Into::into),
                 since,
                 limit,
+                ..Default::default()
             };
             store
                 .read(|c| audit::find_audit_events(c, &f))
@@ -3633,4 +3639,8 @@ pub mod conformance {
     // Passkeys (migration 0011) in a file of their own.
     mod passkeys;
     pub use passkeys::*;
+
+    // Admin keys and the admin lists (migration 0012).
+    mod admin;
+    pub use admin::*;
 }

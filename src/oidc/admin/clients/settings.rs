@@ -32,11 +32,40 @@ pub struct ClientSettings {
 
 /// How one list setting changes: start from `replace` (when `Some`: a form's whole list) or
 /// the current list, take out `remove`, put in `add`.
+/// In the admin API's JSON a list setting is either an array (the whole list) or an object
+/// `{"add": [...], "remove": [...]}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListEdit {
     pub replace: Option<Vec<String>>,
     pub remove: Vec<String>,
     pub add: Vec<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for ListEdit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        #[derive(Default)]
+        struct Edit {
+            replace: Option<Vec<String>>,
+            remove: Vec<String>,
+            add: Vec<String>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Whole(Vec<String>),
+            Edit(Edit),
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Whole(items) => ListEdit::set(items),
+            Either::Edit(e) => ListEdit {
+                replace: e.replace,
+                remove: e.remove,
+                add: e.add,
+            },
+        })
+    }
 }
 
 impl ListEdit {
@@ -297,6 +326,20 @@ fn quoted(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_in_json_is_the_whole_list_or_a_change_to_it() {
+        let whole: ListEdit = serde_json::from_str(r#"["a","b"]"#).unwrap();
+        assert_eq!(whole, ListEdit::set(vec!["a".into(), "b".into()]));
+        let edit: ListEdit = serde_json::from_str(r#"{"add":["c"],"remove":["a"]}"#).unwrap();
+        assert_eq!(edit.replace, None);
+        assert_eq!(
+            (edit.add, edit.remove),
+            (vec!["c".to_owned()], vec!["a".to_owned()])
+        );
+        assert!(serde_json::from_str::<ListEdit>(r#"{"plus":["c"]}"#).is_err());
+        assert!(serde_json::from_str::<ListEdit>(r#""a""#).is_err());
+    }
 
     fn good() -> ClientSettings {
         ClientSettings {
