@@ -4,6 +4,7 @@
 
 pub mod apis;
 pub mod clients;
+pub mod dashboard;
 pub mod gate;
 pub mod groups;
 pub mod keys;

@@ -129,3 +129,60 @@ pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecor
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
+
+/// Events of kinds `a` and `b` per hour, in one pass over the `(kind, at)` index: for each hour
+/// `i` in `0..hours` with any (hour `i` is `from + 3600 i ..` one hour later), `(i, count of
+/// a, count of b)`, in order of `i`.
+pub fn count_per_hour(
+    tx: &Tx<'_>,
+    [a, b]: [&str; 2],
+    from: i64,
+    hours: i64,
+) -> Result<Vec<(i64, i64, i64)>> {
+    let mut st = tx.conn().prepare(
+        "SELECT (at - ?3) / 3600 AS hour, SUM(kind = ?1), SUM(kind = ?2) FROM audit_events \
+         WHERE kind IN (?1, ?2) AND at >= ?3 AND at < ?3 + 3600 * ?4 \
+         GROUP BY hour ORDER BY hour",
+    )?;
+    let rows = st.query_map(params![a, b, from, hours], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The newest `limit` events of these kinds at or after `since`, newest first. One query per
+/// kind, each reading the `(kind, at)` index backwards, so a flood of one kind costs nothing.
+pub fn latest_of_kinds(
+    tx: &Tx<'_>,
+    kinds: &[&str],
+    since: i64,
+    limit: i64,
+) -> Result<Vec<AuditEvent>> {
+    let mut st = tx.conn().prepare(
+        "SELECT at, kind, actor, subject, client_id, ip, detail, id FROM audit_events \
+         WHERE kind = ?1 AND at >= ?2 ORDER BY at DESC, id DESC LIMIT ?3",
+    )?;
+    let mut found: Vec<(i64, AuditEvent)> = Vec::new();
+    for kind in kinds {
+        let rows = st.query_map(params![kind, since, limit], |r| {
+            Ok((
+                r.get(7)?,
+                AuditEvent {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    actor: r.get(2)?,
+                    subject: r.get(3)?,
+                    client_id: r.get(4)?,
+                    ip: r.get(5)?,
+                    detail: r.get(6)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            found.push(row?);
+        }
+    }
+    found.sort_by(|(i, x), (j, y)| y.at.cmp(&x.at).then(j.cmp(i)));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found.into_iter().map(|(_, e)| e).collect())
+}

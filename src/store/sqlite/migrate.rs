@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_passkeys",
         include_str!("../../../migrations/0011_passkeys.sql"),
     ),
+    // 0012 and 0013 are written on other branches (#16); the merge puts them before this one.
+    (
+        "0014_audit_kind_index",
+        include_str!("../../../migrations/0014_audit_kind_index.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {
