@@ -146,9 +146,7 @@ pub fn dashboard(c: &Tx<'_>, settings: &Settings, now: Timestamp) -> Result<Dash
             kid: k.kid,
         })
         .collect();
-    keys.sort_by(|a, b| {
-        (!a.active, a.alg, -a.created_at).cmp(&(!b.active, b.alg, -b.created_at))
-    });
+    keys.sort_by(|a, b| (!a.active, a.alg, -a.created_at).cmp(&(!b.active, b.alg, -b.created_at)));
     Ok(Dashboard {
         sign_ins: HourlySignIns::from_rows(from, &rows),
         throttle_blocks,
