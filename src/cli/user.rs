@@ -17,6 +17,8 @@ pub enum UserCommand {
     List,
     /// Show one user
     Show { username: String },
+    /// Change a user's email, name or admin flag (the last enabled admin cannot be demoted)
+    Update(UpdateArgs),
     /// Disable a user: sign-in refused, sessions ended, refresh tokens revoked
     Disable { username: String },
     /// Enable a disabled user
@@ -57,6 +59,34 @@ pub struct AddArgs {
     /// Mark the email address as verified (the `email_verified` claim)
     #[arg(long)]
     pub email_verified: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    pub username: String,
+    /// A new email address (unverified unless --email-verified is given too)
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Mark the email address as verified (the `email_verified` claim)
+    #[arg(long, conflicts_with = "no_email_verified")]
+    pub email_verified: bool,
+    /// Mark the email address as not verified
+    #[arg(long)]
+    pub no_email_verified: bool,
+    /// A new display name ("" clears it)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Make the user an administrator
+    #[arg(long, conflicts_with = "no_admin")]
+    pub admin: bool,
+    /// Take the administrator flag away
+    #[arg(long)]
+    pub no_admin: bool,
+}
+
+/// `--flag` / `--no-flag`: Some(true), Some(false), or None when neither is given.
+fn either(on: bool, off: bool) -> Option<bool> {
+    (on || off).then_some(on)
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +148,16 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                 }
                 s
             });
+        }
+        UserCommand::Update(a) => {
+            let change = admin::users::UserUpdate {
+                email: a.email,
+                email_verified: either(a.email_verified, a.no_email_verified),
+                name: a.name,
+                is_admin: either(a.admin, a.no_admin),
+            };
+            let u = store.write(|c| admin::users::update(c, actor, now(), &a.username, &change))?;
+            print(json, &u, || format!("updated user {}", u.username));
         }
         UserCommand::List => {
             let list = store.read(admin::users::list)?;

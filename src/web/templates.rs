@@ -64,7 +64,7 @@ macro_rules! page {
 }
 
 mod admin;
-pub use admin::AdminPage;
+pub use admin::{AdminLayout, AdminPage};
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]
@@ -316,11 +316,11 @@ pub struct PasskeyView {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The built-in templates must mean the same to minijinja (theme overrides start from them).
-    pub(super) fn same_in_both<T: Template + Serialize>(page: &T, name: &str) {
+    pub(crate) fn same_in_both<T: Template + Serialize>(page: &T, name: &str) {
         let mut env = minijinja::Environment::new();
         env.set_loader(|n| {
             Ok(BuiltIn::get(n).map(|f| String::from_utf8_lossy(&f.data).into_owned()))

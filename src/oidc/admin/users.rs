@@ -200,6 +200,87 @@ pub fn set_password(
     Ok(())
 }
 
+/// A change to a user's profile; `None` keeps the field as it is.
+#[derive(Debug, Default)]
+pub struct UserUpdate {
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    /// `Some("")` clears the name.
+    pub name: Option<String>,
+    pub is_admin: Option<bool>,
+}
+
+/// Change a user's email, name or admin flag. Demoting the last enabled admin is refused; a
+/// new email is unverified unless the update says otherwise.
+pub fn update(
+    c: &Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    username: &str,
+    change: &UserUpdate,
+) -> Result<User, AdminError> {
+    let u = users::get_user_by_username(c, username)?;
+    let email = match &change.email {
+        Some(e) => Email::parse(e)?.as_str().to_owned(),
+        None => u.email.clone(),
+    };
+    let email_changed = !email.eq_ignore_ascii_case(&u.email);
+    let email_verified = change
+        .email_verified
+        .unwrap_or(u.email_verified && !email_changed);
+    let name = match &change.name {
+        Some(n) => Some(n.trim()).filter(|n| !n.is_empty()).map(str::to_owned),
+        None => u.name.clone(),
+    };
+    if name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control))
+    {
+        return Err(AdminError::Invalid(
+            "the name must be at most 200 printable characters".into(),
+        ));
+    }
+    let is_admin = change.is_admin.unwrap_or(u.is_admin);
+    if u.is_admin && !is_admin {
+        keep_an_admin(c, &u)?;
+    }
+    users::update_user_profile(
+        c,
+        u.id,
+        &users::UserProfile {
+            email: &email,
+            email_verified,
+            name: name.as_deref(),
+            is_admin,
+        },
+        now,
+    )?;
+    let kind = match (u.is_admin, is_admin) {
+        (false, true) => "user.promoted",
+        (true, false) => "user.demoted",
+        _ => "user.updated",
+    };
+    audit_user(c, actor, now, kind, &u.username)?;
+    Ok(users::get_user(c, u.id)?)
+}
+
+/// Forget a user's consent to an app and revoke the app's refresh tokens for them (as the user
+/// can on their account page). False when the user had nothing with that app.
+pub fn revoke_app(
+    c: &Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    username: &str,
+    client_id: &str,
+) -> Result<(), AdminError> {
+    let u = users::get_user_by_username(c, username)?;
+    if !crate::oidc::account::revoke_app(c, &u, client_id, now)? {
+        return Err(StoreError::NotFound(format!("no app {client_id:?}")).into());
+    }
+    audit_user(c, actor, now, "user.app_revoked", &u.username)?;
+    Ok(())
+}
+
 /// Delete a user and everything issued to them.
 pub fn remove(c: &Tx<'_>, actor: &Actor, now: i64, username: &str) -> Result<(), AdminError> {
     let u = users::get_user_by_username(c, username)?;

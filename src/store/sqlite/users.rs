@@ -131,6 +131,24 @@ pub fn update_user_disabled(tx: &Tx<'_>, id: i64, disabled: bool, now: i64) -> R
     Ok(())
 }
 
+/// The profile an admin may change: email (and whether it is verified), name, admin flag.
+pub fn update_user_profile(tx: &Tx<'_>, id: i64, p: &UserProfile<'_>, now: i64) -> Result<()> {
+    let c = tx.conn();
+    c.prepare_cached(
+        "UPDATE users SET email = ?2, email_verified = ?3, name = ?4, is_admin = ?5, updated_at = ?6 \
+         WHERE id = ?1",
+    )?
+    .execute(params![id, p.email, p.email_verified, p.name, p.is_admin, now])?;
+    Ok(())
+}
+
+pub struct UserProfile<'a> {
+    pub email: &'a str,
+    pub email_verified: bool,
+    pub name: Option<&'a str>,
+    pub is_admin: bool,
+}
+
 /// A new password hash: the user's sessions and refresh tokens end with it (stolen credentials
 /// stop working when the password is changed).
 pub fn update_user_password(tx: &Tx<'_>, id: i64, hash: &str, now: i64) -> Result<()> {

@@ -3,15 +3,14 @@
 use super::as_admin;
 use crate::oidc::admin::gate;
 use crate::state::AppState;
-use crate::web::headers;
-use crate::web::templates::{AdminPage, Page};
+use crate::web::templates::AdminPage;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 
 pub async fn get_admin(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let settings = state.settings.clone();
-    let (user, counts) = match as_admin(&req, &state, move |c, _, now| {
+    let (ctx, counts) = match as_admin(&req, &state, move |c, _, now| {
         gate::counts(c, &settings, now)
     })
     .await
@@ -19,12 +18,14 @@ pub async fn get_admin(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
         Ok(found) => found,
         Err(res) => return res,
     };
-    let body = AdminPage {
-        username: &user.username,
-        users: counts.users,
-        active_sessions: counts.active_sessions,
-        apps: counts.apps,
-    }
-    .render_html();
-    headers::html(StatusCode::OK, body, &[])
+    ctx.render(
+        StatusCode::OK,
+        &AdminPage {
+            layout: ctx.layout("dashboard"),
+            username: &ctx.user.username,
+            users: counts.users,
+            active_sessions: counts.active_sessions,
+            apps: counts.apps,
+        },
+    )
 }
