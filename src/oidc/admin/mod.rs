@@ -8,10 +8,13 @@ pub mod dashboard;
 pub mod gate;
 pub mod groups;
 pub mod keys;
+pub mod page;
 pub mod scopes;
+pub mod sessions;
 pub mod users;
 
 pub use gate::{Gate, gate};
+pub use page::{Page, PageRequest};
 
 use crate::domain::ParseError;
 use crate::store::{StoreError, Tx, audit};
