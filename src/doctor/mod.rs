@@ -152,7 +152,7 @@ pub enum Depth {
 /// The checks a [`Depth::Quick`] inspection leaves out, as a page can say it. (No check probes
 /// the network today; one that does belongs here too.)
 pub const QUICK_LEAVES_OUT: &[&str] = &[
-    "the database integrity check (PRAGMA quick_check reads the whole database): `latchkey doctor` runs it",
+    "the database integrity check (PRAGMA quick_check reads the whole database; latchkey doctor runs it)",
 ];
 
 /// Every finding for these settings and their data dir at time `now`, most severe first: what

@@ -64,7 +64,10 @@ macro_rules! page {
 }
 
 mod admin;
-pub use admin::{AdminLayout, AdminPage};
+pub use admin::{
+    ActiveSessionView, AdminKeysPage, AdminLayout, AdminPage, AdminSessionsPage, FindingView,
+    KeyAgeView, ThrottleView,
+};
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]

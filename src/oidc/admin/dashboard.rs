@@ -109,6 +109,32 @@ pub struct KeyAge {
     pub next_change_at: Timestamp,
 }
 
+/// The signing keys ([`super::keys::list`]) with their ages: active keys first, then by
+/// algorithm, newest first.
+pub fn key_ages(
+    c: &Tx<'_>,
+    settings: &Settings,
+    now: Timestamp,
+) -> Result<Vec<KeyAge>, AdminError> {
+    let mut keys: Vec<KeyAge> = super::keys::list(c, now, settings.key_retention_secs)?
+        .into_iter()
+        .map(|k| KeyAge {
+            alg: k.alg.as_str(),
+            age_secs: now - k.created_at,
+            active: k.retired_at.is_none(),
+            next_change_at: match k.retired_at {
+                None => k.created_at + settings.key_rotation_secs,
+                Some(r) => r + settings.key_retention_secs,
+            },
+            created_at: k.created_at,
+            retired_at: k.retired_at,
+            kid: k.kid,
+        })
+        .collect();
+    keys.sort_by(|a, b| (!a.active, a.alg, -a.created_at).cmp(&(!b.active, b.alg, -b.created_at)));
+    Ok(keys)
+}
+
 /// Everything on the dashboard but the counts.
 #[derive(Debug, Clone)]
 pub struct Dashboard {
@@ -131,26 +157,10 @@ pub fn dashboard(c: &Tx<'_>, settings: &Settings, now: Timestamp) -> Result<Dash
         .into_iter()
         .map(ThrottleBlock::from_event)
         .collect();
-    let mut keys: Vec<KeyAge> = super::keys::list(c, now, settings.key_retention_secs)?
-        .into_iter()
-        .map(|k| KeyAge {
-            alg: k.alg.as_str(),
-            age_secs: now - k.created_at,
-            active: k.retired_at.is_none(),
-            next_change_at: match k.retired_at {
-                None => k.created_at + settings.key_rotation_secs,
-                Some(r) => r + settings.key_retention_secs,
-            },
-            created_at: k.created_at,
-            retired_at: k.retired_at,
-            kid: k.kid,
-        })
-        .collect();
-    keys.sort_by(|a, b| (!a.active, a.alg, -a.created_at).cmp(&(!b.active, b.alg, -b.created_at)));
     Ok(Dashboard {
         sign_ins: HourlySignIns::from_rows(from, &rows),
         throttle_blocks,
-        keys,
+        keys: key_ages(c, settings, now)?,
         findings: doctor::inspect_running(settings, now, c),
         findings_leave_out: doctor::QUICK_LEAVES_OUT,
     })

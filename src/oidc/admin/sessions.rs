@@ -54,7 +54,8 @@ pub fn list(
     let user_id = username
         .map(|u| users::get_user_by_username(c, u).map(|u| u.id))
         .transpose()?;
-    let rows = sessions::list_live_sessions(c, now, idle_secs, user_id, page.after_id()?, limit + 1)?;
+    let rows =
+        sessions::list_live_sessions(c, now, idle_secs, user_id, page.after_id()?, limit + 1)?;
     let rows = rows
         .into_iter()
         .map(|(s, u)| ActiveSession::new(s, u))

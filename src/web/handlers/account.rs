@@ -68,7 +68,7 @@ pub(super) fn show_time(t: i64) -> String {
 }
 
 /// A few words about a browser from its User-Agent.
-fn device(ua: Option<&str>) -> String {
+pub(super) fn device(ua: Option<&str>) -> String {
     let ua = ua.unwrap_or("");
     let browser = [
         ("Edg/", "Edge"),

@@ -66,7 +66,10 @@ async fn an_admin_sees_the_counts_of_users_active_sessions_and_apps() {
 
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Signed in as <a href=\"/account\">root</a>"), "{html}");
+    assert!(
+        html.contains("Signed in as <a href=\"/account\">root</a>"),
+        "{html}"
+    );
     assert!(html.contains(r#"<dd id="count-users">2</dd>"#), "{html}");
     assert!(html.contains(r#"<dd id="count-sessions">1</dd>"#), "{html}");
     assert!(html.contains(r#"<dd id="count-apps">1</dd>"#), "{html}");

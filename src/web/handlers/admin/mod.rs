@@ -6,6 +6,9 @@
 
 pub mod dashboard;
 pub mod elsewhere;
+pub mod keys;
+pub mod sessions;
+mod show;
 
 use crate::oidc::admin::{self, Actor, AdminError, Gate};
 use crate::oidc::params::Params;
