@@ -12,13 +12,14 @@
 use crate::oidc::admin::dashboard::HourlySignIns;
 use std::fmt::Write as _;
 
-/// One hour, in viewBox units.
-const COL: f64 = 3.0;
+/// One hour, in viewBox units: 840 for the week, about the width of the admin card in CSS
+/// pixels, so the 12-unit text reads at about its size.
+const COL: f64 = 5.0;
 /// Room for the y labels, the legend and the day labels around the plot.
 const LEFT: f64 = 40.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 30.0;
-const PLOT_H: f64 = 160.0;
+const PLOT_H: f64 = 180.0;
 const BOTTOM: f64 = 26.0;
 const HOUR: i64 = 3600;
 
@@ -65,7 +66,7 @@ pub fn sign_in_chart(s: &HourlySignIns) -> String {
     let mut o = String::with_capacity(16 * 1024);
     let _ = write!(
         o,
-        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="sign-in-chart-title sign-in-chart-desc" font-size="11">"#,
+        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="sign-in-chart-title sign-in-chart-desc" font-size="12">"#,
         w = num(width),
         h = num(height)
     );
@@ -85,8 +86,8 @@ pub fn sign_in_chart(s: &HourlySignIns) -> String {
         r#"<g class="chart-label" fill="{LABEL}"><rect class="chart-ok" x="{x0}" y="6" width="12" height="12" fill="{OK}"/><text x="{t0}" y="16">Sign-ins</text><rect class="chart-fail-edge" x="{x1}" y="6" width="12" height="12" fill="url(#sign-in-chart-stripes)" stroke="{FAIL}"/><text x="{t1}" y="16">Failed sign-ins</text></g>"#,
         x0 = num(LEFT),
         t0 = num(LEFT + 16.0),
-        x1 = num(LEFT + 90.0),
-        t1 = num(LEFT + 106.0),
+        x1 = num(LEFT + 100.0),
+        t1 = num(LEFT + 116.0),
     );
     // Gridlines and their counts.
     for k in 0..=4 {
@@ -146,8 +147,8 @@ pub fn sign_in_chart(s: &HourlySignIns) -> String {
         if ok + bad == 0 {
             continue;
         }
-        let x = num(LEFT + i as f64 * COL + 0.25);
-        let w = num(COL - 0.5);
+        let x = num(LEFT + i as f64 * COL + 0.5);
+        let w = num(COL - 1.0);
         let (ok_h, bad_h) = (ok as f64 * scale, bad as f64 * scale);
         let _ = write!(
             o,
@@ -233,7 +234,7 @@ fn tick_step(max: i64) -> i64 {
     }
 }
 
-/// `Mon 13`: short enough for the 72 units of a day.
+/// `Mon 13`: short enough for the 120 units of a day.
 fn day_label(t: i64) -> String {
     let Ok(d) = time::OffsetDateTime::from_unix_timestamp(t) else {
         return String::new();

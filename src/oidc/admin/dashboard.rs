@@ -1,6 +1,6 @@
 //! What the admin dashboard shows besides the counts ([`super::gate::counts`]): sign-ins and
 //! failed sign-ins per hour over the last week, the latest throttle blocks, the signing keys'
-//! ages, and doctor's findings on the running server.
+//! ages, and doctor's findings on the running server. All of it only reads.
 
 use super::AdminError;
 use crate::clock::Timestamp;
@@ -13,12 +13,6 @@ pub const HOURS: usize = 7 * 24;
 const HOUR: i64 = 3600;
 /// How many throttle blocks the dashboard lists.
 pub const THROTTLE_BLOCKS_SHOWN: i64 = 10;
-
-/// The audit kinds the chart counts and the throttle list shows (written by `oidc::login` and
-/// `oidc::device`).
-pub const SIGNED_IN: &str = "login.succeeded";
-pub const SIGN_IN_FAILED: &str = "login.failed";
-pub const THROTTLED: [&str; 2] = ["login.throttled", "device.user_code_throttled"];
 
 /// Sign-ins and failed sign-ins per hour: `succeeded[i]` and `failed[i]` are hour `i`, which
 /// starts at `from + 3600 i` (UTC hours; the last one is the current hour, still running).
@@ -82,7 +76,7 @@ impl ThrottleBlock {
             .and_then(|v| v.get("wait_secs")?.as_i64());
         Self {
             at: e.at,
-            what: if e.kind == THROTTLED[0] {
+            what: if e.kind == audit::THROTTLED[0] {
                 "sign-in"
             } else {
                 "device code"
@@ -109,14 +103,14 @@ pub struct KeyAge {
     pub next_change_at: Timestamp,
 }
 
-/// The signing keys ([`super::keys::list`]) with their ages: active keys first, then by
-/// algorithm, newest first.
+/// The signing keys ([`super::keys::published`]: read only, the server made them at start)
+/// with their ages: active keys first, then by algorithm, newest first.
 pub fn key_ages(
     c: &Tx<'_>,
     settings: &Settings,
     now: Timestamp,
 ) -> Result<Vec<KeyAge>, AdminError> {
-    let mut keys: Vec<KeyAge> = super::keys::list(c, now, settings.key_retention_secs)?
+    let mut keys: Vec<KeyAge> = super::keys::published(c, now, settings.key_retention_secs)?
         .into_iter()
         .map(|k| KeyAge {
             alg: k.alg.as_str(),
@@ -148,12 +142,12 @@ pub struct Dashboard {
     pub findings_leave_out: &'static [&'static str],
 }
 
-/// The dashboard at `now`. Needs a write transaction only when there are no signing keys yet
-/// (they are made then, as `keys list` does).
+/// The dashboard at `now`. Only reads: run it in a read unit, not in the write turn (doctor
+/// reads every user, which takes most of a second at 100,000 users; bench/RESULTS.md).
 pub fn dashboard(c: &Tx<'_>, settings: &Settings, now: Timestamp) -> Result<Dashboard, AdminError> {
     let from = chart_start(now);
-    let rows = audit::count_per_hour(c, [SIGNED_IN, SIGN_IN_FAILED], from, HOURS as i64)?;
-    let throttle_blocks = audit::latest_of_kinds(c, &THROTTLED, from, THROTTLE_BLOCKS_SHOWN)?
+    let rows = audit::sign_ins_per_hour(c, from, HOURS as i64)?;
+    let throttle_blocks = audit::latest_throttle_blocks(c, from, THROTTLE_BLOCKS_SHOWN)?
         .into_iter()
         .map(ThrottleBlock::from_event)
         .collect();

@@ -15,7 +15,7 @@ async fn jwks_kids(app: &TestApp) -> Vec<String> {
 
 /// The kid in the keys table's row of the active `alg` key.
 fn active_kid(html: &str, alg: &str) -> String {
-    let table = &html[html.find(r#"<table id="keys">"#).expect(html)..];
+    let table = &html[html.find(r#"<table id="keys""#).expect(html)..];
     let row_end = table
         .find(&format!("<td>{alg}</td><td>active</td>"))
         .expect(table);
