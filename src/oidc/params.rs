@@ -61,6 +61,17 @@ impl Params {
         self.map.get(key).map(String::as_str)
     }
 
+    /// The rest of every parameter name that starts with `prefix`, in order: a form's set of
+    /// checkboxes named `prefix` + value (parameters here never repeat).
+    pub fn suffixes(&self, prefix: &str) -> Vec<&str> {
+        self.map
+            .range(prefix.to_owned()..)
+            .map(|(k, _)| k.as_str())
+            .take_while(|k| k.starts_with(prefix))
+            .map(|k| &k[prefix.len()..])
+            .collect()
+    }
+
     /// True when `key` was sent more than once.
     pub fn is_repeated(&self, key: &str) -> bool {
         self.repeated.iter().any(|k| k == key)
@@ -85,6 +96,14 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suffixes_are_the_checkbox_values_of_a_prefix_and_nothing_else() {
+        let p = Params::parse("grant.a=on&grant.b%3Ac=on&granted=x&group.ops=on&grant.=on");
+        assert_eq!(p.suffixes("grant."), ["", "a", "b:c"]);
+        assert_eq!(p.suffixes("group."), ["ops"]);
+        assert!(p.suffixes("nope.").is_empty());
+    }
     #[test]
     fn empty_values_are_omitted_and_repeats_are_noticed() {
         let p = Params::parse("a=1&b=&c=x+y&a=2");

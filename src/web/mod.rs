@@ -57,20 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/login/passkey/finish",
             web::post().to(passkeys::login_finish::post_login_passkey_finish),
         )
-        .route("/admin", web::get().to(admin::dashboard::get_admin))
-        .route("/admin/keys", web::get().to(admin::keys::get_keys))
-        .route(
-            "/admin/keys/rotate",
-            web::post().to(admin::keys::post_rotate),
-        )
-        .route(
-            "/admin/sessions",
-            web::get().to(admin::sessions::get_sessions),
-        )
-        .route(
-            "/admin/sessions/end",
-            web::post().to(admin::sessions::post_end),
-        )
+        .configure(admin::routes)
         // Every other /admin URL and method meets the gate too (403 for non-admins).
         .route("/admin", web::route().to(admin::elsewhere::any_admin))
         .route(

@@ -63,7 +63,7 @@ macro_rules! page {
     };
 }
 
-mod admin;
+pub mod admin;
 pub use admin::{
     ActiveSessionView, AdminKeysPage, AdminLayout, AdminPage, AdminSessionsPage, FindingView,
     KeyAgeView, ThrottleView,

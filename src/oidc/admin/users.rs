@@ -281,6 +281,25 @@ pub fn revoke_app(
     Ok(())
 }
 
+/// End one of a user's sessions (by its public sid), as the admin.
+pub fn end_session(
+    c: &Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    username: &str,
+    sid: &str,
+) -> Result<(), AdminError> {
+    let u = users::get_user_by_username(c, username)?;
+    match crate::store::sessions::find_session_by_sid(c, sid)? {
+        Some(s) if s.user_id == u.id => {
+            session_end::end_session(c, &s, &u.subject, "admin", now)?;
+            audit_user(c, actor, now, "user.session_ended", &u.username)?;
+            Ok(())
+        }
+        _ => Err(StoreError::NotFound(format!("{username:?} has no such session")).into()),
+    }
+}
+
 /// Delete a user and everything issued to them.
 pub fn remove(c: &Tx<'_>, actor: &Actor, now: i64, username: &str) -> Result<(), AdminError> {
     let u = users::get_user_by_username(c, username)?;

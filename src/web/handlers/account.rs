@@ -55,7 +55,7 @@ pub async fn get_account(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
 }
 
-pub(super) fn show_time(t: i64) -> String {
+pub(crate) fn show_time(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {
@@ -68,7 +68,7 @@ pub(super) fn show_time(t: i64) -> String {
 }
 
 /// A few words about a browser from its User-Agent.
-pub(super) fn device(ua: Option<&str>) -> String {
+pub(crate) fn device(ua: Option<&str>) -> String {
     let ua = ua.unwrap_or("");
     let browser = [
         ("Edg/", "Edge"),

@@ -12,6 +12,10 @@ use super::Named;
 use crate::web::svg_chart::ChartRow;
 use askama::Template;
 use serde::Serialize;
+
+pub mod apps;
+pub mod users;
+
 /// What every admin page shows around its content.
 #[derive(Serialize, Debug, Clone)]
 pub struct AdminLayout {

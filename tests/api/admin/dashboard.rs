@@ -4,25 +4,11 @@
 use crate::support::*;
 use latchkey::clock::FixedClock;
 
-/// Add the admin `root` (password [`PASSWORD`]) with the CLI.
-pub(super) fn add_root(app: &TestApp) {
-    let args = [
-        "user",
-        "add",
-        "root",
-        "--email",
-        "root@example.com",
-        "--admin",
-        "--password-stdin",
-    ];
-    app.cli(&args, Some(&format!("{PASSWORD}\n"))).ok();
-}
-
 /// The dashboard as root sees it.
-pub(super) async fn dashboard(app: &TestApp) -> String {
-    let res = browse(app, "/admin").await;
-    assert_eq!(res.status(), 200);
-    res.text().await.unwrap()
+async fn dashboard(app: &TestApp) -> String {
+    let (status, html) = admin_page(app, "/admin").await;
+    assert_eq!(status, 200);
+    html
 }
 
 /// How the page names the hour that starts at `t` (UTC): `Mon 13 May 14:00`.
@@ -154,9 +140,7 @@ async fn the_signing_keys_are_shown_with_their_age_and_state() {
 #[tokio::test]
 async fn doctor_findings_on_the_running_server_are_shown_with_their_fixes() {
     use std::os::unix::fs::PermissionsExt;
-    let app = spawn_oidc_app().await;
-    add_root(&app);
-    sign_in(&app, "root").await;
+    let app = admin_app().await;
     let dir = app.data_path().to_owned();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     let html = dashboard(&app).await;

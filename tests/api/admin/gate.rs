@@ -4,20 +4,6 @@
 use crate::support::*;
 use latchkey::config::MfaRequired;
 
-/// Add the admin `root` (password [`PASSWORD`]) with the CLI.
-fn add_root(app: &TestApp) {
-    let args = [
-        "user",
-        "add",
-        "root",
-        "--email",
-        "root@example.com",
-        "--admin",
-        "--password-stdin",
-    ];
-    app.cli(&args, Some(&format!("{PASSWORD}\n"))).ok();
-}
-
 async fn post_admin(app: &TestApp, path: &str) -> reqwest::Response {
     app.client
         .post(app.url(path))

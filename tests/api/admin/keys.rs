@@ -1,6 +1,5 @@
 //! /admin/keys: the keys with their ages; rotating one serves the new key at once.
 
-use super::dashboard::add_root;
 use crate::support::*;
 
 async fn jwks_kids(app: &TestApp) -> Vec<String> {
@@ -25,24 +24,20 @@ fn active_kid(html: &str, alg: &str) -> String {
 
 #[tokio::test]
 async fn an_admin_rotates_a_key_on_the_keys_page_and_jwks_serves_the_new_one_at_once() {
-    let app = spawn_oidc_app().await;
-    add_root(&app);
-    sign_in(&app, "root").await;
-    let res = browse(&app, "/admin/keys").await;
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.unwrap();
+    let app = admin_app().await;
+    let (status, html) = admin_page(&app, "/admin/keys").await;
+    assert_eq!(status, 200);
     let old = active_kid(&html, "RS256");
     let es256 = active_kid(&html, "ES256");
     assert!(jwks_kids(&app).await.contains(&old));
-    let csrf = hidden(&html, "csrf_token").expect("the rotate form's token");
 
-    let res = app
-        .client
-        .post(app.url("/admin/keys/rotate"))
-        .form(&[("csrf_token", csrf.as_str()), ("alg", "RS256")])
-        .send()
-        .await
-        .unwrap();
+    let res = admin_post(
+        &app,
+        "/admin/keys",
+        "/admin/keys/rotate",
+        &[("alg", "RS256")],
+    )
+    .await;
 
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
@@ -70,20 +65,16 @@ async fn an_admin_rotates_a_key_on_the_keys_page_and_jwks_serves_the_new_one_at_
 
 #[tokio::test]
 async fn an_unknown_algorithm_is_refused_on_the_page_and_nothing_rotates() {
-    let app = spawn_oidc_app().await;
-    add_root(&app);
-    sign_in(&app, "root").await;
-    let html = browse(&app, "/admin/keys").await.text().await.unwrap();
-    let csrf = hidden(&html, "csrf_token").unwrap();
+    let app = admin_app().await;
     let before = jwks_kids(&app).await;
 
-    let res = app
-        .client
-        .post(app.url("/admin/keys/rotate"))
-        .form(&[("csrf_token", csrf.as_str()), ("alg", "HS256")])
-        .send()
-        .await
-        .unwrap();
+    let res = admin_post(
+        &app,
+        "/admin/keys",
+        "/admin/keys/rotate",
+        &[("alg", "HS256")],
+    )
+    .await;
 
     assert_eq!(res.status(), 400);
     let html = res.text().await.unwrap();

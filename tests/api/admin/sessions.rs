@@ -1,6 +1,5 @@
 //! /admin/sessions: every active session; ending one signs that browser out.
 
-use super::dashboard::add_root;
 use crate::support::*;
 
 /// A browser of its own, signed in as `username`.
@@ -76,19 +75,15 @@ async fn an_admin_sees_every_active_session_and_ending_one_signs_that_browser_ou
 
 #[tokio::test]
 async fn ending_a_session_that_is_gone_says_so() {
-    let app = spawn_oidc_app().await;
-    add_root(&app);
-    sign_in(&app, "root").await;
-    let html = browse(&app, "/admin/sessions").await.text().await.unwrap();
-    let csrf = hidden(&html, "csrf_token").unwrap();
+    let app = admin_app().await;
 
-    let res = app
-        .client
-        .post(app.url("/admin/sessions/end"))
-        .form(&[("csrf_token", csrf.as_str()), ("sid", "no-such-session")])
-        .send()
-        .await
-        .unwrap();
+    let res = admin_post(
+        &app,
+        "/admin/sessions",
+        "/admin/sessions/end",
+        &[("sid", "no-such-session")],
+    )
+    .await;
 
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("no session"));

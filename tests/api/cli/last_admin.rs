@@ -67,3 +67,61 @@ fn a_disabled_admin_can_be_removed_when_it_is_not_the_last_enabled_one() {
 
     run_cli(dir.path(), &["user", "show", "root"], None).one_line_error();
 }
+
+#[test]
+fn demoting_the_last_enabled_admin_fails_and_demoting_one_of_two_works() {
+    let dir = tempfile::tempdir().unwrap();
+    add_admin(dir.path(), "root");
+
+    let out = run_cli(dir.path(), &["user", "update", "root", "--no-admin"], None);
+    let err = out.one_line_error();
+    assert!(err.contains("last enabled admin"), "{err}");
+    let root = run_cli(dir.path(), &["user", "show", "root", "--json"], None).json();
+    assert_eq!(root["is_admin"], true);
+
+    add_admin(dir.path(), "second");
+    run_cli(dir.path(), &["user", "update", "root", "--no-admin"], None).ok();
+    let root = run_cli(dir.path(), &["user", "show", "root", "--json"], None).json();
+    assert_eq!(root["is_admin"], false);
+}
+
+#[test]
+fn user_update_changes_email_and_name_and_a_new_email_is_unverified_unless_said() {
+    let dir = tempfile::tempdir().unwrap();
+    add_admin(dir.path(), "root");
+    let show = || run_cli(dir.path(), &["user", "show", "root", "--json"], None).json();
+    run_cli(
+        dir.path(),
+        &["user", "update", "root", "--email-verified"],
+        None,
+    )
+    .ok();
+    assert_eq!(show()["email_verified"], true);
+
+    run_cli(
+        dir.path(),
+        &[
+            "user",
+            "update",
+            "root",
+            "--email",
+            "r@corp.example",
+            "--name",
+            "Root",
+        ],
+        None,
+    )
+    .ok();
+    let u = show();
+    assert_eq!(u["email"], "r@corp.example");
+    assert_eq!(u["name"], "Root");
+    assert_eq!(u["email_verified"], false);
+
+    let out = run_cli(
+        dir.path(),
+        &["user", "update", "root", "--email", "nope"],
+        None,
+    );
+    assert!(out.one_line_error().contains("invalid email address"));
+    assert_eq!(show()["email"], "r@corp.example", "nothing changed");
+}

@@ -1,6 +1,7 @@
 //! Shared test plumbing, every helper once. Test modules import what they need from
 //! `crate::support` (everything below is re-exported here).
 
+pub mod admin;
 pub mod app;
 pub mod browser;
 pub mod child;
@@ -14,6 +15,7 @@ pub mod pkce;
 pub mod prometheus;
 pub mod tls;
 
+pub use admin::*;
 pub use app::*;
 pub use browser::*;
 pub use child::*;

@@ -4,13 +4,16 @@
 //! token (and a same-origin browser); a refused change writes nothing (its transaction rolls
 //! back) and is shown on the page it came from.
 
+pub mod apps;
 pub mod dashboard;
 pub mod elsewhere;
 pub mod keys;
 pub mod sessions;
 mod show;
+pub mod users;
 
-use crate::oidc::admin::{self, Actor, AdminError, Gate};
+pub use crate::oidc::admin::Actor;
+use crate::oidc::admin::{self, AdminError, Gate};
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::store::users::User;
@@ -22,6 +25,17 @@ use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
+
+/// The admin pages' routes, area by area (the `/admin/{rest}` catch-all comes after them).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(dashboard::get_admin))
+        .route("/admin/keys", web::get().to(keys::get_keys))
+        .route("/admin/keys/rotate", web::post().to(keys::post_rotate))
+        .route("/admin/sessions", web::get().to(sessions::get_sessions))
+        .route("/admin/sessions/end", web::post().to(sessions::post_end));
+    users::routes(cfg);
+    apps::routes(cfg);
+}
 
 const LOGIN: &str = "/login?next=/admin";
 const REAUTH: &str = "/login?reauth=1&next=/admin";
@@ -174,6 +188,21 @@ pub(super) async fn as_admin_post<T: Send + 'static>(
         }
         Ok(Err(Stopped::Refused(e))) => Err(error::internal(e)),
         Ok(Err(Stopped::Store(e))) => Err(error::store(e)),
+        Err(e) => Err(error::internal(e)),
+    }
+}
+
+/// A generated password and its hash, made on the password pool (argon2id is slow).
+pub(super) async fn new_password(state: &AppState) -> Result<(String, String), HttpResponse> {
+    let pw = crate::crypto::random::password();
+    let to_hash = pw.clone();
+    match state
+        .passwords
+        .run(move || crate::crypto::password::hash(&to_hash))
+        .await
+    {
+        Ok(Ok(hash)) => Ok((pw, hash)),
+        Ok(Err(e)) => Err(error::internal(e)),
         Err(e) => Err(error::internal(e)),
     }
 }
