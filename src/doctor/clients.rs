@@ -134,7 +134,7 @@ pub(super) fn check_clients(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Resul
             )
         };
         for (severity, check, message) in found {
-            r.add(severity, check, message, fix.clone());
+            r.add_for(&cl.client_id, severity, check, message, fix.clone());
         }
         if !cl.is_public && !cl.extra_web_origins.is_empty() {
             let id = sh_word(&cl.client_id);
@@ -145,7 +145,9 @@ pub(super) fn check_clients(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Resul
             fix.push_str(
                 ", or, for a browser app, register it with --public (a single-page app is a public client with PKCE)",
             );
-            r.info(
+            r.add_for(
+                &cl.client_id,
+                Severity::Info,
                 "client-web-origin-confidential",
                 format!(
                     "confidential client {} allows the web origin(s) {} to call the token endpoint from browser code: code in a browser cannot keep a client secret",
@@ -164,7 +166,9 @@ pub(super) fn check_clients(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Resul
     for (client_id, set_at) in clients::list_secret_set_at(c)? {
         let age_days = (now - set_at) / DAY;
         if machine.contains(client_id.as_str()) && age_days > CLIENT_SECRET_MAX_AGE_DAYS {
-            r.info(
+            r.add_for(
+                &client_id,
+                Severity::Info,
                 "client-secret-age",
                 format!(
                     "client {client_id} uses client_credentials with a secret set {} ({age_days} days ago): machine secrets live in config files and CI, and leak over time",
@@ -192,7 +196,9 @@ pub(super) fn check_access(c: &Tx<'_>, r: &mut Report) -> Result<(), StoreError>
             members += groups::list_member_usernames(c, g.id)?.len();
         }
         if members == 0 {
-            r.warning(
+            r.add_for(
+                &cl.client_id,
+                Severity::Warning,
                 "client-no-allowed-members",
                 format!(
                     "client {} may only be used by members of {}, and those groups have no members: nobody can sign in to it",

@@ -55,6 +55,9 @@ pub struct Finding {
     pub check: &'static str,
     pub message: String,
     pub fix: String,
+    /// The client (app) the finding is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 /// Every finding of one inspection, most severe first. Serialises as a JSON array of findings.
@@ -116,7 +119,22 @@ impl Report {
             check,
             message: message.into(),
             fix: fix.into(),
+            client: None,
         });
+    }
+    /// A finding about the client `client_id`.
+    fn add_for(
+        &mut self,
+        client_id: &str,
+        severity: Severity,
+        check: &'static str,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.add(severity, check, message, fix);
+        if let Some(f) = self.findings.last_mut() {
+            f.client = Some(client_id.to_owned());
+        }
     }
     fn critical(&mut self, check: &'static str, m: impl Into<String>, f: impl Into<String>) {
         self.add(Severity::Critical, check, m, f);
@@ -202,6 +220,21 @@ impl Report {
         self
     }
 }
+
+/// The findings about one client (app), from the checks [`inspect`] runs on the database's
+/// clients, most severe first; a check that could not run is reported too.
+pub fn client_findings(c: &Tx<'_>, client_id: &str, now: Timestamp) -> Vec<Finding> {
+    let mut r = Report::default();
+    r.guard("clients", |r| clients::check_clients(c, now, r));
+    r.guard("access", |r| clients::check_access(c, r));
+    r.findings
+        .retain(|f| f.client.as_deref() == Some(client_id) || f.check == "check-failed");
+    r.findings.sort_by_key(|f| f.severity);
+    r.findings
+}
+
+/// A word for the shell, quoted only when needed (for commands to paste).
+pub use text::sh_word;
 
 #[cfg(test)]
 mod tests {

@@ -31,7 +31,7 @@ pub(super) fn sh(p: &Path) -> String {
 }
 
 /// A word for the shell, quoted only when needed.
-pub(super) fn sh_word(s: &str) -> String {
+pub fn sh_word(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b))

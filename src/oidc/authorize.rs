@@ -118,7 +118,7 @@ impl From<StoreError> for Rejection {
 }
 
 mod validate;
-pub use validate::{check_names, id_token_hint_subject, validate};
+pub use validate::{check_names, id_token_hint_subject, pkce_required, validate};
 
 /// What to do with a valid request.
 #[derive(Debug, PartialEq, Eq)]

@@ -59,6 +59,16 @@ pub fn sign_access_token(
     settings: &Settings,
     c: &AccessClaims,
 ) -> Result<String, JwtError> {
+    jwt::sign(
+        ring,
+        settings.access_token_alg,
+        ACCESS_TOKEN_TYP,
+        access_token_payload(settings, c),
+    )
+}
+
+/// The claims an access token carries, as signed (the admin sign-in checker shows them).
+pub fn access_token_payload(settings: &Settings, c: &AccessClaims) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("iss".into(), settings.issuer.clone().into());
     m.insert("sub".into(), c.sub.clone().into());
@@ -84,7 +94,7 @@ pub fn sign_access_token(
     if !c.userinfo_claims.is_empty() {
         m.insert("userinfo_claims".into(), c.userinfo_claims.clone().into());
     }
-    jwt::sign(ring, settings.access_token_alg, ACCESS_TOKEN_TYP, m)
+    m
 }
 
 /// What an ID token says, before it is signed. `extra` holds the user claims.
@@ -109,6 +119,22 @@ pub fn sign_id_token(
     c: &IdClaims,
     access_token: Option<&str>,
 ) -> Result<String, JwtError> {
+    jwt::sign(
+        ring,
+        alg,
+        ID_TOKEN_TYP,
+        id_token_payload(settings, alg, now, c, access_token),
+    )
+}
+
+/// The claims an ID token carries, as signed (the admin sign-in checker shows them).
+pub fn id_token_payload(
+    settings: &Settings,
+    alg: Alg,
+    now: i64,
+    c: &IdClaims,
+    access_token: Option<&str>,
+) -> Map<String, Value> {
     let mut m = c.extra.clone();
     m.insert("iss".into(), settings.issuer.clone().into());
     m.insert("sub".into(), c.sub.clone().into());
@@ -127,7 +153,7 @@ pub fn sign_id_token(
     if let Some(at) = access_token {
         m.insert("at_hash".into(), at_hash(alg, at).into());
     }
-    jwt::sign(ring, alg, ID_TOKEN_TYP, m)
+    m
 }
 
 /// OIDC Core §3.1.3.6: the left half of the hash the signing algorithm uses

@@ -76,8 +76,9 @@ pub fn userinfo(
     }
 }
 
-/// The claims a verified access token (`claims`) gives access to.
-fn claims_for(
+/// The claims a verified access token (`claims`) gives access to (also what the admin sign-in
+/// checker shows for userinfo, from the access token it would issue).
+pub fn claims_for(
     c: &Tx<'_>,
     claims: &Map<String, Value>,
 ) -> Result<Result<Map<String, Value>, UserInfoError>, crate::store::StoreError> {

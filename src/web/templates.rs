@@ -68,6 +68,9 @@ pub use admin::{
     ActiveSessionView, AdminKeysPage, AdminLayout, AdminPage, AdminSessionsPage, FindingView,
     KeyAgeView, ThrottleView,
 };
+pub use admin::{apis as admin_apis, groups as admin_groups};
+mod admin_check;
+pub use admin_check::AdminCheckPage;
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]

@@ -13,13 +13,23 @@ pub struct ApiDetail {
     pub clients: Vec<(String, Vec<String>)>,
 }
 
-/// `NAME[=DESCRIPTION]`, with a name no OIDC scope or custom scope already uses.
+/// `NAME[=DESCRIPTION]` (the CLI's form) as its name and description.
+fn split_scope(s: &str) -> (&str, Option<&str>) {
+    match s.split_once('=') {
+        Some((n, d)) => (n, Some(d)),
+        None => (s, None),
+    }
+}
+
 fn parse_scope(c: &Tx<'_>, s: &str) -> Result<ApiScope, AdminError> {
-    let (name, description) = match s.split_once('=') {
-        Some((n, d)) => (n.trim(), Some(d.trim()).filter(|d| !d.is_empty())),
-        None => (s.trim(), None),
-    };
-    let scope = access_names::scope_name(name)?;
+    let (name, description) = split_scope(s);
+    check_scope(c, name, description)
+}
+
+/// A scope with a name no OIDC scope or custom scope already uses.
+fn check_scope(c: &Tx<'_>, name: &str, description: Option<&str>) -> Result<ApiScope, AdminError> {
+    let description = description.map(str::trim).filter(|d| !d.is_empty());
+    let scope = access_names::scope_name(name.trim())?;
     if SUPPORTED.contains(&scope.as_str()) || attributes::find_custom_scope(c, &scope)?.is_some() {
         return Err(AdminError::Invalid(format!(
             "the scope {scope:?} is already an OpenID Connect or custom scope; choose another name"
@@ -114,7 +124,7 @@ pub fn show(c: &Tx<'_>, identifier: &str) -> Result<ApiDetail, StoreError> {
     })
 }
 
-/// Add a scope (`NAME[=DESCRIPTION]`); returns its name.
+/// Add a scope (`NAME[=DESCRIPTION]`, the CLI's form); returns its name.
 pub fn add_scope(
     c: &Tx<'_>,
     actor: &Actor,
@@ -122,8 +132,22 @@ pub fn add_scope(
     identifier: &str,
     scope: &str,
 ) -> Result<String, AdminError> {
+    let (name, description) = split_scope(scope);
+    add_named_scope(c, actor, now, identifier, name, description)
+}
+
+/// Add a scope whose name and description come apart (a form's fields, so a name may hold
+/// `=`); returns its name.
+pub fn add_named_scope(
+    c: &Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    identifier: &str,
+    name: &str,
+    description: Option<&str>,
+) -> Result<String, AdminError> {
     let api = apis::get_api(c, identifier)?;
-    let s = parse_scope(c, scope)?;
+    let s = check_scope(c, name, description)?;
     apis::insert_api_scope(c, api.id, &s)?;
     let detail = serde_json::json!({ "api": identifier, "scope": s.scope });
     audit_api(c, actor, now, "api.scope_added", None, detail)?;

@@ -12,6 +12,14 @@ pub struct GroupDetail {
     pub clients: Vec<String>,
 }
 
+/// A group as a list shows it: how many members, and the clients restricted to it.
+#[derive(Debug)]
+pub struct GroupSummary {
+    pub group: Group,
+    pub members: i64,
+    pub clients: Vec<String>,
+}
+
 fn audit_group(
     c: &Tx<'_>,
     actor: &Actor,
@@ -66,6 +74,19 @@ pub fn remove(c: &Tx<'_>, actor: &Actor, now: i64, name: &str) -> Result<(), Adm
 
 pub fn list(c: &Tx<'_>) -> Result<Vec<Group>, StoreError> {
     groups::list_groups(c)
+}
+
+pub fn list_summaries(c: &Tx<'_>) -> Result<Vec<GroupSummary>, StoreError> {
+    groups::list_groups(c)?
+        .into_iter()
+        .map(|group| {
+            Ok(GroupSummary {
+                members: groups::count_members(c, group.id)?,
+                clients: groups::list_clients_restricted_to(c, group.id)?,
+                group,
+            })
+        })
+        .collect()
 }
 
 pub fn show(c: &Tx<'_>, name: &str) -> Result<GroupDetail, StoreError> {

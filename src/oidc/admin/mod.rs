@@ -3,6 +3,7 @@
 //! actor), and only parse their input and show the result themselves.
 
 pub mod apis;
+pub mod app_recipes;
 pub mod clients;
 pub mod dashboard;
 pub mod gate;
@@ -11,6 +12,7 @@ pub mod keys;
 pub mod page;
 pub mod scopes;
 pub mod sessions;
+pub mod signin_check;
 pub mod users;
 
 pub use gate::{Gate, gate};

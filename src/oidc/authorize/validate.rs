@@ -263,9 +263,15 @@ fn scope(x: &mut Ctx<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// S256 only; required for public clients and clients registered with PKCE.
+/// Whether `client`'s requests must carry a PKCE challenge: public clients and clients
+/// registered with PKCE (the check below, and the admin sign-in checker, ask this).
+pub fn pkce_required(client: &Client) -> bool {
+    client.is_public || client.require_pkce
+}
+
+/// S256 only; required when [`pkce_required`].
 fn pkce(x: &mut Ctx<'_>) -> Result<(), Failure> {
-    let required = x.client.is_public || x.client.require_pkce;
+    let required = pkce_required(&x.client);
     match (x.p.get("code_challenge"), x.p.get("code_challenge_method")) {
         (None, None) if required => fail(
             ErrorCode::InvalidRequest,

@@ -141,26 +141,57 @@ pub fn page(
         enrolled,
         need,
     };
-    // Passkeys registered under another issuer host cannot be asked for here.
-    if need >= Acr::Phr && ask.enrolled.passkeys > 0 && crate::oidc::passkeys::available(settings) {
-        return Ok(Prompt::Passkey(ask));
+    match way(
+        need,
+        &ask.enrolled,
+        crate::oidc::passkeys::available(settings),
+    ) {
+        Way::Passkey => Ok(Prompt::Passkey(ask)),
+        Way::PasskeyNeeded => {
+            let cancel = request.map(|(areq, _)| {
+                let reply = Reply::of(&areq);
+                let err = OAuthError::new(
+                    ErrorCode::AccessDenied,
+                    "the application asks for a passkey sign-in",
+                );
+                let params = az::error_params(&err, &reply, &settings.issuer);
+                (reply, params)
+            });
+            Ok(Prompt::PasskeyNeeded { ask, cancel })
+        }
+        Way::Code => Ok(Prompt::Code(ask)),
+        Way::Enrol => Ok(Prompt::Enrol(ask)),
     }
+}
+
+/// How the step reaches a level: what [`page`] asks for, and what the admin sign-in checker
+/// reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// A passkey (`phr`), which the account has.
+    Passkey,
+    /// A passkey (`phr`), which the account does not have (or cannot use with this issuer):
+    /// no way on.
+    PasskeyNeeded,
+    /// The authenticator app's code, or a recovery code.
+    Code,
+    /// Nothing set up yet: set up an authenticator app on the spot.
+    Enrol,
+}
+
+/// The way to `need` for an account with `enrolled` set up; `passkeys_available`: passkeys
+/// can work with this issuer (passkeys registered under another host cannot be asked for).
+pub fn way(need: Acr, enrolled: &Enrolled, passkeys_available: bool) -> Way {
     if need >= Acr::Phr {
-        let cancel = request.map(|(areq, _)| {
-            let reply = Reply::of(&areq);
-            let err = OAuthError::new(
-                ErrorCode::AccessDenied,
-                "the application asks for a passkey sign-in",
-            );
-            let params = az::error_params(&err, &reply, &settings.issuer);
-            (reply, params)
-        });
-        return Ok(Prompt::PasskeyNeeded { ask, cancel });
-    }
-    if ask.enrolled.any() {
-        Ok(Prompt::Code(ask))
+        if enrolled.passkeys > 0 && passkeys_available {
+            Way::Passkey
+        } else {
+            Way::PasskeyNeeded
+        }
+    } else if enrolled.any() {
+        Way::Code
     } else {
-        Ok(Prompt::Enrol(ask))
+        Way::Enrol
     }
 }
 

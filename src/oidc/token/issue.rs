@@ -72,6 +72,52 @@ pub fn token_acr(chosen: Option<&str>, amr: &str) -> String {
         .to_owned()
 }
 
+/// The claims of an access token, and of an ID token with its algorithm (None: no `openid`).
+pub type TokenClaims = (AccessClaims, Option<(Alg, IdClaims)>);
+
+/// What the tokens of grant `g` say, before they are signed: the access token's claims, and the
+/// ID token's with its algorithm when `openid` was granted. Only reads: [`issue_to_user`]
+/// records what it issues, and the admin sign-in checker shows these without issuing anything.
+pub fn token_claims(
+    c: &Tx<'_>,
+    settings: &Settings,
+    now: i64,
+    client: &Client,
+    user: &User,
+    g: &UserGrant<'_>,
+) -> Result<Result<TokenClaims, OAuthError>, StoreError> {
+    let scope = ScopeSet::parse(g.scope).unwrap_or_default();
+    let (mut access, profile) =
+        match user_access(c, settings, now, client, user, &scope, g.resource)? {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
+    access.auth_time = Some(g.auth_time);
+    access.sid = g.sid.map(str::to_owned);
+    access.userinfo_claims = requested_names(g.claims, Target::UserInfo);
+    let id = scope.contains("openid").then(|| {
+        let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::RS256);
+        (
+            alg,
+            IdClaims {
+                sub: user.subject.clone(),
+                aud: client.client_id.clone(),
+                auth_time: g.auth_time,
+                nonce: g.nonce.map(str::to_owned),
+                amr: amr_list(g.amr),
+                acr: token_acr(g.acr, g.amr),
+                sid: g.sid.map(str::to_owned),
+                extra: user_claims(
+                    &profile,
+                    &scope,
+                    &requested_names(g.claims, Target::IdToken),
+                ),
+            },
+        )
+    });
+    Ok(Ok((access, id)))
+}
+
 /// An access token (for userinfo, or for the API of `resource` with only that API's scopes);
 /// a refresh token when the client may refresh (bound to the browser session unless
 /// `offline_access` was granted); an ID token when `openid` was granted. Refused when the user
@@ -100,14 +146,10 @@ pub fn issue_to_user(
             "the sign-in session this grant came from has ended",
         )));
     }
-    let (mut access, profile) =
-        match user_access(c, settings, now, client, user, &scope, g.resource)? {
-            Ok(x) => x,
-            Err(e) => return Ok(Err(e)),
-        };
-    access.auth_time = Some(g.auth_time);
-    access.sid = g.sid.map(str::to_owned);
-    access.userinfo_claims = requested_names(g.claims, Target::UserInfo);
+    let (access, id) = match token_claims(c, settings, now, client, user, g)? {
+        Ok(x) => x,
+        Err(e) => return Ok(Err(e)),
+    };
 
     let refresh_token = if client.grant_types.iter().any(|t| t == "refresh_token") {
         let token = random::token();
@@ -143,26 +185,6 @@ pub fn issue_to_user(
         None
     };
 
-    let id = scope.contains("openid").then(|| {
-        let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::RS256);
-        (
-            alg,
-            IdClaims {
-                sub: user.subject.clone(),
-                aud: client.client_id.clone(),
-                auth_time: g.auth_time,
-                nonce: g.nonce.map(str::to_owned),
-                amr: amr_list(g.amr),
-                acr,
-                sid: g.sid.map(str::to_owned),
-                extra: user_claims(
-                    &profile,
-                    &scope,
-                    &requested_names(g.claims, Target::IdToken),
-                ),
-            },
-        )
-    });
     super::audit_issued(
         c,
         g.grant,

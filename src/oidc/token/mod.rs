@@ -3,7 +3,7 @@
 mod authorization_code;
 mod client_credentials;
 mod device_code;
-mod issue;
+pub mod issue;
 mod refresh_token;
 
 use super::client_auth;

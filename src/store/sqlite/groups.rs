@@ -103,6 +103,16 @@ pub fn delete_member(tx: &Tx<'_>, group_id: i64, user_id: i64) -> Result<bool> {
     )? == 1)
 }
 
+/// How many members a group has.
+pub fn count_members(tx: &Tx<'_>, group_id: i64) -> Result<i64> {
+    let c = tx.conn();
+    Ok(c.query_row(
+        "SELECT COUNT(*) FROM group_members WHERE group_id = ?1",
+        [group_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Usernames of a group's members.
 pub fn list_member_usernames(tx: &Tx<'_>, group_id: i64) -> Result<Vec<String>> {
     let c = tx.conn();

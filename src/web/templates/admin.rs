@@ -13,7 +13,9 @@ use crate::web::svg_chart::ChartRow;
 use askama::Template;
 use serde::Serialize;
 
+pub mod apis;
 pub mod apps;
+pub mod groups;
 pub mod users;
 
 /// What every admin page shows around its content.

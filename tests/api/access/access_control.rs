@@ -3,7 +3,6 @@
 
 use crate::support::*;
 use latchkey::store::audit::{self, AuditFilter};
-use reqwest::Response;
 use serde_json::Value;
 
 const API: &str = "https://api.example.com";
@@ -64,27 +63,6 @@ fn add_api(app: &TestApp) {
         app,
         &["api", "grant", API, "app", "--scope", "read:reports"],
     );
-}
-
-/// Follow latchkey's redirects (signing in as `username`) until an answer that is not one of
-/// our redirects: the client's callback or a page.
-async fn run_until_answer(app: &TestApp, url: &str, username: &str) -> Response {
-    let mut res = browse(app, url).await;
-    for _ in 0..8 {
-        if !res.status().is_redirection() {
-            return res;
-        }
-        let loc = location(&res);
-        if !loc.starts_with('/') {
-            return res;
-        }
-        res = if loc.starts_with("/login") {
-            submit_login(app, &loc, username, PASSWORD).await
-        } else {
-            browse(app, &loc).await
-        };
-    }
-    panic!("too many redirects");
 }
 
 async fn code_tokens(app: &TestApp, secret: &str, req: AuthReq) -> Value {

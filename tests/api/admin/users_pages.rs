@@ -5,7 +5,7 @@ use crate::support::*;
 use latchkey::store::{audit, sessions, users};
 
 /// Who made the changes of this kind to `subject` (a username) or to anyone (`None`).
-fn actors(app: &TestApp, kind: &str) -> Vec<String> {
+fn user_actors(app: &TestApp, kind: &str) -> Vec<String> {
     audited(app, kind)
         .into_iter()
         .filter(|e| e.subject.as_deref() != Some("root") || kind.starts_with("group."))
@@ -48,7 +48,7 @@ async fn an_admin_creates_a_user_whose_generated_password_is_shown_once_and_work
     assert_eq!(bob["email_verified"], true);
     assert_eq!(bob["is_admin"], false);
     assert_eq!(
-        actors(&app, "user.created"),
+        user_actors(&app, "user.created"),
         ["root"],
         "the admin is the actor"
     );
@@ -175,7 +175,7 @@ async fn the_user_page_changes_profile_groups_and_attributes_as_the_admin() {
         "user.attribute_set",
         "user.disabled",
     ] {
-        assert_eq!(actors(&app, kind), ["root"], "{kind}");
+        assert_eq!(user_actors(&app, kind), ["root"], "{kind}");
     }
 
     let res = admin_post(&app, page, &format!("{page}/enable"), &[]).await;
@@ -225,7 +225,7 @@ async fn the_last_enabled_admin_cannot_be_disabled_demoted_or_removed_from_the_p
     let root = cli_json(&app, &["user", "show", "root"]);
     assert_eq!(root["is_admin"], true);
     assert_eq!(root["disabled"], false);
-    assert!(actors(&app, "user.demoted").is_empty());
+    assert!(user_actors(&app, "user.demoted").is_empty());
 }
 
 #[tokio::test]
@@ -278,7 +278,7 @@ async fn ending_a_users_session_signs_that_browser_out_and_revoking_an_app_forge
     )
     .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(actors(&app, "user.app_revoked"), ["root"]);
+    assert_eq!(user_actors(&app, "user.app_revoked"), ["root"]);
     assert_eq!(audited(&app, "consent.revoked").len(), 1);
     // Ending a session that is not the user's is a clear 404.
     let res = admin_post(
@@ -319,7 +319,7 @@ async fn a_user_is_removed_only_after_the_confirmation_page() {
             .unwrap()
             .is_none()
     );
-    assert_eq!(actors(&app, "user.removed"), ["root"]);
+    assert_eq!(user_actors(&app, "user.removed"), ["root"]);
     let (status, _) = admin_page(&app, "/admin/users/alice").await;
     assert_eq!(status, 404);
 }
@@ -343,7 +343,7 @@ async fn a_new_password_set_by_the_admin_is_shown_once_and_the_old_one_stops_wor
         "the old password fails"
     );
     assert_eq!(spawn_browser_login(&app, "alice", &pw).await, 303);
-    assert_eq!(actors(&app, "user.password_changed"), ["root"]);
+    assert_eq!(user_actors(&app, "user.password_changed"), ["root"]);
 }
 
 #[tokio::test]

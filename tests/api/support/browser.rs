@@ -228,3 +228,24 @@ pub async fn sign_in(app: &TestApp, username: &str) -> String {
     assert_eq!(res.status(), 303, "login succeeds");
     cookie_value(&res, "latchkey_session").expect("a session cookie")
 }
+
+/// Follow latchkey's redirects (signing in as `username`) until an answer that is not one of
+/// our redirects: the client's callback or a page.
+pub async fn run_until_answer(app: &TestApp, url: &str, username: &str) -> Response {
+    let mut res = browse(app, url).await;
+    for _ in 0..8 {
+        if !res.status().is_redirection() {
+            return res;
+        }
+        let loc = location(&res);
+        if !loc.starts_with('/') {
+            return res;
+        }
+        res = if loc.starts_with("/login") {
+            submit_login(app, &loc, username, PASSWORD).await
+        } else {
+            browse(app, &loc).await
+        };
+    }
+    panic!("too many redirects");
+}

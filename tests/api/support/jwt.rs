@@ -285,3 +285,21 @@ pub fn with_claims(claims: &Value, changes: &[(&str, Value)]) -> Value {
     }
     out
 }
+
+/// Verify a JWT's signature with the key the JWKS publishes under its `kid`, as an RP would.
+pub async fn verify_with_jwks(app: &TestApp, token: &str) -> Value {
+    let header = jwt_header(token);
+    let jwks: Value = browse(app, "/jwks").await.json().await.unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the token's kid is published");
+    assert_eq!(header["alg"], "RS256");
+    let jwk = josekit::jwk::Jwk::from_bytes(jwk.to_string().as_bytes()).unwrap();
+    let verifier = josekit::jws::RS256.verifier_from_jwk(&jwk).unwrap();
+    let (payload, _) = josekit::jwt::decode_with_verifier(token, &verifier)
+        .expect("the signature verifies with the published key");
+    serde_json::to_value(payload.claims_set()).unwrap()
+}

@@ -4,9 +4,12 @@
 //! token (and a same-origin browser); a refused change writes nothing (its transaction rolls
 //! back) and is shown on the page it came from.
 
+pub mod apis;
+pub mod app_check;
 pub mod apps;
 pub mod dashboard;
 pub mod elsewhere;
+pub mod groups;
 pub mod keys;
 pub mod sessions;
 mod show;
@@ -35,6 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/sessions/end", web::post().to(sessions::post_end));
     users::routes(cfg);
     apps::routes(cfg);
+    groups::routes(cfg);
+    apis::routes(cfg);
 }
 
 const LOGIN: &str = "/login?next=/admin";

@@ -84,21 +84,6 @@ impl Named for AdminUserNewPage {
     const NAME: &'static str = "admin_user_new.html";
 }
 
-/// A yes/no step before a change that cannot be undone: the form posts to `action`.
-#[derive(Template, Serialize)]
-#[template(path = "admin_confirm.html")]
-pub struct AdminConfirmPage {
-    pub layout: AdminLayout,
-    pub title: String,
-    pub question: String,
-    pub action: String,
-    pub button: String,
-    pub back: String,
-}
-impl Named for AdminConfirmPage {
-    const NAME: &'static str = "admin_confirm.html";
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,17 +146,6 @@ mod tests {
                 email_verified: false,
             },
             "admin_user_new.html",
-        );
-        same_in_both(
-            &AdminConfirmPage {
-                layout: layout(),
-                title: "Remove alice?".into(),
-                question: "This deletes".into(),
-                action: "/admin/users/alice/remove".into(),
-                button: "Remove".into(),
-                back: "/admin/users/alice".into(),
-            },
-            "admin_confirm.html",
         );
     }
 }

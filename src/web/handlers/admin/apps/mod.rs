@@ -20,6 +20,10 @@ use actix_web::{HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/apps", web::get().to(list::get_apps))
+        .route(
+            "/admin/apps/{client_id}/check",
+            web::get().to(super::app_check::get_app_check),
+        )
         .route("/admin/apps", web::post().to(create::post_apps))
         .route("/admin/apps/new", web::get().to(create::get_new_app))
         .route("/admin/apps/{client_id}", web::get().to(show::get_app))

@@ -6,7 +6,7 @@ use crate::store::clients;
 use crate::web::error;
 use crate::web::handlers::admin::{as_admin, as_admin_post, enc, refusal_status, segment};
 use crate::web::handlers::authorize::see_other;
-use crate::web::templates::admin::users::AdminConfirmPage;
+use crate::web::templates::admin::groups::ConfirmPage;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -20,18 +20,29 @@ pub async fn get_remove_app(req: HttpRequest, state: web::Data<AppState>) -> Htt
     {
         Ok((ctx, Some(cl))) => {
             let path = enc(&cl.client_id);
+            let (title, action, button, back) = (
+                format!("Remove {}", cl.name),
+                format!("/admin/apps/{path}/remove"),
+                format!("Remove {}", cl.name),
+                format!("/admin/apps/{path}"),
+            );
+            let facts = vec![
+                format!(
+                    "The app {} ({}) is deleted with every code, token and consent issued to it.",
+                    cl.name, cl.client_id
+                ),
+                "Its users are signed out of it.".to_owned(),
+            ];
             ctx.render(
                 StatusCode::OK,
-                &AdminConfirmPage {
+                &ConfirmPage {
                     layout: ctx.layout("apps"),
-                    title: format!("Remove {}?", cl.name),
-                    question: format!(
-                        "This deletes the app {} ({}) and every code, token and consent issued to it; its users are signed out of it. This cannot be undone.",
-                        cl.name, cl.client_id
-                    ),
-                    action: format!("/admin/apps/{path}/remove"),
-                    button: format!("Remove {}", cl.name),
-                    back: format!("/admin/apps/{path}"),
+                    title: &title,
+                    facts,
+                    action: &action,
+                    fields: vec![],
+                    button: &button,
+                    back: &back,
                 },
             )
         }

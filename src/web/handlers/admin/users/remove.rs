@@ -5,7 +5,7 @@ use crate::state::AppState;
 use crate::web::error;
 use crate::web::handlers::admin::{as_admin, as_admin_post, enc, refusal_status, segment};
 use crate::web::handlers::authorize::see_other;
-use crate::web::templates::admin::users::AdminConfirmPage;
+use crate::web::templates::admin::groups::ConfirmPage;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -19,19 +19,29 @@ pub async fn get_remove_user(req: HttpRequest, state: web::Data<AppState>) -> Ht
     .await
     {
         Ok((ctx, Some(user))) => {
-            let path = enc(&user.username);
+            let (path, name) = (enc(&user.username), user.username);
+            let (title, action, button, back) = (
+                format!("Remove {name}"),
+                format!("/admin/users/{path}/remove"),
+                format!("Remove {name}"),
+                format!("/admin/users/{path}"),
+            );
+            let facts = vec![
+                format!(
+                    "{name} is deleted with their sessions, refresh tokens, consents, group memberships, attributes, second factors and passkeys."
+                ),
+                "Apps keep what they stored about them.".to_owned(),
+            ];
             ctx.render(
                 StatusCode::OK,
-                &AdminConfirmPage {
+                &ConfirmPage {
                     layout: ctx.layout("users"),
-                    title: format!("Remove {}?", user.username),
-                    question: format!(
-                        "This deletes {} with their sessions, refresh tokens, consents, group memberships, attributes, second factors and passkeys. Apps keep what they stored about them. This cannot be undone.",
-                        user.username
-                    ),
-                    action: format!("/admin/users/{path}/remove"),
-                    button: format!("Remove {}", user.username),
-                    back: format!("/admin/users/{path}"),
+                    title: &title,
+                    facts,
+                    action: &action,
+                    fields: vec![],
+                    button: &button,
+                    back: &back,
                 },
             )
         }
