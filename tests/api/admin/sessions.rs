@@ -144,3 +144,55 @@ async fn a_non_admin_gets_403_on_the_dashboard_keys_and_sessions_pages_and_their
         "root's session lives"
     );
 }
+
+#[tokio::test]
+async fn many_sessions_are_shown_a_hundred_a_page_newest_first() {
+    use latchkey::store::sessions::{NewSession, insert_session};
+    let app = admin_app().await;
+    let alice = app
+        .store
+        .read(|c| latchkey::store::users::get_user_by_username(c, "alice"))
+        .unwrap();
+    let now = latchkey::clock::Clock::now(&latchkey::clock::SystemClock);
+    app.store
+        .write(|c| {
+            for i in 0..105 {
+                insert_session(
+                    c,
+                    &NewSession {
+                        secret_hash: &format!("hash-{i}"),
+                        sid: &format!("sid-{i:0>3}"),
+                        user_id: alice.id,
+                        auth_time: now,
+                        amr: "pwd",
+                        expires_at: now + 3600,
+                        user_agent: None,
+                        ip: Some("192.0.2.9"),
+                    },
+                    now,
+                )?;
+            }
+            Ok::<_, latchkey::store::StoreError>(())
+        })
+        .unwrap();
+
+    let (_, first) = admin_page(&app, "/admin/sessions").await;
+    assert_eq!(first.matches(r#"name="sid""#).count(), 100);
+    assert!(first.contains(r#"value="sid-104""#), "the newest first");
+    assert!(!first.contains("Newest sessions"));
+    let older = first
+        .split(r#"<a href=""#)
+        .find_map(|a| {
+            a.split_once(r#"">Older sessions"#)
+                .map(|(href, _)| href.to_owned())
+        })
+        .expect("a link to the older sessions");
+
+    let (status, second) = admin_page(&app, &older.replace("&amp;", "&")).await;
+    assert_eq!(status, 200);
+    // 105 of alice's and root's own: 6 left, the oldest being root's.
+    assert_eq!(second.matches(r#"name="sid""#).count(), 6, "{second}");
+    assert!(second.contains(r#"value="sid-000""#));
+    assert!(second.contains(r#"<a href="/admin/users/root">root</a>"#));
+    assert!(second.contains("Newest sessions") && !second.contains("Older sessions"));
+}

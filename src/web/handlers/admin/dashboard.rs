@@ -24,7 +24,8 @@ pub async fn get_admin(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
         Err(res) => return res,
     };
     // A second unit, read-only: doctor reads every user and the chart a week of the audit
-    // index, most of a second on a big store, which must not hold the write turn (the gate's).
+    // index: a quarter of a second on a big store, which must not hold the write turn (the
+    // gate's).
     let st = state.clone();
     let found = web::block(move || {
         st.store
