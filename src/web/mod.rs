@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod headers;
 pub mod qr;
 pub mod request_metrics;
+pub mod svg_chart;
 pub mod templates;
 pub mod tls;
 

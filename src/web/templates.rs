@@ -64,7 +64,10 @@ macro_rules! page {
 }
 
 pub mod admin;
-pub use admin::{AdminLayout, AdminPage};
+pub use admin::{
+    ActiveSessionView, AdminKeysPage, AdminLayout, AdminPage, AdminSessionsPage, FindingView,
+    KeyAgeView, ThrottleView,
+};
 pub use admin::{apis as admin_apis, groups as admin_groups};
 mod admin_check;
 pub use admin_check::AdminCheckPage;

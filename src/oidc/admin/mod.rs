@@ -8,6 +8,7 @@ pub mod app_recipes;
 pub mod audit_export;
 pub mod audit_log;
 pub mod clients;
+pub mod dashboard;
 pub mod gate;
 pub mod groups;
 pub mod keys;

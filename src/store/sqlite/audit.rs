@@ -157,3 +157,58 @@ pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecor
     )?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
+
+/// A sign-in (password or passkey), written by `oidc::login`.
+pub const SIGNED_IN: &str = "login.succeeded";
+/// A wrong password or unknown username.
+pub const SIGN_IN_FAILED: &str = "login.failed";
+/// A sign-in limit or a device-code limit was hit (`oidc::login`, `oidc::device`).
+pub const THROTTLED: [&str; 2] = ["login.throttled", "device.user_code_throttled"];
+
+/// Sign-ins and failed sign-ins per hour, in one pass over migration 0014's `(kind, at)`
+/// index: for each hour `i` in `0..hours` with any (hour `i` is `from + 3600 i ..` one hour
+/// later), `(i, sign-ins, failures)`, in order of `i`.
+pub fn sign_ins_per_hour(tx: &Tx<'_>, from: i64, hours: i64) -> Result<Vec<(i64, i64, i64)>> {
+    let mut st = tx.conn().prepare_cached(
+        "SELECT (at - ?3) / 3600 AS hour, SUM(kind = ?1), SUM(kind = ?2) FROM audit_events \
+         WHERE kind IN (?1, ?2) AND at >= ?3 AND at < ?3 + 3600 * ?4 \
+         GROUP BY hour ORDER BY hour",
+    )?;
+    let rows = st.query_map(params![SIGNED_IN, SIGN_IN_FAILED, from, hours], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The newest `limit` throttle blocks ([`THROTTLED`]) at or after `since`, newest first. One
+/// query per kind, each reading migration 0014's index backwards from its newest row, so a
+/// flood of one kind costs nothing.
+pub fn latest_throttle_blocks(tx: &Tx<'_>, since: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+    let mut st = tx.conn().prepare_cached(
+        "SELECT at, kind, actor, subject, client_id, ip, detail, id FROM audit_events \
+         WHERE kind = ?1 AND at >= ?2 ORDER BY at DESC, id DESC LIMIT ?3",
+    )?;
+    let mut found: Vec<(i64, AuditEvent)> = Vec::new();
+    for kind in THROTTLED {
+        let rows = st.query_map(params![kind, since, limit], |r| {
+            Ok((
+                r.get(7)?,
+                AuditEvent {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    actor: r.get(2)?,
+                    subject: r.get(3)?,
+                    client_id: r.get(4)?,
+                    ip: r.get(5)?,
+                    detail: r.get(6)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            found.push(row?);
+        }
+    }
+    found.sort_by(|(i, x), (j, y)| y.at.cmp(&x.at).then(j.cmp(i)));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found.into_iter().map(|(_, e)| e).collect())
+}

@@ -53,6 +53,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_admin_keys",
         include_str!("../../../migrations/0012_admin_keys.sql"),
     ),
+    (
+        "0014_audit_kind_index",
+        include_str!("../../../migrations/0014_audit_kind_index.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {
