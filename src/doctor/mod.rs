@@ -18,6 +18,7 @@ mod secret_key;
 mod settings;
 mod text;
 mod tls;
+mod upstream;
 mod users;
 
 use crate::clock::Timestamp;
@@ -146,6 +147,7 @@ pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     passkeys::check_passkeys(settings, &mut r);
     settings::check_settings(settings, &mut r);
     tls::check_tls(settings, now, &mut r);
+    upstream::check_upstreams(settings, &mut r);
     let conn = files::check_data_dir(settings, &mut r);
     if settings.data_dir.is_dir() {
         secret_key::check_secret_key(settings, conn.as_ref().map(|c| c.tx()).as_ref(), &mut r);

@@ -64,7 +64,9 @@ macro_rules! page {
 }
 
 mod admin;
+mod upstream;
 pub use admin::AdminPage;
+pub use upstream::{IdentityView, UpstreamButton, UpstreamErrorPage, UpstreamLinkPage};
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]
@@ -89,6 +91,9 @@ pub struct LoginPage<'a> {
     pub username: &'a str,
     /// Why the page asks again (a fresh sign-in before changing sign-in methods), or "".
     pub notice: &'a str,
+    /// "Sign in with NAME", one per `[[upstream]]`.
+    pub upstreams: Vec<UpstreamButton>,
+    pub has_upstreams: bool,
 }
 page!(LoginPage, "login.html");
 
@@ -288,6 +293,12 @@ pub struct AccountPage<'a> {
     pub message: &'a str,
     pub error: &'a str,
     pub factors: FactorsView,
+    /// Providers are configured, or identities linked: the section is shown.
+    pub upstream_section: bool,
+    pub identities: Vec<IdentityView>,
+    pub no_identities: bool,
+    /// "Link NAME" forms (shown after a recent sign-in).
+    pub link_buttons: Vec<UpstreamButton>,
 }
 page!(AccountPage, "account.html");
 
@@ -346,6 +357,12 @@ mod tests {
                 next: "",
                 username: "alice",
                 notice: "",
+                upstreams: vec![UpstreamButton {
+                    id: "google".into(),
+                    name: "Google".into(),
+                    url: "/upstream/google/start?req=r".into(),
+                }],
+                has_upstreams: true,
             },
             "login.html",
         );
@@ -359,6 +376,8 @@ mod tests {
                 next: "x",
                 username: "",
                 notice: "Sign in again",
+                upstreams: vec![],
+                has_upstreams: false,
             },
             "login.html",
         );
@@ -515,6 +534,21 @@ mod tests {
                     message: "",
                     error: "",
                     factors: FactorsView::default(),
+                    upstream_section: true,
+                    identities: vec![IdentityView {
+                        id: 4,
+                        provider: "Google".into(),
+                        email: "u@example.com".into(),
+                        linked: "t".into(),
+                        last_used: "t".into(),
+                        removable: fresh,
+                    }],
+                    no_identities: false,
+                    link_buttons: vec![UpstreamButton {
+                        id: "google".into(),
+                        name: "Google".into(),
+                        url: "/upstream/google/start".into(),
+                    }],
                 },
                 "account.html",
             );
@@ -535,6 +569,10 @@ mod tests {
                 message: "m",
                 error: "",
                 factors: FactorsView::default(),
+                upstream_section: false,
+                no_identities: true,
+                identities: vec![],
+                link_buttons: vec![],
             },
             "account.html",
         );
@@ -561,6 +599,10 @@ mod tests {
                     required: true,
                     reauth_minutes: "10".into(),
                 },
+                upstream_section: true,
+                no_identities: true,
+                identities: vec![],
+                link_buttons: vec![],
             },
             "account.html",
         );

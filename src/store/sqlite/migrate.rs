@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_passkeys",
         include_str!("../../../migrations/0011_passkeys.sql"),
     ),
+    (
+        "0013_upstream",
+        include_str!("../../../migrations/0013_upstream.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {
