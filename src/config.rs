@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 mod docs;
 pub mod upstream;
-pub use docs::{SETTINGS, SettingDoc};
-pub use upstream::{LinkRule, UPSTREAM_SETTINGS, Upstream, UpstreamKind};
+pub use docs::{SETTINGS, SettingDoc, UPSTREAM_SETTINGS};
+pub use upstream::{LinkRule, Upstream, UpstreamKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {

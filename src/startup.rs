@@ -65,14 +65,13 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
-        // First: a bad certificate stops the start before anything is created, and SIGHUP is
-        // caught (not fatal) from here on.
+        // First: a bad certificate or upstream client secret stops the start before anything
+        // is created, and SIGHUP is caught (not fatal) from here on.
         let tls = crate::web::tls::Tls::load(&settings)?;
+        let upstreams = crate::oidc::upstream::Registry::load(&settings)?;
         let db_path = settings.prepare_data_dir()?;
         let lock = crate::store::data_lock::lock_data_dir(&settings.data_dir)?;
         let secret_key = crate::crypto::secret_key::load_or_create(&settings.secret_key_path())?;
-        // Every client secret read now: a loose or missing file stops the start.
-        let upstreams = crate::oidc::upstream::Registry::load(&settings)?;
         if let Some(dir) = &settings.theme_dir {
             crate::web::templates::install_theme(dir.clone());
         }

@@ -183,7 +183,10 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                             "{} (sub {}{}, linked {})",
                             i.upstream,
                             i.subject,
-                            i.email.as_deref().map(|e| format!(", {e}")).unwrap_or_default(),
+                            i.email
+                                .as_deref()
+                                .map(|e| format!(", {e}"))
+                                .unwrap_or_default(),
                             show_time(i.created_at)
                         )
                     })
@@ -261,8 +264,8 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
             );
         }
         UserCommand::Unlink { username, upstream } => {
-            let (removed, still) = store
-                .write(|c| admin::users::unlink(c, actor, now(), &username, &upstream))?;
+            let (removed, still) =
+                store.write(|c| admin::users::unlink(c, actor, now(), &username, &upstream))?;
             print(
                 json,
                 &serde_json::json!({

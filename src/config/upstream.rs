@@ -6,74 +6,6 @@
 use super::ConfigError;
 use std::path::{Path, PathBuf};
 
-/// The keys of one `[[upstream]]` table, each with its default and meaning (README table).
-pub const UPSTREAM_SETTINGS: &[super::SettingDoc] = &[
-    doc(
-        "upstream.id",
-        "",
-        "Required. Names the provider in URLs (`/upstream/ID/callback`) and in `latchkey user unlink`: lowercase letters, digits and `-`, at most 32.",
-    ),
-    doc(
-        "upstream.name",
-        "",
-        "Required. The button label: \"Sign in with NAME\".",
-    ),
-    doc(
-        "upstream.kind",
-        "oidc",
-        "`oidc` (any OpenID Connect provider, found by discovery) or `github` (GitHub's OAuth apps and its user API).",
-    ),
-    doc(
-        "upstream.issuer",
-        "",
-        "`oidc`: the provider's issuer URL; `/.well-known/openid-configuration` under it is read at sign-in. https (http only for localhost). Not for `github`.",
-    ),
-    doc(
-        "upstream.api_url",
-        "https://api.github.com",
-        "`github` only: the API base of GitHub Enterprise Server (`https://HOST/api/v3`); its sign-in pages are at the same host. Identities are recorded under that host.",
-    ),
-    doc(
-        "upstream.client_id",
-        "",
-        "Required. The client id latchkey was registered with at the provider.",
-    ),
-    doc(
-        "upstream.client_secret_file",
-        "",
-        "Required. A file holding the client secret (one line), not readable by other users (0600, 0400 or 0640); a relative path is inside `data_dir`.",
-    ),
-    doc(
-        "upstream.scopes",
-        "[\"openid\", \"email\", \"profile\"]",
-        "The scopes asked for (a TOML array); `oidc` must include `openid`. For `github` the default is `[\"read:user\", \"user:email\"]`.",
-    ),
-    doc(
-        "upstream.link",
-        "manual",
-        "What happens at the first sign-in of an unknown identity (without `create_users`): `manual` (the person links it with their local password) or `verified-email` (linked when the provider says the email is verified and exactly one local user holds it, verified too).",
-    ),
-    doc(
-        "upstream.create_users",
-        "false",
-        "`true`: an unknown identity becomes a new local user (username from `preferred_username` or the email's local part, made unique).",
-    ),
-    doc(
-        "upstream.allowed_email_domains",
-        "",
-        "Only people whose verified email is in one of these domains (a TOML array) may sign in this way; checked at every sign-in. Empty: any.",
-    ),
-    doc(
-        "upstream.groups_claim",
-        "",
-        "`oidc` only: an ID token claim (a list of names) that sets the user's membership of the local groups of those names at every sign-in.",
-    ),
-];
-
-const fn doc(key: &'static str, default: &'static str, doc: &'static str) -> super::SettingDoc {
-    super::SettingDoc { key, default, doc }
-}
-
 /// What kind of provider an upstream is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpstreamKind {
@@ -247,7 +179,12 @@ fn parse_one(mut t: toml::Table, index: usize, shown: &str) -> Result<Upstream, 
     let client_secret_file = field(&mut t, "client_secret_file")?
         .filter(|c| !c.trim().is_empty())
         .map(PathBuf::from)
-        .ok_or_else(|| bad("client_secret_file", "is required (a file holding the secret)"))?;
+        .ok_or_else(|| {
+            bad(
+                "client_secret_file",
+                "is required (a file holding the secret)",
+            )
+        })?;
     let issuer = field(&mut t, "issuer")?;
     let api_url = field(&mut t, "api_url")?;
     let groups_claim = field(&mut t, "groups_claim")?;
@@ -388,7 +325,8 @@ fn list(t: &mut toml::Table, key: &str) -> Result<Option<Vec<String>>, &'static 
 
 /// An issuer or API URL: absolute, https (http only for a loopback host), no query or fragment.
 fn check_url(s: &str) -> Result<(), &'static str> {
-    const WHY: &str = "must be an absolute https URL without query or fragment (http only for localhost)";
+    const WHY: &str =
+        "must be an absolute https URL without query or fragment (http only for localhost)";
     let u = url::Url::parse(s).map_err(|_| WHY)?;
     let loopback = matches!(
         u.host(),
@@ -464,7 +402,10 @@ client_secret_file = "/etc/latchkey/google.secret"
             ("link = \"email\"\n", "upstream.google.link"),
             ("create_users = \"yes\"\n", "upstream.google.create_users"),
             ("scopes = [\"email\"]\n", "upstream.google.scopes"),
-            ("allowed_email_domains = [\"@\"]\n", "upstream.google.allowed_email_domains"),
+            (
+                "allowed_email_domains = [\"@\"]\n",
+                "upstream.google.allowed_email_domains",
+            ),
             ("api_url = \"https://x\"\n", "upstream.google.api_url"),
             ("kind = \"saml\"\n", "upstream.google.kind"),
             ("colour = \"red\"\n", "upstream.google.colour"),

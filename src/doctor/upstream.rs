@@ -79,7 +79,11 @@ fn reach(up: &Upstream) -> Option<String> {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| e.to_string())?;
-            let res = http.get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
+            let res = http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
             let status = res.status();
             let body = res.bytes().await.map_err(|e| format!("{url}: {e}"))?;
             Ok::<_, String>((url, status.as_u16(), body.to_vec()))
@@ -96,7 +100,9 @@ fn reach(up: &Upstream) -> Option<String> {
     }
     let want = want_issuer?;
     if status != 200 {
-        return Some(format!("{url} answers HTTP {status}, not a discovery document"));
+        return Some(format!(
+            "{url} answers HTTP {status}, not a discovery document"
+        ));
     }
     let issuer = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()

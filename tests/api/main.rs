@@ -32,4 +32,5 @@ mod store;
 mod support;
 mod tls;
 mod token;
+mod upstream;
 mod userinfo;

@@ -175,9 +175,8 @@ pub async fn identity(
         .ok_or_else(|| UpstreamError::Malformed("the token response has no ID token".into()))?;
     let nonce = Nonce::new(nonce.to_owned());
     let verify = |meta: &CoreProviderMetadata| -> Result<_, ClaimsVerificationError> {
-        let c = client(entry, meta, redirect).map_err(|e| {
-            ClaimsVerificationError::Other(e.to_string())
-        })?;
+        let c = client(entry, meta, redirect)
+            .map_err(|e| ClaimsVerificationError::Other(e.to_string()))?;
         let v = c.id_token_verifier().set_allowed_algs(allowed_algs(meta));
         id_token.claims(&v, &nonce).cloned()
     };

@@ -86,8 +86,7 @@ pub fn begin(
             Some((s, _)) => Some(s.id),
         },
     };
-    if upstream::count_flows_from(c, &visit.source, now)? >= settings.pending_requests_per_address
-    {
+    if upstream::count_flows_from(c, &visit.source, now)? >= settings.pending_requests_per_address {
         return Ok(Err(NotBegun::TooMany));
     }
     upstream::insert_flow(

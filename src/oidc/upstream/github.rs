@@ -48,7 +48,10 @@ struct Email {
     verified: bool,
 }
 
-async fn body(res: Result<reqwest::Response, reqwest::Error>, what: &str) -> Result<Vec<u8>, UpstreamError> {
+async fn body(
+    res: Result<reqwest::Response, reqwest::Error>,
+    what: &str,
+) -> Result<Vec<u8>, UpstreamError> {
     let res = res.map_err(|e| UpstreamError::Unreachable(format!("{what}: {e}")))?;
     let status = res.status();
     let bytes = res

@@ -142,7 +142,14 @@ pub fn resolve(
         let Some(user) = create_user(c, who, now)? else {
             return refuse(c, who, Refusal::MissingEmail, None, b, now);
         };
-        linked(c, &user, who, "created", &format!("upstream:{}", up.id), now)?;
+        linked(
+            c,
+            &user,
+            who,
+            "created",
+            &format!("upstream:{}", up.id),
+            now,
+        )?;
         return sign_in_as(c, settings, &user, who, pending, next, b, now);
     }
     if up.link == LinkRule::VerifiedEmail
@@ -153,7 +160,14 @@ pub fn resolve(
         if user.disabled {
             return refuse(c, who, Refusal::Disabled, Some(user), b, now);
         }
-        linked(c, user, who, "verified-email", &format!("upstream:{}", up.id), now)?;
+        linked(
+            c,
+            user,
+            who,
+            "verified-email",
+            &format!("upstream:{}", up.id),
+            now,
+        )?;
         return sign_in_as(c, settings, user, who, pending, next, b, now);
     }
     // Nobody: the person may link it with their local password.
@@ -407,8 +421,7 @@ pub fn waiting(
     let Some(l) = store::find_link(c, &random::hash_token(handle), now)? else {
         return Ok(None);
     };
-    if !binding.is_some_and(|b| random::constant_time_eq(&random::hash_token(b), &l.binding_hash))
-    {
+    if !binding.is_some_and(|b| random::constant_time_eq(&random::hash_token(b), &l.binding_hash)) {
         return Ok(None);
     }
     Ok(serde_json::from_str(&l.identity).ok().map(|who| (who, l)))

@@ -93,9 +93,11 @@ pub fn touch_identity(tx: &Tx<'_>, id: i64, email: Option<&str>, now: i64) -> Re
 /// Unlink; false when there was no such identity.
 pub fn delete_identity(tx: &Tx<'_>, id: i64) -> Result<bool> {
     let c = tx.conn();
-    Ok(c.prepare_cached("DELETE FROM upstream_identities WHERE id = ?1")?
-        .execute([id])?
-        > 0)
+    Ok(
+        c.prepare_cached("DELETE FROM upstream_identities WHERE id = ?1")?
+            .execute([id])?
+            > 0,
+    )
 }
 
 /// What a sign-in sent to an upstream needs back at its callback.

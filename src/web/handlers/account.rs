@@ -8,8 +8,7 @@ use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::web::handlers::authorize::see_other;
 use crate::web::templates::{
-    AccountPage, AppView, FactorsView, IdentityView, Page, PasskeyView, SessionView,
-    UpstreamButton,
+    AccountPage, AppView, FactorsView, IdentityView, Page, PasskeyView, SessionView, UpstreamButton,
 };
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;

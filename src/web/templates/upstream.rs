@@ -63,7 +63,10 @@ mod tests {
 
     #[test]
     fn the_upstream_pages_render_the_same_in_askama_and_minijinja() {
-        for (who, error) in [("bob@example.com", ""), ("", "Invalid username or password")] {
+        for (who, error) in [
+            ("bob@example.com", ""),
+            ("", "Invalid username or password"),
+        ] {
             super::super::tests::same_in_both(
                 &UpstreamLinkPage {
                     provider: "Google",

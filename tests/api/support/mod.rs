@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod pkce;
 pub mod prometheus;
 pub mod tls;
+pub mod upstream;
 
 pub use app::*;
 pub use browser::*;
@@ -26,3 +27,4 @@ pub use oauth::*;
 pub use pkce::*;
 pub use prometheus::*;
 pub use tls::*;
+pub use upstream::*;

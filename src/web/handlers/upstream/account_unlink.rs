@@ -4,9 +4,9 @@
 use crate::oidc::account::{self, Action};
 use crate::oidc::upstream::link::{self, Unlinked};
 use crate::state::AppState;
+use crate::web::error;
 use crate::web::handlers::account::{checked_form, form_expired, render, step};
 use crate::web::handlers::authorize::see_other;
-use crate::web::error;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -26,7 +26,10 @@ pub async fn post_account_upstream_unlink(
     if !account::is_fresh(&page.session, &state.settings, state.clock.now()) {
         return see_other("/login?reauth=1&next=/account");
     }
-    let id = form.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let id = form
+        .get("id")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
     let (st, user) = (state.clone(), page.user.clone());
     let done = web::block(move || {
         let now = st.clock.now();
@@ -48,10 +51,16 @@ pub async fn post_account_upstream_unlink(
             None,
             StatusCode::OK,
         ),
-        Unlinked::NotFound => (None, Some("That link no longer exists."), StatusCode::NOT_FOUND),
+        Unlinked::NotFound => (
+            None,
+            Some("That link no longer exists."),
+            StatusCode::NOT_FOUND,
+        ),
         Unlinked::LastWayIn => (
             None,
-            Some("This is your only way to sign in here: add a passkey or link another provider first."),
+            Some(
+                "This is your only way to sign in here: add a passkey or link another provider first.",
+            ),
             StatusCode::CONFLICT,
         ),
     };

@@ -53,7 +53,9 @@ pub async fn get_upstream_callback(
             return problem(
                 StatusCode::BAD_REQUEST,
                 "This sign-in cannot be finished",
-                &format!("The answer from {name} does not belong to a sign-in this browser started, or it was used already or has expired. Start signing in again."),
+                &format!(
+                    "The answer from {name} does not belong to a sign-in this browser started, or it was used already or has expired. Start signing in again."
+                ),
                 Some(("/login", "Back to sign in")),
             );
         }
@@ -78,7 +80,9 @@ pub async fn get_upstream_callback(
         return problem(
             StatusCode::FORBIDDEN,
             &format!("Signing in with {name} did not finish"),
-            &format!("{name} did not let the sign-in through (it was cancelled, or access was not granted). You can try again, or sign in another way."),
+            &format!(
+                "{name} did not let the sign-in through (it was cancelled, or access was not granted). You can try again, or sign in another way."
+            ),
             Some((&back.0, back.1)),
         );
     }
@@ -100,17 +104,28 @@ pub async fn get_upstream_callback(
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(upstream = %id, error = %e, "upstream sign-in refused");
-            audit_failure(&state, &id, e.reason(), Some(e.to_string()), info.ip.clone()).await;
+            audit_failure(
+                &state,
+                &id,
+                e.reason(),
+                Some(e.to_string()),
+                info.ip.clone(),
+            )
+            .await;
             let (status, title, message) = match e {
                 crate::oidc::upstream::UpstreamError::Unreachable(_) => (
                     StatusCode::BAD_GATEWAY,
                     format!("{name} cannot be reached right now"),
-                    format!("{name} did not answer in time. Try again in a minute, or sign in another way."),
+                    format!(
+                        "{name} did not answer in time. Try again in a minute, or sign in another way."
+                    ),
                 ),
                 _ => (
                     StatusCode::BAD_GATEWAY,
                     format!("The answer from {name} could not be verified"),
-                    format!("latchkey did not accept what {name} sent back, so you are not signed in. Try again; if it keeps happening, tell your administrator."),
+                    format!(
+                        "latchkey did not accept what {name} sent back, so you are not signed in. Try again; if it keeps happening, tell your administrator."
+                    ),
                 ),
             };
             return problem(status, &title, &message, Some((&back.0, back.1)));

@@ -8,8 +8,8 @@ use crate::metrics::{Login, Throttle};
 use crate::oidc::interaction::sign_in;
 use crate::oidc::login::{self, PasswordCheck};
 use crate::oidc::login_throttle::{Attempt, Refused};
-use crate::oidc::upstream::link::{self as rules, Browser, Resolved};
 use crate::oidc::upstream::Identity;
+use crate::oidc::upstream::link::{self as rules, Browser, Resolved};
 use crate::state::AppState;
 use crate::store::upstream::PendingLink;
 use crate::web::templates::{Page, UpstreamLinkPage};
@@ -35,8 +35,11 @@ async fn waiting(
 ) -> Result<(Identity, PendingLink), HttpResponse> {
     let binding = cookies::read(req, &state.settings, cookies::UPSTREAM);
     let (st, h, now) = (state.clone(), handle.to_owned(), state.clock.now());
-    let found = web::block(move || st.store.read(|c| rules::waiting(c, &h, binding.as_deref(), now)))
-        .await;
+    let found = web::block(move || {
+        st.store
+            .read(|c| rules::waiting(c, &h, binding.as_deref(), now))
+    })
+    .await;
     match found {
         Ok(Ok(Some(w))) => Ok(w),
         Ok(Ok(None)) => Err(gone()),
@@ -104,9 +107,23 @@ pub async fn post_upstream_link(
         Ok(w) => w,
         Err(res) => return res,
     };
-    let page = |msg: &str, status| render(&req, &state, &who, &l, &handle, &username, Some(msg), status);
+    let page = |msg: &str, status| {
+        render(
+            &req,
+            &state,
+            &who,
+            &l,
+            &handle,
+            &username,
+            Some(msg),
+            status,
+        )
+    };
     if !csrf::verify(&req, &state.settings, form.get("csrf_token")) {
-        return page("Your form expired. Please try again.", StatusCode::FORBIDDEN);
+        return page(
+            "Your form expired. Please try again.",
+            StatusCode::FORBIDDEN,
+        );
     }
     let now = state.clock.now();
     let info = extract::client_info(&req, &state.settings);
@@ -125,7 +142,8 @@ pub async fn post_upstream_link(
             };
             state.metrics.login(Login::Throttled);
             state.metrics.throttled(kind);
-            let msg = format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
+            let msg =
+                format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
             let mut res = page(&msg, StatusCode::TOO_MANY_REQUESTS);
             res.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
@@ -148,9 +166,11 @@ pub async fn post_upstream_link(
         Ok(Ok(_)) => {
             let wait = reservation.failed();
             let (st, name, info2) = (state.clone(), username.clone(), info.clone());
-            let audited =
-                web::block(move || st.store.write(|c| sign_in::failed(c, &name, wait, &info2, now)))
-                    .await;
+            let audited = web::block(move || {
+                st.store
+                    .write(|c| sign_in::failed(c, &name, wait, &info2, now))
+            })
+            .await;
             if !matches!(audited, Ok(Ok(()))) {
                 tracing::warn!("could not record a failed sign-in in the audit log");
             }

@@ -19,7 +19,12 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 
 /// A page about a sign-in that did not go through, with a way back.
-fn problem(status: StatusCode, title: &str, message: &str, back: Option<(&str, &str)>) -> HttpResponse {
+fn problem(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    back: Option<(&str, &str)>,
+) -> HttpResponse {
     let (back_url, back_label) = back.unwrap_or(("", ""));
     let body = UpstreamErrorPage {
         title,
@@ -126,6 +131,10 @@ async fn audit_failure(
     })
     .await;
     if !matches!(done, Ok(Ok(()))) {
-        tracing::warn!(upstream, reason, "could not record an upstream failure in the audit log");
+        tracing::warn!(
+            upstream,
+            reason,
+            "could not record an upstream failure in the audit log"
+        );
     }
 }

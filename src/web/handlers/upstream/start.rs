@@ -43,7 +43,15 @@ pub async fn post_upstream_start(
     if checked_form(&req, &state, &body).is_none() {
         return form_expired();
     }
-    start(&req, &state, &id, Purpose::Link, None, Some("/account".into())).await
+    start(
+        &req,
+        &state,
+        &id,
+        Purpose::Link,
+        None,
+        Some("/account".into()),
+    )
+    .await
 }
 
 async fn start(
@@ -82,7 +90,9 @@ async fn start(
             return problem(
                 StatusCode::BAD_GATEWAY,
                 &format!("{name} cannot be reached right now"),
-                &format!("Signing in with {name} is not possible at the moment. Try again in a minute, or sign in another way."),
+                &format!(
+                    "Signing in with {name} is not possible at the moment. Try again in a minute, or sign in another way."
+                ),
                 Some((&back, "Back to sign in")),
             );
         }
