@@ -56,7 +56,7 @@ impl Upstream {
             .rsplit_once('@')
             .map(|(_, d)| d.to_ascii_lowercase())
             .unwrap_or_default();
-        self.allowed_email_domains.iter().any(|d| *d == domain)
+        self.allowed_email_domains.contains(&domain)
     }
 
     /// Where the secret is: `client_secret_file`, inside `data_dir` when relative.

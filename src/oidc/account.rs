@@ -119,7 +119,7 @@ pub fn overview(c: &Tx<'_>, user: &User, now: i64) -> Result<Overview, StoreErro
         identities: crate::store::upstream::list_user_identities(c, user.id)?
             .into_iter()
             .map(|i| {
-                let removable = super::upstream::link::other_way_in(c, user, i.id)?;
+                let removable = super::upstream::unlink::other_way_in(c, user, i.id)?;
                 Ok((i, removable))
             })
             .collect::<Result<_, StoreError>>()?,

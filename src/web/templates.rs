@@ -360,7 +360,7 @@ mod tests {
                 upstreams: vec![UpstreamButton {
                     id: "google".into(),
                     name: "Google".into(),
-                    url: "/upstream/google/start?req=r".into(),
+                    url: "start?req=r".into(),
                 }],
                 has_upstreams: true,
             },
@@ -547,7 +547,7 @@ mod tests {
                     link_buttons: vec![UpstreamButton {
                         id: "google".into(),
                         name: "Google".into(),
-                        url: "/upstream/google/start".into(),
+                        url: "start".into(),
                     }],
                 },
                 "account.html",

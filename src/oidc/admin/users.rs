@@ -134,9 +134,9 @@ pub fn unlink(
         .into());
     }
     for i in &linked {
-        crate::oidc::upstream::link::unlink(c, &u, i, &actor.audit_name(), now)?;
+        crate::oidc::upstream::unlink::unlink(c, &u, i, &actor.audit_name(), now)?;
     }
-    let still = crate::oidc::upstream::link::other_way_in(c, &u, 0)?;
+    let still = crate::oidc::upstream::unlink::other_way_in(c, &u, 0)?;
     Ok((linked.len(), still))
 }
 

@@ -22,7 +22,7 @@ use crate::oidc::interaction::sign_in::{self, How, SignedIn};
 use crate::oidc::login::{self, ClientInfo};
 use crate::store::upstream::{self as store, Flow, PendingLink};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, Tx, audit, groups, passkeys};
+use crate::store::{StoreError, Tx, audit, groups};
 use serde_json::json;
 
 /// The stored password hash of an account that has no password (made by a provider).
@@ -453,72 +453,4 @@ pub fn finish_with_password(
     linked(c, user, &who, "password", &user.username, now)?;
     let next = l.next.as_deref().unwrap_or("/");
     sign_in_as(c, settings, user, &who, pending, next, b, now)
-}
-
-/// Whether `user` can still sign in without the identity `except`: a password, a passkey, or
-/// another linked identity.
-pub fn other_way_in(c: &Tx<'_>, user: &User, except: i64) -> Result<bool, StoreError> {
-    Ok(user.password_hash != NO_PASSWORD
-        || !passkeys::list_user_passkeys(c, user.id)?.is_empty()
-        || store::list_user_identities(c, user.id)?
-            .iter()
-            .any(|i| i.id != except))
-}
-
-/// Unlink one identity and audit it (`upstream.unlinked`, by `actor`). The caller decides
-/// whether the last way in may go (the account page: never; an admin: yes).
-pub fn unlink(
-    c: &Tx<'_>,
-    user: &User,
-    identity: &store::Identity,
-    actor: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    store::delete_identity(c, identity.id)?;
-    audit::insert_audit_event(
-        c,
-        &audit::AuditEvent {
-            at: now,
-            kind: "upstream.unlinked".into(),
-            actor: Some(actor.to_owned()),
-            subject: Some(user.subject.clone()),
-            detail: Some(
-                json!({
-                    "upstream": identity.upstream, "issuer": identity.issuer,
-                    "sub": identity.subject, "username": user.username,
-                })
-                .to_string(),
-            ),
-            ..Default::default()
-        },
-    )
-}
-
-/// Why the account page did not unlink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unlinked {
-    Done,
-    NotFound,
-    /// It is the user's last way in (no password, passkey or other identity).
-    LastWayIn,
-}
-
-/// The account page's unlink: one of the user's own identities, never the last way in.
-pub fn unlink_own(
-    c: &Tx<'_>,
-    user: &User,
-    identity_id: i64,
-    now: i64,
-) -> Result<Unlinked, StoreError> {
-    let Some(i) = store::list_user_identities(c, user.id)?
-        .into_iter()
-        .find(|i| i.id == identity_id)
-    else {
-        return Ok(Unlinked::NotFound);
-    };
-    if !other_way_in(c, user, i.id)? {
-        return Ok(Unlinked::LastWayIn);
-    }
-    unlink(c, user, &i, &user.username, now)?;
-    Ok(Unlinked::Done)
 }

@@ -18,6 +18,7 @@ pub mod client;
 pub mod flow;
 pub mod github;
 pub mod link;
+pub mod unlink;
 
 use crate::config::{ConfigError, Settings, Upstream, UpstreamKind};
 use openidconnect::core::CoreProviderMetadata;

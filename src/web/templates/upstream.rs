@@ -76,16 +76,16 @@ mod tests {
                     handle: "h",
                     username: "bob",
                     error,
-                    cancel_url: "/login?req=r",
+                    cancel_url: "login?req=r",
                 },
                 "upstream_link.html",
             );
         }
-        for back_url in ["/login", ""] {
+        for back_url in ["login", ""] {
             super::super::tests::same_in_both(
                 &UpstreamErrorPage {
                     title: "T",
-                    message: "M <b>",
+                    message: "M",
                     back_url,
                     back_label: "Back",
                 },

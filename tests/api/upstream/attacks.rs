@@ -96,3 +96,62 @@ async fn a_made_up_or_missing_state_is_refused() {
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn an_id_token_whose_signature_does_not_verify_signs_nobody_in() {
+    let proxy = start_proxy();
+    let pair = spawn_pair_behind(&proxy, |u| u.create_users = true).await;
+    add_user(&pair.up, "bob", "bob@example.com", None);
+    proxy.tamper(Tamper::BreakSignature);
+
+    let (stop, _) = sign_in_through(&pair, &fresh_browser(), &mut Walk::as_user("bob")).await;
+
+    let (status, _, html) = stop.page();
+    assert_eq!(status, 502);
+    assert!(html.contains("could not be verified"), "{html}");
+    let failed = audited(&pair.down, "upstream.failed");
+    assert!(
+        failed[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("id_token_invalid"),
+        "{failed:?}"
+    );
+    assert!(audited(&pair.down, "login.succeeded").is_empty());
+    assert!(
+        pair.down
+            .cli(&["user", "show", "bob"], None)
+            .one_line_error()
+            .contains("bob")
+    );
+}
+
+#[tokio::test]
+async fn an_id_token_of_another_sign_in_is_refused_by_its_nonce() {
+    let proxy = start_proxy();
+    let pair = spawn_pair_behind(&proxy, |u| u.create_users = true).await;
+    add_user(&pair.up, "bob", "bob@example.com", None);
+    proxy.tamper(Tamper::ReplayFirst);
+    let (first, _) = sign_in_through(&pair, &fresh_browser(), &mut Walk::as_user("bob")).await;
+    first.callback();
+
+    // The next sign-in is answered with the first one's (validly signed) ID token.
+    let (stop, _) = sign_in_through(&pair, &fresh_browser(), &mut Walk::as_user("bob")).await;
+
+    assert_eq!(stop.page().0, 502);
+    let failed = audited(&pair.down, "upstream.failed");
+    assert!(
+        failed[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("nonce_mismatch"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        audited(&pair.down, "login.succeeded").len(),
+        1,
+        "only the first"
+    );
+}

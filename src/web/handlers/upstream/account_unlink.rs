@@ -2,7 +2,7 @@
 //! an upstream provider — after a recent sign-in, and never the last way in.
 
 use crate::oidc::account::{self, Action};
-use crate::oidc::upstream::link::{self, Unlinked};
+use crate::oidc::upstream::unlink::{self, Unlinked};
 use crate::state::AppState;
 use crate::web::error;
 use crate::web::handlers::account::{checked_form, form_expired, render, step};
@@ -33,7 +33,7 @@ pub async fn post_account_upstream_unlink(
     let (st, user) = (state.clone(), page.user.clone());
     let done = web::block(move || {
         let now = st.clock.now();
-        st.store.write(|c| link::unlink_own(c, &user, id, now))
+        st.store.write(|c| unlink::unlink_own(c, &user, id, now))
     })
     .await;
     let outcome = match done {
