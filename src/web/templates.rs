@@ -293,6 +293,8 @@ pub struct AccountPage<'a> {
     pub message: &'a str,
     pub error: &'a str,
     pub factors: FactorsView,
+    /// The user has a password (one a provider made has none: no "change password" form).
+    pub has_password: bool,
     /// Providers are configured, or identities linked: the section is shown.
     pub upstream_section: bool,
     pub identities: Vec<IdentityView>,
@@ -534,6 +536,7 @@ mod tests {
                     message: "",
                     error: "",
                     factors: FactorsView::default(),
+                    has_password: fresh,
                     upstream_section: true,
                     identities: vec![IdentityView {
                         id: 4,
@@ -569,6 +572,7 @@ mod tests {
                 message: "m",
                 error: "",
                 factors: FactorsView::default(),
+                has_password: true,
                 upstream_section: false,
                 no_identities: true,
                 identities: vec![],
@@ -599,6 +603,7 @@ mod tests {
                     required: true,
                     reauth_minutes: "10".into(),
                 },
+                has_password: false,
                 upstream_section: true,
                 no_identities: true,
                 identities: vec![],

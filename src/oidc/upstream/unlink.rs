@@ -7,10 +7,15 @@ use crate::store::users::User;
 use crate::store::{StoreError, Tx, audit, passkeys};
 use serde_json::json;
 
+/// Whether `user` has a password (an account a provider made has none).
+pub fn has_password(user: &User) -> bool {
+    user.password_hash != NO_PASSWORD
+}
+
 /// Whether `user` can still sign in without the identity `except`: a password, a passkey, or
 /// another linked identity.
 pub fn other_way_in(c: &Tx<'_>, user: &User, except: i64) -> Result<bool, StoreError> {
-    Ok(user.password_hash != NO_PASSWORD
+    Ok(has_password(user)
         || !passkeys::list_user_passkeys(c, user.id)?.is_empty()
         || store::list_user_identities(c, user.id)?
             .iter()

@@ -179,6 +179,7 @@ pub(super) fn render(
         .collect();
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = AccountPage {
+        has_password: crate::oidc::upstream::unlink::has_password(user),
         upstream_section: !identities.is_empty() || !link_buttons.is_empty(),
         no_identities: identities.is_empty(),
         identities,

@@ -208,15 +208,20 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// A page's HTML with the escapes a themed (minijinja) page uses undone: `&#x2f;` for `/`,
+/// `&amp;`, `&#x3d;`. (Another test may install a theme for the whole test process.)
+pub fn unescaped(html: &str) -> String {
+    html.replace("&#x2f;", "/")
+        .replace("&#x3d;", "=")
+        .replace("&amp;", "&")
+}
+
 /// The `href` of the "Sign in with ..." link on a login page.
 pub fn upstream_link(html: &str) -> Option<String> {
+    let html = unescaped(html);
     let start = html.find("href=\"/upstream/")? + "href=\"".len();
     let end = html[start..].find('"')?;
-    Some(
-        html[start..start + end]
-            .replace("&amp;", "&")
-            .replace("&#x3d;", "="),
-    )
+    Some(html[start..start + end].to_owned())
 }
 
 pub async fn submit(

@@ -166,7 +166,10 @@ async fn the_account_page_never_unlinks_the_last_way_in_and_unlinks_otherwise() 
         !html.contains(">Unlink</button>"),
         "no password: it is the only way in"
     );
-    let id = hidden(&html, "id").unwrap_or_else(|| "1".into());
+    assert!(html.contains("You have no password here"), "{html}");
+    assert!(!html.contains("name=\"current_password\""));
+    // The only identity there is (no form offers its id).
+    let id = "1".to_owned();
     let res = unlink(&pair, &browser, &id).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("only way to sign in"));

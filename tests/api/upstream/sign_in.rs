@@ -250,7 +250,7 @@ async fn a_refusal_at_the_upstream_is_a_readable_page_and_an_audit_row() {
         "{html}"
     );
     assert!(
-        html.contains("href=\"/login?req="),
+        unescaped(html).contains("href=\"/login?req="),
         "a way back to the same request"
     );
     let failed = audited(&pair.down, "upstream.failed");
