@@ -35,6 +35,10 @@ pub enum UserCommand {
     },
     /// Remove an attribute
     UnsetAttribute { username: String, key: String },
+    /// Unlink USERNAME's identity at an upstream provider (the `id` of its [[upstream]] table):
+    /// that provider no longer signs them in. Allowed even when it is their last way in (then
+    /// give them a password with `set-password`)
+    Unlink { username: String, upstream: String },
     /// Remove a user's second factors (authenticator app, passkeys) and recovery codes, and end
     /// their sessions: for someone who lost their phone. They sign in with the password alone
     /// next, and set up a factor again (at once, when a policy requires one)
@@ -189,17 +193,33 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                 attributes: attrs,
                 factors,
                 passkeys: keys,
+                identities,
             } = &detail;
             let out = detail.to_json();
             print(json, &out, || {
                 let attr_text: Vec<String> =
                     attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let id_text: Vec<String> = identities
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{} (sub {}{}, linked {})",
+                            i.upstream,
+                            i.subject,
+                            i.email
+                                .as_deref()
+                                .map(|e| format!(", {e}"))
+                                .unwrap_or_default(),
+                            show_time(i.created_at)
+                        )
+                    })
+                    .collect();
                 let key_text: Vec<String> = keys
                     .iter()
                     .map(|k| format!("{:?} (added {})", k.name, show_time(k.created_at)))
                     .collect();
                 format!(
-                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\nsecond factors: {}\npasskeys:       {}\ncreated:        {}",
+                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\nsecond factors: {}\npasskeys:       {}\nupstream:       {}\ncreated:        {}",
                     u.username,
                     u.subject,
                     u.email,
@@ -222,6 +242,11 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                         "-".into()
                     } else {
                         key_text.join(", ")
+                    },
+                    if id_text.is_empty() {
+                        "-".into()
+                    } else {
+                        id_text.join(", ")
                     },
                     show_time(u.created_at)
                 )
@@ -258,6 +283,24 @@ pub fn run(cmd: UserCommand, store: &Store, json: bool) -> Result<(), CliError> 
                         "removed the second factors of {username} (was: {}); their sessions were ended",
                         factors_text(&removed)
                     )
+                },
+            );
+        }
+        UserCommand::Unlink { username, upstream } => {
+            let (removed, still) =
+                store.write(|c| admin::users::unlink(c, actor, now(), &username, &upstream))?;
+            print(
+                json,
+                &serde_json::json!({
+                    "username": username, "upstream": upstream, "unlinked": removed,
+                    "can_sign_in": still,
+                }),
+                || {
+                    let mut s = format!("unlinked {username} from upstream {upstream}");
+                    if !still {
+                        s.push_str(&format!("\n{username} has no other way to sign in now; give them a password with `latchkey user set-password {username}`"));
+                    }
+                    s
                 },
             );
         }

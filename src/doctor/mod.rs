@@ -19,6 +19,7 @@ mod secret_key;
 mod settings;
 mod text;
 mod tls;
+mod upstream;
 mod users;
 
 use crate::clock::Timestamp;
@@ -200,6 +201,7 @@ fn outside(settings: &Settings, now: Timestamp, r: &mut Report) -> Option<std::p
     passkeys::check_passkeys(settings, r);
     settings::check_settings(settings, r);
     tls::check_tls(settings, now, r);
+    upstream::check_upstreams(settings, r);
     files::check_data_dir(settings, r)
 }
 

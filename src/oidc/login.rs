@@ -44,7 +44,9 @@ pub fn check_password_for_sign_in(
         password::verify_dummy(pw);
         return Ok(PasswordCheck::UnknownUser);
     };
-    let verdict = if pw.len() <= 1024 {
+    // An account made by an upstream provider has no password (an empty hash): it burns the
+    // same time as any wrong password.
+    let verdict = if pw.len() <= 1024 && !user.password_hash.is_empty() {
         password::verify(pw, &user.password_hash)
     } else {
         password::verify_dummy(pw);

@@ -57,6 +57,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/login/passkey/finish",
             web::post().to(passkeys::login_finish::post_login_passkey_finish),
         )
+        .route(
+            "/upstream/link",
+            web::get().to(upstream::link::get_upstream_link),
+        )
+        .route(
+            "/upstream/link",
+            web::post().to(upstream::link::post_upstream_link),
+        )
+        .route(
+            "/upstream/{id}/start",
+            web::get().to(upstream::start::get_upstream_start),
+        )
+        .route(
+            "/upstream/{id}/start",
+            web::post().to(upstream::start::post_upstream_start),
+        )
+        .route(
+            "/upstream/{id}/callback",
+            web::get().to(upstream::callback::get_upstream_callback),
+        )
+        .route(
+            "/account/upstream/unlink",
+            web::post().to(upstream::account_unlink::post_account_upstream_unlink),
+        )
         // The JSON admin API (bearer admin keys), before the admin pages' catch-all.
         .configure(admin_api_routes)
         .configure(admin::routes)

@@ -71,6 +71,8 @@ pub use admin::{
 pub use admin::{apis as admin_apis, groups as admin_groups};
 mod admin_check;
 pub use admin_check::AdminCheckPage;
+mod upstream;
+pub use upstream::{IdentityView, UpstreamButton, UpstreamErrorPage, UpstreamLinkPage};
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]
@@ -95,6 +97,9 @@ pub struct LoginPage<'a> {
     pub username: &'a str,
     /// Why the page asks again (a fresh sign-in before changing sign-in methods), or "".
     pub notice: &'a str,
+    /// "Sign in with NAME", one per `[[upstream]]`.
+    pub upstreams: Vec<UpstreamButton>,
+    pub has_upstreams: bool,
 }
 page!(LoginPage, "login.html");
 
@@ -294,6 +299,14 @@ pub struct AccountPage<'a> {
     pub message: &'a str,
     pub error: &'a str,
     pub factors: FactorsView,
+    /// The user has a password (one a provider made has none: no "change password" form).
+    pub has_password: bool,
+    /// Providers are configured, or identities linked: the section is shown.
+    pub upstream_section: bool,
+    pub identities: Vec<IdentityView>,
+    pub no_identities: bool,
+    /// "Link NAME" forms (shown after a recent sign-in).
+    pub link_buttons: Vec<UpstreamButton>,
 }
 page!(AccountPage, "account.html");
 
@@ -352,6 +365,12 @@ pub(crate) mod tests {
                 next: "",
                 username: "alice",
                 notice: "",
+                upstreams: vec![UpstreamButton {
+                    id: "google".into(),
+                    name: "Google".into(),
+                    url: "start?req=r".into(),
+                }],
+                has_upstreams: true,
             },
             "login.html",
         );
@@ -365,6 +384,8 @@ pub(crate) mod tests {
                 next: "x",
                 username: "",
                 notice: "Sign in again",
+                upstreams: vec![],
+                has_upstreams: false,
             },
             "login.html",
         );
@@ -521,6 +542,22 @@ pub(crate) mod tests {
                     message: "",
                     error: "",
                     factors: FactorsView::default(),
+                    has_password: fresh,
+                    upstream_section: true,
+                    identities: vec![IdentityView {
+                        id: 4,
+                        provider: "Google".into(),
+                        email: "u@example.com".into(),
+                        linked: "t".into(),
+                        last_used: "t".into(),
+                        removable: fresh,
+                    }],
+                    no_identities: false,
+                    link_buttons: vec![UpstreamButton {
+                        id: "google".into(),
+                        name: "Google".into(),
+                        url: "start".into(),
+                    }],
                 },
                 "account.html",
             );
@@ -541,6 +578,11 @@ pub(crate) mod tests {
                 message: "m",
                 error: "",
                 factors: FactorsView::default(),
+                has_password: true,
+                upstream_section: false,
+                no_identities: true,
+                identities: vec![],
+                link_buttons: vec![],
             },
             "account.html",
         );
@@ -567,6 +609,11 @@ pub(crate) mod tests {
                     required: true,
                     reauth_minutes: "10".into(),
                 },
+                has_password: false,
+                upstream_section: true,
+                no_identities: true,
+                identities: vec![],
+                link_buttons: vec![],
             },
             "account.html",
         );

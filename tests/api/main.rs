@@ -33,4 +33,5 @@ mod store;
 mod support;
 mod tls;
 mod token;
+mod upstream;
 mod userinfo;

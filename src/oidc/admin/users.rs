@@ -6,7 +6,7 @@ use super::{Actor, AdminError, record};
 use crate::domain::{Email, Username, access_names};
 use crate::oidc::{mfa, session_end};
 use crate::store::{
-    StoreError, Tx, attributes, audit, groups, passkeys, refresh, users, users::User,
+    StoreError, Tx, attributes, audit, groups, passkeys, refresh, upstream, users, users::User,
 };
 
 /// A user to create, checked (the password is hashed by the caller, outside the transaction:
@@ -49,6 +49,8 @@ pub struct UserDetail {
     pub attributes: std::collections::BTreeMap<String, String>,
     pub factors: mfa::Enrolled,
     pub passkeys: Vec<passkeys::Passkey>,
+    /// Identities at upstream providers (`[[upstream]]`), oldest first.
+    pub identities: Vec<upstream::Identity>,
 }
 
 impl UserDetail {
@@ -73,6 +75,10 @@ impl UserDetail {
             o.insert("attributes".into(), serde_json::json!(self.attributes));
             o.insert("second_factors".into(), factors_json(&self.factors));
             o.insert("passkeys".into(), keys.into());
+            o.insert(
+                "upstream_identities".into(),
+                serde_json::json!(self.identities),
+            );
         }
         out
     }
@@ -161,8 +167,37 @@ pub fn show(c: &Tx<'_>, username: &str) -> Result<UserDetail, StoreError> {
         attributes: attributes::list_user_attributes(c, user.id)?,
         factors: mfa::enrolled(c, user.id)?,
         passkeys: passkeys::list_user_passkeys(c, user.id)?,
+        identities: upstream::list_user_identities(c, user.id)?,
         user,
     })
+}
+
+/// Unlink the user's identities at upstream `upstream_id` (all of them, when several are
+/// linked). Returns how many went, and whether the user can still sign in some other way (an
+/// admin may remove the last way in; `set-password` gives a new one).
+pub fn unlink(
+    c: &Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    username: &str,
+    upstream_id: &str,
+) -> Result<(usize, bool), AdminError> {
+    let u = users::get_user_by_username(c, username)?;
+    let linked: Vec<upstream::Identity> = upstream::list_user_identities(c, u.id)?
+        .into_iter()
+        .filter(|i| i.upstream == upstream_id)
+        .collect();
+    if linked.is_empty() {
+        return Err(StoreError::NotFound(format!(
+            "user {username:?} has no identity linked at upstream {upstream_id:?}"
+        ))
+        .into());
+    }
+    for i in &linked {
+        crate::oidc::upstream::unlink::unlink(c, &u, i, &actor.audit_name(), now)?;
+    }
+    let still = crate::oidc::upstream::unlink::other_way_in(c, &u, 0)?;
+    Ok((linked.len(), still))
 }
 
 /// Set an attribute; returns the key and value as stored.

@@ -23,4 +23,5 @@ pub mod refresh;
 pub mod second_factors;
 pub mod sessions;
 pub mod sweep;
+pub mod upstream;
 pub mod users;

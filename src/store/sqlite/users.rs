@@ -89,6 +89,16 @@ pub fn find_user_by_subject(tx: &Tx<'_>, subject: &str) -> Result<Option<User>> 
     )
 }
 
+/// Users whose email is `email`, compared without case (at most `limit`).
+pub fn list_users_by_email(tx: &Tx<'_>, email: &str, limit: i64) -> Result<Vec<User>> {
+    let c = tx.conn();
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![email, limit], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// The user named `username`, or a NotFound error that says so.
 pub fn get_user_by_username(tx: &Tx<'_>, username: &str) -> Result<User> {
     find_user_by_username(tx, username)?

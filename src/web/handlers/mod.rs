@@ -19,4 +19,5 @@ pub mod passkeys;
 pub mod revoke;
 pub mod second_factor;
 pub mod token;
+pub mod upstream;
 pub mod userinfo;
