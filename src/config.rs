@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 mod docs;
 pub mod smtp;
-pub use docs::{SETTINGS, SettingDoc};
 pub use smtp::{Smtp, SmtpSecurity};
+pub mod upstream;
+pub use docs::{SETTINGS, SettingDoc, UPSTREAM_SETTINGS};
+pub use upstream::{LinkRule, Upstream, UpstreamKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -66,6 +68,8 @@ pub struct Settings {
     pub reset_ttl_secs: i64,
     /// Outgoing mail; None: no mail is sent (links are only printed).
     pub smtp: Option<Smtp>,
+    /// `[[upstream]]` tables: providers people may sign in with (config file only).
+    pub upstreams: Vec<Upstream>,
 }
 
 /// `mfa_required`: whose sign-ins need a second factor (or a passkey) for every app.
@@ -152,8 +156,11 @@ impl Settings {
             Some(p) => (p.clone(), true),
             None => (PathBuf::from("latchkey.toml"), false),
         };
+        let mut upstreams = Vec::new();
         if required || path.exists() {
-            for (key, value) in read_toml(&path)? {
+            let (flat, tables) = read_toml(&path)?;
+            upstreams = tables;
+            for (key, value) in flat {
                 raw.insert(
                     key,
                     Raw {
@@ -193,7 +200,9 @@ impl Settings {
                 },
             );
         }
-        Self::from_raw(&raw)
+        let mut s = Self::from_raw(&raw)?;
+        s.upstreams = upstreams;
+        Ok(s)
     }
 
     fn from_raw(raw: &BTreeMap<&'static str, Raw>) -> Result<Settings, ConfigError> {
@@ -368,6 +377,7 @@ impl Settings {
             tls,
             tls_reload_poll_secs: ranged("tls_reload_poll_secs", 0, 86_400)? as u64,
             metrics_bind,
+            upstreams: Vec::new(),
         };
         if s.key_retention_secs < s.access_token_ttl_secs.max(s.id_token_ttl_secs) {
             return Err(bad(
@@ -466,7 +476,10 @@ fn validate_issuer(s: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
+/// The flat settings of a config file, and its `[[upstream]]` tables.
+type FileSettings = (Vec<(&'static str, String)>, Vec<Upstream>);
+
+fn read_toml(path: &Path) -> Result<FileSettings, ConfigError> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("cannot read config file {shown}: {e}")))?;
@@ -477,7 +490,12 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
         ))
     })?;
     let mut out = Vec::new();
+    let mut upstreams = Vec::new();
     for (key, value) in table {
+        if key == "upstream" {
+            upstreams = upstream::parse_tables(value, &shown.to_string())?;
+            continue;
+        }
         let known = known_key(&key).ok_or_else(|| {
             ConfigError(format!("unknown setting `{key}` in config file {shown}"))
         })?;
@@ -504,7 +522,7 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
         };
         out.push((known, value));
     }
-    Ok(out)
+    Ok((out, upstreams))
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ fn run(args: Cli) -> Result<(), CliError> {
         Some(Command::Group(cmd)) => cli::group::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Api(cmd)) => cli::api::run(cmd, &cli::open_store(&settings)?, json),
         Some(Command::Scope(cmd)) => cli::scope::run(cmd, &cli::open_store(&settings)?, json),
+        Some(Command::AdminKey(cmd)) => {
+            cli::admin_key::run(cmd, &cli::open_store(&settings)?, json)
+        }
         Some(Command::Doctor(d)) => cli::doctor::run(&settings, d.check_smtp, json),
         Some(Command::Audit(a)) => cli::audit::run(a, &cli::open_store(&settings)?, json),
         Some(Command::Backup(a)) => cli::backup::backup(a, &settings, json),

@@ -69,9 +69,10 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
-        // First: a bad certificate stops the start before anything is created, and SIGHUP is
-        // caught (not fatal) from here on.
+        // First: a bad certificate or upstream client secret stops the start before anything
+        // is created, and SIGHUP is caught (not fatal) from here on.
         let tls = crate::web::tls::Tls::load(&settings)?;
+        let upstreams = crate::oidc::upstream::Registry::load(&settings)?;
         let db_path = settings.prepare_data_dir()?;
         let lock = crate::store::data_lock::lock_data_dir(&settings.data_dir)?;
         let secret_key = crate::crypto::secret_key::load_or_create(&settings.secret_key_path())?;
@@ -119,7 +120,7 @@ impl Application {
         tracing::info!(issuer = %settings.issuer, address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), tls = tls.is_some(), "latchkey listening");
 
         crate::crypto::password_pool::map_large_buffers_directly();
-        let state = AppState::new(store, settings, clock, ring, secret_key)?;
+        let state = AppState::new(store, settings, clock, ring, secret_key, upstreams)?;
         let app_state = state.clone();
         let https = app_state.settings.is_https();
         let metrics_on = app_state.settings.metrics_bind.is_some();
@@ -190,6 +191,9 @@ impl Application {
         let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting.clone()));
         let mut mailer = tokio::spawn(crate::mailer::run(self.state.clone(), quitting));
         let sealer = tokio::spawn(crate::audit_sealer::run(self.state.clone()));
+        // An upstream that cannot be reached at start is a warning (retried at sign-in).
+        let upstreams = self.state.upstreams.clone();
+        let warm_up = tokio::spawn(async move { upstreams.warm_up().await });
         let tls_reload = self.tls.map(|tls| tokio::spawn(tls.watch()));
         // The metrics listener keeps answering while the main one drains, and stops after it.
         let metrics = self.metrics.map(|(m, _)| (m.handle(), tokio::spawn(m)));
@@ -223,6 +227,7 @@ impl Application {
             t.abort();
         }
         maintenance.abort();
+        warm_up.abort();
         let _ = quit.send(true);
         // Back-channel notices and the mail in hand finish side by side; what is cut off here
         // is still queued and sent after the next start.

@@ -32,6 +32,8 @@ pub struct AppState {
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
     /// Prometheus metrics; counted whether or not `metrics_bind` serves them.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// `[[upstream]]` providers with their secrets, and the client that talks to them.
+    pub upstreams: Arc<crate::oidc::upstream::Registry>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -42,6 +44,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         keys: KeyRing,
         secret_key: crate::crypto::secret_key::SecretKey,
+        upstreams: crate::oidc::upstream::Registry,
     ) -> Result<Self, prometheus::Error> {
         let metrics = Arc::new(crate::metrics::Metrics::new()?);
         // The store reports its fsyncs to the metrics, without knowing them.
@@ -55,6 +58,7 @@ impl AppState {
         Ok(Self {
             store,
             metrics,
+            upstreams: Arc::new(upstreams),
             discovery_json,
             oauth_metadata_json,
             outbox_nudge: Arc::new(tokio::sync::Notify::new()),

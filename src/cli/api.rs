@@ -81,16 +81,10 @@ pub fn run(cmd: ApiCommand, store: &Store, json: bool) -> Result<(), CliError> {
             });
         }
         ApiCommand::Show { identifier } => {
-            let admin::apis::ApiDetail { api, clients } =
-                store.read(|c| admin::apis::show(c, &identifier))?;
-            let grants: Vec<serde_json::Value> = clients
-                .iter()
-                .map(|(id, held)| serde_json::json!({ "client_id": id, "scopes": held }))
-                .collect();
-            let mut out = serde_json::to_value(&api).map_err(|e| CliError::Other(e.to_string()))?;
-            if let Some(o) = out.as_object_mut() {
-                o.insert("clients".into(), grants.clone().into());
-            }
+            let detail = store.read(|c| admin::apis::show(c, &identifier))?;
+            let out = detail.to_json();
+            let api = &detail.api;
+            let grants = out["clients"].as_array().cloned().unwrap_or_default();
             print(json, &out, || {
                 let mut s = format!(
                     "identifier: {}\nname:       {}\ncreated:    {}\nscopes:",

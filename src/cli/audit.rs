@@ -2,9 +2,10 @@
 
 use super::{CliError, now, print, show_time};
 use crate::domain::printable::escape_unsafe;
+use crate::oidc::admin::{self, audit_log::AuditQuery};
 use crate::oidc::audit_chain::{self, Verification};
-use crate::store::audit::{AuditFilter, AuditRecord, find_audit_records};
-use crate::store::{Store, users};
+use crate::store::Store;
+use crate::store::audit::AuditRecord;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
@@ -60,19 +61,7 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, CliError> {
             "--since {s:?}: use a duration like 30m, 24h, 7d or an RFC 3339 time"
         ))
     };
-    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        return Ok(t.unix_timestamp());
-    }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-    let n: i64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(bad()),
-    };
-    Ok(now - n.saturating_mul(secs))
+    crate::oidc::admin::audit_log::parse_when("--since", s, now).map_err(|_| bad())
 }
 
 pub fn run(a: AuditArgs, store: &Store, json: bool) -> Result<(), CliError> {
@@ -96,27 +85,17 @@ fn list(a: ListArgs, store: &Store, json: bool) -> Result<(), CliError> {
         .as_deref()
         .map(|s| parse_since(s, now()))
         .transpose()?;
-    let events = store.read(|c| {
-        let mut people = Vec::new();
-        if let Some(u) = &a.user {
-            let user = users::get_user_by_username(c, u)?;
-            people.push(user.username);
-            people.push(user.subject);
-        }
-        find_audit_records(
-            c,
-            &AuditFilter {
-                people,
-                client_id: a.client.clone(),
-                since,
-                limit: a.limit,
-            },
-        )
-    })?;
+    let query = AuditQuery {
+        user: a.user.clone(),
+        client: a.client.clone(),
+        since,
+        ..Default::default()
+    };
+    let events = store.read(|c| Ok(admin::audit_log::find(c, &query, None, a.limit)))??;
     // JSON stays JSON (serde escapes control characters); text is escaped field by field.
     if a.json_lines {
         for e in &events {
-            let line = serde_json::to_string(e)
+            let line = crate::oidc::admin::audit_export::json_line(e)
                 .map_err(|e| CliError::Other(format!("cannot serialise an event: {e}")))?;
             println!("{line}");
         }

@@ -11,7 +11,7 @@ pub const DEFAULT_SCOPES: &str = crate::domain::DEFAULT_CLIENT_SCOPES;
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; a confidential client's secret is generated and printed once
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List clients
     List,
     /// Show one client
@@ -20,15 +20,77 @@ pub enum ClientCommand {
     Remove { client_id: String },
     /// Replace a confidential client's secret; the old one stops working at once
     RotateSecret { client_id: String },
-    /// Change a client: who may use it (allowed groups), its scopes, its name
-    Update(UpdateArgs),
+    /// Change any setting of a client in place: redirect URIs, logout URIs, grant types, scopes,
+    /// who may use it, consent, PKCE, ID token algorithm, web origins, two-factor sign-in
+    ///
+    /// Tokens, consents and the secret stay. The client as it would be afterwards is checked as
+    /// `client add` checks a new one (a public client keeps PKCE and cannot use
+    /// client_credentials; authorization_code needs a redirect URI); a refused change writes
+    /// nothing. Prints the client (with --json, as `client show --json` does).
+    Update(Box<UpdateArgs>),
 }
 
+/// Every flag changes one setting; what no flag names stays as it is. The client as it would be
+/// afterwards is checked as `client add` checks a new one, and a refused change writes nothing.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     pub client_id: String,
+    /// New display name (shown on the login and consent pages); "" resets it to the client id
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Allow this redirect URI too (repeatable; matched exactly)
+    #[arg(
+        long = "add-redirect-uri",
+        visible_alias = "redirect-uri",
+        value_name = "URI"
+    )]
+    pub add_redirect_uris: Vec<String>,
+    /// No longer allow this redirect URI (repeatable); pending sign-ins for it are dropped.
+    /// authorization_code needs at least one left
+    #[arg(long = "remove-redirect-uri", value_name = "URI")]
+    pub remove_redirect_uris: Vec<String>,
+    /// Allow this post-logout redirect URI too (repeatable)
+    #[arg(
+        long = "add-post-logout-redirect-uri",
+        visible_alias = "post-logout-redirect-uri",
+        value_name = "URI"
+    )]
+    pub add_post_logout_redirect_uris: Vec<String>,
+    /// No longer allow this post-logout redirect URI (repeatable)
+    #[arg(long = "remove-post-logout-redirect-uri", value_name = "URI")]
+    pub remove_post_logout_redirect_uris: Vec<String>,
+    /// Send back-channel logout tokens to this URI (replaces the one registered)
+    #[arg(long, value_name = "URI", conflicts_with = "no_backchannel_logout")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Stop sending back-channel logout tokens to the client
+    #[arg(long)]
+    pub no_backchannel_logout: bool,
+    /// Replace the allowed grant types (authorization_code, refresh_token, client_credentials,
+    /// urn:ietf:params:oauth:grant-type:device_code); a public client cannot have client_credentials
+    #[arg(
+        long,
+        visible_alias = "grant-type",
+        value_name = "GRANT",
+        num_args = 1..,
+        value_delimiter = ','
+    )]
+    pub grant_types: Vec<String>,
+    /// Replace the allowed scopes (OIDC scopes and custom scopes; API scopes are granted with `api grant`)
+    #[arg(long, visible_alias = "scope", value_name = "SCOPE", num_args = 1.., value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// Allow this scope too (repeatable)
+    #[arg(long = "add-scope", value_name = "SCOPE", value_delimiter = ',')]
+    pub add_scopes: Vec<String>,
+    /// No longer allow this scope (repeatable); tokens already issued keep theirs until they expire
+    #[arg(long = "remove-scope", value_name = "SCOPE", value_delimiter = ',')]
+    pub remove_scopes: Vec<String>,
     /// Only members of this group may use the client (repeatable; any one group suffices)
-    #[arg(long = "allowed-group", value_name = "GROUP", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-group",
+        visible_alias = "add-allowed-group",
+        value_name = "GROUP",
+        value_delimiter = ','
+    )]
     pub allowed_groups: Vec<String>,
     /// No longer let this group's members in (when none are left, everyone may use the client)
     #[arg(
@@ -37,15 +99,29 @@ pub struct UpdateArgs {
         value_delimiter = ','
     )]
     pub remove_allowed_groups: Vec<String>,
-    /// Replace the allowed scopes (OIDC scopes and custom scopes; API scopes are granted with `api grant`)
-    #[arg(long, value_name = "SCOPE", num_args = 1.., value_delimiter = ',')]
-    pub scopes: Vec<String>,
-    /// New display name
+    /// First-party app: users are no longer asked for consent
+    #[arg(long, conflicts_with = "no_skip_consent")]
+    pub skip_consent: bool,
+    /// Ask users for consent again (those who never consented to this app see the consent page)
     #[arg(long)]
-    pub name: Option<String>,
+    pub no_skip_consent: bool,
+    /// Require PKCE (S256) on every authorization request: check that the app sends
+    /// code_challenge first
+    #[arg(long, conflicts_with = "no_pkce")]
+    pub pkce: bool,
+    /// Legacy confidential apps only: stop requiring PKCE (public clients always require it)
+    #[arg(long)]
+    pub no_pkce: bool,
+    /// ID token signing algorithm: RS256, ES256 or EdDSA (for ID tokens issued from now on)
+    #[arg(long, value_name = "ALG")]
+    pub id_token_alg: Option<String>,
     /// Also allow browser code on this origin (scheme://host[:port]) to call /token, /userinfo,
     /// /revoke and /device_authorization (repeatable)
-    #[arg(long = "web-origin", value_name = "ORIGIN")]
+    #[arg(
+        long = "web-origin",
+        visible_alias = "add-web-origin",
+        value_name = "ORIGIN"
+    )]
     pub web_origins: Vec<String>,
     /// No longer allow this origin added with --web-origin (repeatable)
     #[arg(long = "remove-web-origin", value_name = "ORIGIN")]
@@ -124,32 +200,39 @@ impl From<AddArgs> for admin::clients::NewClient {
 
 impl From<UpdateArgs> for admin::clients::ClientUpdate {
     fn from(u: UpdateArgs) -> Self {
+        use admin::clients::ListEdit;
+        // A `--yes` / `--no-yes` pair: Some(true), Some(false) or None (clap refuses both).
+        let switch = |on: bool, off: bool| (on || off).then_some(on);
         Self {
             client_id: u.client_id,
-            allowed_groups: u.allowed_groups,
-            remove_allowed_groups: u.remove_allowed_groups,
-            scopes: u.scopes,
             name: u.name,
-            web_origins: u.web_origins,
-            remove_web_origins: u.remove_web_origins,
-            require_mfa: (u.require_mfa || u.no_require_mfa).then_some(u.require_mfa),
+            redirect_uris: ListEdit::delta(u.add_redirect_uris, u.remove_redirect_uris),
+            post_logout_redirect_uris: ListEdit::delta(
+                u.add_post_logout_redirect_uris,
+                u.remove_post_logout_redirect_uris,
+            ),
+            backchannel_logout_uri: if u.no_backchannel_logout {
+                Some(None)
+            } else {
+                u.backchannel_logout_uri.map(Some)
+            },
+            grant_types: ListEdit {
+                replace: (!u.grant_types.is_empty()).then_some(u.grant_types),
+                ..ListEdit::default()
+            },
+            scopes: ListEdit {
+                replace: (!u.scopes.is_empty()).then_some(u.scopes),
+                remove: u.remove_scopes,
+                add: u.add_scopes,
+            },
+            allowed_groups: ListEdit::delta(u.allowed_groups, u.remove_allowed_groups),
+            skip_consent: switch(u.skip_consent, u.no_skip_consent),
+            require_pkce: switch(u.pkce, u.no_pkce),
+            id_token_alg: u.id_token_alg,
+            web_origins: ListEdit::delta(u.web_origins, u.remove_web_origins),
+            require_mfa: switch(u.require_mfa, u.no_require_mfa),
         }
     }
-}
-
-/// A client with who may use it and the API scopes it holds, as JSON (`show` and `update`).
-fn detailed_json(d: &admin::clients::ClientDetail) -> Result<serde_json::Value, CliError> {
-    let mut out = serde_json::to_value(&d.client).map_err(|e| CliError::Other(e.to_string()))?;
-    if let Some(o) = out.as_object_mut() {
-        o.insert("allowed_groups".into(), d.allowed_groups.clone().into());
-        let g: Vec<serde_json::Value> = d
-            .api_grants
-            .iter()
-            .map(|(api, scope)| serde_json::json!({ "api": api, "scope": scope }))
-            .collect();
-        o.insert("api_scopes".into(), g.into());
-    }
-    Ok(out)
 }
 
 fn describe_detailed(d: &admin::clients::ClientDetail) -> String {
@@ -211,7 +294,7 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
     let actor = &Actor::Cli;
     match cmd {
         ClientCommand::Add(a) => {
-            let new = a.into();
+            let new = (*a).into();
             let (client, secret) = store.write(|c| admin::clients::add(c, actor, now(), &new))?;
             let mut out =
                 serde_json::to_value(&client).map_err(|e| CliError::Other(e.to_string()))?;
@@ -253,19 +336,25 @@ pub fn run(cmd: ClientCommand, store: &Store, json: bool) -> Result<(), CliError
         }
         ClientCommand::Show { client_id } => {
             let d = store.read(|c| admin::clients::show(c, &client_id))?;
-            let out = detailed_json(&d)?;
+            let out = d.to_json();
             print(json, &out, || describe_detailed(&d));
         }
         ClientCommand::Update(u) => {
-            let change = u.into();
-            let d = store.write(|c| admin::clients::update(c, actor, now(), &change))?;
-            let out = detailed_json(&d)?;
+            let change = (*u).into();
+            let up = store.write(|c| admin::clients::update(c, actor, now(), &change))?;
+            let d = &up.client;
+            let out = d.to_json();
             print(json, &out, || {
-                format!(
-                    "updated client {}\n{}",
-                    d.client.client_id,
-                    describe_detailed(&d)
-                )
+                let head = if up.changes.is_empty() {
+                    format!("client {} unchanged", d.client.client_id)
+                } else {
+                    format!(
+                        "updated client {}: {}",
+                        d.client.client_id,
+                        up.changes.join("; ")
+                    )
+                };
+                format!("{head}\n{}", describe_detailed(d))
             });
         }
         ClientCommand::Remove { client_id } => {

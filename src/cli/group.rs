@@ -66,18 +66,13 @@ pub fn run(cmd: GroupCommand, store: &Store, json: bool) -> Result<(), CliError>
             });
         }
         GroupCommand::Show { name } => {
+            let detail = store.read(|c| admin::groups::show(c, &name))?;
+            let out = detail.to_json();
             let admin::groups::GroupDetail {
                 group: g,
                 members,
                 clients,
-            } = store.read(|c| admin::groups::show(c, &name))?;
-            let out = serde_json::json!({
-                "name": g.name,
-                "description": g.description,
-                "created_at": g.created_at,
-                "members": members,
-                "clients": clients,
-            });
+            } = &detail;
             print(json, &out, || {
                 format!(
                     "name:        {}\ndescription: {}\nmembers:     {}\nclients:     {}\ncreated:     {}",

@@ -2,6 +2,7 @@
 
 use super::{CliError, now, print, show_time};
 use crate::config::Settings;
+use crate::oidc::admin::keys::KeyView;
 use crate::oidc::admin::{self, Actor};
 use crate::store::Store;
 use clap::Subcommand;
@@ -18,15 +19,6 @@ pub enum KeysCommand {
     },
 }
 
-#[derive(serde::Serialize)]
-struct KeyView {
-    kid: String,
-    alg: &'static str,
-    status: &'static str,
-    created_at: i64,
-    retired_at: Option<i64>,
-}
-
 pub fn run(
     cmd: KeysCommand,
     store: &Store,
@@ -37,20 +29,7 @@ pub fn run(
         KeysCommand::List => {
             let now = now();
             let list = store.write(|c| admin::keys::list(c, now, settings.key_retention_secs))?;
-            let views: Vec<KeyView> = list
-                .iter()
-                .map(|k| KeyView {
-                    kid: k.kid.clone(),
-                    alg: k.alg.as_str(),
-                    status: if k.retired_at.is_some() {
-                        "retired"
-                    } else {
-                        "active"
-                    },
-                    created_at: k.created_at,
-                    retired_at: k.retired_at,
-                })
-                .collect();
+            let views: Vec<KeyView> = list.iter().map(KeyView::from).collect();
             print(json, &views, || {
                 views
                     .iter()
@@ -70,16 +49,7 @@ pub fn run(
         KeysCommand::Rotate { alg } => {
             let created =
                 store.write(|c| admin::keys::rotate(c, &Actor::Cli, now(), alg.as_deref()))?;
-            let views: Vec<KeyView> = created
-                .iter()
-                .map(|k| KeyView {
-                    kid: k.kid.clone(),
-                    alg: k.alg.as_str(),
-                    status: "active",
-                    created_at: k.created_at,
-                    retired_at: None,
-                })
-                .collect();
+            let views: Vec<KeyView> = created.iter().map(KeyView::from).collect();
             print(json, &views, || {
                 let mut s: Vec<String> = views
                     .iter()

@@ -1,6 +1,7 @@
 //! The command line: argument definitions here, one file per command group.
 //! Admin commands talk to the store directly (never over HTTP) and are safe while `serve` runs.
 
+pub mod admin_key;
 pub mod api;
 pub mod audit;
 pub mod backup;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage keys for the JSON admin API (/admin/api/v1/): create (printed once), list, revoke
+    #[command(subcommand)]
+    AdminKey(admin_key::AdminKeyCommand),
     /// Read the audit log (sign-ins, throttling, consent, tokens, logouts, admin changes), or verify its hash chain
     Audit(audit::AuditArgs),
     /// Copy the database to FILE while the server runs (consistent, checked, mode 0600)

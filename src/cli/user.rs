@@ -44,6 +44,10 @@ pub enum UserCommand {
     },
     /// Remove an attribute
     UnsetAttribute { username: String, key: String },
+    /// Unlink USERNAME's identity at an upstream provider (the `id` of its [[upstream]] table):
+    /// that provider no longer signs them in. Allowed even when it is their last way in (then
+    /// give them a password with `set-password`)
+    Unlink { username: String, upstream: String },
     /// Remove a user's second factors (authenticator app, passkeys) and recovery codes, and end
     /// their sessions: for someone who lost their phone. They sign in with the password alone
     /// next, and set up a factor again (at once, when a policy requires one)
@@ -280,40 +284,40 @@ pub fn run(
             });
         }
         UserCommand::Show { username } => {
+            let detail = store.read(|c| admin::users::show(c, &username))?;
             let admin::users::UserDetail {
                 user: u,
                 groups: member_of,
                 attributes: attrs,
                 factors,
                 passkeys: keys,
-            } = store.read(|c| admin::users::show(c, &username))?;
-            let mut out = serde_json::to_value(&u).map_err(|e| CliError::Other(e.to_string()))?;
-            let keys_json: Vec<serde_json::Value> = keys
-                .iter()
-                .map(|k| {
-                    serde_json::json!({
-                        "name": k.name,
-                        "created_at": k.created_at,
-                        "last_used_at": k.last_used_at,
-                        "synced": k.backup_eligible,
-                    })
-                })
-                .collect();
-            if let Some(o) = out.as_object_mut() {
-                o.insert("groups".into(), member_of.clone().into());
-                o.insert("attributes".into(), serde_json::json!(attrs));
-                o.insert("second_factors".into(), factors_json(&factors));
-                o.insert("passkeys".into(), keys_json.into());
-            }
+                identities,
+            } = &detail;
+            let out = detail.to_json();
             print(json, &out, || {
                 let attr_text: Vec<String> =
                     attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let id_text: Vec<String> = identities
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{} (sub {}{}, linked {})",
+                            i.upstream,
+                            i.subject,
+                            i.email
+                                .as_deref()
+                                .map(|e| format!(", {e}"))
+                                .unwrap_or_default(),
+                            show_time(i.created_at)
+                        )
+                    })
+                    .collect();
                 let key_text: Vec<String> = keys
                     .iter()
                     .map(|k| format!("{:?} (added {})", k.name, show_time(k.created_at)))
                     .collect();
                 format!(
-                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\nsecond factors: {}\npasskeys:       {}\ncreated:        {}",
+                    "username:       {}\nsubject:        {}\nemail:          {}{}\nname:           {}\nadmin:          {}\ndisabled:       {}\ngroups:         {}\nattributes:     {}\nsecond factors: {}\npasskeys:       {}\nupstream:       {}\ncreated:        {}",
                     u.username,
                     u.subject,
                     u.email,
@@ -331,11 +335,16 @@ pub fn run(
                     } else {
                         attr_text.join(" ")
                     },
-                    factors_text(&factors),
+                    factors_text(factors),
                     if key_text.is_empty() {
                         "-".into()
                     } else {
                         key_text.join(", ")
+                    },
+                    if id_text.is_empty() {
+                        "-".into()
+                    } else {
+                        id_text.join(", ")
                     },
                     show_time(u.created_at)
                 )
@@ -366,12 +375,30 @@ pub fn run(
             let removed = store.write(|c| admin::users::reset_mfa(c, actor, now(), &username))?;
             print(
                 json,
-                &serde_json::json!({ "username": username, "removed": factors_json(&removed) }),
+                &serde_json::json!({ "username": username, "removed": admin::users::factors_json(&removed) }),
                 || {
                     format!(
                         "removed the second factors of {username} (was: {}); their sessions were ended",
                         factors_text(&removed)
                     )
+                },
+            );
+        }
+        UserCommand::Unlink { username, upstream } => {
+            let (removed, still) =
+                store.write(|c| admin::users::unlink(c, actor, now(), &username, &upstream))?;
+            print(
+                json,
+                &serde_json::json!({
+                    "username": username, "upstream": upstream, "unlinked": removed,
+                    "can_sign_in": still,
+                }),
+                || {
+                    let mut s = format!("unlinked {username} from upstream {upstream}");
+                    if !still {
+                        s.push_str(&format!("\n{username} has no other way to sign in now; give them a password with `latchkey user set-password {username}`"));
+                    }
+                    s
                 },
             );
         }
@@ -425,16 +452,6 @@ fn factors_text(f: &mfa::Enrolled) -> String {
     } else {
         parts.join(", ")
     }
-}
-
-fn factors_json(f: &mfa::Enrolled) -> serde_json::Value {
-    serde_json::json!({
-        "totp": f.totp_since.is_some(),
-        "totp_since": f.totp_since,
-        "passkeys": f.passkeys,
-        "recovery_codes_left": f.recovery_left,
-        "recovery_codes_total": f.recovery_total,
-    })
 }
 
 fn set_disabled(store: &Store, username: &str, disabled: bool, json: bool) -> Result<(), CliError> {

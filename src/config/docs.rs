@@ -206,3 +206,71 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "A file holding the mail server password (one line; a relative path is inside `data_dir`), so it is in neither the config nor the environment. A file every user can read stops the start.",
     },
 ];
+
+/// The keys of one `[[upstream]]` table, each with its default and meaning (README table).
+pub const UPSTREAM_SETTINGS: &[SettingDoc] = &[
+    doc(
+        "upstream.id",
+        "",
+        "Required. Names the provider in URLs (`/upstream/ID/callback`) and in `latchkey user unlink`: lowercase letters, digits and `-`, at most 32.",
+    ),
+    doc(
+        "upstream.name",
+        "",
+        "Required. The button label: \"Sign in with NAME\".",
+    ),
+    doc(
+        "upstream.kind",
+        "oidc",
+        "`oidc` (any OpenID Connect provider, found by discovery) or `github` (GitHub's OAuth apps and its user API).",
+    ),
+    doc(
+        "upstream.issuer",
+        "",
+        "`oidc`: the provider's issuer URL; `/.well-known/openid-configuration` under it is read at sign-in. https (http only for localhost). Not for `github`.",
+    ),
+    doc(
+        "upstream.api_url",
+        "https://api.github.com",
+        "`github` only: the API base of GitHub Enterprise Server (`https://HOST/api/v3`); its sign-in pages are at the same host. Identities are recorded under that host.",
+    ),
+    doc(
+        "upstream.client_id",
+        "",
+        "Required. The client id latchkey was registered with at the provider.",
+    ),
+    doc(
+        "upstream.client_secret_file",
+        "",
+        "Required. A file holding the client secret (one line), not readable by other users (0600, 0400 or 0640); a relative path is inside `data_dir`.",
+    ),
+    doc(
+        "upstream.scopes",
+        "[\"openid\", \"email\", \"profile\"]",
+        "The scopes asked for (a TOML array); `oidc` must include `openid`. For `github` the default is `[\"read:user\", \"user:email\"]`.",
+    ),
+    doc(
+        "upstream.link",
+        "manual",
+        "What happens at the first sign-in of an unknown identity (without `create_users`): `manual` (the person links it with their local password) or `verified-email` (linked when the provider says the email is verified and exactly one local user holds it, verified too).",
+    ),
+    doc(
+        "upstream.create_users",
+        "false",
+        "`true`: an unknown identity becomes a new local user (username from `preferred_username` or the email's local part, made unique).",
+    ),
+    doc(
+        "upstream.allowed_email_domains",
+        "",
+        "Only people whose verified email is in one of these domains (a TOML array) may sign in this way; checked at every sign-in. Empty: any.",
+    ),
+    doc(
+        "upstream.groups_claim",
+        "",
+        "`oidc` only: an ID token claim (a list of names) that sets the user's membership of the local groups of those names at every sign-in.",
+    ),
+];
+
+const fn doc(key: &'static str, default: &'static str, doc: &'static str) -> SettingDoc {
+    SettingDoc { key, default, doc }
+}

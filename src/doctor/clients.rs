@@ -1,11 +1,11 @@
 //! Checks on the registered clients: plain-http URIs, PKCE, grants, old machine secrets, and
-//! access restricted to empty groups. Fixes are the commands that register a client again.
+//! access restricted to empty groups. Fixes are `client update` commands that change a client in
+//! place.
 
 use super::settings::host_is_loopback;
 use super::text::{DAY, sh_word};
 use super::{Report, Severity};
 use crate::clock::{Timestamp, show_time};
-use crate::domain::DEFAULT_CLIENT_SCOPES;
 use crate::store::{StoreError, Tx, clients, groups};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -18,8 +18,8 @@ const CLIENT_SECRET_MAX_AGE_DAYS: i64 = 365;
 pub(super) fn check_clients(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Result<(), StoreError> {
     let list = clients::list_clients(c)?;
     for cl in &list {
-        // Every problem of this client, and one registration that fixes them all: separate
-        // remove-and-add commands would each undo the others' fixes.
+        // Every problem of this client, and one `client update` that fixes them all: the
+        // client as changed must pass every rule at once (a lone placeholder URI, say).
         let mut found: Vec<(Severity, &'static str, String)> = Vec::new();
         let mut fixed = cl.clone();
         // For a public client whose only remark is a loopback URI: the registration a website
@@ -123,14 +123,20 @@ pub(super) fn check_clients(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Resul
         }
         let fix = if changes.is_empty() {
             format!(
-                "nothing to do for a native app; for a website, register it again with its https URIs: {}",
-                reregister(&as_website)
+                "nothing to do for a native app; for a website, swap its loopback URIs for https ones: {}",
+                update_command(cl, &as_website)
+            )
+        } else if fixed.grant_types.is_empty() {
+            format!(
+                "it has no usable grant left ({}): latchkey client remove {}",
+                changes.join("; "),
+                sh_word(&cl.client_id)
             )
         } else {
             format!(
-                "register it again ({}): {}",
+                "change it in place ({}): {}",
                 changes.join("; "),
-                reregister(&fixed)
+                update_command(cl, &fixed)
             )
         };
         for (severity, check, message) in found {
@@ -217,52 +223,38 @@ pub(super) fn check_access(c: &Tx<'_>, r: &mut Report) -> Result<(), StoreError>
     Ok(())
 }
 
-/// The commands that register `cl` again as given (there is no in-place edit).
-fn reregister(cl: &clients::Client) -> String {
-    let id = sh_word(&cl.client_id);
-    let mut cmd = format!(
-        "latchkey client remove {id} && latchkey client add {id} --name {}",
-        sh_word(&cl.name)
-    );
-    if cl.is_public {
-        cmd.push_str(" --public");
-    }
-    for u in &cl.redirect_uris {
-        let _ = write!(cmd, " --redirect-uri {}", sh_word(u));
-    }
-    for u in &cl.post_logout_redirect_uris {
-        let _ = write!(cmd, " --post-logout-redirect-uri {}", sh_word(u));
-    }
-    if let Some(u) = &cl.backchannel_logout_uri {
-        let _ = write!(cmd, " --backchannel-logout-uri {}", sh_word(u));
-    }
-    for o in &cl.extra_web_origins {
-        let _ = write!(cmd, " --web-origin {}", sh_word(o));
-    }
-    if set(&cl.grant_types) != BTreeSet::from(["authorization_code", "refresh_token"]) {
-        let _ = write!(cmd, " --grant-types {}", sh_word(&cl.grant_types.join(",")));
-    }
-    if set(&cl.scopes) != DEFAULT_CLIENT_SCOPES.split(' ').collect() {
-        let _ = write!(cmd, " --scopes {}", sh_word(&cl.scopes.join(",")));
-    }
-    if cl.skip_consent {
-        cmd.push_str(" --skip-consent");
-    }
-    if !cl.require_pkce && !cl.is_public {
-        cmd.push_str(" --no-pkce");
-    }
-    if cl.id_token_alg != "RS256" {
-        let _ = write!(cmd, " --id-token-alg {}", sh_word(&cl.id_token_alg));
-    }
-    let _ = write!(
-        cmd,
-        " (removing revokes its tokens and consents{})",
-        if cl.is_public {
-            ""
-        } else {
-            "; give the app the new client secret"
+/// The `client update` command that makes `cl` what `to` is (doctor changes URIs, PKCE and
+/// grant types); tokens, consents and the secret stay.
+fn update_command(cl: &clients::Client, to: &clients::Client) -> String {
+    let mut cmd = format!("latchkey client update {}", sh_word(&cl.client_id));
+    let mut lists = |what: &str, from: &[String], to: &[String]| {
+        for u in from.iter().filter(|u| !to.contains(u)) {
+            let _ = write!(cmd, " --remove-{what} {}", sh_word(u));
         }
+        for u in to.iter().filter(|u| !from.contains(u)) {
+            let _ = write!(cmd, " --add-{what} {}", sh_word(u));
+        }
+    };
+    lists("redirect-uri", &cl.redirect_uris, &to.redirect_uris);
+    lists(
+        "post-logout-redirect-uri",
+        &cl.post_logout_redirect_uris,
+        &to.post_logout_redirect_uris,
     );
+    if cl.backchannel_logout_uri != to.backchannel_logout_uri {
+        match &to.backchannel_logout_uri {
+            Some(u) => {
+                let _ = write!(cmd, " --backchannel-logout-uri {}", sh_word(u));
+            }
+            None => cmd.push_str(" --no-backchannel-logout"),
+        }
+    }
+    if to.require_pkce && !cl.require_pkce {
+        cmd.push_str(" --pkce");
+    }
+    if set(&cl.grant_types) != set(&to.grant_types) {
+        let _ = write!(cmd, " --grant-types {}", sh_word(&to.grant_types.join(",")));
+    }
     cmd
 }
 

@@ -1,22 +1,29 @@
 //! Checks on the database itself (integrity, schema version), then the checks on its contents.
 
-use super::{Report, clients, keys, users};
+use super::{Depth, Report, clients, keys, users};
 use crate::clock::Timestamp;
 use crate::config::Settings;
 use crate::store::{self, Tx, migrate};
 
-/// Integrity and schema version first; the contents only when the database can be read and its
-/// schema is not newer than this latchkey.
-pub(super) fn check_database(c: &Tx<'_>, s: &Settings, now: Timestamp, r: &mut Report) {
+/// Integrity (not at [`Depth::Quick`]: it reads every page) and schema version first; the
+/// contents only when the database can be read and its schema is not newer than this latchkey.
+pub(super) fn check_database(
+    c: &Tx<'_>,
+    s: &Settings,
+    now: Timestamp,
+    depth: Depth,
+    r: &mut Report,
+) {
     const RESTORE: &str = "stop latchkey and restore the last backup with `latchkey restore FILE` (README: \"Where data lives, and backups\"); `sqlite3 latchkey.db .recover` may save what a backup lacks";
-    match store::quick_check(c) {
-        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => {}
-        Ok(rows) => r.critical(
+    match (depth == Depth::Full).then(|| store::quick_check(c)) {
+        None => {}
+        Some(Ok(rows)) if rows.len() == 1 && rows[0] == "ok" => {}
+        Some(Ok(rows)) => r.critical(
             "database-integrity",
             format!("PRAGMA quick_check reports damage: {}", rows.join("; ")),
             RESTORE,
         ),
-        Err(e) => {
+        Some(Err(e)) => {
             r.critical(
                 "database-integrity",
                 format!("the database cannot be checked: {e}"),

@@ -1,5 +1,5 @@
-//! Checks on the data dir and the database files: existence and permissions. Opens the
-//! database read-only for the database checks.
+//! Checks on the data dir and the database files: existence and permissions; opening the
+//! database read-only for the database checks of `latchkey doctor`.
 
 use super::text::sh;
 use super::{Report, Severity};
@@ -13,8 +13,8 @@ fn absolute(p: &Path) -> PathBuf {
 
 const DATA_DIR_FIX: &str = "check data_dir (--data-dir, LATCHKEY_DATA_DIR or latchkey.toml): it must name the directory the server uses; `latchkey serve` creates it on first start";
 
-/// Existence, permissions, and a read-only connection when there is a database to look at.
-pub(super) fn check_data_dir(s: &Settings, r: &mut Report) -> Option<store::ReadOnly> {
+/// Existence and permissions; the database's path when there is one to look at.
+pub(super) fn check_data_dir(s: &Settings, r: &mut Report) -> Option<PathBuf> {
     let dir = absolute(&s.data_dir);
     let db = dir.join("latchkey.db");
     match std::fs::metadata(&dir) {
@@ -71,7 +71,12 @@ pub(super) fn check_data_dir(s: &Settings, r: &mut Report) -> Option<store::Read
         }
         Ok(_) => {}
     }
-    match store::open_read_only(&db) {
+    Some(db)
+}
+
+/// A read-only connection to the database at `db`, or a finding that says why not.
+pub(super) fn open_database(db: &Path, r: &mut Report) -> Option<store::ReadOnly> {
+    match store::open_read_only(db) {
         Ok(c) => Some(c),
         Err(e) => {
             r.critical(

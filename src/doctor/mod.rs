@@ -1,13 +1,14 @@
 //! Doctor: inspect the configuration, the data dir and the database, and report each problem
-//! with a severity, a stable check id and a concrete fix. `latchkey doctor` prints the report;
-//! an admin page can show the same [`Report`].
+//! with a severity, a stable check id and a concrete fix. `latchkey doctor` prints the report
+//! ([`inspect`]); the admin dashboard shows the same checks on the running server
+//! ([`inspect_running`]), less the slow ones ([`QUICK_LEAVES_OUT`]).
 //!
 //! Doctor only reads: it never creates the data dir or the database, never migrates, never writes
 //! a row and never creates keys (the database is opened read-only, see
 //! [`crate::store::open_read_only`]). Every problem it meets, a failed query included, becomes a finding,
 //! so [`inspect`] cannot fail.
 //!
-//! Layering: doctor uses `config`, `crypto` and `store`; `cli` and `web` use doctor.
+//! Layering: doctor uses `config`, `crypto` and `store`; `cli` and `oidc::admin` use doctor.
 
 mod clients;
 mod database;
@@ -19,6 +20,7 @@ mod settings;
 pub mod smtp;
 mod text;
 mod tls;
+mod upstream;
 mod users;
 
 use crate::clock::Timestamp;
@@ -162,25 +164,70 @@ impl Report {
     }
 }
 
-/// Every finding for these settings and their data dir at time `now`, most severe first.
+/// How much of the database doctor reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything (`latchkey doctor`).
+    Full,
+    /// What is quick enough for a page view (the admin dashboard): no check that reads the
+    /// whole database. [`QUICK_LEAVES_OUT`] says what that leaves out.
+    Quick,
+}
+
+/// The checks a [`Depth::Quick`] inspection leaves out, as a page can say it. (No check probes
+/// the network today; one that does belongs here too.)
+pub const QUICK_LEAVES_OUT: &[&str] = &[
+    "the database integrity check (PRAGMA quick_check reads the whole database; latchkey doctor runs it)",
+];
+
+/// Every finding for these settings and their data dir at time `now`, most severe first: what
+/// `latchkey doctor` prints. Opens the database read-only.
 pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     let mut r = Report::default();
-    settings::check_issuer_and_bind(settings, &mut r);
-    settings::check_trusted_proxies(settings, &mut r);
-    passkeys::check_passkeys(settings, &mut r);
-    settings::check_settings(settings, &mut r);
-    tls::check_tls(settings, now, &mut r);
-    smtp::check_smtp_settings(settings, &mut r);
-    let conn = files::check_data_dir(settings, &mut r);
+    let db = outside(settings, now, &mut r);
+    let conn = db.and_then(|path| files::open_database(&path, &mut r));
+    let tx = conn.as_ref().map(|c| c.tx());
+    inside(settings, now, tx.as_ref(), Depth::Full, &mut r);
+    r.sorted()
+}
+
+/// The same checks for a running server, on a transaction of its own store (the admin
+/// dashboard): everything but what [`QUICK_LEAVES_OUT`] names.
+pub fn inspect_running(settings: &Settings, now: Timestamp, c: &Tx<'_>) -> Report {
+    let mut r = Report::default();
+    outside(settings, now, &mut r);
+    inside(settings, now, Some(c), Depth::Quick, &mut r);
+    r.sorted()
+}
+
+/// The settings and the files: returns the database's path when there is one to look at.
+fn outside(settings: &Settings, now: Timestamp, r: &mut Report) -> Option<std::path::PathBuf> {
+    settings::check_issuer_and_bind(settings, r);
+    settings::check_trusted_proxies(settings, r);
+    passkeys::check_passkeys(settings, r);
+    settings::check_settings(settings, r);
+    tls::check_tls(settings, now, r);
+    upstream::check_upstreams(settings, r);
+    smtp::check_smtp_settings(settings, r);
+    files::check_data_dir(settings, r)
+}
+
+/// The secret key file (which needs the database to judge) and the database.
+fn inside(settings: &Settings, now: Timestamp, db: Option<&Tx<'_>>, depth: Depth, r: &mut Report) {
     if settings.data_dir.is_dir() {
-        secret_key::check_secret_key(settings, conn.as_ref().map(|c| c.tx()).as_ref(), &mut r);
+        secret_key::check_secret_key(settings, db, r);
     }
-    if let Some(conn) = conn {
-        database::check_database(&conn.tx(), settings, now, &mut r);
+    if let Some(c) = db {
+        database::check_database(c, settings, now, depth, r);
     }
-    // Stable: within a severity, findings keep the order the checks ran in.
-    r.findings.sort_by_key(|f| f.severity);
-    r
+}
+
+impl Report {
+    /// Most severe first; within a severity, findings keep the order the checks ran in.
+    fn sorted(mut self) -> Self {
+        self.findings.sort_by_key(|f| f.severity);
+        self
+    }
 }
 
 /// The findings about one client (app), from the checks [`inspect`] runs on the database's

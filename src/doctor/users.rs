@@ -36,7 +36,8 @@ pub(super) fn check_users(c: &Tx<'_>, now: Timestamp, r: &mut Report) -> Result<
     }
 
     let (mut weak, mut unreadable) = (Vec::new(), Vec::new());
-    // Accounts without a password (invited, or signing in with a passkey alone) are not broken.
+    // Accounts without a password (invited, signing in with a passkey alone, or made by an
+    // upstream provider) are not broken.
     for u in list.iter().filter(|u| !u.password_hash.is_empty()) {
         match parse_phc(&u.password_hash) {
             None => unreadable.push(u.username.clone()),

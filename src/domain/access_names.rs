@@ -22,6 +22,18 @@ pub fn group_name(s: &str) -> Result<String, ParseError> {
     }
 }
 
+/// An admin key's name: 1-64 of letters, digits, `_`, `-`, `.` (it is shown in the audit log as
+/// `admin-key:NAME`).
+pub fn admin_key_name(s: &str) -> Result<String, ParseError> {
+    if plain(s, 64, &[]) {
+        Ok(s.to_owned())
+    } else {
+        Err(ParseError::new(format!(
+            "invalid admin key name {s:?}: use 1-64 letters, digits, '_', '-' or '.'"
+        )))
+    }
+}
+
 /// A claim or attribute name: 1-64 of letters, digits, `_`, `-`, `.`, `:`.
 pub fn claim_name(s: &str) -> Result<String, ParseError> {
     if plain(s, 64, &[':']) {

@@ -11,6 +11,9 @@ use std::fmt;
 /// One RFC 8176 authentication method reference, in the order the `amr` array lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Method {
+    /// Federated: signed in at an upstream provider (`[[upstream]]`). One factor, whatever the
+    /// upstream itself says about its own sign-in.
+    Fed,
     /// A password.
     Pwd,
     /// A one-time password: an authenticator app's code (TOTP) or a recovery code.
@@ -26,7 +29,8 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 7] = [
+        Method::Fed,
         Method::Pwd,
         Method::Otp,
         Method::Hwk,
@@ -41,6 +45,7 @@ impl Method {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Method::Fed => "fed",
             Method::Pwd => "pwd",
             Method::Otp => "otp",
             Method::Hwk => "hwk",
@@ -57,7 +62,10 @@ impl Method {
 
     /// Something the user knows or has; `user` and `mfa` only qualify others.
     fn is_factor(self) -> bool {
-        matches!(self, Method::Pwd | Method::Otp | Method::Hwk | Method::Swk)
+        matches!(
+            self,
+            Method::Fed | Method::Pwd | Method::Otp | Method::Hwk | Method::Swk
+        )
     }
 }
 
@@ -224,6 +232,15 @@ mod tests {
             Acr::Pwd,
             "no UV: one factor"
         );
+    }
+
+    #[test]
+    fn a_federated_sign_in_is_one_factor_and_a_local_second_factor_makes_two() {
+        assert_eq!(Methods::parse("fed").acr(), Acr::Pwd);
+        assert_eq!(Methods::parse("fed").to_list(), ["fed"]);
+        let m = Methods::of(&[Method::Fed, Method::Otp]);
+        assert_eq!(m.to_list(), ["fed", "otp", "mfa"]);
+        assert_eq!(m.acr(), Acr::Mfa);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod access_names;
 mod authn;
 mod client_id;
+mod duration;
 mod email;
 mod grant_type;
 mod password_policy;
@@ -16,6 +17,7 @@ mod web_origin;
 
 pub use authn::{Acr, Method, Methods, acr_for_token, step_up_to};
 pub use client_id::ClientId;
+pub use duration::parse_duration_secs;
 pub use email::Email;
 pub use grant_type::{DEVICE_CODE, GrantType};
 pub use password_policy::check_password;

@@ -17,6 +17,9 @@ pub struct Overview {
     pub factors: super::mfa::Enrolled,
     /// The passkeys, oldest first.
     pub passkeys: Vec<crate::store::passkeys::Passkey>,
+    /// Identities at upstream providers, oldest first, each with whether it may be unlinked
+    /// (it is not the last way in).
+    pub identities: Vec<(crate::store::upstream::Identity, bool)>,
 }
 
 /// Everything the account page shows: the signed-in session, its user, their sessions and apps.
@@ -113,6 +116,13 @@ pub fn overview(c: &Tx<'_>, user: &User, now: i64) -> Result<Overview, StoreErro
         apps: consents::list_user_apps(c, user.id, now)?,
         factors: super::mfa::enrolled(c, user.id)?,
         passkeys: crate::store::passkeys::list_user_passkeys(c, user.id)?,
+        identities: crate::store::upstream::list_user_identities(c, user.id)?
+            .into_iter()
+            .map(|i| {
+                let removable = super::upstream::unlink::other_way_in(c, user, i.id)?;
+                Ok((i, removable))
+            })
+            .collect::<Result<_, StoreError>>()?,
     })
 }
 

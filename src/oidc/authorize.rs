@@ -288,6 +288,13 @@ pub fn unpark(
     let Some(client) = clients::find_client(c, &req.client_id)? else {
         return Ok(None);
     };
+    // `client update` may have taken the redirect URI or the code flow away since the request
+    // was parked: it is gone then, and no code goes to an address the admin removed.
+    let still_allowed = client.redirect_uris.contains(&req.redirect_uri)
+        && client.grant_types.iter().any(|g| g == "authorization_code");
+    if !still_allowed {
+        return Ok(None);
+    }
     Ok(Some((req, client)))
 }
 

@@ -31,4 +31,5 @@ pub mod signed_tokens;
 pub mod signing_keys;
 pub mod throttle;
 pub mod token;
+pub mod upstream;
 pub mod userinfo;

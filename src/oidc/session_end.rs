@@ -14,6 +14,19 @@ pub fn end_session(
     reason: &str,
     now: i64,
 ) -> Result<(), StoreError> {
+    end_session_by(c, s, subject, reason, None, now)
+}
+
+/// [`end_session`] on someone else's behalf: the audit row names `actor` (an admin, an admin
+/// key) as who ended it.
+pub fn end_session_by(
+    c: &Tx<'_>,
+    s: &Session,
+    subject: &str,
+    reason: &str,
+    actor: Option<String>,
+    now: i64,
+) -> Result<(), StoreError> {
     for client_pk in sessions::list_backchannel_clients(c, &s.sid)? {
         backchannel::insert_outbox(c, client_pk, subject, &s.sid, reason, now)?;
     }
@@ -25,6 +38,7 @@ pub fn end_session(
         &audit::AuditEvent {
             at: now,
             kind: format!("session.ended.{reason}"),
+            actor,
             subject: Some(subject.to_owned()),
             ..Default::default()
         },

@@ -6,9 +6,9 @@ pub mod durability;
 mod sqlite;
 // The SQLite backend's table groups, under the names the layers above use.
 pub use sqlite::{
-    apis, attributes, audit, audit_chain, backchannel, backup, clients, codes, consents, device,
-    groups, keys, known_browsers, links, mail_queue, migrate, passkeys, pending, refresh,
-    second_factors, sessions, sweep, users,
+    admin_keys, apis, attributes, audit, audit_chain, backchannel, backup, clients, codes,
+    consents, device, groups, keys, known_browsers, links, mail_queue, migrate, passkeys, pending,
+    refresh, second_factors, sessions, sweep, upstream, users,
 };
 
 use durability::Committer;

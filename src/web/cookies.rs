@@ -8,6 +8,8 @@ pub const SESSION: &str = "latchkey_session";
 pub const CSRF: &str = "latchkey_csrf";
 /// "This browser signed in here before": exempts it from the account throttle others trip.
 pub const BROWSER: &str = "latchkey_browser";
+/// Binds a sign-in at an upstream provider to the browser that began it (`oidc::upstream::flow`).
+pub const UPSTREAM: &str = "latchkey_upstream";
 
 pub fn name(settings: &Settings, base: &str) -> String {
     if settings.is_https() {
@@ -61,6 +63,18 @@ pub fn browser(settings: &Settings, value: String) -> Cookie<'static> {
         value,
         SameSite::Lax,
         Some(crate::store::known_browsers::KNOWN_BROWSER_TTL_SECS),
+    )
+}
+
+/// The upstream binding cookie: Lax, so the provider's redirect back (a cross-site top-level
+/// navigation) carries it; it lives as long as a flow may.
+pub fn upstream(settings: &Settings, value: String) -> Cookie<'static> {
+    build(
+        settings,
+        UPSTREAM,
+        value,
+        SameSite::Lax,
+        Some(crate::oidc::upstream::FLOW_TTL_SECS),
     )
 }
 

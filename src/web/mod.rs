@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod headers;
 pub mod qr;
 pub mod request_metrics;
+pub mod svg_chart;
 pub mod templates;
 pub mod tls;
 
@@ -97,6 +98,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/login/passkey/finish",
             web::post().to(passkeys::login_finish::post_login_passkey_finish),
         )
+        .route(
+            "/upstream/link",
+            web::get().to(upstream::link::get_upstream_link),
+        )
+        .route(
+            "/upstream/link",
+            web::post().to(upstream::link::post_upstream_link),
+        )
+        .route(
+            "/upstream/{id}/start",
+            web::get().to(upstream::start::get_upstream_start),
+        )
+        .route(
+            "/upstream/{id}/start",
+            web::post().to(upstream::start::post_upstream_start),
+        )
+        .route(
+            "/upstream/{id}/callback",
+            web::get().to(upstream::callback::get_upstream_callback),
+        )
+        .route(
+            "/account/upstream/unlink",
+            web::post().to(upstream::account_unlink::post_account_upstream_unlink),
+        )
+        // The JSON admin API (bearer admin keys), before the admin pages' catch-all.
+        .configure(admin_api_routes)
         .configure(admin::routes)
         // Every other /admin URL and method meets the gate too (403 for non-admins).
         .route("/admin", web::route().to(admin::elsewhere::any_admin))
@@ -182,6 +209,108 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/introspect", web::post().to(introspect::post_introspect))
         .route("/static/{name}", web::get().to(assets::get_static));
+}
+
+/// /admin/api/v1/: one file per resource in `handlers/admin_api/`.
+fn admin_api_routes(cfg: &mut web::ServiceConfig) {
+    use admin_api::*;
+    const V1: &str = "/admin/api/v1";
+    let at = |path: &str| format!("{V1}{path}");
+    cfg.route(&at("/users"), web::get().to(users::get_users))
+        .route(&at("/users"), web::post().to(users::post_users))
+        .route(&at("/users/{username}"), web::get().to(users::get_user))
+        .route(&at("/users/{username}"), web::patch().to(users::patch_user))
+        .route(
+            &at("/users/{username}"),
+            web::delete().to(users::delete_user),
+        )
+        .route(
+            &at("/users/{username}/password"),
+            web::post().to(users::post_user_password),
+        )
+        .route(
+            &at("/users/{username}/reset-mfa"),
+            web::post().to(users::post_user_reset_mfa),
+        )
+        .route(
+            &at("/users/{username}/attributes/{key}"),
+            web::put().to(users::put_user_attribute),
+        )
+        .route(
+            &at("/users/{username}/attributes/{key}"),
+            web::delete().to(users::delete_user_attribute),
+        )
+        .route(&at("/groups"), web::get().to(groups::get_groups))
+        .route(&at("/groups"), web::post().to(groups::post_groups))
+        .route(&at("/groups/{name}"), web::get().to(groups::get_group))
+        .route(
+            &at("/groups/{name}"),
+            web::delete().to(groups::delete_group),
+        )
+        .route(
+            &at("/groups/{name}/members"),
+            web::post().to(groups::post_group_members),
+        )
+        .route(
+            &at("/groups/{name}/members/{username}"),
+            web::delete().to(groups::delete_group_member),
+        )
+        .route(&at("/clients"), web::get().to(clients::get_clients))
+        .route(&at("/clients"), web::post().to(clients::post_clients))
+        .route(
+            &at("/clients/{client_id}"),
+            web::get().to(clients::get_client),
+        )
+        .route(
+            &at("/clients/{client_id}"),
+            web::patch().to(clients::patch_client),
+        )
+        .route(
+            &at("/clients/{client_id}"),
+            web::delete().to(clients::delete_client),
+        )
+        .route(
+            &at("/clients/{client_id}/rotate-secret"),
+            web::post().to(clients::post_client_rotate_secret),
+        )
+        .route(&at("/apis"), web::get().to(apis::get_apis))
+        .route(&at("/apis"), web::post().to(apis::post_apis))
+        .route(&at("/apis/{identifier}"), web::get().to(apis::get_api))
+        .route(
+            &at("/apis/{identifier}"),
+            web::delete().to(apis::delete_api),
+        )
+        .route(
+            &at("/apis/{identifier}/scopes"),
+            web::post().to(apis::post_api_scopes),
+        )
+        .route(
+            &at("/apis/{identifier}/scopes/{scope}"),
+            web::delete().to(apis::delete_api_scope),
+        )
+        .route(
+            &at("/apis/{identifier}/grants/{client_id}"),
+            web::put().to(apis::put_api_grant),
+        )
+        .route(
+            &at("/apis/{identifier}/grants/{client_id}"),
+            web::delete().to(apis::delete_api_grant),
+        )
+        .route(&at("/keys"), web::get().to(keys::get_keys))
+        .route(&at("/keys/rotate"), web::post().to(keys::post_keys_rotate))
+        .route(&at("/keys/{kid}"), web::get().to(keys::get_key))
+        .route(&at("/sessions"), web::get().to(sessions::get_sessions))
+        .route(
+            &at("/sessions/{sid}"),
+            web::delete().to(sessions::delete_session),
+        )
+        .route(&at("/audit"), web::get().to(audit::get_audit))
+        // Any other URL or method under /admin/api/: JSON, never the admin pages' gate.
+        .route("/admin/api", web::route().to(elsewhere::any_admin_api))
+        .route(
+            "/admin/api/{rest:.*}",
+            web::route().to(elsewhere::any_admin_api),
+        );
 }
 
 /// The `metrics_bind` listener's only route.

@@ -64,13 +64,18 @@ macro_rules! page {
 }
 
 pub mod admin;
-pub use admin::{AdminLayout, AdminPage};
 pub mod mail;
 pub mod onboarding;
+pub use admin::{
+    ActiveSessionView, AdminKeysPage, AdminLayout, AdminPage, AdminSessionsPage, FindingView,
+    KeyAgeView, ThrottleView,
+};
 pub use admin::{apis as admin_apis, groups as admin_groups};
 pub use onboarding::{ForgotPage, InvitePage, MessagePage, ResetPage, VerifyEmailPage};
 mod admin_check;
 pub use admin_check::AdminCheckPage;
+mod upstream;
+pub use upstream::{IdentityView, UpstreamButton, UpstreamErrorPage, UpstreamLinkPage};
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]
@@ -97,6 +102,9 @@ pub struct LoginPage<'a> {
     pub notice: &'a str,
     /// Mail is configured: "Forgot password?" is offered.
     pub forgot: bool,
+    /// "Sign in with NAME", one per `[[upstream]]`.
+    pub upstreams: Vec<UpstreamButton>,
+    pub has_upstreams: bool,
 }
 page!(LoginPage, "login.html");
 
@@ -294,7 +302,8 @@ pub struct AccountPage<'a> {
     pub mail: bool,
     /// The user gets notice mails.
     pub notices: bool,
-    /// False for an account made with a passkey alone: "Set a password" without the current one.
+    /// False for an account made with a passkey alone or by an upstream provider: "Set a
+    /// password" without the current one.
     pub has_password: bool,
     pub sessions: Vec<SessionView>,
     pub no_apps: bool,
@@ -303,6 +312,12 @@ pub struct AccountPage<'a> {
     pub message: &'a str,
     pub error: &'a str,
     pub factors: FactorsView,
+    /// Providers are configured, or identities linked: the section is shown.
+    pub upstream_section: bool,
+    pub identities: Vec<IdentityView>,
+    pub no_identities: bool,
+    /// "Link NAME" forms (shown after a recent sign-in).
+    pub link_buttons: Vec<UpstreamButton>,
 }
 page!(AccountPage, "account.html");
 
@@ -362,6 +377,12 @@ pub(crate) mod tests {
                 username: "alice",
                 notice: "",
                 forgot: true,
+                upstreams: vec![UpstreamButton {
+                    id: "google".into(),
+                    name: "Google".into(),
+                    url: "start?req=r".into(),
+                }],
+                has_upstreams: true,
             },
             "login.html",
         );
@@ -376,6 +397,8 @@ pub(crate) mod tests {
                 username: "",
                 notice: "Sign in again",
                 forgot: false,
+                upstreams: vec![],
+                has_upstreams: false,
             },
             "login.html",
         );
@@ -536,6 +559,22 @@ pub(crate) mod tests {
                     message: "",
                     error: "",
                     factors: FactorsView::default(),
+                    has_password: fresh,
+                    upstream_section: true,
+                    identities: vec![IdentityView {
+                        id: 4,
+                        provider: "Google".into(),
+                        email: "u@example.com".into(),
+                        linked: "t".into(),
+                        last_used: "t".into(),
+                        removable: fresh,
+                    }],
+                    no_identities: false,
+                    link_buttons: vec![UpstreamButton {
+                        id: "google".into(),
+                        name: "Google".into(),
+                        url: "start".into(),
+                    }],
                 },
                 "account.html",
             );
@@ -560,6 +599,11 @@ pub(crate) mod tests {
                 message: "m",
                 error: "",
                 factors: FactorsView::default(),
+                has_password: true,
+                upstream_section: false,
+                no_identities: true,
+                identities: vec![],
+                link_buttons: vec![],
             },
             "account.html",
         );
@@ -590,6 +634,11 @@ pub(crate) mod tests {
                     required: true,
                     reauth_minutes: "10".into(),
                 },
+                has_password: false,
+                upstream_section: true,
+                no_identities: true,
+                identities: vec![],
+                link_buttons: vec![],
             },
             "account.html",
         );

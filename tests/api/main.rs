@@ -4,6 +4,7 @@
 mod access;
 mod account;
 mod admin;
+mod admin_api;
 mod audit;
 mod authorize;
 mod backup;
@@ -33,4 +34,5 @@ mod store;
 mod support;
 mod tls;
 mod token;
+mod upstream;
 mod userinfo;

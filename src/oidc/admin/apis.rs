@@ -13,6 +13,22 @@ pub struct ApiDetail {
     pub clients: Vec<(String, Vec<String>)>,
 }
 
+impl ApiDetail {
+    /// As `api show --json` and the admin API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let grants: Vec<serde_json::Value> = self
+            .clients
+            .iter()
+            .map(|(id, held)| serde_json::json!({ "client_id": id, "scopes": held }))
+            .collect();
+        let mut out = serde_json::to_value(&self.api).unwrap_or_default();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("clients".into(), grants.into());
+        }
+        out
+    }
+}
+
 /// `NAME[=DESCRIPTION]` (the CLI's form) as its name and description.
 fn split_scope(s: &str) -> (&str, Option<&str>) {
     match s.split_once('=') {

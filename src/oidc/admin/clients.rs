@@ -1,13 +1,18 @@
 //! Clients (apps): register, show, change, rotate the secret, remove.
 
 use super::{Actor, AdminError, record};
-use crate::crypto::keys::Alg;
 use crate::crypto::random;
-use crate::domain::{ClientId, DEFAULT_CLIENT_SCOPES, GrantType, RedirectUri, ScopeSet, WebOrigin};
+use crate::domain::{ClientId, DEFAULT_CLIENT_SCOPES};
 use crate::store::{StoreError, Tx, apis, audit, clients, clients::Client, groups};
 
+mod settings;
+pub use settings::{ClientSettings, ListEdit};
+
 /// A client to register, as typed (checked by [`add`]).
-#[derive(Debug, Default)]
+/// Also the admin API's JSON body, where what is left out takes the defaults of
+/// `latchkey client add`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewClient {
     pub client_id: String,
     pub redirect_uris: Vec<String>,
@@ -22,23 +27,71 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub skip_consent: bool,
     pub no_pkce: bool,
+    /// Empty: RS256.
     pub id_token_alg: String,
     pub allowed_groups: Vec<String>,
     pub web_origins: Vec<String>,
 }
 
-/// A change to a client; what is empty or `None` stays as it is.
-#[derive(Debug, Default)]
+/// A change to a client. What is `None` or an empty [`ListEdit`] stays as it is. Two ways to
+/// fill it:
+/// - CLI-style deltas: `Some` for what changes, [`ListEdit::delta`] to add and remove items;
+/// - the full desired state, as an edit form sends it: [`ClientUpdate::to`] sets every field
+///   (lists with [`ListEdit::set`]).
+///
+/// Either way [`update`] checks the client as it would be afterwards with the same rules as
+/// [`add`] (a public client keeps PKCE and has no client_credentials; authorization_code needs
+/// a redirect URI; ...), and a refused change writes nothing.
+/// Also the admin API's JSON body (the client id comes from the path there).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClientUpdate {
+    #[serde(skip)]
     pub client_id: String,
-    pub allowed_groups: Vec<String>,
-    pub remove_allowed_groups: Vec<String>,
-    /// Replaces the allowed scopes when not empty.
-    pub scopes: Vec<String>,
+    /// Empty: the client id.
     pub name: Option<String>,
-    pub web_origins: Vec<String>,
-    pub remove_web_origins: Vec<String>,
+    pub redirect_uris: ListEdit,
+    pub post_logout_redirect_uris: ListEdit,
+    /// `Some(None)` (or an empty string) removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub grant_types: ListEdit,
+    pub scopes: ListEdit,
+    /// Group names (any case); none left: everyone may use the client.
+    pub allowed_groups: ListEdit,
+    pub skip_consent: Option<bool>,
+    pub require_pkce: Option<bool>,
+    pub id_token_alg: Option<String>,
+    /// Web origins besides those of the redirect URIs.
+    pub web_origins: ListEdit,
     pub require_mfa: Option<bool>,
+}
+
+impl ClientUpdate {
+    /// Make client `client_id` exactly `s` (every setting, every list replaced).
+    pub fn to(client_id: &str, s: ClientSettings) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            name: Some(s.name),
+            redirect_uris: ListEdit::set(s.redirect_uris),
+            post_logout_redirect_uris: ListEdit::set(s.post_logout_redirect_uris),
+            backchannel_logout_uri: Some(s.backchannel_logout_uri),
+            grant_types: ListEdit::set(s.grant_types),
+            scopes: ListEdit::set(s.scopes),
+            allowed_groups: ListEdit::set(s.allowed_groups),
+            skip_consent: Some(s.skip_consent),
+            require_pkce: Some(s.require_pkce),
+            id_token_alg: Some(s.id_token_alg),
+            web_origins: ListEdit::set(s.web_origins),
+            require_mfa: Some(s.require_mfa),
+        }
+    }
+}
+
+/// A client after [`update`], and what changed (empty: nothing, and nothing was written).
+#[derive(Debug)]
+pub struct Updated {
+    pub client: ClientDetail,
+    pub changes: Vec<String>,
 }
 
 /// A client with who may use it and the API scopes it holds, as `(API, scope)`.
@@ -49,142 +102,96 @@ pub struct ClientDetail {
     pub api_grants: Vec<(String, String)>,
 }
 
-/// A new client, checked.
-struct Valid {
-    client_id: ClientId,
-    redirect_uris: Vec<String>,
-    post_logout: Vec<String>,
-    backchannel: Option<String>,
-    grant_types: Vec<String>,
-    scopes: Vec<String>,
-    alg: Alg,
-    name: String,
-    web_origins: Vec<String>,
-}
-
-fn validate(a: &NewClient) -> Result<Valid, AdminError> {
-    let client_id = ClientId::parse(&a.client_id)?;
-    let redirect_uris = parse_redirect_uris(&a.redirect_uris)?;
-    let post_logout = parse_redirect_uris(&a.post_logout_redirect_uris)?;
-    let backchannel = a
-        .backchannel_logout_uri
-        .as_deref()
-        .map(|u| RedirectUri::parse(u).map(|r| r.as_str().to_owned()))
-        .transpose()?;
-    let mut grant_types = Vec::new();
-    let requested: Vec<String> = if a.grant_types.is_empty() {
-        vec!["authorization_code".into(), "refresh_token".into()]
-    } else {
-        a.grant_types
-            .iter()
-            .flat_map(|g| g.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .collect()
-    };
-    for g in &requested {
-        let g = GrantType::parse(g)?;
-        if a.public && g == GrantType::ClientCredentials {
-            return Err(AdminError::Invalid(
-                "a public client cannot use client_credentials".into(),
-            ));
+impl ClientDetail {
+    /// The client with who may use it and the API scopes it holds, as `client show --json` and
+    /// the admin API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::to_value(&self.client).unwrap_or_default();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("allowed_groups".into(), self.allowed_groups.clone().into());
+            let g: Vec<serde_json::Value> = self
+                .api_grants
+                .iter()
+                .map(|(api, scope)| serde_json::json!({ "api": api, "scope": scope }))
+                .collect();
+            o.insert("api_scopes".into(), g.into());
         }
-        if !grant_types.contains(&g.as_str().to_owned()) {
-            grant_types.push(g.as_str().to_owned());
+        out
+    }
+}
+
+impl NewClient {
+    /// The settings this registration asks for, with the defaults filled in.
+    fn settings(&self) -> ClientSettings {
+        ClientSettings {
+            name: self.name.clone().unwrap_or_default(),
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            grant_types: if self.grant_types.is_empty() {
+                vec!["authorization_code".into(), "refresh_token".into()]
+            } else {
+                self.grant_types.clone()
+            },
+            scopes: if self.scopes.is_empty() {
+                vec![DEFAULT_CLIENT_SCOPES.to_owned()]
+            } else {
+                self.scopes.clone()
+            },
+            allowed_groups: self.allowed_groups.clone(),
+            skip_consent: self.skip_consent,
+            require_pkce: !self.no_pkce,
+            id_token_alg: match self.id_token_alg.trim() {
+                "" => "RS256".into(),
+                alg => alg.to_owned(),
+            },
+            web_origins: self.web_origins.clone(),
+            require_mfa: false,
         }
     }
-    if redirect_uris.is_empty() && grant_types.iter().any(|g| g == "authorization_code") {
-        return Err(AdminError::Invalid(
-            "a redirect URI is required for the authorization_code grant".into(),
-        ));
-    }
-    let scopes = if a.scopes.is_empty() {
-        parse_scopes(&[DEFAULT_CLIENT_SCOPES.to_owned()])?
-    } else {
-        parse_scopes(&a.scopes)?
-    };
-    let alg = Alg::parse(&a.id_token_alg).ok_or_else(|| {
-        AdminError::Invalid(format!(
-            "unknown ID token algorithm {:?}: use RS256, ES256 or EdDSA",
-            a.id_token_alg
-        ))
-    })?;
-    if a.public && a.no_pkce {
-        return Err(AdminError::Invalid(
-            "public clients always require PKCE".into(),
-        ));
-    }
-    let name = parse_name(a.name.as_deref(), client_id.as_str())?;
-    let web_origins = parse_web_origins(&a.web_origins)?;
-    Ok(Valid {
-        web_origins,
-        client_id,
-        redirect_uris,
-        post_logout,
-        backchannel,
-        grant_types,
-        scopes,
-        alg,
-        name,
-    })
 }
 
-fn parse_redirect_uris(list: &[String]) -> Result<Vec<String>, AdminError> {
-    Ok(list
+impl ClientSettings {
+    /// A client's settings as they are now.
+    pub fn of(d: &ClientDetail) -> Self {
+        let c = &d.client;
+        Self {
+            name: c.name.clone(),
+            redirect_uris: c.redirect_uris.clone(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+            backchannel_logout_uri: c.backchannel_logout_uri.clone(),
+            grant_types: c.grant_types.clone(),
+            scopes: c.scopes.clone(),
+            allowed_groups: d.allowed_groups.clone(),
+            skip_consent: c.skip_consent,
+            require_pkce: c.require_pkce,
+            id_token_alg: c.id_token_alg.clone(),
+            web_origins: c.extra_web_origins.clone(),
+            require_mfa: c.require_mfa,
+        }
+    }
+}
+
+/// The groups' names as stored; an unknown group is an error that names it.
+fn group_names(c: &Tx<'_>, names: &[String]) -> Result<Vec<String>, AdminError> {
+    Ok(names
         .iter()
-        .map(|u| RedirectUri::parse(u).map(|r| r.as_str().to_owned()))
-        .collect::<Result<Vec<_>, _>>()?)
+        .map(|n| groups::get_group(c, n.trim()).map(|g| g.name))
+        .collect::<Result<_, _>>()?)
 }
 
-fn parse_web_origins(list: &[String]) -> Result<Vec<String>, AdminError> {
-    Ok(list
-        .iter()
-        .map(|o| WebOrigin::parse(o).map(|w| w.as_str().to_owned()))
-        .collect::<Result<Vec<_>, _>>()?)
-}
-
-fn parse_scopes(list: &[String]) -> Result<Vec<String>, AdminError> {
-    let scopes: Vec<String> = ScopeSet::parse(&list.join(" "))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if scopes.is_empty() {
-        return Err(AdminError::Invalid(
-            "a client needs at least one scope".into(),
-        ));
-    }
-    Ok(scopes)
-}
-
-fn parse_name(name: Option<&str>, default: &str) -> Result<String, AdminError> {
-    let name = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(default)
-        .to_owned();
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(AdminError::Invalid(
-            "the name must be at most 100 printable characters".into(),
-        ));
-    }
-    Ok(name)
-}
-
-/// Restrict a client to more groups (`add`) or fewer; unknown groups are errors.
-fn change_allowed_groups(
+/// Make the client's allowed groups exactly `names` (known, as stored).
+fn set_allowed_groups(
     c: &Tx<'_>,
     client_pk: i64,
+    current: &[String],
     names: &[String],
-    add: bool,
 ) -> Result<(), AdminError> {
-    for n in names {
-        let g = groups::get_group(c, n.trim())?;
-        if add {
-            groups::insert_client_allowed_group(c, client_pk, g.id)?;
-        } else if !groups::delete_client_allowed_group(c, client_pk, g.id)? {
-            return Err(AdminError::Invalid(format!(
-                "the client is not restricted to group {:?}",
-                g.name
-            )));
-        }
+    for n in current.iter().filter(|n| !names.contains(n)) {
+        groups::delete_client_allowed_group(c, client_pk, groups::get_group(c, n)?.id)?;
+    }
+    for n in names.iter().filter(|n| !current.contains(n)) {
+        groups::insert_client_allowed_group(c, client_pk, groups::get_group(c, n)?.id)?;
     }
     Ok(())
 }
@@ -195,6 +202,7 @@ fn audit_client(
     now: i64,
     kind: &str,
     client_id: &str,
+    detail: Option<String>,
 ) -> Result<(), StoreError> {
     record(
         c,
@@ -203,6 +211,7 @@ fn audit_client(
         audit::AuditEvent {
             kind: kind.into(),
             client_id: Some(client_id.into()),
+            detail,
             ..Default::default()
         },
     )
@@ -216,29 +225,31 @@ pub fn add(
     now: i64,
     new: &NewClient,
 ) -> Result<(Client, Option<String>), AdminError> {
-    let p = validate(new)?;
+    let client_id = ClientId::parse(&new.client_id)?;
+    let s = settings::check(&new.settings(), client_id.as_str(), new.public)?;
+    let allowed = group_names(c, &s.allowed_groups)?;
     let secret = (!new.public).then(random::token);
     let secret_hash = secret.as_deref().map(random::hash_token);
     let cl = clients::insert_client(
         c,
         &clients::NewClient {
-            client_id: p.client_id.as_str(),
-            name: &p.name,
+            client_id: client_id.as_str(),
+            name: &s.name,
             secret_hash: secret_hash.as_deref(),
-            grant_types: &p.grant_types,
-            scopes: &p.scopes,
-            skip_consent: new.skip_consent,
-            require_pkce: new.public || !new.no_pkce,
-            id_token_alg: p.alg.as_str(),
-            backchannel_logout_uri: p.backchannel.as_deref(),
-            redirect_uris: &p.redirect_uris,
-            post_logout_redirect_uris: &p.post_logout,
-            web_origins: &p.web_origins,
+            grant_types: &s.grant_types,
+            scopes: &s.scopes,
+            skip_consent: s.skip_consent,
+            require_pkce: s.require_pkce,
+            id_token_alg: &s.id_token_alg,
+            backchannel_logout_uri: s.backchannel_logout_uri.as_deref(),
+            redirect_uris: &s.redirect_uris,
+            post_logout_redirect_uris: &s.post_logout_redirect_uris,
+            web_origins: &s.web_origins,
         },
         now,
     )?;
-    change_allowed_groups(c, cl.id, &new.allowed_groups, true)?;
-    audit_client(c, actor, now, "client.created", &cl.client_id)?;
+    set_allowed_groups(c, cl.id, &[], &allowed)?;
+    audit_client(c, actor, now, "client.created", &cl.client_id, None)?;
     Ok((cl, secret))
 }
 
@@ -258,41 +269,101 @@ fn detail(c: &Tx<'_>, client: Client) -> Result<ClientDetail, StoreError> {
     })
 }
 
-/// Change a client; returns it as it is afterwards.
+/// Change a client (see [`ClientUpdate`]): the client as it would be afterwards passes the
+/// checks of a new one, or nothing is written. One `client.updated` audit row lists what
+/// changed; a change that changes nothing writes nothing.
 pub fn update(
     c: &Tx<'_>,
     actor: &Actor,
     now: i64,
     u: &ClientUpdate,
-) -> Result<ClientDetail, AdminError> {
-    let scopes = (!u.scopes.is_empty())
-        .then(|| parse_scopes(&u.scopes))
-        .transpose()?;
-    let add_origins = parse_web_origins(&u.web_origins)?;
-    let remove_origins = parse_web_origins(&u.remove_web_origins)?;
-    let cl = clients::get_client(c, &u.client_id)?;
-    change_allowed_groups(c, cl.id, &u.allowed_groups, true)?;
-    change_allowed_groups(c, cl.id, &u.remove_allowed_groups, false)?;
-    if let Some(s) = &scopes {
-        clients::update_client_scopes(c, cl.id, s, now)?;
+) -> Result<Updated, AdminError> {
+    let before_detail = show(c, &u.client_id)?;
+    let cl = &before_detail.client;
+    let before = ClientSettings::of(&before_detail);
+    let exact = |a: &str, b: &str| a == b;
+    let any_case = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let wanted = ClientSettings {
+        name: u.name.clone().unwrap_or_else(|| before.name.clone()),
+        redirect_uris: u
+            .redirect_uris
+            .apply(&before.redirect_uris, "redirect_uris", exact)?,
+        post_logout_redirect_uris: u.post_logout_redirect_uris.apply(
+            &before.post_logout_redirect_uris,
+            "post_logout_redirect_uris",
+            exact,
+        )?,
+        backchannel_logout_uri: match &u.backchannel_logout_uri {
+            Some(new) => new.clone(),
+            None => before.backchannel_logout_uri.clone(),
+        },
+        grant_types: u
+            .grant_types
+            .words()
+            .apply(&before.grant_types, "grant_types", exact)?,
+        scopes: u.scopes.words().apply(&before.scopes, "scopes", exact)?,
+        allowed_groups: group_names(
+            c,
+            &u.allowed_groups
+                .apply(&before.allowed_groups, "allowed_groups", any_case)?,
+        )?,
+        skip_consent: u.skip_consent.unwrap_or(before.skip_consent),
+        require_pkce: u.require_pkce.unwrap_or(before.require_pkce),
+        id_token_alg: u
+            .id_token_alg
+            .clone()
+            .unwrap_or_else(|| before.id_token_alg.clone()),
+        web_origins: u
+            .web_origins
+            .apply(&before.web_origins, "web_origins", any_case)?,
+        require_mfa: u.require_mfa.unwrap_or(before.require_mfa),
+    };
+    let after = settings::check(&wanted, &cl.client_id, cl.is_public)?;
+    let changes = settings::changes(&before, &after);
+    if changes.is_empty() {
+        return Ok(Updated {
+            client: before_detail,
+            changes,
+        });
     }
-    if let Some(on) = u.require_mfa {
-        clients::update_client_require_mfa(c, cl.id, on, now)?;
-    }
-    clients::delete_web_origins(c, cl.id, &remove_origins)?;
-    clients::add_web_origins(c, cl.id, &add_origins)?;
-    if let Some(n) = &u.name {
-        clients::update_client_name(c, cl.id, &parse_name(Some(n), &cl.client_id)?, now)?;
-    }
-    audit_client(c, actor, now, "client.updated", &cl.client_id)?;
-    Ok(detail(c, clients::get_client(c, &u.client_id)?)?)
+    clients::update_client_settings(
+        c,
+        cl.id,
+        &clients::ClientSettingsRow {
+            name: &after.name,
+            grant_types: &after.grant_types,
+            scopes: &after.scopes,
+            skip_consent: after.skip_consent,
+            require_pkce: after.require_pkce,
+            id_token_alg: &after.id_token_alg,
+            backchannel_logout_uri: after.backchannel_logout_uri.as_deref(),
+            require_mfa: after.require_mfa,
+            redirect_uris: &after.redirect_uris,
+            post_logout_redirect_uris: &after.post_logout_redirect_uris,
+            web_origins: &after.web_origins,
+        },
+        now,
+    )?;
+    set_allowed_groups(c, cl.id, &before.allowed_groups, &after.allowed_groups)?;
+    audit_client(
+        c,
+        actor,
+        now,
+        "client.updated",
+        &cl.client_id,
+        Some(changes.join("; ")),
+    )?;
+    Ok(Updated {
+        client: show(c, &cl.client_id)?,
+        changes,
+    })
 }
 
 /// Delete a client and everything issued to it.
 pub fn remove(c: &Tx<'_>, actor: &Actor, now: i64, client_id: &str) -> Result<(), AdminError> {
     let cl = clients::get_client(c, client_id)?;
     clients::delete_client(c, cl.id)?;
-    audit_client(c, actor, now, "client.removed", &cl.client_id)?;
+    audit_client(c, actor, now, "client.removed", &cl.client_id, None)?;
     Ok(())
 }
 
@@ -312,6 +383,6 @@ pub fn rotate_secret(
     }
     let secret = random::token();
     clients::update_client_secret(c, cl.id, &random::hash_token(&secret), now)?;
-    audit_client(c, actor, now, "client.secret_rotated", &cl.client_id)?;
+    audit_client(c, actor, now, "client.secret_rotated", &cl.client_id, None)?;
     Ok(secret)
 }

@@ -12,6 +12,19 @@ pub struct GroupDetail {
     pub clients: Vec<String>,
 }
 
+impl GroupDetail {
+    /// As `group show --json` and the admin API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.group.name,
+            "description": self.group.description,
+            "created_at": self.group.created_at,
+            "members": self.members,
+            "clients": self.clients,
+        })
+    }
+}
+
 /// A group as a list shows it: how many members, and the clients restricted to it.
 #[derive(Debug)]
 pub struct GroupSummary {

@@ -2,18 +2,25 @@
 //! pages and the admin API all call these (validation, store calls and the audit row with the
 //! actor), and only parse their input and show the result themselves.
 
+pub mod api_keys;
 pub mod apis;
 pub mod app_recipes;
+pub mod audit_export;
+pub mod audit_log;
 pub mod clients;
+pub mod dashboard;
 pub mod gate;
 pub mod groups;
 pub mod keys;
 pub mod onboarding;
+pub mod page;
 pub mod scopes;
+pub mod sessions;
 pub mod signin_check;
 pub mod users;
 
 pub use gate::{Gate, gate};
+pub use page::{Page, PageRequest};
 
 use crate::domain::ParseError;
 use crate::store::{StoreError, Tx, audit};

@@ -1,11 +1,12 @@
 //! Users: create, show, disable/enable, set a password, remove, attributes, reset second factors.
 //! The last enabled admin can be neither disabled nor removed.
 
+use super::page::{Page, PageRequest};
 use super::{Actor, AdminError, record};
 use crate::domain::{Email, Username, access_names};
 use crate::oidc::{mfa, session_end};
 use crate::store::{
-    StoreError, Tx, attributes, audit, groups, passkeys, refresh, users, users::User,
+    StoreError, Tx, attributes, audit, groups, passkeys, refresh, upstream, users, users::User,
 };
 
 /// A user to create, checked (the password is hashed by the caller, outside the transaction:
@@ -48,6 +49,50 @@ pub struct UserDetail {
     pub attributes: std::collections::BTreeMap<String, String>,
     pub factors: mfa::Enrolled,
     pub passkeys: Vec<passkeys::Passkey>,
+    /// Identities at upstream providers (`[[upstream]]`), oldest first.
+    pub identities: Vec<upstream::Identity>,
+}
+
+impl UserDetail {
+    /// The user with groups, attributes, second factors and passkeys, as `user show --json` and
+    /// the admin API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::to_value(&self.user).unwrap_or_default();
+        let keys: Vec<serde_json::Value> = self
+            .passkeys
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "name": k.name,
+                    "created_at": k.created_at,
+                    "last_used_at": k.last_used_at,
+                    "synced": k.backup_eligible,
+                })
+            })
+            .collect();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("groups".into(), self.groups.clone().into());
+            o.insert("attributes".into(), serde_json::json!(self.attributes));
+            o.insert("second_factors".into(), factors_json(&self.factors));
+            o.insert("passkeys".into(), keys.into());
+            o.insert(
+                "upstream_identities".into(),
+                serde_json::json!(self.identities),
+            );
+        }
+        out
+    }
+}
+
+/// A user's second factors as JSON (`show`, and what `reset-mfa` removed).
+pub fn factors_json(f: &mfa::Enrolled) -> serde_json::Value {
+    serde_json::json!({
+        "totp": f.totp_since.is_some(),
+        "totp_since": f.totp_since,
+        "passkeys": f.passkeys,
+        "recovery_codes_left": f.recovery_left,
+        "recovery_codes_total": f.recovery_total,
+    })
 }
 
 fn audit_user(
@@ -98,6 +143,23 @@ pub fn list(c: &Tx<'_>) -> Result<Vec<User>, StoreError> {
     users::list_users(c)
 }
 
+/// The longest search a person types.
+const MAX_QUERY_CHARS: usize = 200;
+
+/// Users whose username, email or name contains `query` (case-insensitively; everyone when it
+/// is blank), a page at a time in username order (the cursor is the last username).
+pub fn search(c: &Tx<'_>, query: &str, page: &PageRequest) -> Result<Page<User>, AdminError> {
+    let query = query.trim();
+    if query.chars().count() > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(format!(
+            "a search must be at most {MAX_QUERY_CHARS} characters without control characters"
+        )));
+    }
+    let limit = page.limit()?;
+    let rows = users::search_users(c, query, page.after.as_deref(), limit + 1)?;
+    Ok(Page::of(rows, limit, |u: &User| u.username.clone()))
+}
+
 pub fn show(c: &Tx<'_>, username: &str) -> Result<UserDetail, StoreError> {
     let user = users::get_user_by_username(c, username)?;
     Ok(UserDetail {
@@ -105,8 +167,37 @@ pub fn show(c: &Tx<'_>, username: &str) -> Result<UserDetail, StoreError> {
         attributes: attributes::list_user_attributes(c, user.id)?,
         factors: mfa::enrolled(c, user.id)?,
         passkeys: passkeys::list_user_passkeys(c, user.id)?,
+        identities: upstream::list_user_identities(c, user.id)?,
         user,
     })
+}
+
+/// Unlink the user's identities at upstream `upstream_id` (all of them, when several are
+/// linked). Returns how many went, and whether the user can still sign in some other way (an
+/// admin may remove the last way in; `set-password` gives a new one).
+pub fn unlink(
+    c: &Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    username: &str,
+    upstream_id: &str,
+) -> Result<(usize, bool), AdminError> {
+    let u = users::get_user_by_username(c, username)?;
+    let linked: Vec<upstream::Identity> = upstream::list_user_identities(c, u.id)?
+        .into_iter()
+        .filter(|i| i.upstream == upstream_id)
+        .collect();
+    if linked.is_empty() {
+        return Err(StoreError::NotFound(format!(
+            "user {username:?} has no identity linked at upstream {upstream_id:?}"
+        ))
+        .into());
+    }
+    for i in &linked {
+        crate::oidc::upstream::unlink::unlink(c, &u, i, &actor.audit_name(), now)?;
+    }
+    let still = crate::oidc::upstream::unlink::other_way_in(c, &u, 0)?;
+    Ok((linked.len(), still))
 }
 
 /// Set an attribute; returns the key and value as stored.
@@ -281,7 +372,8 @@ pub fn revoke_app(
     Ok(())
 }
 
-/// End one of a user's sessions (by its public sid), as the admin.
+/// End one of a user's sessions (by its public sid), as the admin: as
+/// [`super::sessions::end`], and only when the session is this user's.
 pub fn end_session(
     c: &Tx<'_>,
     actor: &Actor,
@@ -291,11 +383,7 @@ pub fn end_session(
 ) -> Result<(), AdminError> {
     let u = users::get_user_by_username(c, username)?;
     match crate::store::sessions::find_session_by_sid(c, sid)? {
-        Some(s) if s.user_id == u.id => {
-            session_end::end_session(c, &s, &u.subject, "admin", now)?;
-            audit_user(c, actor, now, "user.session_ended", &u.username)?;
-            Ok(())
-        }
+        Some(s) if s.user_id == u.id => super::sessions::end(c, actor, now, sid).map(drop),
         _ => Err(StoreError::NotFound(format!("{username:?} has no such session")).into()),
     }
 }

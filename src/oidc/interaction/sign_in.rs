@@ -113,6 +113,20 @@ pub fn succeeded(
     )
 }
 
+/// Where the browser goes after a first sign-in step (a password, a passkey, an upstream
+/// provider): back into the parked request `pending`, or else to `next` — through the
+/// second-factor page when the user's own policy asks for one.
+pub fn go_after(pending: Option<&str>, next: &str, second_factor_due: bool) -> String {
+    match pending {
+        Some(h) => format!("/authorize/resume?req={h}"),
+        None if second_factor_due => {
+            let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            format!("/{}?{q}", crate::oidc::interaction::SECOND_FACTOR_PAGE)
+        }
+        None => next.to_owned(),
+    }
+}
+
 /// How a sign-in was done: the methods the session starts with, and what the audit records.
 #[derive(Debug, Clone)]
 pub struct How {

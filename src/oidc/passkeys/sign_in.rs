@@ -168,14 +168,7 @@ pub fn finish(
         info,
         now,
     )?;
-    let go = match pending {
-        Some(h) => format!("/authorize/resume?req={h}"),
-        None if signed_in.second_factor_due => {
-            let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
-            format!("/{}?{q}", crate::oidc::interaction::SECOND_FACTOR_PAGE)
-        }
-        None => next.to_owned(),
-    };
+    let go = sign_in::go_after(pending, next, signed_in.second_factor_due);
     Ok(Ok(Done { signed_in, go }))
 }
 

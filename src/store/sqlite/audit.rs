@@ -83,7 +83,15 @@ pub struct AuditFilter {
     /// Events whose actor or subject is one of these.
     pub people: Vec<String>,
     pub client_id: Option<String>,
+    /// A kind (`user.created`), or a family of kinds: `session.ended` is
+    /// `session.ended.logout`, `session.ended.admin`, ... too.
+    pub kind: Option<String>,
+    /// At or after this time.
     pub since: Option<i64>,
+    /// Before this time.
+    pub until: Option<i64>,
+    /// Rows with an id below this one (the next page after a page that ended there).
+    pub before_id: Option<i64>,
     pub limit: i64,
 }
 
@@ -107,25 +115,100 @@ pub fn find_audit_events(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditEvent>
 pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
     let c = tx.conn();
     let people = serde_json::to_string(&f.people).unwrap_or_else(|_| "[]".into());
-    let mut st = c.prepare(
+    // The next page starts with a seek below the cursor (`?7 IS NULL OR id < ?7` would make
+    // SQLite walk down from the newest row every time).
+    let below = if f.before_id.is_some() {
+        "id < ?7"
+    } else {
+        "?7 IS NULL"
+    };
+    let mut st = c.prepare(&format!(
         "SELECT at, kind, actor, subject, client_id, ip, detail, id FROM audit_events \
          WHERE (?1 = '[]' OR actor IN (SELECT value FROM json_each(?1)) OR subject IN (SELECT value FROM json_each(?1))) \
            AND (?2 IS NULL OR client_id = ?2) AND (?3 IS NULL OR at >= ?3) \
-         ORDER BY id DESC LIMIT ?4",
+           AND (?5 IS NULL OR kind = ?5 OR substr(kind, 1, length(?5) + 1) = ?5 || '.') \
+           AND (?6 IS NULL OR at < ?6) AND {below} \
+         ORDER BY id DESC LIMIT ?4"
+    ))?;
+    let rows = st.query_map(
+        params![
+            people,
+            f.client_id,
+            f.since,
+            f.limit,
+            f.kind,
+            f.until,
+            f.before_id
+        ],
+        |r| {
+            Ok(AuditRecord {
+                id: r.get(7)?,
+                event: AuditEvent {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    actor: r.get(2)?,
+                    subject: r.get(3)?,
+                    client_id: r.get(4)?,
+                    ip: r.get(5)?,
+                    detail: r.get(6)?,
+                },
+            })
+        },
     )?;
-    let rows = st.query_map(params![people, f.client_id, f.since, f.limit], |r| {
-        Ok(AuditRecord {
-            id: r.get(7)?,
-            event: AuditEvent {
-                at: r.get(0)?,
-                kind: r.get(1)?,
-                actor: r.get(2)?,
-                subject: r.get(3)?,
-                client_id: r.get(4)?,
-                ip: r.get(5)?,
-                detail: r.get(6)?,
-            },
-        })
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A sign-in (password or passkey), written by `oidc::login`.
+pub const SIGNED_IN: &str = "login.succeeded";
+/// A wrong password or unknown username.
+pub const SIGN_IN_FAILED: &str = "login.failed";
+/// A sign-in limit or a device-code limit was hit (`oidc::login`, `oidc::device`).
+pub const THROTTLED: [&str; 2] = ["login.throttled", "device.user_code_throttled"];
+
+/// Sign-ins and failed sign-ins per hour, in one pass over migration 0014's `(kind, at)`
+/// index: for each hour `i` in `0..hours` with any (hour `i` is `from + 3600 i ..` one hour
+/// later), `(i, sign-ins, failures)`, in order of `i`.
+pub fn sign_ins_per_hour(tx: &Tx<'_>, from: i64, hours: i64) -> Result<Vec<(i64, i64, i64)>> {
+    let mut st = tx.conn().prepare_cached(
+        "SELECT (at - ?3) / 3600 AS hour, SUM(kind = ?1), SUM(kind = ?2) FROM audit_events \
+         WHERE kind IN (?1, ?2) AND at >= ?3 AND at < ?3 + 3600 * ?4 \
+         GROUP BY hour ORDER BY hour",
+    )?;
+    let rows = st.query_map(params![SIGNED_IN, SIGN_IN_FAILED, from, hours], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The newest `limit` throttle blocks ([`THROTTLED`]) at or after `since`, newest first. One
+/// query per kind, each reading migration 0014's index backwards from its newest row, so a
+/// flood of one kind costs nothing.
+pub fn latest_throttle_blocks(tx: &Tx<'_>, since: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+    let mut st = tx.conn().prepare_cached(
+        "SELECT at, kind, actor, subject, client_id, ip, detail, id FROM audit_events \
+         WHERE kind = ?1 AND at >= ?2 ORDER BY at DESC, id DESC LIMIT ?3",
+    )?;
+    let mut found: Vec<(i64, AuditEvent)> = Vec::new();
+    for kind in THROTTLED {
+        let rows = st.query_map(params![kind, since, limit], |r| {
+            Ok((
+                r.get(7)?,
+                AuditEvent {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    actor: r.get(2)?,
+                    subject: r.get(3)?,
+                    client_id: r.get(4)?,
+                    ip: r.get(5)?,
+                    detail: r.get(6)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            found.push(row?);
+        }
+    }
+    found.sort_by(|(i, x), (j, y)| y.at.cmp(&x.at).then(j.cmp(i)));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found.into_iter().map(|(_, e)| e).collect())
 }

@@ -218,12 +218,66 @@ pub fn update_client_scopes(tx: &Tx<'_>, pk: i64, scopes: &[String], now: i64) -
     Ok(())
 }
 
-/// Whether the app's users must sign in with two factors (`--require-mfa`).
-pub fn update_client_require_mfa(tx: &Tx<'_>, pk: i64, on: bool, now: i64) -> Result<()> {
+/// Every setting of a client but its id, type and secret, as checked by `oidc::admin::clients`.
+pub struct ClientSettingsRow<'a> {
+    pub name: &'a str,
+    pub grant_types: &'a [String],
+    pub scopes: &'a [String],
+    pub skip_consent: bool,
+    pub require_pkce: bool,
+    pub id_token_alg: &'a str,
+    pub backchannel_logout_uri: Option<&'a str>,
+    /// `--require-mfa`: the app's users must sign in with two factors (or a passkey).
+    pub require_mfa: bool,
+    pub redirect_uris: &'a [String],
+    pub post_logout_redirect_uris: &'a [String],
+    /// Validated origins besides those of the redirect URIs (`extra_web_origins`).
+    pub web_origins: &'a [String],
+}
+
+/// Replace a client's settings and URI lists in place; the secret and when it was set stay.
+pub fn update_client_settings(
+    tx: &Tx<'_>,
+    pk: i64,
+    s: &ClientSettingsRow<'_>,
+    now: i64,
+) -> Result<()> {
     let c = tx.conn();
-    c.prepare_cached("UPDATE clients SET require_mfa = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![pk, on, now])?;
-    Ok(())
+    let n = c
+        .prepare_cached(
+            "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, skip_consent = ?5, \
+             require_pkce = ?6, id_token_alg = ?7, backchannel_logout_uri = ?8, require_mfa = ?9, \
+             updated_at = ?10 WHERE id = ?1",
+        )?
+        .execute(params![
+            pk,
+            s.name,
+            s.grant_types.join(" "),
+            s.scopes.join(" "),
+            s.skip_consent,
+            s.require_pkce,
+            s.id_token_alg,
+            s.backchannel_logout_uri,
+            s.require_mfa,
+            now
+        ])?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no client with id {pk}")));
+    }
+    c.prepare_cached("DELETE FROM client_redirect_uris WHERE client_pk = ?1")?
+        .execute([pk])?;
+    let mut st = c.prepare_cached(
+        "INSERT OR IGNORE INTO client_redirect_uris (client_pk, kind, uri) VALUES (?1, ?2, ?3)",
+    )?;
+    for uri in s.redirect_uris {
+        st.execute(params![pk, "login", uri])?;
+    }
+    for uri in s.post_logout_redirect_uris {
+        st.execute(params![pk, "post_logout", uri])?;
+    }
+    c.prepare_cached("DELETE FROM client_web_origins WHERE client_pk = ?1")?
+        .execute([pk])?;
+    add_web_origins(tx, pk, s.web_origins)
 }
 
 pub fn update_client_name(tx: &Tx<'_>, pk: i64, name: &str, now: i64) -> Result<()> {

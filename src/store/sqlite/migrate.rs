@@ -50,6 +50,18 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0011_passkeys.sql"),
     ),
     (
+        "0012_admin_keys",
+        include_str!("../../../migrations/0012_admin_keys.sql"),
+    ),
+    (
+        "0013_upstream",
+        include_str!("../../../migrations/0013_upstream.sql"),
+    ),
+    (
+        "0014_audit_kind_index",
+        include_str!("../../../migrations/0014_audit_kind_index.sql"),
+    ),
+    (
         "0015_onboarding",
         include_str!("../../../migrations/0015_onboarding.sql"),
     ),

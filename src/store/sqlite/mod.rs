@@ -2,6 +2,7 @@
 //! over a [`crate::store::Tx`]. A second backend implements the same functions and passes the
 //! same contract suite (`tests/api/store/suite.rs`).
 
+pub mod admin_keys;
 pub mod apis;
 pub mod attributes;
 pub mod audit;
@@ -24,4 +25,5 @@ pub mod refresh;
 pub mod second_factors;
 pub mod sessions;
 pub mod sweep;
+pub mod upstream;
 pub mod users;

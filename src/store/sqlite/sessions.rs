@@ -119,6 +119,45 @@ pub fn list_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Session>> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Live sessions (neither expired nor idle too long, as [`count_live_sessions`] judges them)
+/// with their user's username, newest first: those with a row id below `before`, of `user_id`
+/// only when given, at most `limit`. Keyset pages: each one is a walk down the primary key from
+/// `before`, however deep the page (the `+` keeps SQLite off the expiry indexes, which would
+/// make it sort every live session for each page).
+pub fn list_live_sessions(
+    tx: &Tx<'_>,
+    now: i64,
+    idle_secs: i64,
+    user_id: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(Session, String)>> {
+    let c = tx.conn();
+    let cols: Vec<String> = COLUMNS.split(", ").map(|col| format!("s.{col}")).collect();
+    // Texts of their own rather than `?3 IS NULL OR ...`, which would keep SQLite from using
+    // an index for them. One user's sessions are few: found through `sessions_user`, sorted.
+    let whose = if user_id.is_some() {
+        "s.user_id = ?3"
+    } else {
+        "?3 IS NULL"
+    };
+    let from = if before.is_some() {
+        "s.id < ?4"
+    } else {
+        "?4 IS NULL"
+    };
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {}, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE +s.expires_at > ?1 AND +s.last_seen_at > ?1 - ?2 AND {whose} AND {from} \
+         ORDER BY s.id DESC LIMIT ?5",
+        cols.join(", ")
+    ))?;
+    let rows = st.query_map(params![now, idle_secs, user_id, before, limit], |r| {
+        Ok((from_row(r)?, r.get(10)?))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// Remember that `sid` signed in to `client_pk` (for back-channel logout and the account page).
 /// One row per session and client: a repeat MUST move `last_at` and keep `first_at`.
 pub fn upsert_session_client(

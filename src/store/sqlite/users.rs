@@ -2,7 +2,7 @@
 
 use crate::store::Tx;
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
+use r2d2_sqlite::rusqlite::{OptionalExtension, Row, ToSql, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct User {
@@ -93,6 +93,16 @@ pub fn find_user_by_subject(tx: &Tx<'_>, subject: &str) -> Result<Option<User>> 
     )
 }
 
+/// Users whose email is `email`, compared without case (at most `limit`).
+pub fn list_users_by_email(tx: &Tx<'_>, email: &str, limit: i64) -> Result<Vec<User>> {
+    let c = tx.conn();
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![email, limit], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// The user named `username`, or a NotFound error that says so.
 pub fn get_user_by_username(tx: &Tx<'_>, username: &str) -> Result<User> {
     find_user_by_username(tx, username)?
@@ -104,6 +114,93 @@ pub fn list_users(tx: &Tx<'_>) -> Result<Vec<User>> {
     let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))?;
     let rows = st.query_map([], from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A query matching more users than this in the trigram index is common enough that a scan in
+/// username order meets a page of matches soon; below it, sorting the matches is cheaper.
+const INDEXED_MATCHES_MAX: i64 = 2000;
+
+/// Users whose username, email or name contains `query` (case-insensitively; all users when it
+/// is empty), in username order, after the username `after`, at most `limit`.
+///
+/// A query of three characters or more that matches at most [`INDEXED_MATCHES_MAX`] users is
+/// answered from the trigram index (`users_search`, migration 0012): a few index probes and a
+/// sort of the matches. Shorter or more common queries walk the username index with `LIKE` and
+/// stop at `limit` matches, which comes soon because they are common; they read the index
+/// `users_search_scan` only, never the table. (`LIKE` folds ASCII case only, the trigram index
+/// Unicode case too.)
+pub fn search_users(
+    tx: &Tx<'_>,
+    query: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>> {
+    let c = tx.conn();
+    // Two texts, not `?2 IS NULL OR ...`: that would keep SQLite from seeking to the cursor,
+    // and a page deep in the list would read every user before it.
+    let after_clause = if after.is_some() {
+        "username > ?2"
+    } else {
+        "?2 IS NULL"
+    };
+    let rows = |sql: &str, q: &dyn ToSql| -> Result<Vec<User>> {
+        let mut st = c.prepare_cached(sql)?;
+        let found = st.query_map(params![q, after, limit], from_row)?;
+        Ok(found.collect::<Result<Vec<_>, _>>()?)
+    };
+    if query.is_empty() {
+        return rows(
+            &format!(
+                "SELECT {COLUMNS} FROM users WHERE ?1 IS NULL AND {after_clause} \
+                 ORDER BY username LIMIT ?3"
+            ),
+            &None::<String>,
+        );
+    }
+    if query.chars().count() >= 3 {
+        // A phrase of one trigram string: matches it as a substring of any column.
+        let phrase = format!("\"{}\"", query.replace('"', "\"\""));
+        let matches: i64 = c
+            .prepare_cached(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM users_search \
+                 WHERE users_search MATCH ?1 LIMIT ?2)",
+            )?
+            .query_row(params![phrase, INDEXED_MATCHES_MAX + 1], |r| r.get(0))?;
+        if matches <= INDEXED_MATCHES_MAX {
+            return rows(
+                &format!(
+                    "SELECT {COLUMNS} FROM users \
+                     WHERE id IN (SELECT rowid FROM users_search WHERE users_search MATCH ?1) \
+                       AND {after_clause} \
+                     ORDER BY username LIMIT ?3"
+                ),
+                &phrase,
+            );
+        }
+    }
+    rows(
+        &format!(
+            "SELECT {COLUMNS} FROM users WHERE id IN ( \
+               SELECT id FROM users INDEXED BY users_search_scan \
+               WHERE {after_clause} AND (username LIKE ?1 ESCAPE '\\' \
+                 OR email LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\') \
+               ORDER BY username LIMIT ?3) \
+             ORDER BY username"
+        ),
+        &format!("%{}%", escape_like(query)),
+    )
+}
+
+/// `%`, `_` and the escape character itself taken literally in a `LIKE ... ESCAPE '\'` pattern.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 /// Whether there is any user: one page read, where counting reads a whole index.

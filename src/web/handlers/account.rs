@@ -7,7 +7,9 @@ use crate::oidc::login_throttle::{self, Refused};
 use crate::oidc::params::Params;
 use crate::state::AppState;
 use crate::web::handlers::authorize::see_other;
-use crate::web::templates::{AccountPage, AppView, FactorsView, Page, PasskeyView, SessionView};
+use crate::web::templates::{
+    AccountPage, AppView, FactorsView, IdentityView, Page, PasskeyView, SessionView, UpstreamButton,
+};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
@@ -154,13 +156,40 @@ pub(super) fn render(
             synced: p.backup_eligible,
         })
         .collect();
+    let fresh = account::is_fresh(current, &state.settings, state.clock.now());
+    let identities: Vec<IdentityView> = overview
+        .identities
+        .iter()
+        .map(|(i, removable)| IdentityView {
+            id: i.id,
+            provider: state.upstreams.name_of(&i.upstream),
+            email: i.email.clone().unwrap_or_default(),
+            linked: show_time(i.created_at),
+            last_used: i.last_used_at.map_or_else(|| "never".to_owned(), show_time),
+            removable: fresh && *removable,
+        })
+        .collect();
+    let link_buttons: Vec<UpstreamButton> = state
+        .upstreams
+        .entries()
+        .iter()
+        .map(|e| UpstreamButton {
+            id: e.config.id.clone(),
+            name: e.config.name.clone(),
+            url: format!("/upstream/{}/start", e.config.id),
+        })
+        .collect();
     let (token, cookie) = csrf::token_for_form(req, &state.settings);
     let body = AccountPage {
+        upstream_section: !identities.is_empty() || !link_buttons.is_empty(),
+        no_identities: identities.is_empty(),
+        identities,
+        link_buttons,
         factors,
         passkeys_available: crate::oidc::passkeys::available(&state.settings),
         no_passkeys: passkeys.is_empty(),
         passkeys,
-        fresh: account::is_fresh(current, &state.settings, state.clock.now()),
+        fresh,
         username: &user.username,
         name: user.name.as_deref().unwrap_or("—"),
         email: &user.email,

@@ -7,7 +7,7 @@ use crate::oidc::interaction::sign_in::{self, Pending, Prepared, SignedIn};
 use crate::oidc::login::{self, PasswordCheck};
 use crate::oidc::login_throttle::{self, Refused};
 use crate::state::AppState;
-use crate::web::templates::{LoginPage, Page};
+use crate::web::templates::{LoginPage, Page, UpstreamButton};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -90,7 +90,30 @@ fn render(
     } else {
         "To change how you sign in, sign in again first."
     };
+    // "Sign in with NAME": into the same request, or back to the same page.
+    let back = match (pending, next.as_deref()) {
+        (Some(p), _) => serde_urlencoded::to_string([("req", p.handle.as_str())]),
+        (None, Some(n)) => serde_urlencoded::to_string([("next", n)]),
+        (None, None) => Ok(String::new()),
+    }
+    .unwrap_or_default();
+    let upstreams: Vec<UpstreamButton> = state
+        .upstreams
+        .entries()
+        .iter()
+        .map(|e| UpstreamButton {
+            id: e.config.id.clone(),
+            name: e.config.name.clone(),
+            url: if back.is_empty() {
+                format!("/upstream/{}/start", e.config.id)
+            } else {
+                format!("/upstream/{}/start?{back}", e.config.id)
+            },
+        })
+        .collect();
     let body = LoginPage {
+        has_upstreams: !upstreams.is_empty(),
+        upstreams,
         notice,
         passkeys: crate::oidc::passkeys::available(&state.settings),
         app_name: pending.map_or("", |p| p.client.name.as_str()),

@@ -96,7 +96,7 @@ async fn an_admin_registers_an_api_and_the_audit_log_names_them() {
     let app = spawn_oidc_app().await;
     signed_in_admin(&app).await;
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/apis",
         &[("identifier", API), ("name", "Billing")],
@@ -118,11 +118,11 @@ async fn registering_a_taken_or_malformed_identifier_is_refused_and_writes_nothi
     billing(&app);
     signed_in_admin(&app).await;
 
-    let res = submit(&app, "/admin/apis", &[("identifier", API)]).await;
+    let res = admin_submit(&app, "/admin/apis", &[("identifier", API)]).await;
     let html = page(res, 409).await;
     assert!(html.contains("already exists"), "{html}");
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/apis",
         &[("identifier", "not a uri"), ("name", "X")],
@@ -151,7 +151,7 @@ async fn an_admin_adds_a_scope_whose_name_holds_an_equals_sign_and_removes_a_sco
         ("scope", "tier=gold"),
         ("description", "Gold tier"),
     ];
-    let res = submit(&app, "/admin/apis/scopes", &fields).await;
+    let res = admin_submit(&app, "/admin/apis/scopes", &fields).await;
 
     assert_eq!(
         location(&res),
@@ -168,7 +168,7 @@ async fn an_admin_adds_a_scope_whose_name_holds_an_equals_sign_and_removes_a_sco
     );
 
     let fields = [("id", API), ("scope", "invoices:read")];
-    let res = submit(&app, "/admin/apis/scopes/remove", &fields).await;
+    let res = admin_submit(&app, "/admin/apis/scopes/remove", &fields).await;
 
     assert_eq!(
         location(&res),
@@ -191,7 +191,7 @@ async fn a_scope_named_like_an_openid_scope_is_refused_with_400_and_writes_nothi
     signed_in_admin(&app).await;
 
     let fields = [("id", API), ("scope", "openid"), ("description", "Mine")];
-    let res = submit(&app, "/admin/apis/scopes", &fields).await;
+    let res = admin_submit(&app, "/admin/apis/scopes", &fields).await;
 
     let html = page(res, 400).await;
     assert!(
@@ -213,7 +213,7 @@ async fn an_admin_grants_an_app_every_scope_and_revokes_one() {
     add_client(&app, &other_spec());
     signed_in_admin(&app).await;
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/apis/grant",
         &[("id", API), ("client_id", "other")],
@@ -237,7 +237,7 @@ async fn an_admin_grants_an_app_every_scope_and_revokes_one() {
         ("client_id", "other"),
         ("scope", "invoices:write"),
     ];
-    let res = submit(&app, "/admin/apis/revoke", &fields).await;
+    let res = admin_submit(&app, "/admin/apis/revoke", &fields).await;
 
     assert_eq!(
         location(&res),
@@ -262,7 +262,7 @@ async fn granting_a_scope_the_api_does_not_have_shows_400_and_grants_nothing() {
     signed_in_admin(&app).await;
 
     let fields = [("id", API), ("client_id", "other"), ("scope", "nope")];
-    let res = submit(&app, "/admin/apis/grant", &fields).await;
+    let res = admin_submit(&app, "/admin/apis/grant", &fields).await;
 
     let html = page(res, 400).await;
     assert!(html.contains("has no scope"), "{html}");
@@ -290,7 +290,7 @@ async fn removing_an_api_asks_first_and_then_removes_it() {
     );
     assert_eq!(api_count(&app), 1, "asking removes nothing");
 
-    let res = submit(&app, "/admin/apis/remove", &[("id", API)]).await;
+    let res = admin_submit(&app, "/admin/apis/remove", &[("id", API)]).await;
 
     assert_eq!(location(&res), "/admin/apis?done=removed");
     assert_eq!(api_count(&app), 0);
@@ -309,7 +309,7 @@ async fn an_admin_creates_and_removes_a_custom_scope() {
         ("claims", "department, employee_id"),
         ("description", "Your HR record"),
     ];
-    let res = submit(&app, "/admin/scopes", &fields).await;
+    let res = admin_submit(&app, "/admin/scopes", &fields).await;
 
     assert_eq!(location(&res), "/admin/scopes?done=custom-created");
     let s = cli_json(&app, &["scope", "show", "hr"]);
@@ -324,7 +324,7 @@ async fn an_admin_creates_and_removes_a_custom_scope() {
 
     let html = page(browse(&app, "/admin/scopes/remove?name=hr").await, 200).await;
     assert!(html.contains("<h1>Remove custom scope hr?</h1>"), "{html}");
-    let res = submit(&app, "/admin/scopes/remove", &[("name", "hr")]).await;
+    let res = admin_submit(&app, "/admin/scopes/remove", &[("name", "hr")]).await;
 
     assert_eq!(location(&res), "/admin/scopes?done=custom-removed");
     assert_eq!(custom_scopes(&app), serde_json::json!([]));
@@ -337,7 +337,7 @@ async fn a_custom_scope_releasing_a_reserved_claim_is_refused_with_400_and_write
     let app = spawn_oidc_app().await;
     signed_in_admin(&app).await;
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/scopes",
         &[("name", "hr"), ("claims", "department email")],

@@ -268,3 +268,72 @@ async fn a_non_admin_gets_403_on_every_app_page_and_form_and_forgeries_change_no
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn the_settings_form_makes_the_app_exactly_what_it_says_or_changes_nothing() {
+    let app = admin_app().await;
+    app.cli(&["group", "add", "ops"], None).ok();
+    add_client(&app, &ClientSpec::default());
+    let page = "/admin/apps/app";
+    let (_, html) = admin_page(&app, page).await;
+    assert!(
+        html.contains(REDIRECT_URI),
+        "the form holds the settings: {html}"
+    );
+
+    let res = admin_post(
+        &app,
+        page,
+        "/admin/apps/app/update",
+        &[
+            ("name", "Wiki"),
+            ("redirect_uris", "https://wiki.example/cb"),
+            ("scopes", "openid email"),
+            ("grant.authorization_code", "on"),
+            ("group.ops", "on"),
+            ("require_pkce", "on"),
+            ("id_token_alg", "EdDSA"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/admin/apps/app?done=updated");
+    let shown = cli_json(&app, &["client", "show", "app"]);
+    assert_eq!(shown["name"], "Wiki");
+    assert_eq!(
+        shown["redirect_uris"],
+        serde_json::json!(["https://wiki.example/cb"])
+    );
+    assert_eq!(
+        shown["grant_types"],
+        serde_json::json!(["authorization_code"])
+    );
+    assert_eq!(shown["allowed_groups"], serde_json::json!(["ops"]));
+    assert_eq!(shown["id_token_alg"], "EdDSA");
+    let updated = audited(&app, "client.updated");
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].actor.as_deref(), Some("root"));
+
+    // Code flow without a redirect URI: refused, shown as typed, nothing changed.
+    let res = admin_post(
+        &app,
+        page,
+        "/admin/apps/app/update",
+        &[
+            ("name", "Broken"),
+            ("grant.authorization_code", "on"),
+            ("scopes", "openid"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("redirect URI is required"), "{html}");
+    assert!(html.contains("value=\"Broken\""), "the form as typed");
+    assert_eq!(
+        cli_json(&app, &["client", "show", "app"]),
+        shown,
+        "nothing changed"
+    );
+    assert_eq!(audited(&app, "client.updated").len(), 1);
+}

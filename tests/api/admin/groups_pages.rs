@@ -68,7 +68,7 @@ async fn an_admin_creates_a_group_and_the_audit_log_names_them() {
     signed_in_admin(&app).await;
 
     let fields = [("name", "eng"), ("description", "Engineers")];
-    let res = submit(&app, "/admin/groups", &fields).await;
+    let res = admin_submit(&app, "/admin/groups", &fields).await;
 
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/admin/groups/eng?done=created");
@@ -105,7 +105,7 @@ async fn creating_a_group_whose_name_is_taken_in_any_case_shows_409_and_writes_n
     app.cli(&["group", "add", "eng"], None).ok();
     signed_in_admin(&app).await;
 
-    let res = submit(&app, "/admin/groups", &[("name", "ENG")]).await;
+    let res = admin_submit(&app, "/admin/groups", &[("name", "ENG")]).await;
 
     let html = page(res, 409).await;
     assert!(html.contains(r#"<p class="error" role="alert">"#), "{html}");
@@ -123,7 +123,7 @@ async fn a_malformed_group_name_is_refused_with_400_and_writes_nothing() {
     let app = spawn_oidc_app().await;
     signed_in_admin(&app).await;
 
-    let res = submit(&app, "/admin/groups", &[("name", "two words")]).await;
+    let res = admin_submit(&app, "/admin/groups", &[("name", "two words")]).await;
 
     let html = page(res, 400).await;
     assert!(html.contains("invalid group name"), "{html}");
@@ -138,7 +138,7 @@ async fn an_admin_adds_members_and_takes_them_out_on_the_group_page() {
     app.cli(&["group", "add", "eng"], None).ok();
     signed_in_admin(&app).await;
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/groups/eng/members",
         &[("username", "alice bob")],
@@ -159,7 +159,7 @@ async fn an_admin_adds_members_and_takes_them_out_on_the_group_page() {
     assert!(html.contains(r#"<dd id="member-count">2</dd>"#), "{html}");
     assert!(html.contains("Added to the group."), "{html}");
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/groups/eng/members/remove",
         &[("username", "bob")],
@@ -178,7 +178,7 @@ async fn adding_an_unknown_user_shows_404_and_adds_nobody_not_even_the_known_one
     app.cli(&["group", "add", "eng"], None).ok();
     signed_in_admin(&app).await;
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/groups/eng/members",
         &[("username", "alice nobody")],
@@ -208,7 +208,7 @@ async fn an_admin_restricts_an_app_to_the_group_and_lifts_the_restriction() {
         "{html}"
     );
 
-    let res = submit(&app, "/admin/groups/eng/apps", &[("client_id", "app")]).await;
+    let res = admin_submit(&app, "/admin/groups/eng/apps", &[("client_id", "app")]).await;
 
     assert_eq!(location(&res), "/admin/groups/eng?done=restricted");
     assert_eq!(allowed_groups(&app, "app"), serde_json::json!(["eng"]));
@@ -226,7 +226,7 @@ async fn an_admin_restricts_an_app_to_the_group_and_lifts_the_restriction() {
         serde_json::json!(["app"])
     );
 
-    let res = submit(
+    let res = admin_submit(
         &app,
         "/admin/groups/eng/apps/remove",
         &[("client_id", "app")],
@@ -245,7 +245,7 @@ async fn restricting_an_unknown_app_shows_404_and_changes_nothing() {
     app.cli(&["group", "add", "eng"], None).ok();
     signed_in_admin(&app).await;
 
-    let res = submit(&app, "/admin/groups/eng/apps", &[("client_id", "nope")]).await;
+    let res = admin_submit(&app, "/admin/groups/eng/apps", &[("client_id", "nope")]).await;
 
     let html = page(res, 404).await;
     assert!(html.contains(r#"<p class="error" role="alert">"#), "{html}");
@@ -269,7 +269,7 @@ async fn removing_a_group_asks_first_and_then_removes_it() {
     );
     assert_eq!(group_names(&app), ["eng"], "asking removes nothing");
 
-    let res = submit(&app, "/admin/groups/eng/remove", &[]).await;
+    let res = admin_submit(&app, "/admin/groups/eng/remove", &[]).await;
 
     assert_eq!(location(&res), "/admin/groups?done=removed");
     assert!(group_names(&app).is_empty());
@@ -287,7 +287,7 @@ async fn a_group_that_restricts_an_app_is_not_removed_and_the_refusal_is_shown_w
     let html = page(browse(&app, "/admin/groups/eng/remove").await, 200).await;
     assert!(html.contains("Apps restricted to it: app."), "{html}");
 
-    let res = submit(&app, "/admin/groups/eng/remove", &[]).await;
+    let res = admin_submit(&app, "/admin/groups/eng/remove", &[]).await;
 
     let html = page(res, 409).await;
     assert!(html.contains(r#"<p class="error" role="alert">"#), "{html}");

@@ -770,7 +770,7 @@ async fn the_cli_registers_a_public_device_client_without_a_redirect_uri() {
         .cli(&["client", "add", "web", "--public"], None)
         .one_line_error()
         .to_owned();
-    assert!(err.contains("a redirect URI is required"), "{err}");
+    assert!(err.contains("redirect URI is required"), "{err}");
 }
 
 fn cli_run(app: &TestApp, args: &[&str]) {

@@ -34,21 +34,21 @@ fn doctor_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (CliOutput, V
     (out, findings)
 }
 
-fn doctor(dir: &Path) -> (CliOutput, Vec<Value>) {
+pub(super) fn doctor(dir: &Path) -> (CliOutput, Vec<Value>) {
     doctor_with(dir, &[], &[])
 }
 
-fn code(out: &CliOutput) -> i32 {
+pub(super) fn code(out: &CliOutput) -> i32 {
     out.status.code().expect("doctor exits normally")
 }
 
 /// The findings of one check.
-fn of<'a>(findings: &'a [Value], check: &str) -> Vec<&'a Value> {
+pub(super) fn of<'a>(findings: &'a [Value], check: &str) -> Vec<&'a Value> {
     findings.iter().filter(|f| f["check"] == check).collect()
 }
 
 /// The only finding of `check`; asserts its severity.
-fn one<'a>(findings: &'a [Value], check: &str, severity: &str) -> &'a Value {
+pub(super) fn one<'a>(findings: &'a [Value], check: &str, severity: &str) -> &'a Value {
     let found = of(findings, check);
     assert_eq!(
         found.len(),
@@ -59,7 +59,7 @@ fn one<'a>(findings: &'a [Value], check: &str, severity: &str) -> &'a Value {
     found[0]
 }
 
-fn text(f: &Value, field: &str) -> String {
+pub(super) fn text(f: &Value, field: &str) -> String {
     f[field].as_str().expect("a string field").to_owned()
 }
 
@@ -76,7 +76,7 @@ fn sql(dir: &Path, statement: &str) {
 
 /// What a healthy small installation looks like: an admin, a confidential app with an https
 /// redirect URI, signing keys, and owner-only permissions.
-fn healthy_setup() -> tempfile::TempDir {
+pub(super) fn healthy_setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     run_cli(
@@ -582,7 +582,7 @@ fn a_long_key_rotation_period_is_info_and_sets_when_keys_count_as_old() {
 // ---------------------------------------------------------------- clients
 
 #[test]
-fn confidential_client_exempt_from_pkce_is_a_warning_with_a_re_registration() {
+fn confidential_client_exempt_from_pkce_is_a_warning_fixed_by_client_update_pkce() {
     let dir = healthy_setup();
     run_cli(
         dir.path(),
@@ -607,10 +607,10 @@ fn confidential_client_exempt_from_pkce_is_a_warning_with_a_re_registration() {
     assert!(text(f, "message").contains("legacy"), "{f}");
     let fix = text(f, "fix");
     assert!(
-        fix.contains("latchkey client remove legacy && latchkey client add legacy --name 'Legacy App' --redirect-uri https://legacy.example/cb"),
+        fix.ends_with(": latchkey client update legacy --pkce"),
         "{fix}"
     );
-    assert!(!fix.contains("--no-pkce"), "{fix}");
+    assert!(!fix.contains("client remove"), "{fix}");
 }
 
 #[test]
@@ -719,7 +719,7 @@ fn public_native_client_with_a_loopback_redirect_uri_is_only_info() {
     one(&findings, "client-plain-http-uri", "info");
 }
 
-fn insert_client(dir: &Path, client_id: &str, public: bool, grants: &[&str], uri: &str) {
+pub(super) fn insert_client(dir: &Path, client_id: &str, public: bool, grants: &[&str], uri: &str) {
     let grants: Vec<String> = grants.iter().map(|g| g.to_string()).collect();
     let hash = random::hash_token("secret");
     open_store(dir)
@@ -763,7 +763,9 @@ fn plain_http_redirect_uri_on_a_public_host_is_critical() {
     let f = one(&findings, "client-plain-http-uri", "critical");
     assert!(text(f, "message").contains("http://old.example/cb"), "{f}");
     assert!(
-        text(f, "fix").contains("--redirect-uri https://old.example/cb"),
+        text(f, "fix").ends_with(
+            "latchkey client update old --remove-redirect-uri http://old.example/cb --add-redirect-uri https://old.example/cb"
+        ),
         "{f}"
     );
 }

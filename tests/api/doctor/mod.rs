@@ -1,3 +1,4 @@
 //! `latchkey doctor` checks.
 
 mod checks;
+mod client_fixes;

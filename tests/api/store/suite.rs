@@ -112,6 +112,7 @@ store_conformance_tests!(
         audit_events_are_found_by_person_client_and_time_newest_first,
         disabled_users_still_holding_live_sessions_or_refresh_tokens_are_listed,
         client_name_and_scope_updates_change_only_that_client,
+        a_settings_update_replaces_every_setting_and_list_of_that_client_only_and_keeps_its_secret,
         secret_set_times_are_listed_for_confidential_clients_and_move_on_rotation,
         deleting_a_user_removes_their_consents_groups_attributes_browsers_codes_and_approvals,
         deleting_a_client_removes_everything_held_for_it_and_nothing_else,
@@ -121,6 +122,11 @@ store_conformance_tests!(
         a_webauthn_challenge_is_handed_out_once_and_never_after_it_expires,
         a_webauthn_challenge_is_consumed_by_exactly_one_of_many_concurrent_finishes,
         deleting_a_user_removes_their_passkeys_handle_and_ceremonies,
+        admin_keys_are_found_by_hash_revoked_once_and_keep_their_name,
+        a_key_use_is_recorded_at_most_once_a_granularity,
+        users_are_searched_by_part_of_username_email_or_name_in_username_order_after_a_cursor,
+        live_sessions_are_listed_newest_first_with_their_username_after_a_cursor_and_per_user,
+        audit_events_are_found_by_kind_family_before_a_time_and_below_a_row_id,
     ]
 );
 
@@ -3146,6 +3152,7 @@ pub mod conformance {
                 client_id: client_id.map(Into::into),
                 since,
                 limit,
+                ..Default::default()
             };
             store
                 .read(|c| audit::find_audit_events(c, &f))
@@ -3259,6 +3266,96 @@ pub mod conformance {
         let other = store.read(|c| clients::get_client(c, "other")).unwrap();
         assert_eq!(other.name, "other");
         assert_eq!(other.scopes, ["openid", "email"]);
+    }
+
+    pub fn a_settings_update_replaces_every_setting_and_list_of_that_client_only_and_keeps_its_secret(
+        store: &Store,
+    ) {
+        let app = add_client(store, "app", Some("h"));
+        let other = add_client(store, "other", Some("h"));
+        store
+            .write(|c| clients::add_web_origins(c, app.id, &["https://old.example".to_owned()]))
+            .unwrap();
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (grants, scopes) = (strings(&["client_credentials"]), strings(&["openid"]));
+        let (login, logout) = (
+            strings(&["https://new.example/cb", "https://new.example/cb2"]),
+            strings(&["https://new.example/bye"]),
+        );
+        let origins = strings(&["https://cdn.example"]);
+
+        store
+            .write(|c| {
+                clients::update_client_settings(
+                    c,
+                    app.id,
+                    &clients::ClientSettingsRow {
+                        name: "New",
+                        grant_types: &grants,
+                        scopes: &scopes,
+                        skip_consent: true,
+                        require_pkce: false,
+                        id_token_alg: "EdDSA",
+                        backchannel_logout_uri: Some("https://new.example/bcl"),
+                        require_mfa: true,
+                        redirect_uris: &login,
+                        post_logout_redirect_uris: &logout,
+                        web_origins: &origins,
+                    },
+                    NOW + 50,
+                )
+            })
+            .unwrap();
+
+        let after = store.read(|c| clients::get_client(c, "app")).unwrap();
+        assert_eq!(after.name, "New");
+        assert_eq!(after.grant_types, grants);
+        assert_eq!(after.scopes, scopes);
+        assert!(after.skip_consent && !after.require_pkce && after.require_mfa);
+        assert_eq!(after.id_token_alg, "EdDSA");
+        assert_eq!(
+            after.backchannel_logout_uri.as_deref(),
+            Some("https://new.example/bcl")
+        );
+        assert_eq!(after.redirect_uris, login);
+        assert_eq!(after.post_logout_redirect_uris, logout);
+        assert_eq!(
+            after.extra_web_origins, origins,
+            "the old extra origin is gone"
+        );
+        assert_eq!(after.secret_hash.as_deref(), Some("h"));
+        assert_eq!(
+            store.read(clients::list_secret_set_at).unwrap(),
+            [("app".to_owned(), NOW), ("other".to_owned(), NOW)],
+            "a settings change is not a new secret"
+        );
+        let untouched = store.read(|c| clients::get_client(c, "other")).unwrap();
+        assert_eq!(untouched.redirect_uris, other.redirect_uris);
+        assert_eq!(untouched.name, "other");
+        let missing = store.write(|c| {
+            clients::update_client_settings(
+                c,
+                9999,
+                &clients::ClientSettingsRow {
+                    name: "x",
+                    grant_types: &grants,
+                    scopes: &scopes,
+                    skip_consent: false,
+                    require_pkce: true,
+                    id_token_alg: "RS256",
+                    backchannel_logout_uri: None,
+                    require_mfa: false,
+                    redirect_uris: &[],
+                    post_logout_redirect_uris: &[],
+                    web_origins: &[],
+                },
+                NOW,
+            )
+        });
+        assert!(
+            matches!(missing, Err(StoreError::NotFound(_))),
+            "{missing:?}"
+        );
     }
 
     pub fn secret_set_times_are_listed_for_confidential_clients_and_move_on_rotation(
@@ -3542,4 +3639,8 @@ pub mod conformance {
     // Passkeys (migration 0011) in a file of their own.
     mod passkeys;
     pub use passkeys::*;
+
+    // Admin keys and the admin lists (migration 0012).
+    mod admin;
+    pub use admin::*;
 }

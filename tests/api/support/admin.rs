@@ -84,7 +84,7 @@ pub async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest
 
 /// POST a form as the browser would: `fields` plus the CSRF token of this browser's forms (as
 /// the groups page, which has a form, carries it).
-pub async fn submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub async fn admin_submit(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let token = token_of(app, "/admin/groups").await;
     let mut form = fields.to_vec();
     form.push(("csrf_token", &token));

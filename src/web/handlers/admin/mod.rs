@@ -7,9 +7,13 @@
 pub mod apis;
 pub mod app_check;
 pub mod apps;
+pub mod audit;
 pub mod dashboard;
 pub mod elsewhere;
 pub mod groups;
+pub mod keys;
+pub mod sessions;
+mod show;
 pub mod users;
 
 pub use crate::oidc::admin::Actor;
@@ -28,7 +32,14 @@ use actix_web::{HttpRequest, HttpResponse};
 
 /// The admin pages' routes, area by area (the `/admin/{rest}` catch-all comes after them).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(dashboard::get_admin));
+    cfg.route("/admin", web::get().to(dashboard::get_admin))
+        .route("/admin/keys", web::get().to(keys::get_keys))
+        .route("/admin/keys/rotate", web::post().to(keys::post_rotate))
+        .route("/admin/sessions", web::get().to(sessions::get_sessions))
+        .route("/admin/sessions/end", web::post().to(sessions::post_end))
+        .route("/admin/audit", web::get().to(audit::get_audit))
+        .route("/admin/audit.csv", web::get().to(audit::get_audit_csv))
+        .route("/admin/audit.jsonl", web::get().to(audit::get_audit_jsonl));
     users::routes(cfg);
     apps::routes(cfg);
     groups::routes(cfg);

@@ -119,7 +119,7 @@ mod tests {
                 can_add_group: true,
                 attributes: vec![KeyValue {
                     key: "dept".into(),
-                    value: "R&D".into(),
+                    value: "RnD".into(),
                 }],
                 sessions: vec![UserSessionRow {
                     sid: "sid1".into(),

@@ -10,7 +10,7 @@ use super::AdminCtx;
 use crate::crypto::keys::Alg;
 use crate::domain::DEFAULT_CLIENT_SCOPES;
 use crate::domain::DEVICE_CODE;
-use crate::oidc::admin::clients::{ClientDetail, NewClient};
+use crate::oidc::admin::clients::{ClientDetail, ClientSettings, NewClient};
 use crate::oidc::params::Params;
 use crate::store::{StoreError, Tx, groups};
 use crate::web::handlers::account::show_time;
@@ -209,6 +209,36 @@ pub(super) fn new_client(f: &Params) -> NewClient {
             .map(str::to_owned)
             .collect(),
         web_origins: lines(f.get("web_origins").unwrap_or("")),
+    }
+}
+
+/// A submitted settings form as the full desired state of the app.
+pub(super) fn settings_from(f: &Params) -> ClientSettings {
+    ClientSettings {
+        name: f.get("name").unwrap_or("").trim().to_owned(),
+        redirect_uris: lines(f.get("redirect_uris").unwrap_or("")),
+        post_logout_redirect_uris: lines(f.get("post_logout_redirect_uris").unwrap_or("")),
+        backchannel_logout_uri: f
+            .get("backchannel_logout_uri")
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned),
+        grant_types: f
+            .suffixes("grant.")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        scopes: f.get("scopes").into_iter().map(str::to_owned).collect(),
+        allowed_groups: f
+            .suffixes("group.")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        skip_consent: f.get("skip_consent") == Some("on"),
+        require_pkce: f.get("require_pkce") == Some("on"),
+        id_token_alg: f.get("id_token_alg").unwrap_or("RS256").to_owned(),
+        web_origins: lines(f.get("web_origins").unwrap_or("")),
+        require_mfa: f.get("require_mfa") == Some("on"),
     }
 }
 

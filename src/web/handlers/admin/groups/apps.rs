@@ -40,9 +40,9 @@ async fn change(
             ..Default::default()
         };
         if restrict {
-            u.allowed_groups = vec![g];
+            u.allowed_groups.add = vec![g];
         } else {
-            u.remove_allowed_groups = vec![g];
+            u.allowed_groups.remove = vec![g];
         }
         admin::clients::update(c, actor, now, &u).map(|_| ())
     })
