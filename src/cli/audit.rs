@@ -61,10 +61,7 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, CliError> {
             "--since {s:?}: use a duration like 30m, 24h, 7d or an RFC 3339 time"
         ))
     };
-    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        return Ok(t.unix_timestamp());
-    }
-    Ok(now - crate::domain::parse_duration_secs(s).map_err(|_| bad())?)
+    crate::oidc::admin::audit_log::parse_when("--since", s, now).map_err(|_| bad())
 }
 
 pub fn run(a: AuditArgs, store: &Store, json: bool) -> Result<(), CliError> {

@@ -17,6 +17,25 @@ pub struct AuditQuery {
     pub until: Option<i64>,
 }
 
+/// A time as a filter takes it: Unix seconds, an RFC 3339 time, or a duration back from `now`
+/// (`30m`, `24h`, `7d`). `name` names the field in the refusal.
+pub fn parse_when(name: &str, s: &str, now: i64) -> Result<i64, AdminError> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<i64>() {
+        return Ok(t);
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Ok(t.unix_timestamp());
+    }
+    crate::domain::parse_duration_secs(s)
+        .map(|d| now - d)
+        .map_err(|_| {
+            AdminError::Invalid(format!(
+                "{name} {s:?}: use a duration like 30m, 24h, 7d, an RFC 3339 time like 2026-11-26T12:00:00Z, or Unix seconds"
+            ))
+        })
+}
+
 /// At most `limit` matching events below the row id `before_id`, newest first.
 pub fn find(
     c: &Tx<'_>,
@@ -53,4 +72,25 @@ pub fn list(
     let limit = page.limit()?;
     let rows = find(c, q, page.after_id()?, limit + 1)?;
     Ok(Page::of(rows, limit, |r: &AuditRecord| r.id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_filter_time_is_unix_seconds_rfc3339_or_a_duration_back() {
+        use super::parse_when;
+        assert_eq!(
+            parse_when("since", "1700000000", 0).ok(),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            parse_when("since", "1970-01-01T01:00:00Z", 0).ok(),
+            Some(3600)
+        );
+        assert_eq!(
+            parse_when("since", "24h", 100_000).ok(),
+            Some(100_000 - 86_400)
+        );
+        assert!(parse_when("since", "yesterday", 0).is_err());
+    }
 }

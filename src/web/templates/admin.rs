@@ -16,6 +16,7 @@ use serde::Serialize;
 pub mod apis;
 pub mod apps;
 pub mod groups;
+pub mod lists;
 pub mod users;
 
 /// What every admin page shows around its content.

@@ -7,6 +7,7 @@ mod dashboard;
 mod gate;
 mod groups_pages;
 mod keys;
+mod lists_pages;
 mod sessions;
 mod signin_check;
 mod users_pages;

@@ -7,6 +7,7 @@
 pub mod apis;
 pub mod app_check;
 pub mod apps;
+pub mod audit;
 pub mod dashboard;
 pub mod elsewhere;
 pub mod groups;
@@ -35,7 +36,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/keys", web::get().to(keys::get_keys))
         .route("/admin/keys/rotate", web::post().to(keys::post_rotate))
         .route("/admin/sessions", web::get().to(sessions::get_sessions))
-        .route("/admin/sessions/end", web::post().to(sessions::post_end));
+        .route("/admin/sessions/end", web::post().to(sessions::post_end))
+        .route("/admin/audit", web::get().to(audit::get_audit))
+        .route("/admin/audit.csv", web::get().to(audit::get_audit_csv))
+        .route("/admin/audit.jsonl", web::get().to(audit::get_audit_jsonl));
     users::routes(cfg);
     apps::routes(cfg);
     groups::routes(cfg);

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod create;
+pub mod list;
 pub mod remove;
 pub mod show;
 
@@ -16,7 +17,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/users", web::post().to(create::post_users))
+    cfg.route("/admin/users", web::get().to(list::get_users))
+        .route("/admin/users", web::post().to(create::post_users))
         .route("/admin/users/new", web::get().to(create::get_new_user))
         .route("/admin/users/{username}", web::get().to(show::get_user))
         .route(
