@@ -14,14 +14,17 @@ import {
 export { ALICE, binaryFrom, childEnv, freePort, sleep };
 
 export class Latchkey extends SharedLatchkey {
-  /** Create a data dir and pick a port; nothing runs yet. */
-  static async create({ avoidPorts = [], host } = {}) {
+  /**
+   * Create a data dir and pick a port; nothing runs yet. `env`: settings for this latchkey's
+   * commands and server (`LATCHKEY_*` variables are passed on only from here).
+   */
+  static async create({ avoidPorts = [], host, env = {} } = {}) {
     return super.create({
       host,
       binEnv: 'E2E_LATCHKEY_BIN',
       tmpPrefix: 'latchkey-e2e-',
       avoidPorts,
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', ...env },
       logLines: 400,
     });
   }
