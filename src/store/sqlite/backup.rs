@@ -149,7 +149,8 @@ pub fn inspect_copy(path: &Path) -> Result<DatabaseSummary, CopyError> {
     if problems != ["ok"] {
         return Err(CopyError::Damaged {
             path: path.to_owned(),
-            problems: problems.join("; "),
+            // One line: a row of integrity_check may hold several problems, a line each.
+            problems: problems.join("; ").replace('\n', "; "),
         });
     }
     let schema_version = migrate::current_version(&c).map_err(|e| match e {
