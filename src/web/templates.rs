@@ -559,7 +559,6 @@ pub(crate) mod tests {
                     message: "",
                     error: "",
                     factors: FactorsView::default(),
-                    has_password: fresh,
                     upstream_section: true,
                     identities: vec![IdentityView {
                         id: 4,
@@ -599,7 +598,6 @@ pub(crate) mod tests {
                 message: "m",
                 error: "",
                 factors: FactorsView::default(),
-                has_password: true,
                 upstream_section: false,
                 no_identities: true,
                 identities: vec![],
@@ -634,7 +632,6 @@ pub(crate) mod tests {
                     required: true,
                     reauth_minutes: "10".into(),
                 },
-                has_password: false,
                 upstream_section: true,
                 no_identities: true,
                 identities: vec![],
