@@ -161,6 +161,8 @@ test('an admin runs users, groups, apps, the sign-in checker, sessions, keys and
     await page.getByLabel('Username', { exact: true }).fill(DANA.username);
     await page.getByLabel('Email', { exact: true }).fill(DANA.email);
     await page.locator('#name').fill(DANA.name);
+    // An invite link is the default; this admin hands over a generated password.
+    await page.locator('input[name=how][value=password]').check();
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.locator('code#new-password').waitFor();
     DANA.password = (await page.locator('code#new-password').textContent()).trim();
