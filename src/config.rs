@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod docs;
+mod file;
+use file::{known_key, read_toml};
 pub mod smtp;
 pub use smtp::{Smtp, SmtpSecurity};
 pub mod upstream;
@@ -453,13 +455,6 @@ pub fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
         .collect()
 }
 
-/// Settings that take a list (a TOML array in the file).
-const LIST_SETTINGS: &[&str] = &["trusted_proxies"];
-
-fn known_key(k: &str) -> Option<&'static str> {
-    SETTINGS.iter().map(|s| s.key).find(|key| *key == k)
-}
-
 fn validate_issuer(s: &str) -> Result<(), &'static str> {
     const WHY: &str = "must be an absolute http(s) URL without query or fragment";
     let url = url::Url::parse(s).map_err(|_| WHY)?;
@@ -474,55 +469,6 @@ fn validate_issuer(s: &str) -> Result<(), &'static str> {
         return Err(WHY);
     }
     Ok(())
-}
-
-/// The flat settings of a config file, and its `[[upstream]]` tables.
-type FileSettings = (Vec<(&'static str, String)>, Vec<Upstream>);
-
-fn read_toml(path: &Path) -> Result<FileSettings, ConfigError> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(format!("cannot read config file {shown}: {e}")))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError(format!(
-            "config file {shown} is not valid TOML: {}",
-            e.message().trim()
-        ))
-    })?;
-    let mut out = Vec::new();
-    let mut upstreams = Vec::new();
-    for (key, value) in table {
-        if key == "upstream" {
-            upstreams = upstream::parse_tables(value, &shown.to_string())?;
-            continue;
-        }
-        let known = known_key(&key).ok_or_else(|| {
-            ConfigError(format!("unknown setting `{key}` in config file {shown}"))
-        })?;
-        let value = match value {
-            toml::Value::String(s) => s,
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            // Lists travel as the comma-separated form the environment uses.
-            toml::Value::Array(items) if LIST_SETTINGS.contains(&known) => items
-                .into_iter()
-                .map(|i| match i {
-                    toml::Value::String(s) if !s.contains(',') => Ok(s),
-                    _ => Err(ConfigError(format!(
-                        "setting `{key}` in config file {shown} must be a list of strings"
-                    ))),
-                })
-                .collect::<Result<Vec<_>, _>>()?
-                .join(","),
-            _ => {
-                return Err(ConfigError(format!(
-                    "setting `{key}` in config file {shown} must be a string or a whole number"
-                )));
-            }
-        };
-        out.push((known, value));
-    }
-    Ok((out, upstreams))
 }
 
 #[cfg(test)]
