@@ -452,7 +452,7 @@ mod tests {
         let store = open(dir.path());
         let (release, gate) = mpsc::channel::<()>();
         let gate = Mutex::new(gate);
-        *lock(&store.committer.before_sync) = Some(Box::new(move || {
+        *lock(&store.committer().before_sync) = Some(Box::new(move || {
             gate.lock()
                 .unwrap()
                 .recv_timeout(Duration::from_secs(30))
@@ -503,7 +503,7 @@ mod tests {
         let (entered_tx, entered) = mpsc::channel::<()>();
         let (release, gate) = mpsc::channel::<()>();
         let gate = Mutex::new(gate);
-        *lock(&store.committer.before_sync) = Some(Box::new(move || {
+        *lock(&store.committer().before_sync) = Some(Box::new(move || {
             entered_tx.send(()).ok();
             gate.lock()
                 .unwrap()
@@ -571,7 +571,7 @@ mod tests {
         let store = open(dir.path());
         insert(&store, 0).unwrap();
         assert!(store.ping());
-        *lock(&store.committer.before_sync) =
+        *lock(&store.committer().before_sync) =
             Some(Box::new(|| Err(io::Error::other("injected EIO"))));
 
         let writers: Vec<_> = (1..=8)
@@ -693,7 +693,7 @@ mod tests {
         std::os::unix::fs::symlink(real.join("target.db"), &link).unwrap();
         let store = Store::open_with(&link, Durability::Group).unwrap();
         assert_eq!(store.durability(), Durability::Group);
-        let wal = lock(&store.committer.wal).path.clone();
+        let wal = lock(&store.committer().wal).path.clone();
         assert_eq!(
             wal.file_name().unwrap(),
             "target.db-wal",
@@ -714,6 +714,6 @@ mod tests {
         let before = store.sync_stats();
         insert(&clone, 1).unwrap();
         assert_eq!(store.sync_stats().commits, before.commits + 1);
-        assert!(Arc::ptr_eq(&store.committer, &clone.committer));
+        assert!(Arc::ptr_eq(store.committer(), clone.committer()));
     }
 }

@@ -1,16 +1,23 @@
 //! The store: the typed contract the layers above use ([`Store`], one [`Tx`] per unit of work, the
-//! table groups), with the SQLite backend under `sqlite/`. No SQL type leaves this module.
+//! table groups under `tables/`), over two backends: SQLite in one file (`sqlite/`, the default)
+//! and PostgreSQL (`postgres/`, for several nodes). Every table function is written once against
+//! the SQL facade in `db`, in SQL both databases run. No SQL type leaves this module.
 
 pub mod data_lock;
+pub mod db;
 pub mod durability;
+pub mod postgres;
 mod sqlite;
-// The SQLite backend's table groups, under the names the layers above use.
-pub use sqlite::{
-    admin_keys, apis, attributes, audit, audit_chain, backchannel, backup, clients, codes,
-    consents, device, groups, keys, known_browsers, links, mail_queue, migrate, passkeys, pending,
-    refresh, second_factors, sessions, sweep, upstream, users,
+mod tables;
+// The table groups, under the names the layers above use.
+pub use sqlite::{backup, migrate};
+pub use tables::{
+    admin_keys, apis, attributes, audit, audit_chain, backchannel, clients, codes, consents,
+    device, groups, keys, known_browsers, links, mail_queue, passkeys, pending, refresh,
+    second_factors, sessions, sweep, upstream, users,
 };
 
+use db::Conn;
 use durability::Committer;
 pub use durability::{CommitObserver, Durability, SyncStats};
 use r2d2_sqlite::SqliteConnectionManager;
@@ -30,8 +37,19 @@ pub enum StoreError {
     NotFound(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
     #[error("database pool error: {0}")]
     Pool(#[from] r2d2::Error),
+    /// The database cannot be reached (a connection or its thread failed).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A query that expected a row found none (see [`db::OptionalExtension`]).
+    #[error("no row")]
+    NoRow,
+    /// An operation only one backend has (`latchkey backup` on PostgreSQL, raw SQLite access).
+    #[error("{0}")]
+    Unsupported(String),
     #[error(
         "the database at {path} has schema version {found}, newer than this latchkey supports ({supported}); upgrade latchkey or restore a backup"
     )]
@@ -53,16 +71,39 @@ pub enum StoreError {
 
 impl StoreError {
     /// A failure that says nothing about the request and may pass: a failed fsync (writes are
-    /// refused until a restart), no free connection in time, or the database locked by another
-    /// process (a CLI command) for longer than the busy timeout. Answered with 503 and
-    /// `Retry-After`, never a bare 500.
+    /// refused until a restart), no free connection in time, the database locked by another
+    /// process (a CLI command) for longer than the busy timeout, or a PostgreSQL server that is
+    /// restarting or unreachable. Answered with 503 and `Retry-After`, never a bare 500.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::NotDurable(_) | StoreError::Pool(_) => true,
+            StoreError::NotDurable(_) | StoreError::Pool(_) | StoreError::Unavailable(_) => true,
             StoreError::Sqlite(e) => matches!(
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
+            StoreError::Postgres(e) => {
+                e.is_closed()
+                    || e.as_db_error().is_none()
+                    || e.code().is_some_and(|c| {
+                        let c = c.code();
+                        // connection exceptions, deadlock/serialization, shutdown, lock timeouts
+                        c.starts_with("08")
+                            || c.starts_with("40")
+                            || c.starts_with("57")
+                            || c == "55P03"
+                    })
+            }
+            _ => false,
+        }
+    }
+
+    /// A violated UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint.
+    fn is_constraint(&self) -> bool {
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            StoreError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
             _ => false,
         }
     }
@@ -75,35 +116,83 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// takes one, so several calls share the transaction, and no SQL type leaves this module.
 #[derive(Clone, Copy)]
 pub struct Tx<'a> {
-    conn: &'a Connection,
+    conn: Conn<'a>,
 }
 
 impl<'a> Tx<'a> {
     fn new(conn: &'a Connection) -> Self {
-        Self { conn }
+        Self {
+            conn: Conn::Sqlite(conn),
+        }
+    }
+    fn pg(conn: &'a postgres::conn::PgConn) -> Self {
+        Self {
+            conn: Conn::Postgres(conn),
+        }
     }
     /// The SQL connection behind the unit: for the store's own functions only.
-    pub(in crate::store) fn conn(&self) -> &'a Connection {
+    pub(in crate::store) fn conn(&self) -> Conn<'a> {
         self.conn
+    }
+    /// Which database this unit runs on.
+    pub fn dialect(&self) -> db::Dialect {
+        self.conn.dialect()
     }
 }
 
 /// How long a writer waits for the lock before giving up (the CLI and the server share the file).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A handle on the database: a small pool of connections, all with the same pragmas, and the
-/// [`Committer`] that orders writes and tells each one when it is durable (see `durability`).
+/// A handle on the database: a small pool of connections to SQLite or PostgreSQL. For SQLite,
+/// the [`Committer`] orders writes and tells each one when it is durable (see `durability`).
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool,
-    path: PathBuf,
-    committer: Arc<Committer>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite {
+        pool: Pool,
+        path: PathBuf,
+        committer: Arc<Committer>,
+    },
+    Postgres {
+        pool: postgres::Pool,
+        durability: Durability,
+    },
+}
+
+/// Where the data lives: `database_url` empty (SQLite in the data dir) or `postgres://…`.
+#[derive(Clone)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(postgres::conn::Target),
+}
+
+thread_local! {
+    /// Set while this thread is inside a PostgreSQL write unit (a nested one would wait for
+    /// the outer unit's lock forever).
+    static IN_PG_WRITE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl Store {
     /// Open (creating if needed) and migrate the database at `path`, with group commit.
     pub fn open(path: &Path) -> Result<Self> {
         Self::open_with(path, Durability::default())
+    }
+
+    /// Open and migrate the store at `location`.
+    pub fn open_at(location: &Location, durability: Durability) -> Result<Self> {
+        match location {
+            Location::Sqlite(path) => Self::open_with(path, durability),
+            Location::Postgres(target) => Ok(Store {
+                backend: Backend::Postgres {
+                    pool: postgres::open(target.clone())?,
+                    durability,
+                },
+            }),
+        }
     }
 
     /// Open (creating if needed) and migrate the database at `path`; `durability` decides when
@@ -154,107 +243,223 @@ impl Store {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         Ok(Store {
-            pool,
-            path: path.to_owned(),
-            committer: Arc::new(Committer::new(durability, wal_path)),
+            backend: Backend::Sqlite {
+                pool,
+                path: path.to_owned(),
+                committer: Arc::new(Committer::new(durability, wal_path)),
+            },
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    #[cfg(test)]
+    fn committer(&self) -> &Arc<Committer> {
+        match &self.backend {
+            Backend::Sqlite { committer, .. } => committer,
+            Backend::Postgres { .. } => panic!("no committer on PostgreSQL"),
+        }
+    }
+
+    /// The SQLite file; None on PostgreSQL.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => Some(path),
+            Backend::Postgres { .. } => None,
+        }
+    }
+
+    /// Which database this store runs on.
+    pub fn dialect(&self) -> db::Dialect {
+        match &self.backend {
+            Backend::Sqlite { .. } => db::Dialect::Sqlite,
+            Backend::Postgres { .. } => db::Dialect::Postgres,
+        }
     }
 
     /// The durability this store runs with (`each` when `group` was asked for without WAL).
     pub fn durability(&self) -> Durability {
-        self.committer.mode()
+        match &self.backend {
+            Backend::Sqlite { committer, .. } => committer.mode(),
+            Backend::Postgres { durability, .. } => *durability,
+        }
     }
 
-    /// Commits and WAL fsyncs so far: `wal_syncs < commits` under load shows group commit at work.
+    /// Commits and WAL fsyncs so far: `wal_syncs < commits` under load shows group commit at
+    /// work. PostgreSQL syncs its own WAL: zeros there.
     pub fn sync_stats(&self) -> SyncStats {
-        self.committer.stats()
+        match &self.backend {
+            Backend::Sqlite { committer, .. } => committer.stats(),
+            Backend::Postgres { .. } => SyncStats::default(),
+        }
     }
 
     /// Report every fsync that acknowledges writes to `observer` (shared by this store's
     /// clones; set once, a second call returns false). With `each` every commit is one fsync;
-    /// `relaxed` reports none.
+    /// `relaxed` reports none. PostgreSQL's fsyncs are its own: nothing is reported.
     pub fn observe_commits(&self, observer: Arc<dyn CommitObserver>) -> bool {
-        self.committer.set_observer(observer)
+        match &self.backend {
+            Backend::Sqlite { committer, .. } => committer.set_observer(observer),
+            Backend::Postgres { .. } => false,
+        }
     }
 
-    /// Run read-only work on a pooled connection.
+    /// Run read-only work on a pooled connection (each statement sees the latest commit).
     pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let conn = self.pool.get()?;
-        f(&Tx::new(&conn))
+        match &self.backend {
+            Backend::Sqlite { pool, .. } => {
+                let conn = pool.get()?;
+                f(&Tx::new(&conn))
+            }
+            Backend::Postgres { pool, .. } => {
+                let conn = pool.get()?;
+                f(&Tx::pg(&conn))
+            }
+        }
     }
 
-    /// Raw SQL on a pooled connection, for tests and tools that inspect the database
+    /// Raw SQL on a pooled SQLite connection, for tests and tools that inspect the database
     /// directly. Protocol code goes through the store functions instead.
     pub fn sql<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.pool.get()?;
-        f(&conn)
+        match &self.backend {
+            Backend::Sqlite { pool, .. } => {
+                let conn = pool.get()?;
+                f(&conn)
+            }
+            Backend::Postgres { .. } => Err(sqlite_only()),
+        }
     }
 
     /// Raw SQL in a write unit (see [`Store::write`]), for tests and tools that arrange the
-    /// database directly.
+    /// SQLite database directly.
     pub fn sql_write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.write(|tx| f(tx.conn()))
+        self.write(|tx| match tx.conn().sqlite() {
+            Some(c) => f(c),
+            None => Err(sqlite_only()),
+        })
     }
 
-    /// Run `f` in a `BEGIN IMMEDIATE` transaction: committed if it returns Ok, rolled back otherwise,
-    /// so a failed request never leaves a half-written row. Returns once the commit is as durable
-    /// as the store's [`Durability`] promises: with `group` and `each`, after an fsync that
-    /// covers it. A rolled-back transaction waits for nothing.
+    /// Run `f` in a transaction: committed if it returns Ok, rolled back otherwise, so a failed
+    /// request never leaves a half-written row. Returns once the commit is as durable as the
+    /// store's [`Durability`] promises.
     ///
-    /// Writers of this process take turns (one transaction at a time, no `SQLITE_BUSY` between
-    /// them); calling `write` from inside `f` is an error ([`StoreError::NestedWrite`]).
-    /// A transaction that changed no row returns at once, like a read.
+    /// Writers take turns (one transaction at a time: SQLite's `BEGIN IMMEDIATE` with this
+    /// process's committer, PostgreSQL's transaction-scoped advisory lock shared by every node),
+    /// so a rule checked in `f` still holds when it commits. Calling `write` from inside `f` is
+    /// an error ([`StoreError::NestedWrite`]).
     pub fn write<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let (out, seq) = {
-            let turn = self.committer.begin()?;
-            let mut conn = self.pool.get().map_err(StoreError::from)?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::from)?;
-            let changes_before = tx.total_changes();
-            let out = f(&Tx::new(&tx))?;
-            // A unit that only read (a sign-in step that decided to change nothing) wrote no
-            // WAL frame: there is nothing to number or wait for.
-            let wrote = tx.total_changes() != changes_before;
-            let started = std::time::Instant::now();
-            tx.commit().map_err(StoreError::from)?;
-            let took = started.elapsed();
-            drop(conn); // back to the pool before the turn passes on
-            if !wrote {
-                return Ok(out);
-            }
-            (out, turn.committed(took))
-        };
-        // Outside the turn: later writers commit while this one waits for its fsync.
-        self.committer.wait_durable(seq)?;
-        Ok(out)
+        match &self.backend {
+            Backend::Sqlite {
+                pool, committer, ..
+            } => sqlite_write(pool, committer, f),
+            Backend::Postgres { pool, durability } => postgres_write(pool, *durability, f),
+        }
     }
 
     /// Copy the WAL into the database file and truncate it (at a clean stop): the database file
     /// alone then holds everything, and a `relaxed` store's last writes reach the disk.
+    /// Nothing to do on PostgreSQL.
     pub fn checkpoint(&self) -> Result<()> {
-        self.sql(|c| {
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-            Ok(())
-        })
+        match &self.backend {
+            Backend::Sqlite { .. } => self.sql(|c| {
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+                Ok(())
+            }),
+            Backend::Postgres { .. } => Ok(()),
+        }
     }
 
-    /// True when the database answers a trivial query and its file is still where it was
-    /// (writes to a deleted file would be lost at the next restart).
+    /// True when the database answers a trivial query and (SQLite) its file is still where it
+    /// was (writes to a deleted file would be lost at the next restart).
     /// After a failed fsync the store refuses writes, so it reports itself unavailable too.
     pub fn ping(&self) -> bool {
-        self.path.exists()
-            && self.committer.check_healthy().is_ok()
-            && self
-                .sql(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+        let answers = || {
+            self.read(|tx| tx.conn().query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
                 .is_ok()
+        };
+        match &self.backend {
+            Backend::Sqlite {
+                path, committer, ..
+            } => path.exists() && committer.check_healthy().is_ok() && answers(),
+            Backend::Postgres { .. } => answers(),
+        }
+    }
+}
+
+fn sqlite_only() -> StoreError {
+    StoreError::Unsupported("this works on SQLite only".into())
+}
+
+/// SQLite: `BEGIN IMMEDIATE` in this process's writer turn; outside the turn, wait until the
+/// commit is as durable as the mode promises. A unit that changed no row returns at once.
+fn sqlite_write<T, E: From<StoreError>>(
+    pool: &Pool,
+    committer: &Committer,
+    f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    let (out, seq) = {
+        let turn = committer.begin()?;
+        let mut conn = pool.get().map_err(StoreError::from)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let changes_before = tx.total_changes();
+        let out = f(&Tx::new(&tx))?;
+        // A unit that only read (a sign-in step that decided to change nothing) wrote no
+        // WAL frame: there is nothing to number or wait for.
+        let wrote = tx.total_changes() != changes_before;
+        let started = std::time::Instant::now();
+        tx.commit().map_err(StoreError::from)?;
+        let took = started.elapsed();
+        drop(conn); // back to the pool before the turn passes on
+        if !wrote {
+            return Ok(out);
+        }
+        (out, turn.committed(took))
+    };
+    // Outside the turn: later writers commit while this one waits for its fsync.
+    committer.wait_durable(seq)?;
+    Ok(out)
+}
+
+/// PostgreSQL: one transaction holding the cluster-wide write lock until it ends. `relaxed`
+/// commits without waiting for the WAL flush (`synchronous_commit = off`).
+fn postgres_write<T, E: From<StoreError>>(
+    pool: &postgres::Pool,
+    durability: Durability,
+    f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    if IN_PG_WRITE.with(|w| w.replace(true)) {
+        return Err(StoreError::NestedWrite.into());
+    }
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_PG_WRITE.with(|w| w.set(false));
+        }
+    }
+    let _reset = Reset;
+    let conn = pool.get().map_err(StoreError::from)?;
+    let sync = if durability == Durability::Relaxed {
+        "SET LOCAL synchronous_commit = off;"
+    } else {
+        ""
+    };
+    conn.batch(&format!(
+        "BEGIN; {sync} SELECT pg_advisory_xact_lock({});",
+        postgres::locks::WRITE
+    ))?;
+    match f(&Tx::pg(&conn)) {
+        Ok(out) => {
+            conn.batch("COMMIT")?;
+            Ok(out)
+        }
+        Err(e) => {
+            // A failed rollback leaves the connection unusable; the pool drops it.
+            let _ = conn.batch("ROLLBACK");
+            Err(e)
+        }
     }
 }
 
@@ -282,14 +487,11 @@ fn configure(c: &mut Connection, synchronous: &str) -> rusqlite::Result<()> {
 }
 
 /// Map a UNIQUE violation to a readable conflict, anything else to a database error.
-pub(crate) fn conflict_or(e: rusqlite::Error, msg: impl FnOnce() -> String) -> StoreError {
-    match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict(msg())
-        }
-        other => StoreError::Sqlite(other),
+pub(crate) fn conflict_or(e: StoreError, msg: impl FnOnce() -> String) -> StoreError {
+    if e.is_constraint() {
+        StoreError::Conflict(msg())
+    } else {
+        e
     }
 }
 

@@ -73,7 +73,10 @@ pub fn latest_version() -> i64 {
 
 /// The schema version of the database behind `tx` (0: never migrated).
 pub fn schema_version(tx: &crate::store::Tx<'_>) -> Result<i64> {
-    current_version(tx.conn())
+    match tx.conn() {
+        crate::store::db::Conn::Sqlite(c) => current_version(c),
+        crate::store::db::Conn::Postgres(c) => Ok(crate::store::postgres::current_version(c)?.0),
+    }
 }
 
 pub fn current_version(conn: &Connection) -> Result<i64> {

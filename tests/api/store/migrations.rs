@@ -102,7 +102,7 @@ fn opening_an_empty_file_creates_every_table_and_sets_the_latest_version() {
         );
     }
     assert_eq!(version, migrate::latest_version());
-    assert_eq!(store.path(), path.as_path());
+    assert_eq!(store.path(), Some(path.as_path()));
     assert!(store.ping());
 }
 

@@ -2,7 +2,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 
 #[derive(Debug, Clone)]
 pub struct AuthCode {

@@ -2,7 +2,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 
 /// How long a browser stays known without signing in again (the cookie's own lifetime).
 pub const KNOWN_BROWSER_TTL_SECS: i64 = 400 * 86_400;

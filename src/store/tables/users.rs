@@ -1,8 +1,8 @@
 //! Users.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, Row, ToValue, params};
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, ToSql, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct User {
@@ -38,7 +38,7 @@ const COLUMNS: &str = "id, subject, username, email, email_verified, name, passw
                        is_admin, disabled, created_at, updated_at, password_changed_at, \
                        security_notices";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<User> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<User> {
     Ok(User {
         id: r.get(0)?,
         subject: r.get(1)?,
@@ -58,12 +58,11 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<User> {
 
 pub fn insert_user(tx: &Tx<'_>, u: &NewUser<'_>, now: i64) -> Result<User> {
     let c = tx.conn();
-    c.prepare_cached("INSERT INTO users (subject, username, email, email_verified, name, password_hash, is_admin, \
-         created_at, updated_at, password_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)")?
-        .execute(params![u.subject, u.username, u.email, u.email_verified, u.name, u.password_hash, u.is_admin, now],
+    let new_id = c.insert("INSERT INTO users (subject, username, email, email_verified, name, password_hash, is_admin, \
+         created_at, updated_at, password_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)", params![u.subject, u.username, u.email, u.email_verified, u.name, u.password_hash, u.is_admin, now],
     )
     .map_err(|e| conflict_or(e, || format!("user {:?} already exists", u.username)))?;
-    get_user(tx, c.last_insert_rowid())
+    get_user(tx, new_id)
 }
 
 pub fn get_user(tx: &Tx<'_>, id: i64) -> Result<User> {
@@ -143,7 +142,7 @@ pub fn search_users(
     } else {
         "?2 IS NULL"
     };
-    let rows = |sql: &str, q: &dyn ToSql| -> Result<Vec<User>> {
+    let rows = |sql: &str, q: &dyn ToValue| -> Result<Vec<User>> {
         let mut st = c.prepare_cached(sql)?;
         let found = st.query_map(params![q, after, limit], from_row)?;
         Ok(found.collect::<Result<Vec<_>, _>>()?)

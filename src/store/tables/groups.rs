@@ -1,8 +1,8 @@
 //! Groups, their members, and the groups a client is restricted to.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, params};
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Group {
@@ -13,7 +13,7 @@ pub struct Group {
     pub created_at: i64,
 }
 
-fn from_row(r: &r2d2_sqlite::rusqlite::Row<'_>) -> r2d2_sqlite::rusqlite::Result<Group> {
+fn from_row(r: &crate::store::db::Row<'_>) -> crate::store::Result<Group> {
     Ok(Group {
         id: r.get(0)?,
         name: r.get(1)?,

@@ -2,8 +2,8 @@
 //! waiting to be linked (migration 0013).
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, Row, params};
 use crate::store::{Result, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 /// A person's identity at an upstream provider, linked to a local user.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -23,7 +23,7 @@ pub struct Identity {
 const IDENTITY_COLUMNS: &str =
     "id, user_id, upstream_id, issuer, subject, email, created_at, last_used_at";
 
-fn identity(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Identity> {
+fn identity(r: &Row<'_>) -> crate::store::Result<Identity> {
     Ok(Identity {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -48,13 +48,10 @@ pub fn insert_identity(
     now: i64,
 ) -> Result<Identity> {
     let c = tx.conn();
-    c.prepare_cached(
-        "INSERT INTO upstream_identities (user_id, upstream_id, issuer, subject, email, created_at, last_used_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?
-    .execute(params![user_id, upstream_id, issuer, subject, email, now])
+    let new_id = c.insert("INSERT INTO upstream_identities (user_id, upstream_id, issuer, subject, email, created_at, last_used_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", params![user_id, upstream_id, issuer, subject, email, now])
     .map_err(|e| conflict_or(e, || "this identity is linked to an account already".to_owned()))?;
-    let id = c.last_insert_rowid();
+    let id = new_id;
     Ok(c.prepare_cached(&format!(
         "SELECT {IDENTITY_COLUMNS} FROM upstream_identities WHERE id = ?1"
     ))?
@@ -212,7 +209,7 @@ pub fn insert_link(tx: &Tx<'_>, handle_hash: &str, l: &PendingLink) -> Result<()
 
 const LINK_COLUMNS: &str = "upstream_id, binding_hash, identity, pending, next, expires_at";
 
-fn link(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<PendingLink> {
+fn link(r: &Row<'_>) -> crate::store::Result<PendingLink> {
     Ok(PendingLink {
         upstream_id: r.get(0)?,
         binding_hash: r.get(1)?,

@@ -5,8 +5,8 @@
 //! text it never interprets, found by the credential id.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, Row, params};
 use crate::store::{Result, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 /// One registered passkey.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct NewPasskey<'a> {
 const COLUMNS: &str =
     "id, user_id, credential_id, name, credential, backup_eligible, created_at, last_used_at";
 
-fn passkey(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Passkey> {
+fn passkey(r: &Row<'_>) -> crate::store::Result<Passkey> {
     Ok(Passkey {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -54,11 +54,8 @@ fn passkey(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Passkey> {
 /// changes nothing: one authenticator credential belongs to one account.
 pub fn insert_passkey(tx: &Tx<'_>, p: &NewPasskey<'_>, now: i64) -> Result<i64> {
     let c = tx.conn();
-    c.prepare_cached(
-        "INSERT INTO passkeys (user_id, credential_id, name, credential, backup_eligible, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
+    let new_id = c.insert("INSERT INTO passkeys (user_id, credential_id, name, credential, backup_eligible, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![
         p.user_id,
         p.credential_id,
         p.name,
@@ -67,7 +64,7 @@ pub fn insert_passkey(tx: &Tx<'_>, p: &NewPasskey<'_>, now: i64) -> Result<i64> 
         now
     ])
     .map_err(|e| conflict_or(e, || "this passkey is registered already".to_owned()))?;
-    Ok(c.last_insert_rowid())
+    Ok(new_id)
 }
 
 /// The user's passkeys, oldest first.

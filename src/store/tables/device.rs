@@ -2,8 +2,8 @@
 //! a person's decision, then redeemed once.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, Row, params};
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceStatus {
@@ -68,7 +68,7 @@ pub struct Approval<'a> {
 const COLUMNS: &str = "id, client_pk, scope, status, created_at, expires_at, interval_secs, \
                        last_polled_at, user_id, sid, auth_time, amr, resource, acr";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<(DeviceAuthorization, String)> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<(DeviceAuthorization, String)> {
     Ok((
         DeviceAuthorization {
             id: r.get(0)?,

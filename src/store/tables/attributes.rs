@@ -1,8 +1,8 @@
 //! User attributes (key/value) and the custom scopes that release them as claims.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, params};
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
 /// One value per user and key: a new one MUST replace the old.

@@ -1,8 +1,8 @@
 //! Resource servers (APIs), their scopes, and the API scopes granted to each client.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, params};
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Api {
@@ -31,12 +31,13 @@ pub fn insert_api(
     now: i64,
 ) -> Result<Api> {
     let c = tx.conn();
-    c.execute(
-        "INSERT INTO apis (identifier, name, created_at) VALUES (?1, ?2, ?3)",
-        params![identifier, name, now],
-    )
-    .map_err(|e| conflict_or(e, || format!("API {identifier:?} already exists")))?;
-    let id = c.last_insert_rowid();
+    let new_id = c
+        .insert(
+            "INSERT INTO apis (identifier, name, created_at) VALUES (?1, ?2, ?3)",
+            params![identifier, name, now],
+        )
+        .map_err(|e| conflict_or(e, || format!("API {identifier:?} already exists")))?;
+    let id = new_id;
     for s in scopes {
         insert_api_scope(tx, id, s)?;
     }

@@ -2,7 +2,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
+use crate::store::db::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Session {
@@ -33,7 +33,7 @@ pub struct NewSession<'a> {
 const COLUMNS: &str =
     "id, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Session> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<Session> {
     Ok(Session {
         id: r.get(0)?,
         sid: r.get(1)?,
@@ -50,11 +50,10 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Session> {
 
 pub fn insert_session(tx: &Tx<'_>, s: &NewSession<'_>, now: i64) -> Result<Session> {
     let c = tx.conn();
-    c.prepare_cached("INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)")?
-        .execute(params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
+    let new_id = c.insert("INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)", params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
     )?;
-    let id = c.last_insert_rowid();
+    let id = new_id;
     Ok(
         c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"))?
             .query_row([id], from_row)?,

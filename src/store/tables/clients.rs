@@ -1,8 +1,8 @@
 //! Registered clients (relying parties) and their redirect URIs.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, Row, params};
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Client {
@@ -50,7 +50,7 @@ pub struct NewClient<'a> {
 const COLUMNS: &str = "id, client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
                        require_pkce, id_token_alg, backchannel_logout_uri, created_at, require_mfa";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Client> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<Client> {
     let split = |s: String| {
         s.split(' ')
             .filter(|t| !t.is_empty())
@@ -107,10 +107,9 @@ fn with_uris(tx: &Tx<'_>, mut client: Client) -> Result<Client> {
 
 pub fn insert_client(tx: &Tx<'_>, n: &NewClient<'_>, now: i64) -> Result<Client> {
     let c = tx.conn();
-    c.prepare_cached("INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
+    let new_id = c.insert("INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
          require_pkce, id_token_alg, backchannel_logout_uri, created_at, updated_at, secret_set_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, CASE WHEN ?4 IS NULL THEN NULL ELSE ?11 END)")?
-        .execute(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, CASE WHEN ?4 IS NULL THEN NULL ELSE ?11 END)", params![
             n.client_id,
             n.name,
             n.secret_hash.is_none(),
@@ -125,7 +124,7 @@ pub fn insert_client(tx: &Tx<'_>, n: &NewClient<'_>, now: i64) -> Result<Client>
         ],
     )
     .map_err(|e| conflict_or(e, || format!("client {:?} already exists", n.client_id)))?;
-    let pk = c.last_insert_rowid();
+    let pk = new_id;
     let mut st = c.prepare(
         "INSERT OR IGNORE INTO client_redirect_uris (client_pk, kind, uri) VALUES (?1, ?2, ?3)",
     )?;

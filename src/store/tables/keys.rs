@@ -2,8 +2,8 @@
 
 use crate::crypto::keys::{Alg, KeyMaterial};
 use crate::store::Tx;
+use crate::store::db::params;
 use crate::store::{Result, StoreError};
-use r2d2_sqlite::rusqlite::params;
 
 pub fn insert_key(tx: &Tx<'_>, k: &KeyMaterial) -> Result<()> {
     let c = tx.conn();

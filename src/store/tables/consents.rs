@@ -2,7 +2,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 
 /// The scopes `user_id` granted `client_pk` (space separated), if any.
 pub fn find_consent(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<Option<String>> {

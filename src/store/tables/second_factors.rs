@@ -7,8 +7,8 @@
 //! `recovery_codes` holds keyed hashes of one-time codes; a used code keeps its row.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, params};
 use crate::store::{Result, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, params};
 
 /// A user's authenticator app.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, ToSql, params};
+use crate::store::db::{OptionalExtension, Row, ToValue, params};
 
 #[derive(Debug, Clone)]
 pub struct RefreshToken {
@@ -46,7 +46,7 @@ pub struct NewRefreshToken<'a> {
 const COLUMNS: &str = "id, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
                        created_at, expires_at, used_at, revoked_at, resource, acr";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<RefreshToken> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<RefreshToken> {
     Ok(RefreshToken {
         id: r.get(0)?,
         family_id: r.get(1)?,
@@ -99,9 +99,9 @@ pub fn consume_refresh_token(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
 
 /// Deny-list the live access tokens issued alongside the matching refresh tokens, then revoke them.
 /// In `cond`, `?1` is `now` and `?2`, `?3`... are `args`.
-fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToSql]) -> Result<usize> {
+fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToValue]) -> Result<usize> {
     let c = tx.conn();
-    let mut all: Vec<&dyn ToSql> = vec![&now];
+    let mut all: Vec<&dyn ToValue> = vec![&now];
     all.extend_from_slice(args);
     c.prepare_cached(&format!(
         "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) \

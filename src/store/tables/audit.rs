@@ -5,7 +5,7 @@
 use crate::domain::printable::escape_unsafe;
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::params;
+use crate::store::db::params;
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct AuditEvent {

@@ -2,7 +2,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
+use crate::store::db::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkKind {
@@ -52,15 +52,11 @@ pub struct NewLink<'a> {
 
 const COLUMNS: &str = "kind, user_id, client_id, email, created_at, expires_at, used_at";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<Link> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<Link> {
     let kind: String = r.get(0)?;
     Ok(Link {
         kind: LinkKind::parse(&kind).ok_or_else(|| {
-            r2d2_sqlite::rusqlite::Error::FromSqlConversionFailure(
-                0,
-                r2d2_sqlite::rusqlite::types::Type::Text,
-                format!("unknown link kind {kind:?}").into(),
-            )
+            crate::store::StoreError::Corrupt(format!("unknown link kind {kind:?}"))
         })?,
         user_id: r.get(1)?,
         client_id: r.get(2)?,

@@ -3,7 +3,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use r2d2_sqlite::rusqlite::{Row, params};
+use crate::store::db::{Row, params};
 
 #[derive(Debug, Clone)]
 pub struct QueuedMail {
@@ -30,7 +30,7 @@ pub struct NewMail<'a> {
 const COLUMNS: &str =
     "id, kind, recipient, params, link, created_at, attempts, next_attempt_at, last_error";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<QueuedMail> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<QueuedMail> {
     Ok(QueuedMail {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -47,12 +47,12 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<QueuedMail> {
 /// Queue a mail, due at once. Returns its id.
 pub fn insert_mail(tx: &Tx<'_>, m: &NewMail<'_>, now: i64) -> Result<i64> {
     let c = tx.conn();
-    c.prepare_cached(
+    let new_id = c.insert(
         "INSERT INTO mail_queue (kind, recipient, params, link, created_at, next_attempt_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-    )?
-    .execute(params![m.kind, m.recipient, m.params, m.link, now])?;
-    Ok(c.last_insert_rowid())
+        params![m.kind, m.recipient, m.params, m.link, now],
+    )?;
+    Ok(new_id)
 }
 
 /// Mails due by `now`, oldest first.

@@ -2,9 +2,9 @@
 //! them, the chain's two ends, reading it in order, and deleting a sealed prefix. What the
 //! hashes are is `oidc::audit_chain`'s business; this file only moves the values.
 
+use crate::store::db::ValueRef;
+use crate::store::db::{Row, params};
 use crate::store::{Result, Tx};
-use r2d2_sqlite::rusqlite::types::ValueRef;
-use r2d2_sqlite::rusqlite::{Row, params};
 
 /// One stored value, exactly as the database holds it (type included), so the chain's
 /// encoding sees a number stored as text, or text stored as a blob, as the change it is.
@@ -60,16 +60,16 @@ const COLUMNS: &str = "id, seq, hash, at, kind, actor, subject, client_id, ip, d
 fn cell(v: ValueRef<'_>) -> Cell {
     match v {
         ValueRef::Null => Cell::Null,
-        ValueRef::Integer(i) => Cell::Int(i),
+        ValueRef::Int(i) => Cell::Int(i),
         ValueRef::Real(f) => Cell::Real(f),
-        ValueRef::Text(t) => Cell::Text(t.to_vec()),
+        ValueRef::Text(t) => Cell::Text(t.as_bytes().to_vec()),
         ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
     }
 }
 
-fn chain_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<ChainRow> {
+fn chain_row(r: &Row<'_>) -> crate::store::Result<ChainRow> {
     let seq = match r.get_ref(1)? {
-        ValueRef::Integer(i) => Some(i),
+        ValueRef::Int(i) => Some(i),
         _ => None,
     };
     let hash = match r.get_ref(2)? {
@@ -211,12 +211,7 @@ fn scan_in_snapshot(
     let mut st = c.prepare(&format!(
         "SELECT {COLUMNS} FROM audit_events WHERE seq IS NOT NULL ORDER BY seq"
     ))?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        if !visit(&ends, chain_row(r)?)? {
-            break;
-        }
-    }
+    st.for_each([], |r| visit(&ends, chain_row(r)?))?;
     Ok(ChainScan {
         ends,
         unsealed,

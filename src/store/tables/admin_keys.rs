@@ -2,8 +2,8 @@
 //! it was revoked and last used. Revoked keys stay, so a name always means one key.
 
 use crate::store::Tx;
+use crate::store::db::{OptionalExtension, Row, params};
 use crate::store::{Result, StoreError, conflict_or};
-use r2d2_sqlite::rusqlite::{OptionalExtension, Row, params};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AdminKey {
@@ -26,7 +26,7 @@ pub struct NewAdminKey<'a> {
 
 const COLUMNS: &str = "id, name, created_at, created_by, expires_at, revoked_at, last_used_at";
 
-fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<AdminKey> {
+fn from_row(r: &Row<'_>) -> crate::store::Result<AdminKey> {
     Ok(AdminKey {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -40,22 +40,23 @@ fn from_row(r: &Row<'_>) -> r2d2_sqlite::rusqlite::Result<AdminKey> {
 
 pub fn insert_admin_key(tx: &Tx<'_>, k: &NewAdminKey<'_>, now: i64) -> Result<AdminKey> {
     let c = tx.conn();
-    c.prepare_cached(
-        "INSERT INTO admin_keys (name, key_hash, created_at, created_by, expires_at) \
+    let new_id = c
+        .insert(
+            "INSERT INTO admin_keys (name, key_hash, created_at, created_by, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![k.name, k.key_hash, now, k.created_by, k.expires_at])
-    .map_err(|e| {
-        conflict_or(e, || {
-            format!(
-                "an admin key named {:?} exists already (revoked keys keep their name)",
-                k.name
-            )
-        })
-    })?;
+            params![k.name, k.key_hash, now, k.created_by, k.expires_at],
+        )
+        .map_err(|e| {
+            conflict_or(e, || {
+                format!(
+                    "an admin key named {:?} exists already (revoked keys keep their name)",
+                    k.name
+                )
+            })
+        })?;
     Ok(
         c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE id = ?1"))?
-            .query_row([c.last_insert_rowid()], from_row)?,
+            .query_row([new_id], from_row)?,
     )
 }
 
