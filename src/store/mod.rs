@@ -302,7 +302,7 @@ impl Store {
         }
     }
 
-    /// Run read-only work on a pooled connection (each statement sees the latest commit).
+    /// Run read-only work on a pooled connection, in one snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite { pool, .. } => {
@@ -310,8 +310,14 @@ impl Store {
                 f(&Tx::new(&conn))
             }
             Backend::Postgres { pool, .. } => {
+                // One snapshot for the whole unit, as SQLite's read transaction gives.
                 let conn = pool.get()?;
-                f(&Tx::pg(&conn))
+                conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ")?;
+                let out = f(&Tx::pg(&conn));
+                let end = conn.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+                let out = out?;
+                end?;
+                Ok(out)
             }
         }
     }
