@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 mod docs;
 mod file;
 use file::{known_key, read_toml};
+pub mod database;
+pub use database::Database;
+mod secret_file;
 pub mod smtp;
 pub use smtp::{Smtp, SmtpSecurity};
 pub mod upstream;
@@ -49,6 +52,8 @@ pub struct Settings {
     pub device_code_ttl_secs: i64,
     pub device_poll_interval_secs: i64,
     pub durability: crate::store::Durability,
+    /// `database_url`, `database_password_file`: SQLite in `data_dir`, or PostgreSQL.
+    pub database: Database,
     /// The second listener, for `/metrics` only; None: no metrics listener.
     pub metrics_bind: Option<SocketAddr>,
     /// Built-in TLS: both files set, or neither (then plain HTTP, e.g. behind a proxy).
@@ -343,7 +348,13 @@ impl Settings {
             &get("smtp_password_file").value,
         )
         .map_err(|(k, why)| bad(k, &why))?;
+        let database = database::parse(
+            &get("database_url").value,
+            &get("database_password_file").value,
+        )
+        .map_err(|(k, why)| bad(k, &why))?;
         let s = Settings {
+            database,
             invite_ttl_secs: ranged("invite_ttl_secs", 60, 90 * 86_400)?,
             reset_ttl_secs: ranged("reset_ttl_secs", 60, 7 * 86_400)?,
             smtp,
@@ -417,6 +428,15 @@ impl Settings {
         std::fs::write(&probe, b"ok").map_err(|e| fail(format!("not writable: {e}")))?;
         let _ = std::fs::remove_file(&probe);
         Ok(dir.join("latchkey.db"))
+    }
+
+    /// The store to open: PostgreSQL when `database_url` is set, otherwise SQLite in
+    /// `data_dir` (created with the data dir if missing).
+    pub fn store_location(&self) -> Result<crate::store::Location, ConfigError> {
+        let sqlite = self.prepare_data_dir()?;
+        self.database
+            .location(&self.data_dir, sqlite)
+            .map_err(ConfigError)
     }
 
     /// Where the secret key is: `secret_key_file`, inside `data_dir` when relative.

@@ -73,7 +73,7 @@ impl Application {
         // is created, and SIGHUP is caught (not fatal) from here on.
         let tls = crate::web::tls::Tls::load(&settings)?;
         let upstreams = crate::oidc::upstream::Registry::load(&settings)?;
-        let db_path = settings.prepare_data_dir()?;
+        let location = settings.store_location()?;
         let lock = crate::store::data_lock::lock_data_dir(&settings.data_dir)?;
         let secret_key = crate::crypto::secret_key::load_or_create(&settings.secret_key_path())?;
         if let Some(dir) = &settings.theme_dir {
@@ -81,7 +81,10 @@ impl Application {
         }
         // A mail password file that cannot be used stops the start (as the secret key does).
         crate::mailer::transport::build(&settings).map_err(StartupError::Mail)?;
-        let store = Store::open_with(&db_path, settings.durability)?;
+        let store = Store::open_at(&location, settings.durability)?;
+        if settings.database.is_postgres() {
+            tracing::info!(database = %settings.database.shown(), "using PostgreSQL");
+        }
         let now = clock.now();
         let ring = store.write(|c| {
             for k in signing_keys::ensure_keys(c, now)? {

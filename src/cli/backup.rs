@@ -139,7 +139,23 @@ fn summary_text(r: &Report<'_>) -> String {
 }
 
 /// `latchkey backup FILE`: a consistent copy of the live database, safe while the server runs.
+/// On PostgreSQL the database's own tools do backups: one line saying which.
+fn refuse_on_postgres(settings: &Settings, what: &str) -> Result<(), CliError> {
+    if settings.database.is_postgres() {
+        return Err(CliError::Other(format!(
+            "`latchkey {what}` copies the SQLite file; with `database_url` set, use PostgreSQL's own tools: {}",
+            if what == "backup" {
+                "pg_dump --format=custom --file=latchkey.dump DATABASE_URL"
+            } else {
+                "pg_restore --clean --if-exists --dbname=DATABASE_URL latchkey.dump (with every node stopped)"
+            }
+        )));
+    }
+    Ok(())
+}
+
 pub fn backup(a: BackupArgs, settings: &Settings, json: bool) -> Result<(), CliError> {
+    refuse_on_postgres(settings, "backup")?;
     let db = settings.data_dir.join("latchkey.db");
     if !db.is_file() {
         return Err(CliError::Other(format!(
@@ -190,6 +206,7 @@ pub fn backup(a: BackupArgs, settings: &Settings, json: bool) -> Result<(), CliE
 
 /// `latchkey restore FILE`: put a backup in place of the database (no server may run).
 pub fn restore(a: RestoreArgs, settings: &Settings, json: bool) -> Result<(), CliError> {
+    refuse_on_postgres(settings, "restore")?;
     let db = settings.prepare_data_dir()?;
     let dir = settings.data_dir.clone();
     let _lock = data_lock::lock_data_dir(&dir).map_err(|e| match e {

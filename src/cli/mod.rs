@@ -162,10 +162,10 @@ impl Cli {
 /// Open the store of an admin command. The secret key file is created with the data dir when
 /// it does not exist yet (and refused, like `serve` refuses it, when it is unusable).
 pub fn open_store(settings: &Settings) -> Result<Store, CliError> {
-    let path = settings.prepare_data_dir()?;
+    let location = settings.store_location()?;
     crate::crypto::secret_key::load_or_create(&settings.secret_key_path())
         .map_err(|e| CliError::Other(e.to_string()))?;
-    Ok(Store::open_with(&path, settings.durability)?)
+    Ok(Store::open_at(&location, settings.durability)?)
 }
 
 pub fn now() -> i64 {

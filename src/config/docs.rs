@@ -131,6 +131,16 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "When a write is acknowledged: `group` (after an fsync shared by concurrent writes; nothing acknowledged is lost on a power cut), `each` (one fsync per write, slower, same guarantee) or `relaxed` (no wait for fsync; a power cut may lose the last moments of writes). See Durability.",
     },
     SettingDoc {
+        key: "database_url",
+        default: "",
+        doc: "Empty: SQLite in `data_dir` (`latchkey.db`). `postgres://USER@HOST:PORT/DATABASE[?sslmode=require]`: PostgreSQL, which several latchkey nodes can share. See Running more than one node.",
+    },
+    SettingDoc {
+        key: "database_password_file",
+        default: "",
+        doc: "A file holding the PostgreSQL password (inside `data_dir` when relative; refused when every user may read it). Keeps the password out of `database_url`.",
+    },
+    SettingDoc {
         key: "tls_cert",
         default: "",
         doc: "Built-in TLS: a PEM file with the certificate chain, the server's certificate first (e.g. certbot's `fullchain.pem`). With `tls_key`, latchkey serves HTTPS itself on `bind` (TLS 1.2 and 1.3, HTTP/2); the issuer must be https. Empty: plain HTTP (a proxy terminates TLS). See Built-in TLS.",

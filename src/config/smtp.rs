@@ -40,28 +40,7 @@ impl Smtp {
         let Some(path) = self.password_path(data_dir) else {
             return Ok(None);
         };
-        let shown = path.display();
-        let meta = std::fs::metadata(&path)
-            .map_err(|e| format!("`smtp_password_file` {shown} cannot be read: {e}"))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o007 != 0 {
-                return Err(format!(
-                    "`smtp_password_file` {shown} is open to every user (mode {mode:04o}); chmod 600 it (or 640 with latchkey's group)"
-                ));
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = meta;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("`smtp_password_file` {shown} cannot be read: {e}"))?;
-        let pw = text.trim_end_matches(['\n', '\r']);
-        if pw.is_empty() {
-            return Err(format!("`smtp_password_file` {shown} is empty"));
-        }
-        Ok(Some(pw.to_owned()))
+        super::secret_file::read("smtp_password_file", &path).map(Some)
     }
 }
 

@@ -202,3 +202,93 @@ impl ToSql for ValueRef<'_> {
 
     to_sql_checked!();
 }
+
+/// Check a `database_url` and turn it into a connection target. Only `postgres://` and
+/// `postgresql://` URLs; `sslmode` is `disable`, `prefer` (the default) or `require`, and
+/// `verify-ca`/`verify-full` are taken as `require` (the server's certificate is always checked
+/// against the system's roots when TLS is used). The error never repeats the URL (it may hold a
+/// password).
+pub fn parse_url(url: &str) -> std::result::Result<Target, String> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| format!("is not a URL ({e}); expected postgres://USER@HOST:PORT/DATABASE"))?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        return Err(format!(
+            "has the scheme `{}`; expected postgres://USER@HOST:PORT/DATABASE (or empty for SQLite)",
+            parsed.scheme()
+        ));
+    }
+    let mut fixed = parsed.clone();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "sslmode" && (v == "verify-ca" || v == "verify-full") {
+                "require".to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    for (k, v) in &pairs {
+        if k == "sslmode" && !matches!(v.as_str(), "disable" | "prefer" | "require") {
+            return Err(format!(
+                "has sslmode={v}; use disable, prefer, require or verify-full"
+            ));
+        }
+    }
+    if pairs.is_empty() {
+        fixed.set_query(None);
+    } else {
+        fixed.query_pairs_mut().clear().extend_pairs(pairs.iter());
+    }
+    let config: tokio_postgres::Config = fixed
+        .as_str()
+        .parse()
+        .map_err(|e: tokio_postgres::Error| format!("cannot be used: {e}"))?;
+    if config.get_dbname().is_none() {
+        return Err("names no database (postgres://USER@HOST:PORT/DATABASE)".into());
+    }
+    Ok(Target { config })
+}
+
+/// The URL with its password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(an unreadable URL)".into(),
+    }
+}
+
+impl Target {
+    /// Hosts that are not this machine's loopback or a Unix socket: there, TLS matters.
+    pub fn is_remote(&self) -> bool {
+        use tokio_postgres::config::Host;
+        self.config.get_hosts().iter().any(|h| match h {
+            Host::Tcp(name) => !is_loopback(name),
+            #[cfg(unix)]
+            Host::Unix(_) => false,
+        })
+    }
+
+    /// `sslmode` as configured: "disable", "prefer" or "require".
+    pub fn ssl_mode(&self) -> &'static str {
+        match self.config.get_ssl_mode() {
+            tokio_postgres::config::SslMode::Disable => "disable",
+            tokio_postgres::config::SslMode::Require => "require",
+            _ => "prefer",
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
