@@ -11,6 +11,7 @@ use file::{known_key, read_toml};
 pub mod database;
 pub use database::Database;
 mod secret_file;
+pub use secret_file::read as read_secret_file;
 pub mod smtp;
 pub use smtp::{Smtp, SmtpSecurity};
 pub mod upstream;

@@ -41,6 +41,7 @@ fn run(args: Cli) -> Result<(), CliError> {
         Some(Command::Audit(a)) => cli::audit::run(a, &cli::open_store(&settings)?, json),
         Some(Command::Backup(a)) => cli::backup::backup(a, &settings, json),
         Some(Command::Restore(a)) => cli::backup::restore(a, &settings, json),
+        Some(Command::MigrateStore(a)) => cli::migrate_store::run(a, &settings, json),
         Some(Command::Keys(cmd)) => {
             cli::keys::run(cmd, &cli::open_store(&settings)?, &settings, json)
         }

@@ -73,7 +73,13 @@ impl Application {
         // is created, and SIGHUP is caught (not fatal) from here on.
         let tls = crate::web::tls::Tls::load(&settings)?;
         let upstreams = crate::oidc::upstream::Registry::load(&settings)?;
-        let location = settings.store_location()?;
+        let mut location = settings.store_location()?;
+        // Lets `latchkey migrate-store` see that a server uses the database.
+        if let crate::store::Location::Postgres(target) = &mut location {
+            target
+                .config
+                .application_name(crate::store::copy::SERVE_APPLICATION_NAME);
+        }
         let lock = crate::store::data_lock::lock_data_dir(&settings.data_dir)?;
         let secret_key = crate::crypto::secret_key::load_or_create(&settings.secret_key_path())?;
         if let Some(dir) = &settings.theme_dir {

@@ -9,6 +9,7 @@ pub mod client;
 pub mod doctor;
 pub mod group;
 pub mod keys;
+pub mod migrate_store;
 pub mod scope;
 pub mod user;
 
@@ -85,6 +86,13 @@ pub enum Command {
     /// `serve` would run with those flags. --check-smtp also talks to the mail server
     /// (connect, TLS, authentication) and sends nothing.
     Doctor(DoctorArgs),
+    /// Copy the configured store into an empty PostgreSQL database (or PostgreSQL into a new
+    /// SQLite file)
+    ///
+    /// Refused while a server runs (on this data dir, or connected to the source PostgreSQL)
+    /// and when the target holds data. Every table is copied in one transaction, ids kept, and
+    /// the row counts of both sides compared. Then point `database_url` at the target.
+    MigrateStore(migrate_store::MigrateStoreArgs),
 }
 
 #[derive(Debug, Args, Default)]

@@ -54,10 +54,8 @@ impl Database {
         let Some(url) = &self.url else {
             return Ok(Location::Sqlite(sqlite_path));
         };
-        let mut target: Target =
-            crate::store::postgres::conn::parse_url(url).map_err(|why| {
-                format!("invalid setting `database_url`: {why}")
-            })?;
+        let mut target: Target = crate::store::postgres::conn::parse_url(url)
+            .map_err(|why| format!("invalid setting `database_url`: {why}"))?;
         if let Some(file) = &self.password_file {
             let pw = secret_file::read("database_password_file", &data_dir.join(file))?;
             target.config.password(pw);
@@ -73,8 +71,11 @@ mod tests {
     #[test]
     fn an_empty_url_is_sqlite_and_a_postgres_url_is_checked_without_echoing_its_password() {
         assert_eq!(parse("", ""), Ok(Database::default()));
-        let db = parse("postgres://latchkey:s3cret@db.internal:5432/latchkey?sslmode=require", "")
-            .unwrap();
+        let db = parse(
+            "postgres://latchkey:s3cret@db.internal:5432/latchkey?sslmode=require",
+            "",
+        )
+        .unwrap();
         assert!(db.is_postgres());
         assert!(!db.shown().contains("s3cret"), "{}", db.shown());
         let (key, why) = parse("mysql://x@y/z", "").unwrap_err();

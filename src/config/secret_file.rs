@@ -6,8 +6,8 @@ use std::path::Path;
 /// The secret in `path`, or one line naming `setting` and what is wrong.
 pub fn read(setting: &str, path: &Path) -> Result<String, String> {
     let shown = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("`{setting}` {shown} cannot be read: {e}"))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("`{setting}` {shown} cannot be read: {e}"))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

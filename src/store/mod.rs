@@ -3,6 +3,7 @@
 //! and PostgreSQL (`postgres/`, for several nodes). Every table function is written once against
 //! the SQL facade in `db`, in SQL both databases run. No SQL type leaves this module.
 
+pub mod copy;
 pub mod data_lock;
 pub mod db;
 pub mod durability;
