@@ -8,7 +8,7 @@ mod sqlite;
 pub use sqlite::{
     admin_keys, apis, attributes, audit, audit_chain, backchannel, backup, clients, codes,
     consents, device, groups, keys, known_browsers, links, mail_queue, migrate, passkeys, pending,
-    refresh, second_factors, sessions, sweep, upstream, users,
+    refresh, second_factors, sessions, sweep, throttle, upstream, users,
 };
 
 use durability::Committer;
