@@ -376,9 +376,6 @@ async fn maintain(state: AppState) {
             let now = st.clock.now();
             let ring = crate::oidc::maintenance::run_once(&st.store, &st.settings, now)?;
             st.set_keys(ring);
-            st.throttle.sweep(now);
-            st.forgot_throttle.sweep(now);
-            st.device_throttle.sweep(now);
             Ok::<_, signing_keys::KeyError>(())
         })
         .await;

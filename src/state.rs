@@ -64,6 +64,7 @@ impl AppState {
             outbox_nudge: Arc::new(tokio::sync::Notify::new()),
             mail_nudge: Arc::new(tokio::sync::Notify::new()),
             forgot_throttle: Arc::new(crate::oidc::throttle::Throttle::new(
+                "forgot",
                 settings.login_max_wait_secs,
             )),
             throttle: Arc::new(crate::oidc::login_throttle::LoginThrottle::new(
@@ -77,6 +78,7 @@ impl AppState {
                 settings.password_queue_limit,
             )),
             device_throttle: Arc::new(crate::oidc::throttle::Throttle::new(
+                "device",
                 settings.login_max_wait_secs,
             )),
             settings: Arc::new(settings),

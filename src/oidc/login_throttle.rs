@@ -18,8 +18,12 @@
 //!   never trigger it.
 //!
 //! Waits grow 1 s, 2 s, 4 s, ... up to `login_max_wait_secs`; nothing is permanent.
+//! The counters live in the database (`oidc::throttle`): every node on it counts in the same
+//! rows, so several nodes never mean several times the limit.
 
-use super::throttle::{FORGET_AFTER_SECS, Key, Mark, Throttle, source};
+use super::throttle::{Key, Mark, Throttle, source};
+use crate::crypto::random::hash_token;
+use crate::store::{StoreError, Tx, throttle as counters};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -30,7 +34,7 @@ pub const SPREAD_FACTOR: u32 = 10;
 /// ...and holds only once the failures came from this many sources.
 pub const SPREAD_MIN_SOURCES: usize = 5;
 /// Distinct sources remembered per account (enough to know the threshold is met).
-const SPREAD_MEMORY: usize = 16;
+const SPREAD_MEMORY: i64 = 16;
 /// Usernames longer than this are counted by their first this-many characters.
 const NAME_CHARS: usize = 128;
 
@@ -59,18 +63,14 @@ pub enum Refused {
     Busy,
 }
 
-#[derive(Debug, Default)]
-struct Spread {
-    sources: Vec<String>,
-    last: i64,
-}
-
+/// The failure counters are in the database, shared by every node. The checks in flight stay
+/// in this process on purpose: they bound the argon2 work queued on *this* node's threads (a
+/// burst held for a second), not guessing, which the shared counters bound.
 #[derive(Debug)]
 pub struct LoginThrottle {
     limits: Limits,
     counters: Throttle,
     in_flight: Mutex<HashMap<String, u32>>,
-    spread: Mutex<HashMap<String, Spread>>,
 }
 
 /// The keys an attempt is judged and counted under.
@@ -97,13 +97,12 @@ impl LoginThrottle {
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,
-            counters: Throttle::new(limits.max_wait_secs),
+            counters: Throttle::new("login", limits.max_wait_secs),
             in_flight: Mutex::new(HashMap::new()),
-            spread: Mutex::new(HashMap::new()),
         }
     }
 
-    fn plan(&self, a: &Attempt, now: i64) -> Plan {
+    fn plan(&self, tx: &Tx<'_>, a: &Attempt, now: i64) -> Result<Plan, StoreError> {
         let user: String = a
             .username
             .chars()
@@ -126,114 +125,91 @@ impl LoginThrottle {
                 format!("acct:{user}|spread"),
                 per_account.saturating_mul(SPREAD_FACTOR),
             );
-            if self.spread_sources(&k.name, now) >= SPREAD_MIN_SOURCES {
+            let seen = counters::sources(tx, &self.counters.row(&k.name), now)?;
+            if seen >= SPREAD_MIN_SOURCES as i64 {
                 enforced.push(k.clone());
             }
             spread_key = Some(k.name.clone());
             counted.push(k);
         }
-        Plan {
+        Ok(Plan {
             in_flight: vec![format!("src:{source}"), account.clone()],
             counted,
             enforced,
             account,
             spread_key,
             source,
-        }
-    }
-
-    fn spread_sources(&self, key: &str, now: i64) -> usize {
-        lock(&self.spread)
-            .get(key)
-            .filter(|s| now - s.last < FORGET_AFTER_SECS)
-            .map_or(0, |s| s.sources.len())
-    }
-
-    /// Reserve a password check for `a`, or say why not. The reservation counts as a failure
-    /// until it is settled with [`Reservation::succeeded`] or [`Reservation::cancelled`].
-    pub fn begin(self: &Arc<Self>, a: &Attempt, now: i64) -> Result<Reservation, Refused> {
-        let plan = self.plan(a, now);
-        if let Some(wait) = self.counters.retry_after(&plan.enforced, now) {
-            return Err(Refused::Wait(wait));
-        }
-        {
-            let mut running = lock(&self.in_flight);
-            if plan
-                .in_flight
-                .iter()
-                .any(|k| running.get(k).copied().unwrap_or(0) >= IN_FLIGHT_MAX)
-            {
-                return Err(Refused::Busy);
-            }
-            for k in &plan.in_flight {
-                *running.entry(k.clone()).or_default() += 1;
-            }
-        }
-        let (wait_if_wrong, marks) = self.counters.reserve(&plan.counted, now);
-        if let Some(key) = &plan.spread_key {
-            let mut spread = lock(&self.spread);
-            let s = spread.entry(key.clone()).or_default();
-            if now - s.last >= FORGET_AFTER_SECS {
-                s.sources.clear();
-            }
-            s.last = now;
-            if !s.sources.contains(&plan.source) && s.sources.len() < SPREAD_MEMORY {
-                s.sources.push(plan.source.clone());
-            }
-        }
-        Ok(Reservation {
-            owner: self.clone(),
-            counted: plan.counted,
-            marks,
-            in_flight: plan.in_flight,
-            account: plan.account,
-            wait_if_wrong,
         })
     }
 
-    /// Drop what no longer matters.
-    pub fn sweep(&self, now: i64) {
-        self.counters.sweep(now);
-        lock(&self.spread).retain(|_, s| now - s.last < FORGET_AFTER_SECS);
+    /// Take a place among the checks in flight, or None when one of `keys` is full.
+    fn enter(self: &Arc<Self>, keys: Vec<String>) -> Option<InFlight> {
+        let mut running = lock(&self.in_flight);
+        if keys
+            .iter()
+            .any(|k| running.get(k).copied().unwrap_or(0) >= IN_FLIGHT_MAX)
+        {
+            return None;
+        }
+        for k in &keys {
+            *running.entry(k.clone()).or_default() += 1;
+        }
+        Some(InFlight {
+            owner: self.clone(),
+            keys,
+        })
+    }
+
+    /// Reserve a password check for `a`, or say why not, in `tx` (a write). The reservation
+    /// counts as a failure until it is settled with [`Reservation::succeeded`] or
+    /// [`Reservation::cancelled`].
+    pub fn begin(
+        self: &Arc<Self>,
+        tx: &Tx<'_>,
+        a: &Attempt,
+        now: i64,
+    ) -> Result<Result<Reservation, Refused>, StoreError> {
+        let plan = self.plan(tx, a, now)?;
+        if let Some(wait) = self.counters.retry_after(tx, &plan.enforced, now)? {
+            return Ok(Err(Refused::Wait(wait)));
+        }
+        let Some(in_flight) = self.enter(plan.in_flight) else {
+            return Ok(Err(Refused::Busy));
+        };
+        let Some((wait_if_wrong, marks)) =
+            self.counters
+                .reserve(tx, &plan.counted, &plan.enforced, now)?
+        else {
+            // Another node's failure blocked a key since the check above.
+            let wait = self.counters.retry_after(tx, &plan.enforced, now)?;
+            return Ok(Err(Refused::Wait(wait.unwrap_or(1))));
+        };
+        if let Some(key) = &plan.spread_key {
+            let row = self.counters.row(key);
+            counters::note_source(tx, &row, &hash_token(&plan.source), now, SPREAD_MEMORY)?;
+        }
+        Ok(Ok(Reservation {
+            owner: self.clone(),
+            counted: plan.counted,
+            marks,
+            _in_flight: in_flight,
+            account: plan.account,
+            wait_if_wrong,
+        }))
     }
 }
 
-/// A password check that is allowed and counted. Dropping it unsettled keeps the failure
-/// counted (the safe side) and frees its place among the checks in flight.
+/// A place among this node's password checks in flight, freed when dropped.
 #[derive(Debug)]
-pub struct Reservation {
+struct InFlight {
     owner: Arc<LoginThrottle>,
-    counted: Vec<Key>,
-    marks: Vec<Mark>,
-    in_flight: Vec<String>,
-    account: String,
-    wait_if_wrong: Option<i64>,
+    keys: Vec<String>,
 }
 
-impl Reservation {
-    /// The password was right: the attempt is given back and the account's counter for this
-    /// source (or browser) starts over. The source's count keeps its other failures: one good
-    /// account must not launder guesses against others.
-    pub fn succeeded(self) {
-        self.owner.counters.give_back(&self.counted, &self.marks);
-        self.owner.counters.clear(&self.account);
-    }
-
-    /// The password was wrong: the failure stays. Returns the wait it imposed, if any.
-    pub fn failed(self) -> Option<i64> {
-        self.wait_if_wrong
-    }
-
-    /// No password was checked (the hashing queue was full): the attempt is given back.
-    pub fn cancelled(self) {
-        self.owner.counters.give_back(&self.counted, &self.marks);
-    }
-}
-
-impl Drop for Reservation {
+impl Drop for InFlight {
     fn drop(&mut self) {
         let mut running = lock(&self.owner.in_flight);
-        for k in &self.in_flight {
+        for k in &self.keys {
             if let Some(n) = running.get_mut(k) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
@@ -244,16 +220,75 @@ impl Drop for Reservation {
     }
 }
 
+/// A password check that is allowed and counted. Dropping it unsettled keeps the failure
+/// counted (the safe side) and frees its place among the checks in flight.
+#[derive(Debug)]
+pub struct Reservation {
+    owner: Arc<LoginThrottle>,
+    counted: Vec<Key>,
+    marks: Vec<Mark>,
+    _in_flight: InFlight,
+    account: String,
+    wait_if_wrong: Option<i64>,
+}
+
+impl Reservation {
+    /// The password was right (settled in `tx`, a write): the attempt is given back and the
+    /// account's counter for this source (or browser) starts over. The source's count keeps
+    /// its other failures: one good account must not launder guesses against others.
+    pub fn succeeded(self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        let counters = &self.owner.counters;
+        counters.give_back(tx, &self.counted, &self.marks)?;
+        counters.clear(tx, &self.account)
+    }
+
+    /// The password was wrong: the failure stays. Returns the wait it imposed, if any.
+    pub fn failed(self) -> Option<i64> {
+        self.wait_if_wrong
+    }
+
+    /// No password was checked (the hashing queue was full): the attempt is given back.
+    pub fn cancelled(self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        self.owner
+            .counters
+            .give_back(tx, &self.counted, &self.marks)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
-    fn throttle() -> Arc<LoginThrottle> {
-        Arc::new(LoginThrottle::new(Limits {
-            per_account: 3,
-            per_source: 100,
-            max_wait_secs: 900,
-        }))
+    struct T {
+        th: Arc<LoginThrottle>,
+        store: Store,
+        _dir: tempfile::TempDir,
+    }
+
+    impl T {
+        fn begin(&self, a: &Attempt, now: i64) -> Result<Reservation, Refused> {
+            self.store.write(|c| self.th.begin(c, a, now)).unwrap()
+        }
+        fn succeeded(&self, r: Reservation) {
+            self.store.write(|c| r.succeeded(c)).unwrap();
+        }
+        fn cancelled(&self, r: Reservation) {
+            self.store.write(|c| r.cancelled(c)).unwrap();
+        }
+    }
+
+    fn throttle() -> T {
+        let (_dir, store) = super::super::throttle::tests::db();
+        T {
+            th: Arc::new(LoginThrottle::new(Limits {
+                per_account: 3,
+                per_source: 100,
+                max_wait_secs: 900,
+            })),
+            store,
+            _dir,
+        }
     }
     fn from(user: &str, ip: &str) -> Attempt {
         Attempt {
@@ -263,7 +298,7 @@ mod tests {
         }
     }
 
-    fn fail(t: &Arc<LoginThrottle>, a: &Attempt, now: i64) -> Result<Option<i64>, Refused> {
+    fn fail(t: &T, a: &Attempt, now: i64) -> Result<Option<i64>, Refused> {
         t.begin(a, now).map(Reservation::failed)
     }
 
@@ -280,7 +315,7 @@ mod tests {
             Refused::Busy
         );
         drop(r1);
-        r2.succeeded();
+        t.succeeded(r2);
         assert!(t.begin(&a, 0).is_ok());
     }
 
@@ -295,7 +330,7 @@ mod tests {
         let r = t.begin(&a, 0).unwrap();
         // ...so while it runs, a fifth is already refused.
         assert_eq!(t.begin(&a, 0).unwrap_err(), Refused::Wait(1));
-        r.succeeded();
+        t.succeeded(r);
         assert!(t.begin(&a, 0).is_ok(), "a right password lifts the wait");
     }
 
@@ -369,7 +404,7 @@ mod tests {
         let t = throttle();
         let a = from("alice", "198.51.100.1");
         for _ in 0..10 {
-            t.begin(&a, 0).unwrap().cancelled();
+            t.cancelled(t.begin(&a, 0).unwrap());
         }
         assert!(t.begin(&a, 0).is_ok());
     }

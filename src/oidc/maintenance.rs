@@ -4,7 +4,7 @@ use super::session_end;
 use super::signing_keys::{self, KeyError};
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
-use crate::store::{Store, StoreError, keys, passkeys, sweep};
+use crate::store::{Store, StoreError, keys, passkeys, sweep, throttle};
 
 /// Audit events deleted per transaction, and at most this many transactions per sweep: each
 /// holds the write lock for a few milliseconds, and a backlog (say, right after retention was
@@ -32,7 +32,9 @@ pub fn sweep(store: &Store, now: i64, session_idle_secs: i64) -> Result<(), Stor
     let ended = store.write(|c| session_end::end_expired_sessions(c, now, session_idle_secs))?;
     let n = store.write(|c| {
         Ok::<_, StoreError>(
-            sweep::delete_expired(c, now)? + passkeys::delete_expired_challenges(c, now)?,
+            sweep::delete_expired(c, now)?
+                + passkeys::delete_expired_challenges(c, now)?
+                + throttle::delete_expired(c, now)?,
         )
     })?;
     if n + ended > 0 {

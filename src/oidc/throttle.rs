@@ -1,11 +1,14 @@
 //! Failure counters with growing waits: each key allows some failures for free, then every
 //! further failure earns a wait (1 s, 2 s, 4 s, ... up to a cap). Counters forget after a quiet
-//! hour. Kept in memory: cheap on the hot path, and a restart merely forgives.
+//! hour. They live in the database (`store::throttle`), so every node on it counts in the same
+//! rows: N nodes never mean N times the limit.
 //! What is counted under which key is the caller's policy (`login_throttle`, the device page).
 
-use std::collections::HashMap;
+use crate::crypto::random::hash_token;
+use crate::store::{Result, Tx, throttle as counters};
 use std::net::IpAddr;
-use std::sync::Mutex;
+
+pub use counters::FORGET_AFTER_SECS;
 
 /// A counter and the failures it allows before waits start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,26 +26,8 @@ impl Key {
 /// What one advance count changed, so that it can be undone.
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
-    count: u32,
+    count: i64,
     prior_block: i64,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Entry {
-    failures: u32,
-    last_failure: i64,
-    blocked_until: i64,
-}
-
-/// Counters older than this (since the last failure) are forgotten.
-pub const FORGET_AFTER_SECS: i64 = 3600;
-/// A bound on memory: beyond this many keys, the oldest quiet entries go first.
-const MAX_KEYS: usize = 100_000;
-
-#[derive(Debug)]
-pub struct Throttle {
-    max_wait_secs: i64,
-    entries: Mutex<HashMap<String, Entry>>,
 }
 
 /// Where a request comes from, as throttles count it: an IPv4 address, or the /64 of an IPv6
@@ -59,105 +44,109 @@ pub fn source(ip: Option<&str>) -> String {
     }
 }
 
+/// One family of counters (sign-in, "forgot password", device codes): its own key space in
+/// the shared table, and its longest wait.
+#[derive(Debug)]
+pub struct Throttle {
+    scope: &'static str,
+    max_wait_secs: i64,
+}
+
+/// The wait the `failures`-th failure earns on a key that allows `free`, if any.
+fn wait_for(failures: i64, free: u32, max_wait_secs: i64) -> Option<i64> {
+    let over = failures - i64::from(free);
+    (over > 0).then(|| (1i64 << (over - 1).min(30)).min(max_wait_secs))
+}
+
 impl Throttle {
-    pub fn new(max_wait_secs: i64) -> Self {
+    pub fn new(scope: &'static str, max_wait_secs: i64) -> Self {
         Self {
+            scope,
             max_wait_secs,
-            entries: Mutex::new(HashMap::new()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        match self.entries.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    /// The row key for `name`: hashed (fixed length, no addresses or names in plain text).
+    pub(super) fn row(&self, name: &str) -> String {
+        hash_token(&format!("{}|{name}", self.scope))
     }
 
     /// Seconds to wait before another attempt is allowed, if any.
-    pub fn retry_after(&self, keys: &[Key], now: i64) -> Option<i64> {
-        let map = self.lock();
-        keys.iter()
-            .filter_map(|k| map.get(&k.name))
-            .map(|e| e.blocked_until - now)
-            .filter(|w| *w > 0)
-            .max()
+    pub fn retry_after(&self, tx: &Tx<'_>, keys: &[Key], now: i64) -> Result<Option<i64>> {
+        let rows: Vec<String> = keys.iter().map(|k| self.row(&k.name)).collect();
+        let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let wait = counters::blocked_until(tx, &refs)? - now;
+        Ok((wait > 0).then_some(wait))
     }
 
     /// Count a failure; returns the wait it imposes (Some when a limit is now exceeded).
-    pub fn record_failure(&self, keys: &[Key], now: i64) -> Option<i64> {
-        self.reserve(keys, now).0
+    pub fn record_failure(&self, tx: &Tx<'_>, keys: &[Key], now: i64) -> Result<Option<i64>> {
+        let counted = self.reserve(tx, keys, &[], now)?;
+        Ok(counted.and_then(|(wait, _)| wait))
     }
 
     /// Count a failure in advance; the marks let [`Throttle::give_back`] undo exactly it.
-    pub fn reserve(&self, keys: &[Key], now: i64) -> (Option<i64>, Vec<Mark>) {
-        let mut map = self.lock();
-        if map.len() >= MAX_KEYS {
-            map.retain(|_, e| {
-                now - e.last_failure < FORGET_AFTER_SECS && e.blocked_until > now - 60
-            });
-        }
+    /// Keys in `enforced` are counted only while not blocked: None (and nothing counted) when
+    /// one was blocked since the caller's [`Throttle::retry_after`] — by another node, say.
+    pub fn reserve(
+        &self,
+        tx: &Tx<'_>,
+        keys: &[Key],
+        enforced: &[Key],
+        now: i64,
+    ) -> Result<Option<(Option<i64>, Vec<Mark>)>> {
         let mut wait = None;
         let mut marks = Vec::with_capacity(keys.len());
-        for k in keys {
-            let e = map.entry(k.name.clone()).or_default();
-            if now - e.last_failure >= FORGET_AFTER_SECS {
-                *e = Entry::default();
-            }
-            let prior_block = e.blocked_until;
-            e.failures += 1;
-            e.last_failure = now;
-            if e.failures > k.free {
-                let over = (e.failures - k.free - 1).min(30);
-                let secs = (1i64 << over).min(self.max_wait_secs);
-                e.blocked_until = now + secs;
+        for (i, k) in keys.iter().enumerate() {
+            let row = self.row(&k.name);
+            let guard = if enforced.contains(k) { now } else { i64::MAX };
+            let Some(c) = counters::count_failure(tx, &row, now, guard)? else {
+                self.give_back(tx, &keys[..i], &marks)?;
+                return Ok(None);
+            };
+            if let Some(secs) = wait_for(c.failures, k.free, self.max_wait_secs) {
+                counters::set_block(tx, &row, now + secs)?;
                 wait = Some(wait.map_or(secs, |w: i64| w.max(secs)));
             }
             marks.push(Mark {
-                count: e.failures,
-                prior_block,
+                count: c.failures,
+                prior_block: c.prior_block,
             });
         }
-        (wait, marks)
+        Ok(Some((wait, marks)))
     }
 
     /// Undo failures counted in advance by [`Throttle::reserve`] (the attempt did not fail).
     /// The block a reservation set goes with it, unless other failures were counted since.
-    pub fn give_back(&self, keys: &[Key], marks: &[Mark]) {
-        let mut map = self.lock();
+    pub fn give_back(&self, tx: &Tx<'_>, keys: &[Key], marks: &[Mark]) -> Result<()> {
         for (k, m) in keys.iter().zip(marks) {
-            if let Some(e) = map.get_mut(&k.name) {
-                if e.failures == m.count {
-                    e.blocked_until = m.prior_block;
-                }
-                e.failures = e.failures.saturating_sub(1);
-            }
+            counters::give_back(tx, &self.row(&k.name), m.count, m.prior_block)?;
         }
+        Ok(())
     }
 
     /// Forget a key altogether (a correct password for the account).
-    pub fn clear(&self, name: &str) {
-        self.lock().remove(name);
+    pub fn clear(&self, tx: &Tx<'_>, name: &str) -> Result<()> {
+        counters::clear(tx, &self.row(name))
     }
 
     /// How many failures a key holds now.
-    pub fn failures(&self, name: &str, now: i64) -> u32 {
-        self.lock()
-            .get(name)
-            .filter(|e| now - e.last_failure < FORGET_AFTER_SECS)
-            .map_or(0, |e| e.failures)
-    }
-
-    /// Drop entries that no longer matter.
-    pub fn sweep(&self, now: i64) {
-        self.lock()
-            .retain(|_, e| now - e.last_failure < FORGET_AFTER_SECS || e.blocked_until > now);
+    pub fn failures(&self, tx: &Tx<'_>, name: &str, now: i64) -> Result<i64> {
+        counters::failures(tx, &self.row(name), now)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::store::{Durability, Store};
+
+    /// A throwaway database (no fsyncs: nothing here is about durability).
+    pub fn db() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(&dir.path().join("t.db"), Durability::Relaxed).unwrap();
+        (dir, store)
+    }
 
     fn keys(user: &str, ip: &str) -> Vec<Key> {
         vec![
@@ -166,35 +155,74 @@ mod tests {
         ]
     }
 
+    struct T {
+        th: Throttle,
+        store: Store,
+        _dir: tempfile::TempDir,
+    }
+
+    impl T {
+        fn new(max_wait: i64) -> Self {
+            let (_dir, store) = db();
+            Self {
+                th: Throttle::new("test", max_wait),
+                store,
+                _dir,
+            }
+        }
+        fn fail(&self, k: &[Key], now: i64) -> Option<i64> {
+            self.store
+                .write(|c| self.th.record_failure(c, k, now))
+                .unwrap()
+        }
+        fn wait(&self, k: &[Key], now: i64) -> Option<i64> {
+            self.store.read(|c| self.th.retry_after(c, k, now)).unwrap()
+        }
+        fn reserve(&self, k: &[Key], now: i64) -> (Option<i64>, Vec<Mark>) {
+            self.store
+                .write(|c| self.th.reserve(c, k, &[], now))
+                .unwrap()
+                .unwrap()
+        }
+        fn give_back(&self, k: &[Key], marks: &[Mark]) {
+            self.store
+                .write(|c| self.th.give_back(c, k, marks))
+                .unwrap();
+        }
+        fn failures(&self, name: &str, now: i64) -> i64 {
+            self.store.read(|c| self.th.failures(c, name, now)).unwrap()
+        }
+    }
+
     #[test]
     fn waits_start_after_the_free_failures_and_grow_to_the_cap() {
-        let th = Throttle::new(60);
+        let t = T::new(60);
         let k = keys("alice", "10.0.0.1");
         for _ in 0..3 {
-            assert_eq!(th.record_failure(&k, 100), None);
+            assert_eq!(t.fail(&k, 100), None);
         }
-        assert_eq!(th.retry_after(&k, 100), None);
-        assert_eq!(th.record_failure(&k, 100), Some(1));
-        assert_eq!(th.record_failure(&k, 101), Some(2));
-        assert_eq!(th.record_failure(&k, 103), Some(4));
-        assert_eq!(th.retry_after(&k, 104), Some(3));
+        assert_eq!(t.wait(&k, 100), None);
+        assert_eq!(t.fail(&k, 100), Some(1));
+        assert_eq!(t.fail(&k, 101), Some(2));
+        assert_eq!(t.fail(&k, 103), Some(4));
+        assert_eq!(t.wait(&k, 104), Some(3));
         for i in 0..20 {
-            th.record_failure(&k, 200 + i);
+            t.fail(&k, 200 + i);
         }
-        assert_eq!(th.retry_after(&k, 220), Some(59), "capped at max_wait_secs");
+        assert_eq!(t.wait(&k, 220), Some(59), "capped at max_wait_secs");
     }
 
     #[test]
     fn there_is_no_permanent_lockout() {
-        let th = Throttle::new(60);
+        let t = T::new(60);
         let k = keys("alice", "ip");
         for _ in 0..10 {
-            th.record_failure(&k, 0);
+            t.fail(&k, 0);
         }
-        assert!(th.retry_after(&k, 30).is_some());
-        assert_eq!(th.retry_after(&k, 61), None, "the wait ends");
+        assert!(t.wait(&k, 30).is_some());
+        assert_eq!(t.wait(&k, 61), None, "the wait ends");
         assert_eq!(
-            th.record_failure(&k, 4000),
+            t.fail(&k, 4000),
             None,
             "an hour later the count starts over"
         );
@@ -202,28 +230,59 @@ mod tests {
 
     #[test]
     fn giving_back_an_attempt_restores_the_block_as_it_was() {
-        let th = Throttle::new(60);
+        let t = T::new(60);
         let k = vec![Key::new("user:alice".into(), 1)];
-        th.record_failure(&k, 0);
-        let (wait, marks) = th.reserve(&k, 0);
+        t.fail(&k, 0);
+        let (wait, marks) = t.reserve(&k, 0);
         assert_eq!(wait, Some(1));
-        th.give_back(&k, &marks);
-        assert_eq!(th.retry_after(&k, 0), None, "the block it set is gone");
-        assert_eq!(th.failures("user:alice", 0), 1);
+        t.give_back(&k, &marks);
+        assert_eq!(t.wait(&k, 0), None, "the block it set is gone");
+        assert_eq!(t.failures("user:alice", 0), 1);
         // Over the allowance with its wait long over: giving back does not bring a block back.
         for _ in 0..3 {
-            th.record_failure(&k, 10);
+            t.fail(&k, 10);
         }
-        let (_, marks) = th.reserve(&k, 100);
-        th.give_back(&k, &marks);
-        assert_eq!(th.retry_after(&k, 100), None);
+        let (_, marks) = t.reserve(&k, 100);
+        t.give_back(&k, &marks);
+        assert_eq!(t.wait(&k, 100), None);
         // Another failure counted meanwhile keeps its block.
-        let (_, marks) = th.reserve(&k, 200);
-        assert!(th.record_failure(&k, 200).is_some());
-        th.give_back(&k, &marks);
-        assert!(th.retry_after(&k, 200).is_some());
-        th.clear("user:alice");
-        assert_eq!(th.failures("user:alice", 0), 0);
+        let (_, marks) = t.reserve(&k, 200);
+        assert!(t.fail(&k, 200).is_some());
+        t.give_back(&k, &marks);
+        assert!(t.wait(&k, 200).is_some());
+        t.store.write(|c| t.th.clear(c, "user:alice")).unwrap();
+        assert_eq!(t.failures("user:alice", 0), 0);
+    }
+
+    #[test]
+    fn a_key_blocked_since_it_was_checked_is_not_counted_again() {
+        let t = T::new(60);
+        let k = vec![Key::new("a".into(), 5), Key::new("b".into(), 0)];
+        t.fail(&k[1..], 0);
+        let refused = t.store.write(|c| t.th.reserve(c, &k, &k, 0)).unwrap();
+        assert!(refused.is_none());
+        assert_eq!(t.failures("a", 0), 0, "what it counted first is given back");
+        assert_eq!(t.failures("b", 0), 1);
+    }
+
+    #[test]
+    fn throttles_do_not_share_counters_and_the_sweep_drops_quiet_ones() {
+        let t = T::new(60);
+        let other = Throttle::new("other", 60);
+        let k = vec![Key::new("same".into(), 0)];
+        t.fail(&k, 0);
+        let theirs = t.store.read(|c| other.retry_after(c, &k, 0)).unwrap();
+        assert_eq!(theirs, None);
+        let swept = t
+            .store
+            .write(|c| counters::delete_expired(c, FORGET_AFTER_SECS - 1))
+            .unwrap();
+        assert_eq!(swept, 0, "not quiet for an hour yet");
+        let swept = t
+            .store
+            .write(|c| counters::delete_expired(c, FORGET_AFTER_SECS))
+            .unwrap();
+        assert_eq!(swept, 1);
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub const TABLES: &[&str] = &[
     "upstream_links",
     "user_links",
     "mail_queue",
+    "throttle_counters",
+    "throttle_sources",
 ];
 
 /// Tables a fresh schema already holds a row in (the migrations seed them): the copy replaces

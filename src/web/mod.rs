@@ -14,6 +14,7 @@ pub mod qr;
 pub mod request_metrics;
 pub mod svg_chart;
 pub mod templates;
+pub mod throttle;
 pub mod tls;
 
 use actix_web::http::Method;

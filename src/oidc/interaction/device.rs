@@ -62,7 +62,7 @@ pub fn submit(
     let (session, user) = (b.session, b.user);
     let keys = device::throttle_keys(&session.sid, ip);
     // Refused before any lookup: guessing gets no faster by hammering.
-    if let Some(secs) = throttle.retry_after(&keys, now) {
+    if let Some(secs) = throttle.retry_after(c, &keys, now)? {
         return Ok(Verification::Wait { user, secs });
     }
     let found = match code {
@@ -71,7 +71,7 @@ pub fn submit(
     };
     let Some((d, client)) = found else {
         tracing::debug!(client_ip = ip.unwrap_or(""), "unknown device user code");
-        if let Some(secs) = throttle.record_failure(&keys, now) {
+        if let Some(secs) = throttle.record_failure(c, &keys, now)? {
             device::audit_throttled(c, &user.username, ip, secs, now)?;
         }
         return Ok(Verification::NotFound { user });

@@ -65,6 +65,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_onboarding",
         include_str!("../../../migrations/0015_onboarding.sql"),
     ),
+    (
+        "0016_throttle",
+        include_str!("../../../migrations/0016_throttle.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

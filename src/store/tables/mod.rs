@@ -24,5 +24,6 @@ pub mod refresh;
 pub mod second_factors;
 pub mod sessions;
 pub mod sweep;
+pub mod throttle;
 pub mod upstream;
 pub mod users;

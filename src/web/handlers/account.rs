@@ -10,6 +10,7 @@ use crate::web::handlers::authorize::see_other;
 use crate::web::templates::{
     AccountPage, AppView, FactorsView, IdentityView, Page, PasskeyView, SessionView, UpstreamButton,
 };
+use crate::web::throttle::{self, Settle};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
@@ -323,9 +324,11 @@ pub async fn post_password(
         ip: extract::client_info(&req, &state.settings).ip,
         known_browser: None,
     };
-    let reservation = match state.throttle.begin(&attempt, now) {
-        Ok(r) => r,
-        Err(refused) => {
+    let reservation = match throttle::begin(&state, attempt, now).await {
+        Ok(Ok(Ok(r))) => r,
+        Ok(Err(e)) => return error::store(e),
+        Err(e) => return error::internal(e),
+        Ok(Ok(Err(refused))) => {
             let (wait, kind) = match refused {
                 Refused::Wait(w) => (w, Throttle::LoginWait),
                 Refused::Busy => (1, Throttle::LoginConcurrent),
@@ -348,7 +351,7 @@ pub async fn post_password(
     // A first password (an account made with a passkey alone) needs a fresh sign-in instead.
     if !account::has_password(&page.user) && !account::is_fresh(&page.session, &state.settings, now)
     {
-        reservation.cancelled();
+        throttle::settle(&state, reservation, Settle::Cancelled).await;
         return see_other(REAUTH);
     }
     let st = state.clone();
@@ -362,14 +365,16 @@ pub async fn post_password(
         })
         .await;
     match &outcome {
-        Ok(Ok(PasswordChange::Done)) => reservation.succeeded(),
+        Ok(Ok(PasswordChange::Done)) => {
+            throttle::settle(&state, reservation, Settle::Succeeded).await;
+        }
         Ok(Ok(PasswordChange::WrongCurrent)) => {
             reservation.failed();
         }
         // Nothing was checked: the attempt is given back.
-        Ok(Ok(_)) => reservation.cancelled(),
+        Ok(Ok(_)) => throttle::settle(&state, reservation, Settle::Cancelled).await,
         Err(PoolError::QueueFull) => {
-            reservation.cancelled();
+            throttle::settle(&state, reservation, Settle::Cancelled).await;
             state.metrics.throttled(Throttle::PasswordQueue);
         }
         _ => drop(reservation),

@@ -7,7 +7,9 @@ use crate::oidc::interaction::sign_in::{self, Pending, Prepared, SignedIn};
 use crate::oidc::login::{self, PasswordCheck};
 use crate::oidc::login_throttle::{self, Refused};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::web::templates::{LoginPage, Page, UpstreamButton};
+use crate::web::throttle::Settle;
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -174,15 +176,43 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let password = form.get("password").unwrap_or("").to_owned();
     let now = state.clock.now();
 
-    // One step before the password check: the parked request, and whether this browser signed
-    // in to this account before (the throttle treats it apart).
+    // One step before the password check: the parked request, whether this browser signed in
+    // to this account before (the throttle treats it apart), and the attempt counted in the
+    // shared throttle — before any password work, so guessing gets no faster by hammering or
+    // by bursts, on this node or across nodes. A stale form is not counted.
     let browser = cookies::read(&req, &state.settings, cookies::BROWSER);
-    let Prepared {
-        pending,
-        known_browser,
-    } = match prepare(&state, form.get("req"), Some(&username), browser.clone()).await {
-        Ok(p) => p,
-        Err(res) => return res,
+    let csrf_ok = csrf::verify(&req, &state.settings, form.get("csrf_token"));
+    let info = extract::client_info(&req, &state.settings);
+    let st = state.clone();
+    let (h, name, b, ip) = (
+        form.get("req").map(str::to_owned),
+        username.clone(),
+        browser.clone(),
+        info.ip.clone(),
+    );
+    let step = web::block(move || {
+        st.store.write(|c| {
+            let Some(p) = sign_in::prepare(c, h.as_deref(), Some(&name), b.as_deref(), now)? else {
+                return Ok(None);
+            };
+            if !csrf_ok {
+                return Ok(Some((p.pending, None)));
+            }
+            let attempt = login_throttle::Attempt {
+                username: name,
+                ip,
+                known_browser: p.known_browser,
+            };
+            let begun = st.throttle.begin(c, &attempt, now)?;
+            Ok::<_, StoreError>(Some((p.pending, Some(begun))))
+        })
+    })
+    .await;
+    let (pending, begun) = match step {
+        Ok(Ok(Some(p))) => p,
+        Ok(Ok(None)) => return expired(),
+        Ok(Err(e)) => return error::store(e),
+        Err(e) => return error::internal(e),
     };
     let page = |msg: &str, status| {
         render(
@@ -195,21 +225,13 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
             next_page(&form),
         )
     };
-    if !csrf::verify(&req, &state.settings, form.get("csrf_token")) {
+    let Some(begun) = begun else {
         return page(
             "Your sign-in form expired. Please try again.",
             StatusCode::FORBIDDEN,
         );
-    }
-
-    let info = extract::client_info(&req, &state.settings);
-    let attempt = login_throttle::Attempt {
-        username: username.clone(),
-        ip: info.ip.clone(),
-        known_browser,
     };
-    // Counted before any password work: guessing gets no faster by hammering or by bursts.
-    let reservation = match state.throttle.begin(&attempt, now) {
+    let reservation = match begun {
         Ok(r) => r,
         Err(Refused::Wait(wait)) => {
             state.metrics.login(Login::Throttled);
@@ -240,7 +262,7 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         Ok(Ok(_)) => None,
         Ok(Err(e)) => return error::store(e),
         Err(PoolError::QueueFull) => {
-            reservation.cancelled();
+            crate::web::throttle::settle(&state, reservation, Settle::Cancelled).await;
             state.metrics.login(Login::Overloaded);
             state.metrics.throttled(Throttle::PasswordQueue);
             let msg = "Too many people are signing in right now. Try again in a few seconds.";
@@ -265,7 +287,6 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         }
         return page("Invalid username or password", StatusCode::UNAUTHORIZED);
     };
-    reservation.succeeded();
 
     // A fresh session with a fresh id; the old one (if any) ends here.
     let old = cookies::read(&req, &state.settings, cookies::SESSION);
@@ -273,6 +294,8 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
     let pending = pending.map(|p| (p.handle, p.request));
     let created = web::block(move || {
         st.store.write(|c| {
+            // The right password: the throttle is settled in the same write as the session.
+            reservation.succeeded(c)?;
             let pending = pending.as_ref().map(|(h, r)| (h.as_str(), r.clone()));
             sign_in::succeeded(
                 c,

@@ -217,59 +217,60 @@ pub async fn post_second_factor(
     let ip = extract::client_info(&req, &state.settings).ip;
     let now = visit.now;
 
-    // Who is asked (and whether this browser is known to the account), before any check.
+    // Who is asked (and whether this browser is known to the account), and a code to check
+    // counted in the shared sign-in throttle before any check, in one step.
     let browser_cookie = cookies::read(&req, &state.settings, cookies::BROWSER);
-    let (st, v, t) = (state.clone(), visit.clone(), target.clone());
+    let (st, v, t, ip1) = (state.clone(), visit.clone(), target.clone(), ip.clone());
+    let counts = enrolment.is_none();
     let looked = web::block(move || {
-        st.store.read(|c| {
+        st.store.write(|c| {
             let prompt = sf::page(c, &st.settings, &v, &t)?;
-            let known = match &prompt {
-                Prompt::Code(ask) => login::known_browser_id(
-                    c,
-                    browser_cookie.as_deref(),
-                    &ask.browser.user.username,
-                    now,
-                )?,
+            let begun = match &prompt {
+                Prompt::Code(ask) if counts => {
+                    let known_browser = login::known_browser_id(
+                        c,
+                        browser_cookie.as_deref(),
+                        &ask.browser.user.username,
+                        now,
+                    )?;
+                    let attempt = login_throttle::Attempt {
+                        username: ask.browser.user.username.clone(),
+                        ip: ip1,
+                        known_browser,
+                    };
+                    Some(st.throttle.begin(c, &attempt, now)?)
+                }
                 _ => None,
             };
-            Ok::<_, StoreError>((prompt, known))
+            Ok::<_, StoreError>((prompt, begun))
         })
     })
     .await;
-    let (prompt, known_browser) = match looked {
+    let (prompt, begun) = match looked {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
-    let reservation = match &prompt {
-        Prompt::Code(ask) if enrolment.is_none() => {
-            let attempt = login_throttle::Attempt {
-                username: ask.browser.user.username.clone(),
-                ip: ip.clone(),
-                known_browser,
+    let reservation = match (&prompt, begun) {
+        (Prompt::Code(_), Some(Ok(r))) => Some(r),
+        (Prompt::Code(_), Some(Err(refused))) => {
+            let wait = match refused {
+                Refused::Wait(w) => w,
+                Refused::Busy => 1,
             };
-            match state.throttle.begin(&attempt, now) {
-                Ok(r) => Some(r),
-                Err(refused) => {
-                    let wait = match refused {
-                        Refused::Wait(w) => w,
-                        Refused::Busy => 1,
-                    };
-                    let msg = format!("Too many wrong codes. Wait {wait} seconds and try again.");
-                    let page = show(
-                        &req,
-                        &state,
-                        &target,
-                        &prompt,
-                        Some(&msg),
-                        None,
-                        StatusCode::TOO_MANY_REQUESTS,
-                    );
-                    return with_retry_after(page, wait);
-                }
-            }
+            let msg = format!("Too many wrong codes. Wait {wait} seconds and try again.");
+            let page = show(
+                &req,
+                &state,
+                &target,
+                &prompt,
+                Some(&msg),
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            return with_retry_after(page, wait);
         }
-        Prompt::Code(_) | Prompt::Enrol(_) => None,
+        (Prompt::Code(_) | Prompt::Enrol(_), None) => None,
         _ => return show(&req, &state, &target, &prompt, None, None, StatusCode::OK),
     };
 
@@ -277,7 +278,7 @@ pub async fn post_second_factor(
     let token = enrolment.clone();
     let submitted = web::block(move || {
         st.store.write(|c| {
-            sf::submit(
+            let submitted = sf::submit(
                 c,
                 &st.settings,
                 &st.secret_key,
@@ -286,20 +287,33 @@ pub async fn post_second_factor(
                 &typed,
                 token.as_deref(),
                 ip2.as_deref(),
-            )
+            )?;
+            // The throttle is settled in the same write: a right code gives the attempt back,
+            // a wrong one keeps it (and may have earned a wait).
+            let wait = match (reservation, &submitted) {
+                (Some(r), Submitted::SteppedUp { .. }) => {
+                    r.succeeded(c)?;
+                    None
+                }
+                (Some(r), Submitted::Wrong(_)) => r.failed(),
+                // Nothing was checked: the attempt is given back.
+                (Some(r), Submitted::Other(_)) => {
+                    r.cancelled(c)?;
+                    None
+                }
+                _ => None,
+            };
+            Ok::<_, StoreError>((submitted, wait))
         })
     })
     .await;
-    let submitted = match submitted {
+    let (submitted, wait) = match submitted {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return error::store(e),
         Err(e) => return error::internal(e),
     };
     match submitted {
         Submitted::SteppedUp { go, session_secret } => {
-            if let Some(r) = reservation {
-                r.succeeded();
-            }
             stepped_up(&state, see_other(&go), session_secret)
         }
         Submitted::Enrolled {
@@ -322,7 +336,6 @@ pub async fn post_second_factor(
             )
         }
         Submitted::Wrong(prompt) => {
-            let wait = reservation.and_then(|r| r.failed());
             if let (Some(secs), Prompt::Code(ask)) = (wait, &prompt) {
                 let (st, user, ip) = (state.clone(), ask.browser.user.clone(), ip.clone());
                 let audited = web::block(move || {
@@ -378,9 +391,6 @@ pub async fn post_second_factor(
             )
         }
         Submitted::Other(prompt) => {
-            if let Some(r) = reservation {
-                r.cancelled();
-            }
             show(&req, &state, &target, &prompt, None, None, StatusCode::OK)
         }
     }

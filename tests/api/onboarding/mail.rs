@@ -311,3 +311,21 @@ async fn mail_still_failing_after_a_day_is_given_up_and_audited() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn two_nodes_on_one_database_share_the_forgot_password_limit() {
+    let sink = smtp_sink().await;
+    let clock = clock_now();
+    let smtp = smtp_to(&sink);
+    let a = spawn_at(&clock, move |s| s.smtp = Some(smtp)).await;
+    let b = spawn_node_beside(&a, Arc::new(clock.clone())).await;
+    let browser = fresh_browser();
+    let mut statuses = Vec::new();
+    // Sent alternately: each node sees two requests, the account four.
+    for node in [&a, &b, &a, &b] {
+        let fields = [("username", "alice")];
+        let res = submit(node, &browser, "/login/forgot", "/login/forgot", &fields).await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+}

@@ -332,3 +332,34 @@ async fn wrong_current_passwords_on_the_account_page_are_throttled_like_sign_ins
         429
     );
 }
+
+#[tokio::test]
+async fn two_nodes_on_one_database_share_the_failure_limit() {
+    let clock = clock_now();
+    let a = app(&clock).await;
+    let b = spawn_node_beside(&a, Arc::new(clock.clone())).await;
+    // Four wrong guesses sent alternately to both nodes: two each, but four for the account.
+    for (i, node) in [&a, &b, &a, &b].into_iter().enumerate() {
+        assert_eq!(
+            attempt(node, "alice", "wrong-guess").await.0,
+            401,
+            "guess {i}"
+        );
+    }
+    // Three free failures in all, and the fourth set the wait: both nodes hold, even for the
+    // right password.
+    for node in [&a, &b] {
+        let (status, retry) = attempt(node, "alice", PASSWORD).await;
+        assert_eq!((status, retry.as_deref()), (429, Some("1")));
+    }
+    clock.advance(1);
+    assert_eq!(
+        attempt(&b, "alice", PASSWORD).await.0,
+        303,
+        "the wait ends on every node"
+    );
+    // The right password on node B gave the account its allowance back on node A too.
+    for _ in 0..3 {
+        assert_eq!(attempt(&a, "alice", "wrong-guess").await.0, 401);
+    }
+}

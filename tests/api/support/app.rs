@@ -147,6 +147,26 @@ pub async fn spawn_app_in(
     }
 }
 
+/// A second node beside `app`: another server on the same database (and secret key). Its data
+/// dir links to `app`'s files, since a data dir itself is locked by the server running on it.
+pub async fn spawn_node_beside(app: &TestApp, clock: Arc<dyn Clock>) -> TestApp {
+    let dir = tempfile::tempdir().expect("create the second node's data dir");
+    for entry in std::fs::read_dir(app.data_path()).expect("read the data dir") {
+        let entry = entry.expect("a data dir entry");
+        let name = entry.file_name();
+        let n = name.to_string_lossy();
+        // SQLite keeps -wal and -shm beside the file a link points to.
+        if n == "latchkey.lock" || n.ends_with("-wal") || n.ends_with("-shm") {
+            continue;
+        }
+        std::os::unix::fs::symlink(entry.path(), dir.path().join(&name)).expect("link a file");
+    }
+    let mut settings = app.settings.clone();
+    settings.data_dir = dir.path().to_owned();
+    settings.bind.set_port(0);
+    spawn_app_in(dir, move |s| *s = settings, clock).await
+}
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Add a user NAME (email NAME@example.com, password [`PASSWORD`]) with the CLI, on a data dir

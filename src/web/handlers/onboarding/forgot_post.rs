@@ -62,33 +62,39 @@ pub async fn post_forgot(
             FREE_PER_ACCOUNT,
         ),
     ];
-    if let Some(wait) = state.forgot_throttle.retry_after(&keys, now) {
-        state.metrics.throttled(ThrottleKind::LoginWait);
-        let msg = format!("Too many requests. Wait {wait} seconds and try again.");
-        let mut res = render(
-            &req,
-            &state,
-            false,
-            &typed,
-            Some(&msg),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        res.headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(wait.max(1)));
-        return res;
-    }
-    state.forgot_throttle.record_failure(&keys, now);
+    // Counted in the database, in the same write as the request: shared by every node.
     let st = state.clone();
     let name = typed.clone();
     let done = web::block(move || {
-        st.store
-            .write(|c| links::forgot_password(c, &st.settings, &st.secret_key, &name, &info, now))
+        st.store.write(|c| {
+            if let Some(wait) = st.forgot_throttle.retry_after(c, &keys, now)? {
+                return Ok(Err(wait));
+            }
+            st.forgot_throttle.record_failure(c, &keys, now)?;
+            links::forgot_password(c, &st.settings, &st.secret_key, &name, &info, now)?;
+            Ok::<_, crate::store::StoreError>(Ok(()))
+        })
     })
     .await;
     match done {
-        Ok(Ok(())) => {
+        Ok(Ok(Ok(()))) => {
             state.mail_nudge.notify_one();
             render(&req, &state, true, "", None, StatusCode::OK)
+        }
+        Ok(Ok(Err(wait))) => {
+            state.metrics.throttled(ThrottleKind::LoginWait);
+            let msg = format!("Too many requests. Wait {wait} seconds and try again.");
+            let mut res = render(
+                &req,
+                &state,
+                false,
+                &typed,
+                Some(&msg),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait.max(1)));
+            res
         }
         Ok(Err(e)) => error::store(e),
         Err(e) => error::internal(e),

@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::store::StoreError;
 use crate::web::handlers::authorize::visit_of;
 use crate::web::handlers::login::local_next;
+use crate::web::throttle::{self, Settle};
 use crate::web::{cookies, extract};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -71,20 +72,20 @@ pub async fn post_login_passkey_finish(
     };
     let visit = visit_of(&req, &state);
     let info = extract::client_info(&req, &state.settings);
-    let reservation = match state
-        .throttle
-        .begin(&attempt(&visit, info.ip.clone()), visit.now)
-    {
-        Ok(r) => r,
-        Err(Refused::Wait(wait)) => {
-            let msg =
-                format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
-            return too_many(&msg, wait);
-        }
-        Err(Refused::Busy) => {
-            return too_many("A sign-in is already being checked. Try again.", 1);
-        }
-    };
+    let reservation =
+        match throttle::begin(&state, attempt(&visit, info.ip.clone()), visit.now).await {
+            Ok(Ok(Ok(r))) => r,
+            Ok(Err(e)) => return store_failed(e),
+            Err(e) => return super::internal(e),
+            Ok(Ok(Err(Refused::Wait(wait)))) => {
+                let msg =
+                    format!("Too many failed sign-in attempts. Wait {wait} seconds and try again.");
+                return too_many(&msg, wait);
+            }
+            Ok(Ok(Err(Refused::Busy))) => {
+                return too_many("A sign-in is already being checked. Try again.", 1);
+            }
+        };
     let v = if ask.second_factor() {
         second_factor(&req, &state, visit, &ask, challenge, credential, info).await
     } else {
@@ -92,7 +93,7 @@ pub async fn post_login_passkey_finish(
     };
     match v {
         Verdict::Signed(res) => {
-            reservation.succeeded();
+            throttle::settle(&state, reservation, Settle::Succeeded).await;
             res
         }
         Verdict::Refused(r) => {
@@ -104,12 +105,12 @@ pub async fn post_login_passkey_finish(
                     return too_many(&msg, wait);
                 }
             } else {
-                reservation.cancelled();
+                throttle::settle(&state, reservation, Settle::Cancelled).await;
             }
             refused(&r)
         }
         Verdict::Failed(res) => {
-            reservation.cancelled();
+            throttle::settle(&state, reservation, Settle::Cancelled).await;
             res
         }
     }

@@ -13,6 +13,7 @@ use crate::oidc::upstream::link::{self as rules, Browser, Resolved};
 use crate::state::AppState;
 use crate::store::upstream::PendingLink;
 use crate::web::templates::{Page, UpstreamLinkPage};
+use crate::web::throttle::{self, Settle};
 use crate::web::{cookies, csrf, error, extract, headers};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -133,9 +134,11 @@ pub async fn post_upstream_link(
         ip: info.ip.clone(),
         known_browser: None,
     };
-    let reservation = match state.throttle.begin(&attempt, now) {
-        Ok(r) => r,
-        Err(refusal) => {
+    let reservation = match throttle::begin(&state, attempt, now).await {
+        Ok(Ok(Ok(r))) => r,
+        Ok(Err(e)) => return error::store(e),
+        Err(e) => return error::internal(e),
+        Ok(Ok(Err(refusal))) => {
             let (wait, kind) = match refusal {
                 Refused::Wait(w) => (w, Throttle::LoginWait),
                 Refused::Busy => (1, Throttle::LoginConcurrent),
@@ -178,7 +181,7 @@ pub async fn post_upstream_link(
         }
         Ok(Err(e)) => return error::store(e),
         Err(PoolError::QueueFull) => {
-            reservation.cancelled();
+            throttle::settle(&state, reservation, Settle::Cancelled).await;
             state.metrics.throttled(Throttle::PasswordQueue);
             return page(
                 "Too many people are signing in right now. Try again in a few seconds.",
@@ -187,7 +190,6 @@ pub async fn post_upstream_link(
         }
         Err(e) => return error::internal(e),
     };
-    reservation.succeeded();
 
     let session_cookie = cookies::read(&req, &state.settings, cookies::SESSION);
     let browser_cookie = cookies::read(&req, &state.settings, cookies::BROWSER);
@@ -195,6 +197,8 @@ pub async fn post_upstream_link(
     let (st, h, info2) = (state.clone(), handle.clone(), info.clone());
     let done = web::block(move || {
         st.store.write(|c| {
+            // The right password: settled in the same write as the sign-in.
+            reservation.succeeded(c)?;
             rules::finish_with_password(
                 c,
                 &st.settings,
