@@ -15,7 +15,8 @@ pub(super) fn check_database(
     r: &mut Report,
 ) {
     const RESTORE: &str = "stop latchkey and restore the last backup with `latchkey restore FILE` (README: \"Where data lives, and backups\"); `sqlite3 latchkey.db .recover` may save what a backup lacks";
-    match (depth == Depth::Full).then(|| store::quick_check(c)) {
+    let sqlite = c.dialect() == store::db::Dialect::Sqlite;
+    match (depth == Depth::Full && sqlite).then(|| store::quick_check(c)) {
         None => {}
         Some(Ok(rows)) if rows.len() == 1 && rows[0] == "ok" => {}
         Some(Ok(rows)) => r.critical(
@@ -32,7 +33,11 @@ pub(super) fn check_database(
             return;
         }
     }
-    let latest = migrate::latest_version();
+    let latest = if sqlite {
+        migrate::latest_version()
+    } else {
+        store::postgres::latest_version()
+    };
     match migrate::schema_version(c) {
         Ok(0) => {
             r.warning(
@@ -42,7 +47,13 @@ pub(super) fn check_database(
             );
             return;
         }
-        Ok(v) if v > latest => {
+        Ok(v)
+            if v > latest
+                && !(!sqlite
+                    && store::postgres::schema_of(c).is_ok_and(|(found, from)| {
+                        store::postgres::can_run_on(latest, found, from)
+                    })) =>
+        {
             r.critical(
                 "schema-version",
                 format!(
@@ -52,6 +63,13 @@ pub(super) fn check_database(
             );
             return;
         }
+        Ok(v) if v > latest => r.info(
+            "schema-version",
+            format!(
+                "the database has schema version {v}, newer than this latchkey's ({latest}), but every migration since is additive: this node keeps working"
+            ),
+            "upgrade this node when you can (see README: Running more than one node)",
+        ),
         Ok(v) if v < latest => r.info(
             "schema-version",
             format!(

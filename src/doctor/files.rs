@@ -49,6 +49,10 @@ pub(super) fn check_data_dir(s: &Settings, r: &mut Report) -> Option<PathBuf> {
     }
     #[cfg(unix)]
     check_permissions(&dir, &db, r);
+    if s.database.is_postgres() {
+        // The data lives in PostgreSQL (see `doctor::postgres`); the data dir holds the secret key.
+        return None;
+    }
     match std::fs::metadata(&db) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             r.critical(

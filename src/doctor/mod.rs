@@ -15,6 +15,7 @@ mod database;
 mod files;
 mod keys;
 mod passkeys;
+mod postgres;
 mod secret_key;
 mod settings;
 pub mod smtp;
@@ -185,7 +186,11 @@ pub const QUICK_LEAVES_OUT: &[&str] = &[
 pub fn inspect(settings: &Settings, now: Timestamp) -> Report {
     let mut r = Report::default();
     let db = outside(settings, now, &mut r);
-    let conn = db.and_then(|path| files::open_database(&path, &mut r));
+    let conn = if settings.database.is_postgres() {
+        postgres::open_and_check(settings, &mut r)
+    } else {
+        db.and_then(|path| files::open_database(&path, &mut r))
+    };
     let tx = conn.as_ref().map(|c| c.tx());
     inside(settings, now, tx.as_ref(), Depth::Full, &mut r);
     r.sorted()

@@ -530,18 +530,46 @@ pub fn open_read_only(path: &Path) -> Result<ReadOnly> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     c.busy_timeout(BUSY_TIMEOUT)?;
-    Ok(ReadOnly { conn: c })
+    Ok(ReadOnly::Sqlite { conn: c })
 }
 
-/// A database opened read-only by [`open_read_only`].
-pub struct ReadOnly {
-    conn: Connection,
+/// A database opened read-only: SQLite by [`open_read_only`], PostgreSQL by
+/// [`open_read_only_postgres`].
+pub enum ReadOnly {
+    Sqlite { conn: Connection },
+    Postgres { conn: postgres::conn::PgConn },
 }
 
 impl ReadOnly {
     /// The whole read-only connection as one unit of work.
     pub fn tx(&self) -> Tx<'_> {
-        Tx::new(&self.conn)
+        match self {
+            ReadOnly::Sqlite { conn } => Tx::new(conn),
+            ReadOnly::Postgres { conn } => Tx::pg(conn),
+        }
+    }
+}
+
+/// A PostgreSQL connection for inspection only (`latchkey doctor`): no migrations, and the
+/// session refuses writes.
+pub fn open_read_only_postgres(target: &postgres::conn::Target) -> Result<ReadOnly> {
+    let conn = target.connect()?;
+    conn.batch("SET default_transaction_read_only = on")?;
+    Ok(ReadOnly::Postgres { conn })
+}
+
+/// Whether the connection behind `tx` uses TLS, as PostgreSQL reports it (None on SQLite).
+pub fn postgres_uses_tls(tx: &Tx<'_>) -> Result<Option<bool>> {
+    match tx.conn() {
+        Conn::Sqlite(_) => Ok(None),
+        Conn::Postgres(_) => tx
+            .conn()
+            .query_row(
+                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map(Some),
     }
 }
 

@@ -86,10 +86,16 @@ pub fn open(target: Target) -> Result<Pool> {
 /// The schema version of the database (0: never migrated) and the oldest version of latchkey's
 /// PostgreSQL schema that can still run on it (the last breaking migration's).
 pub fn current_version(c: &PgConn) -> Result<(i64, i64)> {
-    c.batch(
-        "CREATE TABLE IF NOT EXISTS latchkey_schema \
-         (version BIGINT NOT NULL, compatible_from BIGINT NOT NULL)",
-    )?;
+    let st = c.prepare("SELECT CAST(to_regclass('latchkey_schema') AS TEXT)")?;
+    let exists = c
+        .query(&st, &[])?
+        .first()
+        .map(|r| conn::value_at(r, 0))
+        .transpose()?
+        .is_some_and(|v| v != ValueRef::Null);
+    if !exists {
+        return Ok((0, 0));
+    }
     let st = c.prepare("SELECT version, compatible_from FROM latchkey_schema")?;
     let rows = c.query(&st, &[])?;
     let Some(row) = rows.first() else {
@@ -100,6 +106,14 @@ pub fn current_version(c: &PgConn) -> Result<(i64, i64)> {
         _ => Err(StoreError::Corrupt(
             "latchkey_schema holds no version".into(),
         )),
+    }
+}
+
+/// [`current_version`] of the database behind `tx` ((0, 0) on SQLite).
+pub fn schema_of(tx: &crate::store::Tx<'_>) -> Result<(i64, i64)> {
+    match tx.conn() {
+        crate::store::db::Conn::Postgres(c) => current_version(c),
+        crate::store::db::Conn::Sqlite(_) => Ok((0, 0)),
     }
 }
 
@@ -118,6 +132,10 @@ fn migrate(c: &PgConn) -> Result<()> {
 }
 
 fn migrate_locked(c: &PgConn) -> Result<()> {
+    c.batch(
+        "CREATE TABLE IF NOT EXISTS latchkey_schema \
+         (version BIGINT NOT NULL, compatible_from BIGINT NOT NULL)",
+    )?;
     let (found, compatible_from) = current_version(c)?;
     let supported = latest_version();
     if !can_run_on(supported, found, compatible_from) {
