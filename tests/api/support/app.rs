@@ -68,17 +68,72 @@ impl TestApp {
 }
 
 /// Settings for tests: defaults, a random port and `data_dir`; no environment, no config file
-/// (there is no `latchkey.toml` in the crate root).
+/// (there is no `latchkey.toml` in the crate root). With `LATCHKEY_TEST_PG_URL` set, the data
+/// dir's store is a fresh PostgreSQL database instead (see [`database_url_for`]).
 pub fn test_settings(data_dir: &Path) -> Settings {
+    let mut flags = vec![
+        ("bind", "127.0.0.1:0".into()),
+        ("data_dir", data_dir.display().to_string()),
+    ];
+    if let Some(url) = database_url_for(data_dir) {
+        flags.push(("database_url", url));
+    }
     Settings::load(&Sources {
         config_file: None,
         env: vec![],
-        flags: vec![
-            ("bind", "127.0.0.1:0".into()),
-            ("data_dir", data_dir.display().to_string()),
-        ],
+        flags,
     })
     .expect("test settings are valid")
+}
+
+/// `LATCHKEY_TEST_PG_URL` (a PostgreSQL cluster's admin URL, set by scripts/test for the
+/// PostgreSQL run): when set, each data dir a test uses gets its own fresh database there, and
+/// its servers and CLI commands use it.
+fn pg_admin_url() -> Option<String> {
+    std::env::var("LATCHKEY_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+fn pg_databases() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, String>> {
+    static MAP: OnceLock<std::sync::Mutex<std::collections::HashMap<PathBuf, String>>> =
+        OnceLock::new();
+    MAP.get_or_init(Default::default)
+}
+
+/// The PostgreSQL database of `data_dir` (created on first use), or None on SQLite runs.
+pub fn database_url_for(data_dir: &Path) -> Option<String> {
+    let admin = pg_admin_url()?;
+    let mut map = pg_databases().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(url) = map.get(data_dir) {
+        return Some(url.clone());
+    }
+    let name = format!(
+        "t_{}",
+        random::token()[..16]
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let conn = latchkey::store::postgres::conn::parse_url(&admin)
+        .expect("LATCHKEY_TEST_PG_URL is a postgres:// URL")
+        .connect()
+        .expect("connect to the test PostgreSQL");
+    conn.batch(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    let mut url = url::Url::parse(&admin).expect("admin URL");
+    url.set_path(&format!("/{name}"));
+    map.insert(data_dir.to_owned(), url.to_string());
+    Some(url.to_string())
+}
+
+/// Let `other` use `data_dir`'s database (a second node's data dir).
+fn share_database(data_dir: &Path, other: &Path) {
+    if let Some(url) = database_url_for(data_dir) {
+        pg_databases()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(other.to_owned(), url);
+    }
 }
 
 /// Start the server on port 0 with a fresh temporary data dir.
@@ -161,6 +216,7 @@ pub async fn spawn_node_beside(app: &TestApp, clock: Arc<dyn Clock>) -> TestApp 
         }
         std::os::unix::fs::symlink(entry.path(), dir.path().join(&name)).expect("link a file");
     }
+    share_database(app.data_path(), dir.path());
     let mut settings = app.settings.clone();
     settings.data_dir = dir.path().to_owned();
     settings.bind.set_port(0);
@@ -338,6 +394,9 @@ pub fn latchkey_bare() -> Command {
 pub fn latchkey_cmd(data_dir: &Path) -> Command {
     let mut cmd = latchkey_bare();
     cmd.arg("--data-dir").arg(data_dir);
+    if let Some(url) = database_url_for(data_dir) {
+        cmd.env("LATCHKEY_DATABASE_URL", url);
+    }
     cmd
 }
 
@@ -454,7 +513,16 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
 
 /// The store of a data dir, opened as the CLI opens it.
 pub fn open_store(dir: &Path) -> Store {
-    Store::open(&db_path(dir)).expect("open the CLI's database")
+    match database_url_for(dir) {
+        Some(url) => Store::open_at(
+            &latchkey::store::Location::Postgres(
+                latchkey::store::postgres::conn::parse_url(&url).expect("a test database URL"),
+            ),
+            latchkey::store::Durability::Group,
+        )
+        .expect("open the test PostgreSQL database"),
+        None => Store::open(&db_path(dir)).expect("open the CLI's database"),
+    }
 }
 
 /// A server with alice and the default confidential client `app`; returns its secret.
