@@ -447,6 +447,32 @@ mod tests {
     }
 
     #[test]
+    fn a_short_lived_write_returns_unsynced_and_the_next_durable_write_covers_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let before = store.sync_stats();
+        store
+            .write_short_lived(|c| {
+                c.conn().execute(
+                    "INSERT INTO audit_events (at, kind) VALUES (1, 'durability-test')",
+                    [],
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let after = store.sync_stats();
+        assert_eq!(after.commits, before.commits + 1);
+        assert_eq!(after.durable, before.durable, "nothing waited for an fsync");
+        insert(&store, 2).unwrap();
+        let last = store.sync_stats();
+        assert_eq!(
+            last.durable, last.commits,
+            "the durable write's fsync covers both"
+        );
+        assert_eq!(count(&store), 2);
+    }
+
+    #[test]
     fn a_group_write_does_not_return_before_the_fsync_that_covers_it() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());

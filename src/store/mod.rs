@@ -359,8 +359,27 @@ impl Store {
         match &self.backend {
             Backend::Sqlite {
                 pool, committer, ..
-            } => sqlite_write(pool, committer, f),
+            } => sqlite_write(pool, committer, true, f),
             Backend::Postgres { pool, durability } => postgres_write(pool, *durability, f),
+        }
+    }
+
+    /// [`Store::write`] for a unit that only holds a short-lived step of a flow (a parked
+    /// authorization request, an authorization code, a device-code poll, a session's last-seen
+    /// time): it returns once committed, without waiting for the fsync that makes it durable.
+    /// A power cut may lose it, which costs the user one retry of that step; the next durable
+    /// write's fsync covers it anyway. Sessions, refresh tokens, users, clients, keys, consents
+    /// and audit rows go through [`Store::write`]. (With `durability = "each"` SQLite syncs
+    /// inside every commit, so this waits like `write`.)
+    pub fn write_short_lived<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match &self.backend {
+            Backend::Sqlite {
+                pool, committer, ..
+            } => sqlite_write(pool, committer, false, f),
+            Backend::Postgres { pool, .. } => postgres_write(pool, Durability::Relaxed, f),
         }
     }
 
@@ -403,6 +422,7 @@ fn sqlite_only() -> StoreError {
 fn sqlite_write<T, E: From<StoreError>>(
     pool: &Pool,
     committer: &Committer,
+    wait: bool,
     f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
     let (out, seq) = {
@@ -426,7 +446,9 @@ fn sqlite_write<T, E: From<StoreError>>(
         (out, turn.committed(took))
     };
     // Outside the turn: later writers commit while this one waits for its fsync.
-    committer.wait_durable(seq)?;
+    if wait {
+        committer.wait_durable(seq)?;
+    }
     Ok(out)
 }
 
