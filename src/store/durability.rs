@@ -473,6 +473,29 @@ mod tests {
     }
 
     #[test]
+    fn a_short_lived_unit_that_writes_an_audit_row_waits_for_its_fsync() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        store
+            .write_short_lived(|c| {
+                crate::store::audit::insert_audit_event(
+                    c,
+                    &crate::store::audit::AuditEvent {
+                        at: 1,
+                        kind: "durability-test".into(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        let st = store.sync_stats();
+        assert_eq!(
+            st.durable, st.commits,
+            "an audit row is durable when acknowledged"
+        );
+    }
+
+    #[test]
     fn a_group_write_does_not_return_before_the_fsync_that_covers_it() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());

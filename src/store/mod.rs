@@ -118,17 +118,33 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Copy)]
 pub struct Tx<'a> {
     conn: Conn<'a>,
+    /// Set by a write that must be durable before it is acknowledged (see
+    /// [`Store::write_short_lived`]); None outside short-lived units.
+    must_sync: Option<&'a std::cell::Cell<bool>>,
 }
 
 impl<'a> Tx<'a> {
     fn new(conn: &'a Connection) -> Self {
         Self {
             conn: Conn::Sqlite(conn),
+            must_sync: None,
         }
     }
     fn pg(conn: &'a postgres::conn::PgConn) -> Self {
         Self {
             conn: Conn::Postgres(conn),
+            must_sync: None,
+        }
+    }
+    fn with_sync_mark(mut self, mark: &'a std::cell::Cell<bool>) -> Self {
+        self.must_sync = Some(mark);
+        self
+    }
+    /// This unit wrote a session, refresh token, consent, revocation or audit row: even a
+    /// short-lived unit then waits for its fsync before it is acknowledged.
+    pub(in crate::store) fn needs_sync(&self) {
+        if let Some(mark) = self.must_sync {
+            mark.set(true);
         }
     }
     /// The SQL connection behind the unit: for the store's own functions only.
@@ -360,7 +376,7 @@ impl Store {
             Backend::Sqlite {
                 pool, committer, ..
             } => sqlite_write(pool, committer, true, f),
-            Backend::Postgres { pool, durability } => postgres_write(pool, *durability, f),
+            Backend::Postgres { pool, durability } => postgres_write(pool, *durability, true, f),
         }
     }
 
@@ -369,8 +385,9 @@ impl Store {
     /// time): it returns once committed, without waiting for the fsync that makes it durable.
     /// A power cut may lose it, which costs the user one retry of that step; the next durable
     /// write's fsync covers it anyway. Sessions, refresh tokens, users, clients, keys, consents
-    /// and audit rows go through [`Store::write`]. (With `durability = "each"` SQLite syncs
-    /// inside every commit, so this waits like `write`.)
+    /// and audit rows need the fsync: a unit that writes one of them (the store functions mark
+    /// it) waits like [`Store::write`]; units that change users, clients or keys use `write`.
+    /// (With `durability = "each"` SQLite syncs inside every commit, so this waits like `write`.)
     pub fn write_short_lived<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
@@ -379,7 +396,7 @@ impl Store {
             Backend::Sqlite {
                 pool, committer, ..
             } => sqlite_write(pool, committer, false, f),
-            Backend::Postgres { pool, .. } => postgres_write(pool, Durability::Relaxed, f),
+            Backend::Postgres { pool, durability } => postgres_write(pool, *durability, false, f),
         }
     }
 
@@ -425,14 +442,16 @@ fn sqlite_write<T, E: From<StoreError>>(
     wait: bool,
     f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
-    let (out, seq) = {
+    let (out, seq, wait) = {
         let turn = committer.begin()?;
         let mut conn = pool.get().map_err(StoreError::from)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let changes_before = tx.total_changes();
-        let out = f(&Tx::new(&tx))?;
+        let must_sync = std::cell::Cell::new(wait);
+        let out = f(&Tx::new(&tx).with_sync_mark(&must_sync))?;
+        let wait = must_sync.get();
         // A unit that only read (a sign-in step that decided to change nothing) wrote no
         // WAL frame: there is nothing to number or wait for.
         let wrote = tx.total_changes() != changes_before;
@@ -443,7 +462,7 @@ fn sqlite_write<T, E: From<StoreError>>(
         if !wrote {
             return Ok(out);
         }
-        (out, turn.committed(took))
+        (out, turn.committed(took), wait)
     };
     // Outside the turn: later writers commit while this one waits for its fsync.
     if wait {
@@ -457,6 +476,7 @@ fn sqlite_write<T, E: From<StoreError>>(
 fn postgres_write<T, E: From<StoreError>>(
     pool: &postgres::Pool,
     durability: Durability,
+    wait: bool,
     f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
     if IN_PG_WRITE.with(|w| w.replace(true)) {
@@ -470,7 +490,7 @@ fn postgres_write<T, E: From<StoreError>>(
     }
     let _reset = Reset;
     let conn = pool.get().map_err(StoreError::from)?;
-    let sync = if durability == Durability::Relaxed {
+    let sync = if durability == Durability::Relaxed || !wait {
         "SET LOCAL synchronous_commit = off;"
     } else {
         ""
@@ -479,9 +499,14 @@ fn postgres_write<T, E: From<StoreError>>(
         "BEGIN; {sync} SELECT pg_advisory_xact_lock({});",
         postgres::locks::WRITE
     ))?;
-    match f(&Tx::pg(&conn)) {
+    let must_sync = std::cell::Cell::new(false);
+    match f(&Tx::pg(&conn).with_sync_mark(&must_sync)) {
         Ok(out) => {
-            conn.batch("COMMIT")?;
+            if must_sync.get() && !wait && durability != Durability::Relaxed {
+                conn.batch("SET LOCAL synchronous_commit = on; COMMIT")?;
+            } else {
+                conn.batch("COMMIT")?;
+            }
             Ok(out)
         }
         Err(e) => {

@@ -32,8 +32,10 @@ pub fn exchange(
     let code_hash = random::hash_token(code);
     let resources = p.resources();
 
-    // The closure commits even when the grant fails, so a replay's revocations stick.
-    store.write(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
+    // The closure commits even when the grant fails, so a replay's revocations stick. The code's
+    // consumption alone is a short-lived step; the refresh token, revocations and audit rows
+    // written here make the unit wait for its fsync (see `Store::write_short_lived`).
+    store.write_short_lived(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
         let code = match codes::consume_code(c, &code_hash, now)? {
             Consumed::Invalid => {
                 return Ok(Err(OAuthError::invalid_grant(

@@ -26,8 +26,9 @@ pub fn exchange(
     let hash = random::hash_token(code);
 
     // The closure commits even when the answer is an error: a poll's time and a slowed-down
-    // interval must stick.
-    store.write(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
+    // interval must stick. A poll is a short-lived step; issuing tokens (a refresh token, an
+    // audit row) makes the unit wait for its fsync (see `Store::write_short_lived`).
+    store.write_short_lived(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
         let Some(d) = device::find_device_by_device_code(c, &hash)? else {
             return Ok(Err(OAuthError::invalid_grant("the device_code is invalid")));
         };

@@ -23,6 +23,7 @@ pub struct AuditEvent {
 /// format: JSON would keep a bidi override raw, and a reader of text logs should not have to
 /// trust the formatter's quoting.
 pub fn insert_audit_event(tx: &Tx<'_>, e: &AuditEvent) -> Result<()> {
+    tx.needs_sync();
     let c = tx.conn();
     tracing::info!(
         target: "latchkey::audit",

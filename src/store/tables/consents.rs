@@ -22,6 +22,7 @@ pub fn upsert_consent(
     scope: &str,
     now: i64,
 ) -> Result<()> {
+    tx.needs_sync();
     let c = tx.conn();
     c.prepare_cached("INSERT INTO consents (user_id, client_pk, scope, granted_at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (user_id, client_pk) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at")?
@@ -31,6 +32,7 @@ pub fn upsert_consent(
 }
 
 pub fn delete_consent(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<()> {
+    tx.needs_sync();
     let c = tx.conn();
     c.prepare_cached("DELETE FROM consents WHERE user_id = ?1 AND client_pk = ?2")?
         .execute(params![user_id, client_pk])?;

@@ -67,6 +67,7 @@ fn from_row(r: &Row<'_>) -> crate::store::Result<RefreshToken> {
 }
 
 pub fn insert_refresh_token(tx: &Tx<'_>, t: &NewRefreshToken<'_>, now: i64) -> Result<()> {
+    tx.needs_sync();
     let c = tx.conn();
     c.prepare_cached("INSERT INTO refresh_tokens (token_hash, family_id, client_pk, user_id, sid, scope, claims, auth_time, amr, \
          code_hash, created_at, expires_at, access_jti, access_expires_at, resource, acr) \
@@ -91,6 +92,7 @@ pub fn find_refresh_token(tx: &Tx<'_>, token_hash: &str) -> Result<Option<Refres
 /// Mark a token used, atomically: false when it was already used or revoked (a replay).
 /// MUST be atomic across concurrent transactions: of many racing rotations exactly one gets true.
 pub fn consume_refresh_token(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
+    tx.needs_sync();
     let c = tx.conn();
     Ok(c.prepare_cached("UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL")?
         .execute(params![id, now],
@@ -100,6 +102,7 @@ pub fn consume_refresh_token(tx: &Tx<'_>, id: i64, now: i64) -> Result<bool> {
 /// Deny-list the live access tokens issued alongside the matching refresh tokens, then revoke them.
 /// In `cond`, `?1` is `now` and `?2`, `?3`... are `args`.
 fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToValue]) -> Result<usize> {
+    tx.needs_sync();
     let c = tx.conn();
     let mut all: Vec<&dyn ToValue> = vec![&now];
     all.extend_from_slice(args);
@@ -155,6 +158,7 @@ pub fn revoke_user_client_refresh_tokens(
 
 /// Revoke an access token by its `jti` until it would have expired anyway.
 pub fn insert_revoked_jti(tx: &Tx<'_>, jti: &str, expires_at: i64) -> Result<()> {
+    tx.needs_sync();
     let c = tx.conn();
     c.prepare_cached(
         "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2)",

@@ -49,6 +49,7 @@ fn from_row(r: &Row<'_>) -> crate::store::Result<Session> {
 }
 
 pub fn insert_session(tx: &Tx<'_>, s: &NewSession<'_>, now: i64) -> Result<Session> {
+    tx.needs_sync();
     let c = tx.conn();
     let new_id = c.insert("INSERT INTO sessions (secret_hash, sid, user_id, auth_time, amr, created_at, last_seen_at, expires_at, user_agent, ip) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)", params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
@@ -86,6 +87,7 @@ pub fn step_up_session(
     amr: &str,
     now: i64,
 ) -> Result<bool> {
+    tx.needs_sync();
     let c = tx.conn();
     Ok(c.prepare_cached(
         "UPDATE sessions SET secret_hash = ?2, amr = ?3, auth_time = ?4, last_seen_at = ?4 \
@@ -96,6 +98,7 @@ pub fn step_up_session(
 }
 
 pub fn delete_session(tx: &Tx<'_>, id: i64) -> Result<()> {
+    tx.needs_sync();
     let c = tx.conn();
     c.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
         .execute([id])?;
@@ -103,6 +106,7 @@ pub fn delete_session(tx: &Tx<'_>, id: i64) -> Result<()> {
 }
 
 pub fn delete_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
+    tx.needs_sync();
     let c = tx.conn();
     Ok(c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
         .execute([user_id])?)

@@ -38,8 +38,9 @@ async fn start(req: HttpRequest, state: web::Data<AppState>, params: Params) -> 
     let visit = visit_of(&req, &state);
     let st = state.clone();
     let outcome = web::block(move || {
-        st.store
-            .write(|c| interaction::authorize::start(c, &st.settings, &st.keys(), &visit, &params))
+        st.store.write_short_lived(|c| {
+            interaction::authorize::start(c, &st.settings, &st.keys(), &visit, &params)
+        })
     })
     .await;
     respond(&state, outcome)
@@ -51,7 +52,7 @@ pub async fn get_authorize_resume(req: HttpRequest, state: web::Data<AppState>) 
     let st = state.clone();
     let outcome = web::block(move || {
         st.store
-            .write(|c| interaction::authorize::resume(c, &st.settings, &visit, &handle))
+            .write_short_lived(|c| interaction::authorize::resume(c, &st.settings, &visit, &handle))
     })
     .await;
     respond(&state, outcome)

@@ -72,8 +72,9 @@ pub async fn post_consent(
     let visit = visit_of(&req, &state);
     let st = state.clone();
     let outcome = web::block(move || {
-        st.store
-            .write(|c| interaction::consent::decide(c, &st.settings, &visit, &handle, allow))
+        st.store.write_short_lived(|c| {
+            interaction::consent::decide(c, &st.settings, &visit, &handle, allow)
+        })
     })
     .await;
     respond(&state, outcome)
