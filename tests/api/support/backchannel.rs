@@ -32,9 +32,7 @@ pub async fn backchannel_receiver_answering_after(
                 }
                 tokio::time::sleep(delay).await;
                 let _ = sock
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    )
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     .await;
             });
         }
