@@ -20,6 +20,7 @@ mod jwt;
 mod logout;
 mod metrics;
 mod mfa;
+mod multinode;
 mod onboarding;
 mod pages;
 mod passkeys;

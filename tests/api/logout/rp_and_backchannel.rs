@@ -6,8 +6,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey::oidc::session_end;
 use latchkey::store::users;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 
 const POST_LOGOUT: &str = "http://127.0.0.1:9/after-logout";
 
@@ -58,64 +56,6 @@ fn logout_client(app: &TestApp, id: &'static str, backchannel: Option<String>) -
         },
     )
     .expect("confidential client")
-}
-
-/// A tiny HTTP endpoint that records form bodies POSTed to it (a client's back-channel URI).
-async fn backchannel_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
-    let url = format!(
-        "http://{}/backchannel_logout",
-        listener.local_addr().expect("addr")
-    );
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            // Read headers, then Content-Length bytes of body.
-            loop {
-                let n = sock.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf);
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        let _ = tx.send(
-                            String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned(),
-                        );
-                        break;
-                    }
-                }
-            }
-            let _ = sock
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                .await;
-        }
-    });
-    (url, rx)
-}
-
-async fn next_logout_token(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
-    let body = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
-        .await
-        .expect("a back-channel logout arrives within 10 s")
-        .expect("receiver open");
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).expect("form body");
-    assert_eq!(pairs.len(), 1, "only logout_token is sent: {body}");
-    assert_eq!(pairs[0].0, "logout_token");
-    pairs[0].1.clone()
 }
 
 #[tokio::test]

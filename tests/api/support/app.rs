@@ -205,8 +205,19 @@ pub async fn spawn_app_in(
 /// A second node beside `app`: another server on the same database (and secret key). Its data
 /// dir links to `app`'s files, since a data dir itself is locked by the server running on it.
 pub async fn spawn_node_beside(app: &TestApp, clock: Arc<dyn Clock>) -> TestApp {
-    let dir = tempfile::tempdir().expect("create the second node's data dir");
-    for entry in std::fs::read_dir(app.data_path()).expect("read the data dir") {
+    let dir = node_dir_beside(app.data_path());
+    let mut settings = app.settings.clone();
+    settings.data_dir = dir.path().to_owned();
+    settings.bind.set_port(0);
+    spawn_app_in(dir, move |s| *s = settings, clock).await
+}
+
+/// A data dir for another node on `data_dir`'s database and secret key: links to its files
+/// (a data dir itself is locked by the server running on it), or on PostgreSQL the same
+/// database. `data_dir` must hold a database already (a server started on it, or the CLI ran).
+pub fn node_dir_beside(data_dir: &Path) -> TempDir {
+    let dir = tempfile::tempdir().expect("create another node's data dir");
+    for entry in std::fs::read_dir(data_dir).expect("read the data dir") {
         let entry = entry.expect("a data dir entry");
         let name = entry.file_name();
         let n = name.to_string_lossy();
@@ -216,11 +227,8 @@ pub async fn spawn_node_beside(app: &TestApp, clock: Arc<dyn Clock>) -> TestApp 
         }
         std::os::unix::fs::symlink(entry.path(), dir.path().join(&name)).expect("link a file");
     }
-    share_database(app.data_path(), dir.path());
-    let mut settings = app.settings.clone();
-    settings.data_dir = dir.path().to_owned();
-    settings.bind.set_port(0);
-    spawn_app_in(dir, move |s| *s = settings, clock).await
+    share_database(data_dir, dir.path());
+    dir
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -23,9 +23,15 @@ impl ChildServer {
 
     /// Start with extra environment (e.g. `LATCHKEY_DURABILITY`) on `port`.
     pub fn start_with(data_dir: &Path, port: u16, env: &[(&str, &str)]) -> Self {
+        Self::start_as(data_dir, port, &format!("http://127.0.0.1:{port}"), env)
+    }
+
+    /// Like [`ChildServer::start_with`] with the issuer `issuer` (nodes behind one load
+    /// balancer share theirs).
+    pub fn start_as(data_dir: &Path, port: u16, issuer: &str, env: &[(&str, &str)]) -> Self {
         let mut cmd = latchkey_cmd(data_dir);
         cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--issuer", &format!("http://127.0.0.1:{port}")])
+            .args(["--issuer", issuer])
             .envs(env.iter().copied());
         let mut server = Self::spawn(cmd, port);
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod backchannel;
 pub mod browser;
 pub mod child;
 pub mod csrf;
@@ -22,6 +23,7 @@ pub mod upstream;
 
 pub use admin::*;
 pub use app::*;
+pub use backchannel::*;
 pub use browser::*;
 pub use child::*;
 pub use csrf::*;
