@@ -19,11 +19,19 @@ pub struct Migration {
 
 /// PostgreSQL's migrations: their own sequence (the schema started whole at 0001), tracked in
 /// `latchkey_schema`. Version N is the N-th entry.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "0001_schema",
-    sql: include_str!("../../../migrations/postgres/0001_schema.sql"),
-    breaking: true,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "0001_schema",
+        sql: include_str!("../../../migrations/postgres/0001_schema.sql"),
+        breaking: true,
+    },
+    // 0002 is the throttle helper's (another branch): merge it before this one.
+    Migration {
+        name: "0003_audit_unsealed",
+        sql: include_str!("../../../migrations/postgres/0003_audit_unsealed.sql"),
+        breaking: false,
+    },
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64

@@ -40,37 +40,35 @@ fn from_row(r: &Row<'_>) -> crate::store::Result<AdminKey> {
 
 pub fn insert_admin_key(tx: &Tx<'_>, k: &NewAdminKey<'_>, now: i64) -> Result<AdminKey> {
     let c = tx.conn();
-    let new_id = c
-        .insert(
+    c.query_row(
+        &format!(
             "INSERT INTO admin_keys (name, key_hash, created_at, created_by, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![k.name, k.key_hash, now, k.created_by, k.expires_at],
-        )
-        .map_err(|e| {
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {COLUMNS}"
+        ),
+        params![k.name, k.key_hash, now, k.created_by, k.expires_at],
+        from_row,
+    )
+    .map_err(|e| {
             conflict_or(e, || {
                 format!(
                     "an admin key named {:?} exists already (revoked keys keep their name)",
                     k.name
                 )
             })
-        })?;
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE id = ?1"))?
-            .query_row([new_id], from_row)?,
-    )
+        })
 }
 
-/// Every key, revoked and expired ones too, by name.
+/// Every key, revoked and expired ones too, by name ignoring case (names are unique so).
 pub fn list_admin_keys(tx: &Tx<'_>) -> Result<Vec<AdminKey>> {
     let c = tx.conn();
-    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM admin_keys ORDER BY name"))?;
+    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM admin_keys ORDER BY lower(name)"))?;
     Ok(st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The key named `name` (in any case), or NotFound.
 pub fn get_admin_key(tx: &Tx<'_>, name: &str) -> Result<AdminKey> {
     let c = tx.conn();
-    c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE name = ?1"))?
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE lower(name) = lower(?1)"))?
         .query_row([name], from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("no admin key named {name:?}")))
@@ -102,7 +100,7 @@ pub fn touch_admin_key(tx: &Tx<'_>, id: i64, now: i64, granularity_secs: i64) ->
     let c = tx.conn();
     c.prepare_cached(
         "UPDATE admin_keys SET last_used_at = ?2 \
-         WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
+         WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?2 - CAST(?3 AS BIGINT))",
     )?
     .execute(params![id, now, granularity_secs])?;
     Ok(())

@@ -140,7 +140,7 @@ pub fn is_api_scope(tx: &Tx<'_>, scope: &str) -> Result<bool> {
 pub fn insert_client_api_scope(tx: &Tx<'_>, client_pk: i64, scope: &str) -> Result<()> {
     let c = tx.conn();
     c.execute(
-        "INSERT OR IGNORE INTO client_api_scopes (client_pk, scope) VALUES (?1, ?2)",
+        "INSERT INTO client_api_scopes (client_pk, scope) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![client_pk, scope],
     )?;
     Ok(())
@@ -177,10 +177,10 @@ pub fn list_client_grants(tx: &Tx<'_>, client_pk: i64) -> Result<Vec<(String, St
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Every API identifier: the audiences our access tokens may carry besides userinfo.
+/// Every API identifier, sorted: the audiences our access tokens may carry besides userinfo.
 pub fn list_identifiers(tx: &Tx<'_>) -> Result<Vec<String>> {
     let c = tx.conn();
-    let mut st = c.prepare_cached("SELECT identifier FROM apis")?;
+    let mut st = c.prepare_cached("SELECT identifier FROM apis ORDER BY identifier")?;
     let rows = st.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

@@ -6,7 +6,7 @@
 
 use crate::store::Tx;
 use crate::store::db::{OptionalExtension, Row, params};
-use crate::store::{Result, conflict_or};
+use crate::store::{Result, StoreError, conflict_or};
 
 /// One registered passkey.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,17 +54,25 @@ fn passkey(r: &Row<'_>) -> crate::store::Result<Passkey> {
 /// changes nothing: one authenticator credential belongs to one account.
 pub fn insert_passkey(tx: &Tx<'_>, p: &NewPasskey<'_>, now: i64) -> Result<i64> {
     let c = tx.conn();
-    let new_id = c.insert("INSERT INTO passkeys (user_id, credential_id, name, credential, backup_eligible, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![
-        p.user_id,
-        p.credential_id,
-        p.name,
-        p.credential,
-        p.backup_eligible,
-        now
-    ])
-    .map_err(|e| conflict_or(e, || "this passkey is registered already".to_owned()))?;
-    Ok(new_id)
+    let taken = || "this passkey is registered already".to_owned();
+    // No error for a taken credential id (no row instead): the caller answers the conflict
+    // and commits, and on PostgreSQL a failed statement would abort the whole unit.
+    c.query_row(
+        "INSERT INTO passkeys (user_id, credential_id, name, credential, backup_eligible, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (credential_id) DO NOTHING RETURNING id",
+        params![
+            p.user_id,
+            p.credential_id,
+            p.name,
+            p.credential,
+            p.backup_eligible,
+            now
+        ],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(|e| conflict_or(e, taken))?
+    .ok_or_else(|| StoreError::Conflict(taken()))
 }
 
 /// The user's passkeys, oldest first.
@@ -108,7 +116,7 @@ pub fn record_passkey_use(
     let c = tx.conn();
     c.prepare_cached(
         "UPDATE passkeys SET credential = COALESCE(?2, credential), \
-         backup_eligible = (backup_eligible OR ?3), last_used_at = ?4 WHERE id = ?1",
+         backup_eligible = CASE WHEN CAST(?3 AS BIGINT) = 1 THEN 1 ELSE backup_eligible END, last_used_at = ?4 WHERE id = ?1",
     )?
     .execute(params![id, credential, backup_eligible, now])?;
     Ok(())
@@ -137,7 +145,7 @@ pub fn delete_all_for_user(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
 /// handle for a user every time after that.
 pub fn user_handle(tx: &Tx<'_>, user_id: i64, fresh: &str) -> Result<String> {
     let c = tx.conn();
-    c.prepare_cached("INSERT OR IGNORE INTO passkey_handles (user_id, handle) VALUES (?1, ?2)")?
+    c.prepare_cached("INSERT INTO passkey_handles (user_id, handle) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
         .execute(params![user_id, fresh])?;
     Ok(
         c.prepare_cached("SELECT handle FROM passkey_handles WHERE user_id = ?1")?

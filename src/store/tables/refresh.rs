@@ -104,9 +104,10 @@ fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToValue]) -> Res
     let mut all: Vec<&dyn ToValue> = vec![&now];
     all.extend_from_slice(args);
     c.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) \
+        "INSERT INTO revoked_access_tokens (jti, expires_at) \
              SELECT access_jti, access_expires_at FROM refresh_tokens \
-             WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?1"
+             WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?1 \
+             ON CONFLICT DO NOTHING"
     ))?
     .execute(all.as_slice())?;
     Ok(c.prepare_cached(&format!(
@@ -157,7 +158,7 @@ pub fn revoke_user_client_refresh_tokens(
 pub fn insert_revoked_jti(tx: &Tx<'_>, jti: &str, expires_at: i64) -> Result<()> {
     let c = tx.conn();
     c.prepare_cached(
-        "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2)",
+        "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?
     .execute(params![jti, expires_at])?;
     Ok(())

@@ -115,7 +115,7 @@ pub fn replace_recovery_codes(
     delete_recovery_codes(tx, user_id)?;
     let c = tx.conn();
     let mut st = c.prepare_cached(
-        "INSERT OR IGNORE INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     )?;
     for h in code_hashes {
         st.execute(params![user_id, h, now])?;

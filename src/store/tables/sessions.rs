@@ -138,12 +138,12 @@ pub fn list_live_sessions(
     let whose = if user_id.is_some() {
         "s.user_id = ?3"
     } else {
-        "?3 IS NULL"
+        "CAST(?3 AS BIGINT) IS NULL"
     };
     let from = if before.is_some() {
         "s.id < ?4"
     } else {
-        "?4 IS NULL"
+        "CAST(?4 AS BIGINT) IS NULL"
     };
     let mut st = c.prepare_cached(&format!(
         "SELECT {}, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -174,12 +174,12 @@ pub fn upsert_session_client(
     Ok(())
 }
 
-/// The clients `sid` signed in to that want back-channel logout notifications.
+/// The clients `sid` signed in to that want back-channel logout notifications, by row id.
 pub fn list_backchannel_clients(tx: &Tx<'_>, sid: &str) -> Result<Vec<i64>> {
     let c = tx.conn();
     let mut st = c.prepare(
         "SELECT sc.client_pk FROM session_clients sc JOIN clients cl ON cl.id = sc.client_pk \
-         WHERE sc.sid = ?1 AND cl.backchannel_logout_uri IS NOT NULL",
+         WHERE sc.sid = ?1 AND cl.backchannel_logout_uri IS NOT NULL ORDER BY sc.client_pk",
     )?;
     Ok(st
         .query_map([sid], |r| r.get(0))?
