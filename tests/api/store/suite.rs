@@ -130,6 +130,10 @@ store_conformance_tests!(
         users_are_searched_by_part_of_username_email_or_name_in_username_order_after_a_cursor,
         live_sessions_are_listed_newest_first_with_their_username_after_a_cursor_and_per_user,
         audit_events_are_found_by_kind_family_before_a_time_and_below_a_row_id,
+        claimed_outbox_items_are_not_due_again_until_their_lease_ends,
+        a_due_outbox_item_is_claimed_by_exactly_one_of_many_concurrent_claimers,
+        due_mail_is_claimed_oldest_first_and_not_due_again_until_its_lease_ends,
+        a_due_mail_is_claimed_by_exactly_one_of_many_concurrent_claimers,
     ]
 );
 
@@ -3642,4 +3646,8 @@ pub mod conformance {
     // Admin keys and the admin lists (migration 0012).
     mod admin;
     pub use admin::*;
+
+    // The queues several nodes share: notices and mails claimed once.
+    mod queues;
+    pub use queues::*;
 }
