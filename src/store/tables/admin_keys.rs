@@ -49,29 +49,33 @@ pub fn insert_admin_key(tx: &Tx<'_>, k: &NewAdminKey<'_>, now: i64) -> Result<Ad
         from_row,
     )
     .map_err(|e| {
-            conflict_or(e, || {
-                format!(
-                    "an admin key named {:?} exists already (revoked keys keep their name)",
-                    k.name
-                )
-            })
+        conflict_or(e, || {
+            format!(
+                "an admin key named {:?} exists already (revoked keys keep their name)",
+                k.name
+            )
         })
+    })
 }
 
 /// Every key, revoked and expired ones too, by name ignoring case (names are unique so).
 pub fn list_admin_keys(tx: &Tx<'_>) -> Result<Vec<AdminKey>> {
     let c = tx.conn();
-    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM admin_keys ORDER BY lower(name)"))?;
+    let mut st = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM admin_keys ORDER BY lower(name)"
+    ))?;
     Ok(st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The key named `name` (in any case), or NotFound.
 pub fn get_admin_key(tx: &Tx<'_>, name: &str) -> Result<AdminKey> {
     let c = tx.conn();
-    c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE lower(name) = lower(?1)"))?
-        .query_row([name], from_row)
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("no admin key named {name:?}")))
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM admin_keys WHERE lower(name) = lower(?1)"
+    ))?
+    .query_row([name], from_row)
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no admin key named {name:?}")))
 }
 
 /// The key whose hash is `key_hash`, whatever its state (the caller judges expiry and revocation).

@@ -112,7 +112,8 @@ pub fn claims_of_scopes<'a>(
     scopes: impl Iterator<Item = &'a str>,
 ) -> Result<Vec<String>> {
     let c = tx.conn();
-    let mut st = c.prepare_cached("SELECT claim FROM custom_scope_claims WHERE scope = ?1 ORDER BY claim")?;
+    let mut st =
+        c.prepare_cached("SELECT claim FROM custom_scope_claims WHERE scope = ?1 ORDER BY claim")?;
     let mut out = Vec::new();
     for s in scopes {
         for claim in st.query_map([s], |r| r.get::<_, String>(0))? {

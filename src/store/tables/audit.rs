@@ -141,26 +141,29 @@ pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecor
            AND (CAST(?5 AS BIGINT) IS NULL OR at < ?5) AND {below} \
          ORDER BY id DESC LIMIT ?1"
     ))?;
-    let mut values: Vec<&dyn ToValue> =
-        vec![&f.limit, &f.client_id, &f.since, &f.kind, &f.until, &f.before_id];
+    let mut values: Vec<&dyn ToValue> = vec![
+        &f.limit,
+        &f.client_id,
+        &f.since,
+        &f.kind,
+        &f.until,
+        &f.before_id,
+    ];
     values.extend(f.people.iter().map(|p| p as &dyn ToValue));
-    let rows = st.query_map(
-        &values[..],
-        |r| {
-            Ok(AuditRecord {
-                id: r.get(7)?,
-                event: AuditEvent {
-                    at: r.get(0)?,
-                    kind: r.get(1)?,
-                    actor: r.get(2)?,
-                    subject: r.get(3)?,
-                    client_id: r.get(4)?,
-                    ip: r.get(5)?,
-                    detail: r.get(6)?,
-                },
-            })
-        },
-    )?;
+    let rows = st.query_map(&values[..], |r| {
+        Ok(AuditRecord {
+            id: r.get(7)?,
+            event: AuditEvent {
+                at: r.get(0)?,
+                kind: r.get(1)?,
+                actor: r.get(2)?,
+                subject: r.get(3)?,
+                client_id: r.get(4)?,
+                ip: r.get(5)?,
+                detail: r.get(6)?,
+            },
+        })
+    })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 

@@ -52,7 +52,8 @@ pub fn get_group(tx: &Tx<'_>, name: &str) -> Result<Group> {
 
 pub fn list_groups(tx: &Tx<'_>) -> Result<Vec<Group>> {
     let c = tx.conn();
-    let mut st = c.prepare("SELECT id, name, description, created_at FROM groups ORDER BY lower(name)")?;
+    let mut st =
+        c.prepare("SELECT id, name, description, created_at FROM groups ORDER BY lower(name)")?;
     let rows = st.query_map([], from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

@@ -145,8 +145,10 @@ pub fn delete_all_for_user(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
 /// handle for a user every time after that.
 pub fn user_handle(tx: &Tx<'_>, user_id: i64, fresh: &str) -> Result<String> {
     let c = tx.conn();
-    c.prepare_cached("INSERT INTO passkey_handles (user_id, handle) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
-        .execute(params![user_id, fresh])?;
+    c.prepare_cached(
+        "INSERT INTO passkey_handles (user_id, handle) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![user_id, fresh])?;
     Ok(
         c.prepare_cached("SELECT handle FROM passkey_handles WHERE user_id = ?1")?
             .query_row([user_id], |r| r.get(0))?,

@@ -75,7 +75,9 @@ pub fn open_postgres() -> (PgDatabase, Store) {
     let mut id = [0u8; 8];
     openssl::rand::rand_bytes(&mut id).expect("random bytes");
     let name = format!("t_{}", hex(&id));
-    let admin = target("postgres").connect().expect("connect to the test cluster");
+    let admin = target("postgres")
+        .connect()
+        .expect("connect to the test cluster");
     admin
         .batch(&format!("CREATE DATABASE {name}"))
         .expect("create a test database");

@@ -52,7 +52,11 @@ pub fn a_due_outbox_item_is_claimed_by_exactly_one_of_many_concurrent_claimers(s
         .write(|c| backchannel::insert_outbox(c, a.id, "sub-1", "sid-1", "logout", NOW))
         .unwrap();
     let got = race(8, |_| claim_outbox(store, NOW, NOW + 60));
-    assert_eq!(got.iter().filter(|ids| !ids.is_empty()).count(), 1, "{got:?}");
+    assert_eq!(
+        got.iter().filter(|ids| !ids.is_empty()).count(),
+        1,
+        "{got:?}"
+    );
 }
 
 fn queue_mail(store: &Store, to: &str, now: i64) -> i64 {
@@ -82,7 +86,11 @@ pub fn due_mail_is_claimed_oldest_first_and_not_due_again_until_its_lease_ends(s
             .map(|m| m.id)
     };
     assert_eq!(claim(NOW), Some(first));
-    assert_eq!(claim(NOW), None, "the second is not due yet, the first is claimed");
+    assert_eq!(
+        claim(NOW),
+        None,
+        "the second is not due yet, the first is claimed"
+    );
     assert_eq!(claim(NOW + 1), Some(second));
     // A failed attempt reschedules the first before its lease ends.
     store
@@ -90,7 +98,11 @@ pub fn due_mail_is_claimed_oldest_first_and_not_due_again_until_its_lease_ends(s
         .unwrap();
     assert_eq!(claim(NOW + 5), Some(first));
     assert_eq!(claim(NOW + 300), None);
-    assert_eq!(claim(NOW + 301), Some(second), "its claimer died: due again");
+    assert_eq!(
+        claim(NOW + 301),
+        Some(second),
+        "its claimer died: due again"
+    );
 }
 
 pub fn a_due_mail_is_claimed_by_exactly_one_of_many_concurrent_claimers(store: &Store) {
