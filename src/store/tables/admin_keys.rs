@@ -64,7 +64,7 @@ pub fn list_admin_keys(tx: &Tx<'_>) -> Result<Vec<AdminKey>> {
     let mut st = c.prepare(&format!(
         "SELECT {COLUMNS} FROM admin_keys ORDER BY lower(name)"
     ))?;
-    Ok(st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?)
+    st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()
 }
 
 /// The key named `name` (in any case), or NotFound.
@@ -81,11 +81,11 @@ pub fn get_admin_key(tx: &Tx<'_>, name: &str) -> Result<AdminKey> {
 /// The key whose hash is `key_hash`, whatever its state (the caller judges expiry and revocation).
 pub fn find_admin_key_by_hash(tx: &Tx<'_>, key_hash: &str) -> Result<Option<AdminKey>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM admin_keys WHERE key_hash = ?1"
     ))?
     .query_row([key_hash], from_row)
-    .optional()?)
+    .optional()
 }
 
 /// Revoke a key once; false when it was revoked already.

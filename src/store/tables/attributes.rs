@@ -28,7 +28,7 @@ pub fn list_user_attributes(tx: &Tx<'_>, user_id: i64) -> Result<BTreeMap<String
     let c = tx.conn();
     let mut st = c.prepare_cached("SELECT key, value FROM user_attributes WHERE user_id = ?1")?;
     let rows = st.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<BTreeMap<_, _>, _>>()?)
+    rows.collect::<Result<BTreeMap<_, _>, _>>()
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

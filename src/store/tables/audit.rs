@@ -74,7 +74,7 @@ pub fn list_audit_events(tx: &Tx<'_>, limit: i64) -> Result<Vec<AuditEvent>> {
             detail: r.get(6)?,
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Which events to list.
@@ -164,7 +164,7 @@ pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecor
             },
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A sign-in (password or passkey), written by `oidc::login`.
@@ -187,7 +187,7 @@ pub fn sign_ins_per_hour(tx: &Tx<'_>, from: i64, hours: i64) -> Result<Vec<(i64,
     let rows = st.query_map(params![SIGNED_IN, SIGN_IN_FAILED, from, hours], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// The newest `limit` throttle blocks ([`THROTTLED`]) at or after `since`, newest first. One

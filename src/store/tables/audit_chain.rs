@@ -93,8 +93,7 @@ fn chain_row(r: &Row<'_>) -> crate::store::Result<ChainRow> {
 }
 
 pub fn chain_ends(tx: &Tx<'_>) -> Result<ChainEnds> {
-    Ok(tx
-        .conn()
+    tx.conn()
         .prepare_cached(
             "SELECT pruned_seq, pruned_hash, pruned_id, pruned_at, head_seq, head_hash, head_id \
              FROM audit_chain WHERE only_row = 1",
@@ -109,7 +108,7 @@ pub fn chain_ends(tx: &Tx<'_>) -> Result<ChainEnds> {
                 head_hash: r.get(5)?,
                 head_id: r.get(6)?,
             })
-        })?)
+        })
 }
 
 /// At most `limit` rows to seal, lowest id first. SQLite: the unsealed rows above the newest
@@ -133,7 +132,7 @@ pub fn unsealed_audit_rows(tx: &Tx<'_>, limit: i64) -> Result<Vec<ChainRow>> {
     };
     let mut st = tx.conn().prepare_cached(&sql)?;
     let rows = st.query_map([limit], chain_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Give an unsealed row its place and hash; false when it was sealed already (or is gone).
@@ -163,7 +162,7 @@ pub fn oldest_sealed_audit_rows(tx: &Tx<'_>, limit: i64) -> Result<Vec<ChainRow>
         "SELECT {COLUMNS} FROM audit_events WHERE seq IS NOT NULL ORDER BY seq LIMIT ?1"
     ))?;
     let rows = st.query_map([limit], chain_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Delete the sealed rows up to and including position `through_seq` and make `last` (the

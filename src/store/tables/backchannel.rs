@@ -106,7 +106,7 @@ fn due_outbox(
             attempts: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn delete_outbox(tx: &Tx<'_>, id: i64) -> Result<()> {

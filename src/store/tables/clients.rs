@@ -169,8 +169,8 @@ pub fn get_client(tx: &Tx<'_>, client_id: &str) -> Result<Client> {
 
 pub fn count_clients(tx: &Tx<'_>) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached("SELECT COUNT(*) FROM clients")?
-        .query_row([], |r| r.get(0))?)
+    c.prepare_cached("SELECT COUNT(*) FROM clients")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn list_clients(tx: &Tx<'_>) -> Result<Vec<Client>> {
@@ -209,7 +209,7 @@ pub fn list_secret_set_at(tx: &Tx<'_>) -> Result<Vec<(String, i64)>> {
          WHERE is_public = 0 ORDER BY client_id",
     )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn update_client_scopes(tx: &Tx<'_>, pk: i64, scopes: &[String], now: i64) -> Result<()> {

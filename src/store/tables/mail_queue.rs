@@ -62,7 +62,7 @@ pub fn list_due_mail(tx: &Tx<'_>, now: i64, limit: i64) -> Result<Vec<QueuedMail
         "SELECT {COLUMNS} FROM mail_queue WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![now, limit], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Take the oldest due mail for sending until `until`: it is not due (for any node) before
@@ -96,7 +96,7 @@ pub fn list_mail(tx: &Tx<'_>) -> Result<Vec<QueuedMail>> {
     let c = tx.conn();
     let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM mail_queue ORDER BY id"))?;
     let rows = st.query_map([], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A failed attempt: try again at `next`.

@@ -82,26 +82,24 @@ pub fn list_user_passkeys(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Passkey>> {
         "SELECT {COLUMNS} FROM passkeys WHERE user_id = ?1 ORDER BY created_at, id"
     ))?;
     let rows = st.query_map([user_id], passkey)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// How many passkeys the user has.
 pub fn count_user_passkeys(tx: &Tx<'_>, user_id: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT COUNT(*) FROM passkeys WHERE user_id = ?1")?
-            .query_row([user_id], |r| r.get(0))?,
-    )
+    c.prepare_cached("SELECT COUNT(*) FROM passkeys WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
 }
 
 /// The passkey with this credential id (base64url), whoever's it is.
 pub fn find_passkey_by_credential_id(tx: &Tx<'_>, credential_id: &str) -> Result<Option<Passkey>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM passkeys WHERE credential_id = ?1"
     ))?
     .query_row([credential_id], passkey)
-    .optional()?)
+    .optional()
 }
 
 /// A sign-in with the passkey: its credential as webauthn-rs updated it (counter, backup
@@ -126,19 +124,19 @@ pub fn record_passkey_use(
 /// removed passkey.
 pub fn delete_user_passkey(tx: &Tx<'_>, user_id: i64, id: i64) -> Result<Option<Passkey>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "DELETE FROM passkeys WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"
     ))?
     .query_row(params![id, user_id], passkey)
-    .optional()?)
+    .optional()
 }
 
 /// Remove every passkey of the user (`latchkey user reset-mfa`); returns how many went. The
 /// user handle stays, so passkeys made later on the same authenticator replace the old ones.
 pub fn delete_all_for_user(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
     let c = tx.conn();
-    Ok(c.prepare_cached("DELETE FROM passkeys WHERE user_id = ?1")?
-        .execute([user_id])?)
+    c.prepare_cached("DELETE FROM passkeys WHERE user_id = ?1")?
+        .execute([user_id])
 }
 
 /// The user's WebAuthn user handle, made from `fresh` the first time. MUST return the same
@@ -149,20 +147,16 @@ pub fn user_handle(tx: &Tx<'_>, user_id: i64, fresh: &str) -> Result<String> {
         "INSERT INTO passkey_handles (user_id, handle) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?
     .execute(params![user_id, fresh])?;
-    Ok(
-        c.prepare_cached("SELECT handle FROM passkey_handles WHERE user_id = ?1")?
-            .query_row([user_id], |r| r.get(0))?,
-    )
+    c.prepare_cached("SELECT handle FROM passkey_handles WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
 }
 
 /// The user a WebAuthn user handle belongs to.
 pub fn find_user_by_handle(tx: &Tx<'_>, handle: &str) -> Result<Option<i64>> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT user_id FROM passkey_handles WHERE handle = ?1")?
-            .query_row([handle], |r| r.get(0))
-            .optional()?,
-    )
+    c.prepare_cached("SELECT user_id FROM passkey_handles WHERE handle = ?1")?
+        .query_row([handle], |r| r.get(0))
+        .optional()
 }
 
 /// What a ceremony is for.
@@ -260,17 +254,15 @@ pub fn consume_challenge(tx: &Tx<'_>, handle_hash: &str, now: i64) -> Result<Opt
 /// How many unexpired ceremonies `source` has begun.
 pub fn count_challenges_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT COUNT(*) FROM webauthn_challenges WHERE source = ?1 AND expires_at > ?2",
     )?
-    .query_row(params![source, now], |r| r.get(0))?)
+    .query_row(params![source, now], |r| r.get(0))
 }
 
 /// Forget expired ceremonies; returns how many went.
 pub fn delete_expired_challenges(tx: &Tx<'_>, now: i64) -> Result<usize> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("DELETE FROM webauthn_challenges WHERE expires_at <= ?1")?
-            .execute([now])?,
-    )
+    c.prepare_cached("DELETE FROM webauthn_challenges WHERE expires_at <= ?1")?
+        .execute([now])
 }

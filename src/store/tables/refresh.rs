@@ -81,11 +81,11 @@ pub fn insert_refresh_token(tx: &Tx<'_>, t: &NewRefreshToken<'_>, now: i64) -> R
 
 pub fn find_refresh_token(tx: &Tx<'_>, token_hash: &str) -> Result<Option<RefreshToken>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"
     ))?
     .query_row([token_hash], from_row)
-    .optional()?)
+    .optional()
 }
 
 /// Mark a token used, atomically: false when it was already used or revoked (a replay).
@@ -110,10 +110,10 @@ fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToValue]) -> Res
              ON CONFLICT DO NOTHING"
     ))?
     .execute(all.as_slice())?;
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "UPDATE refresh_tokens SET revoked_at = ?1 WHERE {cond} AND revoked_at IS NULL"
     ))?
-    .execute(all.as_slice())?)
+    .execute(all.as_slice())
 }
 
 pub fn revoke_refresh_family(tx: &Tx<'_>, family_id: &str, now: i64) -> Result<usize> {

@@ -83,9 +83,9 @@ pub fn find_user_by_username(tx: &Tx<'_>, username: &str) -> Result<Option<User>
             format!("SELECT {COLUMNS} FROM users WHERE lower(username) = lower(?1)")
         }
     };
-    Ok(c.prepare_cached(&sql)?
+    c.prepare_cached(&sql)?
         .query_row([username], from_row)
-        .optional()?)
+        .optional()
 }
 
 /// Username order ignoring case, in the form each database has an index for: SQLite's
@@ -99,11 +99,9 @@ fn username_order(tx: &Tx<'_>, table: &str) -> String {
 
 pub fn find_user_by_subject(tx: &Tx<'_>, subject: &str) -> Result<Option<User>> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"))?
-            .query_row([subject], from_row)
-            .optional()?,
-    )
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"))?
+        .query_row([subject], from_row)
+        .optional()
 }
 
 /// Users whose email is `email`, compared without case (at most `limit`).
@@ -113,7 +111,7 @@ pub fn list_users_by_email(tx: &Tx<'_>, email: &str, limit: i64) -> Result<Vec<U
         "SELECT {COLUMNS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![email, limit], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// The user named `username`, or a NotFound error that says so.
@@ -127,7 +125,7 @@ pub fn list_users(tx: &Tx<'_>) -> Result<Vec<User>> {
     let order = username_order(tx, "");
     let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY {order}"))?;
     let rows = st.query_map([], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A query matching more users than this in the trigram index is common enough that a scan in
@@ -162,7 +160,7 @@ pub fn search_users(
     let rows = |sql: &str, q: &dyn ToValue| -> Result<Vec<User>> {
         let mut st = c.prepare_cached(sql)?;
         let found = st.query_map(params![q, after, limit], from_row)?;
-        Ok(found.collect::<Result<Vec<_>, _>>()?)
+        found.collect::<Result<Vec<_>, _>>()
     };
     if query.is_empty() {
         return rows(
@@ -237,23 +235,21 @@ fn escape_like(s: &str) -> String {
 /// Whether there is any user: one page read, where counting reads a whole index.
 pub fn has_users(tx: &Tx<'_>) -> Result<bool> {
     let c = tx.conn();
-    Ok(c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
-        .query_row([], |r| r.get(0))?)
+    c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn count_users(tx: &Tx<'_>) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached("SELECT COUNT(*) FROM users")?
-        .query_row([], |r| r.get(0))?)
+    c.prepare_cached("SELECT COUNT(*) FROM users")?
+        .query_row([], |r| r.get(0))
 }
 
 /// Enabled users with the admin flag: the last one must stay (someone has to run the provider).
 pub fn count_enabled_admins(tx: &Tx<'_>) -> Result<i64> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")?
-            .query_row([], |r| r.get(0))?,
-    )
+    c.prepare_cached("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn update_user_disabled(tx: &Tx<'_>, id: i64, disabled: bool, now: i64) -> Result<()> {
@@ -298,7 +294,7 @@ pub fn find_users_by_email(tx: &Tx<'_>, email: &str, limit: i64) -> Result<Vec<U
         "SELECT {COLUMNS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![email, limit], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A new email address and whether it is verified (the user's own change, or its verification).
