@@ -70,16 +70,44 @@ impl Drop for PgDatabase {
     }
 }
 
+/// A database with latchkey's PostgreSQL schema, migrated once per schema (its name hashes the
+/// migrations, so a cluster left from an older checkout is never used with a stale one): each
+/// test's database is a copy, which is quicker than migrating it.
+fn template() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let mut h = openssl::sha::Sha256::new();
+        for m in latchkey::store::postgres::MIGRATIONS {
+            h.update(m.name.as_bytes());
+            h.update(m.sql.as_bytes());
+        }
+        let name = format!("latchkey_template_{}", &hex(&h.finish())[..16]);
+        let admin = target("postgres")
+            .connect()
+            .expect("connect to the test cluster");
+        // Another test process may have made it: then migrating again finds nothing to do
+        // (migrations run under an advisory lock).
+        let _ = admin.batch(&format!("CREATE DATABASE {name}"));
+        drop(
+            Store::open_at(&Location::Postgres(target(&name)), Durability::Group)
+                .expect("migrate the template database"),
+        );
+        name
+    })
+}
+
 /// A migrated store in a new database of the test cluster (the guard drops the database).
 pub fn open_postgres() -> (PgDatabase, Store) {
+    let template = template();
     let mut id = [0u8; 8];
     openssl::rand::rand_bytes(&mut id).expect("random bytes");
     let name = format!("t_{}", hex(&id));
     let admin = target("postgres")
         .connect()
         .expect("connect to the test cluster");
+    // PostgreSQL waits a few seconds for the template's last connections to close.
     admin
-        .batch(&format!("CREATE DATABASE {name}"))
+        .batch(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
         .expect("create a test database");
     drop(admin);
     let guard = PgDatabase { name: name.clone() };
