@@ -20,7 +20,9 @@ pub const GIVE_UP_AFTER_SECS: i64 = 86_400;
 /// How often the queue is looked at when nothing wakes the sender (mail queued by the CLI,
 /// retries coming due).
 const POLL: Duration = Duration::from_secs(5);
-const BATCH: i64 = 20;
+/// How long a mail in hand is not due for anyone else (another node, this one after a crash):
+/// longer than an attempt can take.
+const LEASE_SECS: i64 = 300;
 
 /// The wait before the next attempt, after `failures` failed ones (1 for the first failure).
 pub fn backoff_secs(failures: i64) -> i64 {
@@ -54,18 +56,17 @@ pub async fn run(state: AppState, mut quitting: tokio::sync::watch::Receiver<boo
         if *quitting.borrow() {
             return;
         }
-        match due(&state).await {
-            Ok(list) => {
-                for mail in list {
-                    if *quitting.borrow() {
-                        return;
-                    }
-                    let outcome = attempt(&state, &transport, &mail).await;
-                    if let Err(e) = record(&state, &mail, outcome).await {
-                        tracing::warn!(error = %e, "cannot record a mail attempt");
-                    }
+        // One mail at a time, claimed before it is sent: with several nodes on one database
+        // each mail is taken by one of them, and a mail in hand at a stop is the only one left.
+        match claim(&state).await {
+            Ok(Some(mail)) => {
+                let outcome = attempt(&state, &transport, &mail).await;
+                if let Err(e) = record(&state, &mail, outcome).await {
+                    tracing::warn!(error = %e, "cannot record a mail attempt");
                 }
+                continue;
             }
+            Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the mail queue"),
         }
         tokio::select! {
@@ -76,11 +77,13 @@ pub async fn run(state: AppState, mut quitting: tokio::sync::watch::Receiver<boo
     }
 }
 
-async fn due(state: &AppState) -> Result<Vec<QueuedMail>, StoreError> {
+/// The oldest due mail, leased to this node for [`LEASE_SECS`].
+async fn claim(state: &AppState) -> Result<Option<QueuedMail>, StoreError> {
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let now = st.clock.now();
-        st.store.read(|c| mail_queue::list_due_mail(c, now, BATCH))
+        st.store
+            .write(|c| mail_queue::claim_due_mail(c, now, now + LEASE_SECS))
     })
     .await
     .map_err(|e| StoreError::Corrupt(e.to_string()))?

@@ -28,8 +28,15 @@ const BATCH: i64 = 50;
 /// a store error keeps its app's slot.
 const RETRY_PAUSE: Duration = Duration::from_secs(5);
 
+/// How long claimed notices stay not due for anyone else (another node, this one after a
+/// crash), besides [`TIMEOUT`] per notice: longer than their worker can take.
+const LEASE_SECS: i64 = 60;
+
 /// Due notices of at most `slots` apps other than `busy` (apps that already have a worker),
-/// grouped per app, oldest first within each.
+/// grouped per app, oldest first within each, and claimed: with several nodes on one database
+/// each notice is taken by one node (see `backchannel::claimable_outbox`), then delivered,
+/// rescheduled or given up by it. A node that dies with notices in hand leaves them due again
+/// once their lease ends.
 async fn due_by_client(
     state: &AppState,
     busy: Vec<i64>,
@@ -38,19 +45,24 @@ async fn due_by_client(
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let now = st.clock.now();
-        st.store.read(|c| {
+        st.store.write(|c| {
             let mut groups: Vec<(i64, Vec<OutboxItem>)> = Vec::new();
-            for item in backchannel::list_due_outbox(c, now, &busy, BATCH)? {
+            for item in backchannel::claimable_outbox(c, now, &busy, BATCH)? {
                 if let Some(i) = groups.iter().position(|(pk, _)| *pk == item.client_pk) {
                     groups[i].1.push(item);
                 } else if groups.len() < slots {
                     groups.push((item.client_pk, vec![item]));
                 } // else no free worker: left for a later look
             }
+            for (_, items) in &groups {
+                let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+                let lease = LEASE_SECS + TIMEOUT.as_secs() as i64 * ids.len() as i64;
+                backchannel::lease_outbox(c, &ids, now + lease)?;
+            }
             groups
                 .into_iter()
                 .map(|(pk, items)| Ok((clients::get_client_by_pk(c, pk)?, items)))
-                .collect()
+                .collect::<Result<Vec<_>, StoreError>>()
         })
     })
     .await

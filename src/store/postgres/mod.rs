@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/postgres/0002_throttle.sql"),
         breaking: false,
     },
+    Migration {
+        name: "0003_audit_unsealed",
+        sql: include_str!("../../../migrations/postgres/0003_audit_unsealed.sql"),
+        breaking: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

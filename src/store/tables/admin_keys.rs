@@ -40,50 +40,52 @@ fn from_row(r: &Row<'_>) -> crate::store::Result<AdminKey> {
 
 pub fn insert_admin_key(tx: &Tx<'_>, k: &NewAdminKey<'_>, now: i64) -> Result<AdminKey> {
     let c = tx.conn();
-    let new_id = c
-        .insert(
+    c.query_row(
+        &format!(
             "INSERT INTO admin_keys (name, key_hash, created_at, created_by, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![k.name, k.key_hash, now, k.created_by, k.expires_at],
-        )
-        .map_err(|e| {
-            conflict_or(e, || {
-                format!(
-                    "an admin key named {:?} exists already (revoked keys keep their name)",
-                    k.name
-                )
-            })
-        })?;
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE id = ?1"))?
-            .query_row([new_id], from_row)?,
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {COLUMNS}"
+        ),
+        params![k.name, k.key_hash, now, k.created_by, k.expires_at],
+        from_row,
     )
+    .map_err(|e| {
+        conflict_or(e, || {
+            format!(
+                "an admin key named {:?} exists already (revoked keys keep their name)",
+                k.name
+            )
+        })
+    })
 }
 
-/// Every key, revoked and expired ones too, by name.
+/// Every key, revoked and expired ones too, by name ignoring case (names are unique so).
 pub fn list_admin_keys(tx: &Tx<'_>) -> Result<Vec<AdminKey>> {
     let c = tx.conn();
-    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM admin_keys ORDER BY name"))?;
-    Ok(st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?)
+    let mut st = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM admin_keys ORDER BY lower(name)"
+    ))?;
+    st.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()
 }
 
 /// The key named `name` (in any case), or NotFound.
 pub fn get_admin_key(tx: &Tx<'_>, name: &str) -> Result<AdminKey> {
     let c = tx.conn();
-    c.prepare_cached(&format!("SELECT {COLUMNS} FROM admin_keys WHERE name = ?1"))?
-        .query_row([name], from_row)
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("no admin key named {name:?}")))
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM admin_keys WHERE lower(name) = lower(?1)"
+    ))?
+    .query_row([name], from_row)
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no admin key named {name:?}")))
 }
 
 /// The key whose hash is `key_hash`, whatever its state (the caller judges expiry and revocation).
 pub fn find_admin_key_by_hash(tx: &Tx<'_>, key_hash: &str) -> Result<Option<AdminKey>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM admin_keys WHERE key_hash = ?1"
     ))?
     .query_row([key_hash], from_row)
-    .optional()?)
+    .optional()
 }
 
 /// Revoke a key once; false when it was revoked already.
@@ -102,7 +104,7 @@ pub fn touch_admin_key(tx: &Tx<'_>, id: i64, now: i64, granularity_secs: i64) ->
     let c = tx.conn();
     c.prepare_cached(
         "UPDATE admin_keys SET last_used_at = ?2 \
-         WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
+         WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?2 - CAST(?3 AS BIGINT))",
     )?
     .execute(params![id, now, granularity_secs])?;
     Ok(())

@@ -133,14 +133,14 @@ pub fn delete_api(tx: &Tx<'_>, id: i64) -> Result<()> {
 pub fn is_api_scope(tx: &Tx<'_>, scope: &str) -> Result<bool> {
     let c = tx.conn();
     let mut st = c.prepare_cached("SELECT 1 FROM api_scopes WHERE scope = ?1")?;
-    Ok(st.exists([scope])?)
+    st.exists([scope])
 }
 
 /// Idempotent: granting a scope twice is not an error and stores it once.
 pub fn insert_client_api_scope(tx: &Tx<'_>, client_pk: i64, scope: &str) -> Result<()> {
     let c = tx.conn();
     c.execute(
-        "INSERT OR IGNORE INTO client_api_scopes (client_pk, scope) VALUES (?1, ?2)",
+        "INSERT INTO client_api_scopes (client_pk, scope) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![client_pk, scope],
     )?;
     Ok(())
@@ -162,7 +162,7 @@ pub fn list_client_api_scopes(tx: &Tx<'_>, client_pk: i64, api_id: i64) -> Resul
          WHERE g.client_pk = ?1 AND s.api_id = ?2 ORDER BY g.scope",
     )?;
     let rows = st.query_map(params![client_pk, api_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Every API scope granted to a client, as `(API identifier, scope)`.
@@ -174,15 +174,15 @@ pub fn list_client_grants(tx: &Tx<'_>, client_pk: i64) -> Result<Vec<(String, St
          WHERE g.client_pk = ?1 ORDER BY a.identifier, g.scope",
     )?;
     let rows = st.query_map([client_pk], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
-/// Every API identifier: the audiences our access tokens may carry besides userinfo.
+/// Every API identifier, sorted: the audiences our access tokens may carry besides userinfo.
 pub fn list_identifiers(tx: &Tx<'_>) -> Result<Vec<String>> {
     let c = tx.conn();
-    let mut st = c.prepare_cached("SELECT identifier FROM apis")?;
+    let mut st = c.prepare_cached("SELECT identifier FROM apis ORDER BY identifier")?;
     let rows = st.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// The name of the API that defines `scope`, and the scope's description.
@@ -191,7 +191,6 @@ pub fn find_scope_owner(tx: &Tx<'_>, scope: &str) -> Result<Option<(String, Opti
     let mut st = c.prepare_cached(
         "SELECT a.name, s.description FROM api_scopes s JOIN apis a ON a.id = s.api_id WHERE s.scope = ?1",
     )?;
-    Ok(st
-        .query_row([scope], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    st.query_row([scope], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
 }

@@ -28,7 +28,7 @@ pub fn list_user_attributes(tx: &Tx<'_>, user_id: i64) -> Result<BTreeMap<String
     let c = tx.conn();
     let mut st = c.prepare_cached("SELECT key, value FROM user_attributes WHERE user_id = ?1")?;
     let rows = st.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<BTreeMap<_, _>, _>>()?)
+    rows.collect::<Result<BTreeMap<_, _>, _>>()
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,7 +56,7 @@ pub fn insert_custom_scope(
     .map_err(|e| conflict_or(e, || format!("scope {name:?} already exists")))?;
     for claim in claims {
         c.execute(
-            "INSERT OR IGNORE INTO custom_scope_claims (scope, claim) VALUES (?1, ?2)",
+            "INSERT INTO custom_scope_claims (scope, claim) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![name, claim],
         )?;
     }
@@ -105,13 +105,15 @@ pub fn delete_custom_scope(tx: &Tx<'_>, name: &str) -> Result<bool> {
     Ok(c.execute("DELETE FROM custom_scopes WHERE name = ?1", [name])? == 1)
 }
 
-/// The claim names the custom scopes among `scopes` release.
+/// The claim names the custom scopes among `scopes` release, each scope's sorted (an explicit
+/// order: PostgreSQL returns rows in no particular one).
 pub fn claims_of_scopes<'a>(
     tx: &Tx<'_>,
     scopes: impl Iterator<Item = &'a str>,
 ) -> Result<Vec<String>> {
     let c = tx.conn();
-    let mut st = c.prepare_cached("SELECT claim FROM custom_scope_claims WHERE scope = ?1")?;
+    let mut st =
+        c.prepare_cached("SELECT claim FROM custom_scope_claims WHERE scope = ?1 ORDER BY claim")?;
     let mut out = Vec::new();
     for s in scopes {
         for claim in st.query_map([s], |r| r.get::<_, String>(0))? {

@@ -5,7 +5,7 @@
 use crate::domain::printable::escape_unsafe;
 use crate::store::Result;
 use crate::store::Tx;
-use crate::store::db::params;
+use crate::store::db::{ToValue, params};
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct AuditEvent {
@@ -75,7 +75,7 @@ pub fn list_audit_events(tx: &Tx<'_>, limit: i64) -> Result<Vec<AuditEvent>> {
             detail: r.get(6)?,
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Which events to list.
@@ -115,48 +115,57 @@ pub fn find_audit_events(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditEvent>
 /// Matching events with their ids, newest first.
 pub fn find_audit_records(tx: &Tx<'_>, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
     let c = tx.conn();
-    let people = serde_json::to_string(&f.people).unwrap_or_else(|_| "[]".into());
-    // The next page starts with a seek below the cursor (`?7 IS NULL OR id < ?7` would make
+    // The next page starts with a seek below the cursor (`?6 IS NULL OR id < ?6` would make
     // SQLite walk down from the newest row every time).
     let below = if f.before_id.is_some() {
-        "id < ?7"
+        "id < ?6"
     } else {
-        "?7 IS NULL"
+        "CAST(?6 AS BIGINT) IS NULL"
+    };
+    // One placeholder per person (?7, ?8, ...), the clause left out without any: the same text
+    // on both databases (PostgreSQL has no `json_each`, and refuses `IN ()`). The CASTs give
+    // PostgreSQL a type for parameters it first meets in `IS NULL`.
+    let whose = if f.people.is_empty() {
+        String::new()
+    } else {
+        let list = (0..f.people.len())
+            .map(|i| format!("?{}", i + 7))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("(actor IN ({list}) OR subject IN ({list})) AND ")
     };
     let mut st = c.prepare(&format!(
         "SELECT at, kind, actor, subject, client_id, ip, detail, id FROM audit_events \
-         WHERE (?1 = '[]' OR actor IN (SELECT value FROM json_each(?1)) OR subject IN (SELECT value FROM json_each(?1))) \
-           AND (?2 IS NULL OR client_id = ?2) AND (?3 IS NULL OR at >= ?3) \
-           AND (?5 IS NULL OR kind = ?5 OR substr(kind, 1, length(?5) + 1) = ?5 || '.') \
-           AND (?6 IS NULL OR at < ?6) AND {below} \
-         ORDER BY id DESC LIMIT ?4"
+         WHERE {whose}(CAST(?2 AS TEXT) IS NULL OR client_id = ?2) \
+           AND (CAST(?3 AS BIGINT) IS NULL OR at >= ?3) \
+           AND (CAST(?4 AS TEXT) IS NULL OR kind = ?4 OR substr(kind, 1, length(?4) + 1) = ?4 || '.') \
+           AND (CAST(?5 AS BIGINT) IS NULL OR at < ?5) AND {below} \
+         ORDER BY id DESC LIMIT ?1"
     ))?;
-    let rows = st.query_map(
-        params![
-            people,
-            f.client_id,
-            f.since,
-            f.limit,
-            f.kind,
-            f.until,
-            f.before_id
-        ],
-        |r| {
-            Ok(AuditRecord {
-                id: r.get(7)?,
-                event: AuditEvent {
-                    at: r.get(0)?,
-                    kind: r.get(1)?,
-                    actor: r.get(2)?,
-                    subject: r.get(3)?,
-                    client_id: r.get(4)?,
-                    ip: r.get(5)?,
-                    detail: r.get(6)?,
-                },
-            })
-        },
-    )?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let mut values: Vec<&dyn ToValue> = vec![
+        &f.limit,
+        &f.client_id,
+        &f.since,
+        &f.kind,
+        &f.until,
+        &f.before_id,
+    ];
+    values.extend(f.people.iter().map(|p| p as &dyn ToValue));
+    let rows = st.query_map(&values[..], |r| {
+        Ok(AuditRecord {
+            id: r.get(7)?,
+            event: AuditEvent {
+                at: r.get(0)?,
+                kind: r.get(1)?,
+                actor: r.get(2)?,
+                subject: r.get(3)?,
+                client_id: r.get(4)?,
+                ip: r.get(5)?,
+                detail: r.get(6)?,
+            },
+        })
+    })?;
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A sign-in (password or passkey), written by `oidc::login`.
@@ -171,14 +180,15 @@ pub const THROTTLED: [&str; 2] = ["login.throttled", "device.user_code_throttled
 /// later), `(i, sign-ins, failures)`, in order of `i`.
 pub fn sign_ins_per_hour(tx: &Tx<'_>, from: i64, hours: i64) -> Result<Vec<(i64, i64, i64)>> {
     let mut st = tx.conn().prepare_cached(
-        "SELECT (at - ?3) / 3600 AS hour, SUM(kind = ?1), SUM(kind = ?2) FROM audit_events \
-         WHERE kind IN (?1, ?2) AND at >= ?3 AND at < ?3 + 3600 * ?4 \
+        "SELECT (at - ?3) / 3600 AS hour, COUNT(CASE WHEN kind = ?1 THEN 1 END), \
+         COUNT(CASE WHEN kind = ?2 THEN 1 END) FROM audit_events \
+         WHERE kind IN (?1, ?2) AND at >= ?3 AND at < ?3 + 3600 * CAST(?4 AS BIGINT) \
          GROUP BY hour ORDER BY hour",
     )?;
     let rows = st.query_map(params![SIGNED_IN, SIGN_IN_FAILED, from, hours], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// The newest `limit` throttle blocks ([`THROTTLED`]) at or after `since`, newest first. One

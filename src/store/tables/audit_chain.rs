@@ -3,7 +3,7 @@
 //! hashes are is `oidc::audit_chain`'s business; this file only moves the values.
 
 use crate::store::db::ValueRef;
-use crate::store::db::{Row, params};
+use crate::store::db::{Dialect, Row, params};
 use crate::store::{Result, Tx};
 
 /// One stored value, exactly as the database holds it (type included), so the chain's
@@ -93,8 +93,7 @@ fn chain_row(r: &Row<'_>) -> crate::store::Result<ChainRow> {
 }
 
 pub fn chain_ends(tx: &Tx<'_>) -> Result<ChainEnds> {
-    Ok(tx
-        .conn()
+    tx.conn()
         .prepare_cached(
             "SELECT pruned_seq, pruned_hash, pruned_id, pruned_at, head_seq, head_hash, head_id \
              FROM audit_chain WHERE only_row = 1",
@@ -109,22 +108,31 @@ pub fn chain_ends(tx: &Tx<'_>) -> Result<ChainEnds> {
                 head_hash: r.get(5)?,
                 head_id: r.get(6)?,
             })
-        })?)
+        })
 }
 
-/// At most `limit` rows to seal, lowest id first: the unsealed rows above the newest sealed
-/// row's id. SQLite hands out ids in commit order (writers take turns and a new row gets the
-/// highest id plus one), so no row can commit below that id once it was sealed, and finding
-/// the work is a range of the primary key, with no index to update on every insert. (A
-/// PostgreSQL backend, whose sequence values commit out of order, needs another way.)
+/// At most `limit` rows to seal, lowest id first. SQLite: the unsealed rows above the newest
+/// sealed row's id. SQLite hands out ids in commit order (writers take turns and a new row
+/// gets the highest id plus one), so no row can commit below that id once it was sealed, and
+/// finding the work is a range of the primary key, with no index to update on every insert.
+/// PostgreSQL: sequence values commit out of order (id 41 may become visible after 42 was
+/// sealed), so every unsealed row, found by the partial index `audit_events_unsealed`
+/// (PostgreSQL migration 0003); a late row gets the next position when it shows up. Call it in
+/// the write unit that seals (the write lock makes sealers on several nodes take turns).
 pub fn unsealed_audit_rows(tx: &Tx<'_>, limit: i64) -> Result<Vec<ChainRow>> {
-    let mut st = tx.conn().prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM audit_events \
-         WHERE id > (SELECT head_id FROM audit_chain WHERE only_row = 1) AND seq IS NULL \
-         ORDER BY id LIMIT ?1"
-    ))?;
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => format!(
+            "SELECT {COLUMNS} FROM audit_events \
+             WHERE id > (SELECT head_id FROM audit_chain WHERE only_row = 1) AND seq IS NULL \
+             ORDER BY id LIMIT ?1"
+        ),
+        Dialect::Postgres => {
+            format!("SELECT {COLUMNS} FROM audit_events WHERE seq IS NULL ORDER BY id LIMIT ?1")
+        }
+    };
+    let mut st = tx.conn().prepare_cached(&sql)?;
     let rows = st.query_map([limit], chain_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Give an unsealed row its place and hash; false when it was sealed already (or is gone).
@@ -154,7 +162,7 @@ pub fn oldest_sealed_audit_rows(tx: &Tx<'_>, limit: i64) -> Result<Vec<ChainRow>
         "SELECT {COLUMNS} FROM audit_events WHERE seq IS NOT NULL ORDER BY seq LIMIT ?1"
     ))?;
     let rows = st.query_map([limit], chain_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Delete the sealed rows up to and including position `through_seq` and make `last` (the

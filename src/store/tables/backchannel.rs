@@ -2,7 +2,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use crate::store::db::params;
+use crate::store::db::{Dialect, ToValue, params};
 
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -39,14 +39,64 @@ pub fn list_due_outbox(
     except_clients: &[i64],
     limit: i64,
 ) -> Result<Vec<OutboxItem>> {
+    due_outbox(tx, now, except_clients, limit, "")
+}
+
+/// The same, to be claimed with [`lease_outbox`] in this write unit. On PostgreSQL the rows
+/// are locked, and rows another node's unit has locked are skipped (`FOR UPDATE SKIP LOCKED`):
+/// a notice is claimed by one node. SQLite has one writer at a time and no `FOR UPDATE`.
+pub fn claimable_outbox(
+    tx: &Tx<'_>,
+    now: i64,
+    except_clients: &[i64],
+    limit: i64,
+) -> Result<Vec<OutboxItem>> {
+    let lock = match tx.dialect() {
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    due_outbox(tx, now, except_clients, limit, lock)
+}
+
+/// Claim notices for delivery until `until`: they are not due (for any node) before then. A
+/// delivered one is deleted and a failed one rescheduled before; one whose node died on the
+/// way is due again after it.
+pub fn lease_outbox(tx: &Tx<'_>, ids: &[i64], until: i64) -> Result<()> {
+    let mut st = tx
+        .conn()
+        .prepare_cached("UPDATE backchannel_outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
+    for id in ids {
+        st.execute(params![id, until])?;
+    }
+    Ok(())
+}
+
+fn due_outbox(
+    tx: &Tx<'_>,
+    now: i64,
+    except_clients: &[i64],
+    limit: i64,
+    lock: &str,
+) -> Result<Vec<OutboxItem>> {
     let c = tx.conn();
-    let except = serde_json::to_string(except_clients).unwrap_or_else(|_| "[]".into());
-    let mut st = c.prepare_cached(
+    // One placeholder per client served (?3, ?4, ...), the clause left out without any: the
+    // same text on both databases (PostgreSQL has no `json_each`, and refuses `IN ()`).
+    let except = if except_clients.is_empty() {
+        String::new()
+    } else {
+        let list = (0..except_clients.len())
+            .map(|i| format!("?{}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(" AND client_pk NOT IN ({list})")
+    };
+    let mut st = c.prepare_cached(&format!(
         "SELECT id, client_pk, subject, sid, reason, attempts FROM backchannel_outbox \
-         WHERE next_attempt_at <= ?1 AND client_pk NOT IN (SELECT value FROM json_each(?2)) \
-         ORDER BY id LIMIT ?3",
-    )?;
-    let rows = st.query_map(params![now, except, limit], |r| {
+         WHERE next_attempt_at <= ?1{except} ORDER BY id LIMIT ?2{lock}",
+    ))?;
+    let mut values: Vec<&dyn ToValue> = vec![&now, &limit];
+    values.extend(except_clients.iter().map(|pk| pk as &dyn ToValue));
+    let rows = st.query_map(&values[..], |r| {
         Ok(OutboxItem {
             id: r.get(0)?,
             client_pk: r.get(1)?,
@@ -56,7 +106,7 @@ pub fn list_due_outbox(
             attempts: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn delete_outbox(tx: &Tx<'_>, id: i64) -> Result<()> {

@@ -109,7 +109,7 @@ pub fn insert_client(tx: &Tx<'_>, n: &NewClient<'_>, now: i64) -> Result<Client>
     let c = tx.conn();
     let new_id = c.insert("INSERT INTO clients (client_id, name, is_public, secret_hash, grant_types, scopes, skip_consent, \
          require_pkce, id_token_alg, backchannel_logout_uri, created_at, updated_at, secret_set_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, CASE WHEN ?4 IS NULL THEN NULL ELSE ?11 END)", params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)", params![
             n.client_id,
             n.name,
             n.secret_hash.is_none(),
@@ -120,13 +120,15 @@ pub fn insert_client(tx: &Tx<'_>, n: &NewClient<'_>, now: i64) -> Result<Client>
             n.require_pkce,
             n.id_token_alg,
             n.backchannel_logout_uri,
-            now
+            now,
+            // When the secret was set: bound, not a CASE on ?4 (PostgreSQL cannot type that).
+            n.secret_hash.map(|_| now)
         ],
     )
     .map_err(|e| conflict_or(e, || format!("client {:?} already exists", n.client_id)))?;
     let pk = new_id;
     let mut st = c.prepare(
-        "INSERT OR IGNORE INTO client_redirect_uris (client_pk, kind, uri) VALUES (?1, ?2, ?3)",
+        "INSERT INTO client_redirect_uris (client_pk, kind, uri) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     )?;
     for uri in n.redirect_uris {
         st.execute(params![pk, "login", uri])?;
@@ -167,8 +169,8 @@ pub fn get_client(tx: &Tx<'_>, client_id: &str) -> Result<Client> {
 
 pub fn count_clients(tx: &Tx<'_>) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached("SELECT COUNT(*) FROM clients")?
-        .query_row([], |r| r.get(0))?)
+    c.prepare_cached("SELECT COUNT(*) FROM clients")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn list_clients(tx: &Tx<'_>) -> Result<Vec<Client>> {
@@ -207,7 +209,7 @@ pub fn list_secret_set_at(tx: &Tx<'_>) -> Result<Vec<(String, i64)>> {
          WHERE is_public = 0 ORDER BY client_id",
     )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 pub fn update_client_scopes(tx: &Tx<'_>, pk: i64, scopes: &[String], now: i64) -> Result<()> {
@@ -266,7 +268,7 @@ pub fn update_client_settings(
     c.prepare_cached("DELETE FROM client_redirect_uris WHERE client_pk = ?1")?
         .execute([pk])?;
     let mut st = c.prepare_cached(
-        "INSERT OR IGNORE INTO client_redirect_uris (client_pk, kind, uri) VALUES (?1, ?2, ?3)",
+        "INSERT INTO client_redirect_uris (client_pk, kind, uri) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     )?;
     for uri in s.redirect_uris {
         st.execute(params![pk, "login", uri])?;
@@ -290,7 +292,7 @@ pub fn update_client_name(tx: &Tx<'_>, pk: i64, name: &str, now: i64) -> Result<
 pub fn add_web_origins(tx: &Tx<'_>, pk: i64, origins: &[String]) -> Result<()> {
     let c = tx.conn();
     let mut st = c.prepare_cached(
-        "INSERT OR IGNORE INTO client_web_origins (client_pk, origin) VALUES (?1, ?2)",
+        "INSERT INTO client_web_origins (client_pk, origin) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?;
     for o in origins {
         st.execute(params![pk, o])?;
@@ -321,11 +323,10 @@ pub fn find_web_origins(tx: &Tx<'_>, client_id: &str) -> Result<Vec<String>> {
 /// `--web-origin`, or the origin of one of its redirect URIs.
 pub fn any_client_allows_web_origin(tx: &Tx<'_>, origin: &str) -> Result<bool> {
     let c = tx.conn();
-    let explicit: Option<i64> = c
-        .prepare_cached("SELECT 1 FROM client_web_origins WHERE origin = ?1 LIMIT 1")?
-        .query_row([origin], |r| r.get(0))
-        .optional()?;
-    if explicit.is_some() {
+    let explicit: bool = c
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM client_web_origins WHERE origin = ?1)")?
+        .query_row([origin], |r| r.get(0))?;
+    if explicit {
         return Ok(true);
     }
     // Redirect URIs that start with scheme://host (the port may be written out or not): the
@@ -337,12 +338,11 @@ pub fn any_client_allows_web_origin(tx: &Tx<'_>, origin: &str) -> Result<bool> {
         return Ok(false);
     };
     let mut st = c.prepare_cached(
-        "SELECT uri FROM client_redirect_uris WHERE kind = 'login' AND lower(substr(uri, 1, ?2)) = ?1",
+        "SELECT uri FROM client_redirect_uris WHERE kind = 'login' AND lower(substr(uri, 1, length(CAST(?1 AS TEXT)))) = ?1",
     )?;
+    // The prefix is ASCII (a scheme and a parsed host): its length in bytes is in characters.
     let uris = st
-        .query_map(params![prefix, prefix.len() as i64], |r| {
-            r.get::<_, String>(0)
-        })?
+        .query_map([&prefix], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(uris
         .iter()

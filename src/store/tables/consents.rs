@@ -7,11 +7,9 @@ use crate::store::db::{OptionalExtension, params};
 /// The scopes `user_id` granted `client_pk` (space separated), if any.
 pub fn find_consent(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<Option<String>> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT scope FROM consents WHERE user_id = ?1 AND client_pk = ?2")?
-            .query_row(params![user_id, client_pk], |r| r.get(0))
-            .optional()?,
-    )
+    c.prepare_cached("SELECT scope FROM consents WHERE user_id = ?1 AND client_pk = ?2")?
+        .query_row(params![user_id, client_pk], |r| r.get(0))
+        .optional()
 }
 
 /// One grant per user and client: a new one MUST replace the scope and `granted_at` of the old.
@@ -68,5 +66,5 @@ pub fn list_user_apps(tx: &Tx<'_>, user_id: i64, now: i64) -> Result<Vec<UserApp
             scope: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }

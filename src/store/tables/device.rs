@@ -133,10 +133,10 @@ pub fn insert_device_authorization(
 /// How many unexpired device authorizations `source` has started.
 pub fn count_device_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT COUNT(*) FROM device_authorizations WHERE source = ?1 AND expires_at > ?2",
     )?
-    .query_row(params![source, now], |r| r.get(0))?)
+    .query_row(params![source, now], |r| r.get(0))
 }
 
 /// The row of a device code, whatever its state (expired ones too, until swept).

@@ -37,12 +37,12 @@ pub fn insert_group(tx: &Tx<'_>, name: &str, description: Option<&str>, now: i64
 /// Matches the name in any case, like `insert_group`'s uniqueness.
 pub fn find_group(tx: &Tx<'_>, name: &str) -> Result<Option<Group>> {
     let c = tx.conn();
-    Ok(c.query_row(
-        "SELECT id, name, description, created_at FROM groups WHERE name = ?1",
+    c.query_row(
+        "SELECT id, name, description, created_at FROM groups WHERE lower(name) = lower(?1)",
         [name],
         from_row,
     )
-    .optional()?)
+    .optional()
 }
 
 /// The group `name`, or a NotFound error that says so.
@@ -52,9 +52,10 @@ pub fn get_group(tx: &Tx<'_>, name: &str) -> Result<Group> {
 
 pub fn list_groups(tx: &Tx<'_>) -> Result<Vec<Group>> {
     let c = tx.conn();
-    let mut st = c.prepare("SELECT id, name, description, created_at FROM groups ORDER BY name")?;
+    let mut st =
+        c.prepare("SELECT id, name, description, created_at FROM groups ORDER BY lower(name)")?;
     let rows = st.query_map([], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Delete a group. Refused while a client is restricted to it: removing it would silently
@@ -82,14 +83,14 @@ pub fn list_clients_restricted_to(tx: &Tx<'_>, group_id: i64) -> Result<Vec<Stri
          WHERE a.group_id = ?1 ORDER BY cl.client_id",
     )?;
     let rows = st.query_map([group_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Add a member; true when they were not one already.
 pub fn insert_member(tx: &Tx<'_>, group_id: i64, user_id: i64, now: i64) -> Result<bool> {
     let c = tx.conn();
     Ok(c.execute(
-        "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         params![group_id, user_id, now],
     )? == 1)
 }
@@ -106,11 +107,11 @@ pub fn delete_member(tx: &Tx<'_>, group_id: i64, user_id: i64) -> Result<bool> {
 /// How many members a group has.
 pub fn count_members(tx: &Tx<'_>, group_id: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.query_row(
+    c.query_row(
         "SELECT COUNT(*) FROM group_members WHERE group_id = ?1",
         [group_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Usernames of a group's members.
@@ -118,10 +119,10 @@ pub fn list_member_usernames(tx: &Tx<'_>, group_id: i64) -> Result<Vec<String>> 
     let c = tx.conn();
     let mut st = c.prepare(
         "SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id \
-         WHERE m.group_id = ?1 ORDER BY u.username",
+         WHERE m.group_id = ?1 ORDER BY lower(u.username)",
     )?;
     let rows = st.query_map([group_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Names of the groups a user belongs to, sorted.
@@ -129,10 +130,10 @@ pub fn list_user_group_names(tx: &Tx<'_>, user_id: i64) -> Result<Vec<String>> {
     let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id \
-         WHERE m.user_id = ?1 ORDER BY g.name",
+         WHERE m.user_id = ?1 ORDER BY lower(g.name)",
     )?;
     let rows = st.query_map([user_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Names of the groups a client is restricted to (empty: everyone may use it).
@@ -140,17 +141,17 @@ pub fn list_client_allowed_groups(tx: &Tx<'_>, client_pk: i64) -> Result<Vec<Str
     let c = tx.conn();
     let mut st = c.prepare_cached(
         "SELECT g.name FROM client_allowed_groups a JOIN groups g ON g.id = a.group_id \
-         WHERE a.client_pk = ?1 ORDER BY g.name",
+         WHERE a.client_pk = ?1 ORDER BY lower(g.name)",
     )?;
     let rows = st.query_map([client_pk], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Idempotent: allowing a group twice is not an error and stores it once.
 pub fn insert_client_allowed_group(tx: &Tx<'_>, client_pk: i64, group_id: i64) -> Result<()> {
     let c = tx.conn();
     c.execute(
-        "INSERT OR IGNORE INTO client_allowed_groups (client_pk, group_id) VALUES (?1, ?2)",
+        "INSERT INTO client_allowed_groups (client_pk, group_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![client_pk, group_id],
     )?;
     Ok(())
@@ -173,5 +174,5 @@ pub fn user_may_use_client(tx: &Tx<'_>, user_id: i64, client_pk: i64) -> Result<
          OR EXISTS (SELECT 1 FROM client_allowed_groups a JOIN group_members m \
                     ON m.group_id = a.group_id WHERE a.client_pk = ?1 AND m.user_id = ?2)",
     )?;
-    Ok(st.query_row(params![client_pk, user_id], |r| r.get(0))?)
+    st.query_row(params![client_pk, user_id], |r| r.get(0))
 }

@@ -48,17 +48,17 @@ pub fn list_keys(tx: &Tx<'_>, retired_since: i64) -> Result<Vec<KeyMaterial>> {
 /// Retire every active key of `alg` (they keep verifying until the retention period passes).
 pub fn retire_keys(tx: &Tx<'_>, alg: Alg, now: i64) -> Result<usize> {
     let c = tx.conn();
-    Ok(c.execute(
+    c.execute(
         "UPDATE signing_keys SET retired_at = ?2 WHERE alg = ?1 AND retired_at IS NULL",
         params![alg.as_str(), now],
-    )?)
+    )
 }
 
 /// Forget keys retired before `before`: nothing signed by them is still valid.
 pub fn delete_retired_keys(tx: &Tx<'_>, before: i64) -> Result<usize> {
     let c = tx.conn();
-    Ok(c.execute(
+    c.execute(
         "DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?1",
         [before],
-    )?)
+    )
 }

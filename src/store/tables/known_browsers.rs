@@ -37,8 +37,8 @@ pub fn remember_browser(tx: &Tx<'_>, token_hash: &str, user_id: i64, now: i64) -
 /// Whether any browser is still known to have signed in as `user_id`.
 pub fn has_known_browsers(tx: &Tx<'_>, user_id: i64, now: i64) -> Result<bool> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM known_browsers WHERE user_id = ?1 AND last_used_at > ?2)",
     )?
-    .query_row(params![user_id, now - KNOWN_BROWSER_TTL_SECS], |r| r.get(0))?)
+    .query_row(params![user_id, now - KNOWN_BROWSER_TTL_SECS], |r| r.get(0))
 }

@@ -95,11 +95,11 @@ pub fn insert_link(tx: &Tx<'_>, l: &NewLink<'_>, now: i64) -> Result<()> {
 /// The link with this token hash, used or not, expired or not.
 pub fn find_link(tx: &Tx<'_>, token_hash: &str) -> Result<Option<Link>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM user_links WHERE token_hash = ?1"
     ))?
     .query_row([token_hash], from_row)
-    .optional()?)
+    .optional()
 }
 
 /// Mark the link used, once: true only for the one caller that found it unused and unexpired.

@@ -3,7 +3,7 @@
 
 use crate::store::Result;
 use crate::store::Tx;
-use crate::store::db::{Row, params};
+use crate::store::db::{Dialect, OptionalExtension, Row, params};
 
 #[derive(Debug, Clone)]
 pub struct QueuedMail {
@@ -62,7 +62,33 @@ pub fn list_due_mail(tx: &Tx<'_>, now: i64, limit: i64) -> Result<Vec<QueuedMail
         "SELECT {COLUMNS} FROM mail_queue WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![now, limit], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
+}
+
+/// Take the oldest due mail for sending until `until`: it is not due (for any node) before
+/// then. Sent, it is deleted, failed, rescheduled before; if its node dies on the way it is due
+/// again after. On PostgreSQL the row is locked and rows another node's unit locked are skipped
+/// (`FOR UPDATE SKIP LOCKED`), so one node takes it; SQLite's writers take turns anyway.
+/// Call it in a write unit.
+pub fn claim_due_mail(tx: &Tx<'_>, now: i64, until: i64) -> Result<Option<QueuedMail>> {
+    let c = tx.conn();
+    let lock = match tx.dialect() {
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let Some(mail) = c
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM mail_queue WHERE next_attempt_at <= ?1 \
+             ORDER BY next_attempt_at, id LIMIT 1{lock}"
+        ))?
+        .query_row([now], from_row)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    c.prepare_cached("UPDATE mail_queue SET next_attempt_at = ?2 WHERE id = ?1")?
+        .execute(params![mail.id, until])?;
+    Ok(Some(mail))
 }
 
 /// Every queued mail, oldest first (doctor, tests).
@@ -70,7 +96,7 @@ pub fn list_mail(tx: &Tx<'_>) -> Result<Vec<QueuedMail>> {
     let c = tx.conn();
     let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM mail_queue ORDER BY id"))?;
     let rows = st.query_map([], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A failed attempt: try again at `next`.

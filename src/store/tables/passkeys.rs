@@ -6,7 +6,7 @@
 
 use crate::store::Tx;
 use crate::store::db::{OptionalExtension, Row, params};
-use crate::store::{Result, conflict_or};
+use crate::store::{Result, StoreError, conflict_or};
 
 /// One registered passkey.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,17 +54,25 @@ fn passkey(r: &Row<'_>) -> crate::store::Result<Passkey> {
 /// changes nothing: one authenticator credential belongs to one account.
 pub fn insert_passkey(tx: &Tx<'_>, p: &NewPasskey<'_>, now: i64) -> Result<i64> {
     let c = tx.conn();
-    let new_id = c.insert("INSERT INTO passkeys (user_id, credential_id, name, credential, backup_eligible, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![
-        p.user_id,
-        p.credential_id,
-        p.name,
-        p.credential,
-        p.backup_eligible,
-        now
-    ])
-    .map_err(|e| conflict_or(e, || "this passkey is registered already".to_owned()))?;
-    Ok(new_id)
+    let taken = || "this passkey is registered already".to_owned();
+    // No error for a taken credential id (no row instead): the caller answers the conflict
+    // and commits, and on PostgreSQL a failed statement would abort the whole unit.
+    c.query_row(
+        "INSERT INTO passkeys (user_id, credential_id, name, credential, backup_eligible, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (credential_id) DO NOTHING RETURNING id",
+        params![
+            p.user_id,
+            p.credential_id,
+            p.name,
+            p.credential,
+            p.backup_eligible,
+            now
+        ],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(|e| conflict_or(e, taken))?
+    .ok_or_else(|| StoreError::Conflict(taken()))
 }
 
 /// The user's passkeys, oldest first.
@@ -74,26 +82,24 @@ pub fn list_user_passkeys(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Passkey>> {
         "SELECT {COLUMNS} FROM passkeys WHERE user_id = ?1 ORDER BY created_at, id"
     ))?;
     let rows = st.query_map([user_id], passkey)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// How many passkeys the user has.
 pub fn count_user_passkeys(tx: &Tx<'_>, user_id: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT COUNT(*) FROM passkeys WHERE user_id = ?1")?
-            .query_row([user_id], |r| r.get(0))?,
-    )
+    c.prepare_cached("SELECT COUNT(*) FROM passkeys WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
 }
 
 /// The passkey with this credential id (base64url), whoever's it is.
 pub fn find_passkey_by_credential_id(tx: &Tx<'_>, credential_id: &str) -> Result<Option<Passkey>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM passkeys WHERE credential_id = ?1"
     ))?
     .query_row([credential_id], passkey)
-    .optional()?)
+    .optional()
 }
 
 /// A sign-in with the passkey: its credential as webauthn-rs updated it (counter, backup
@@ -108,7 +114,7 @@ pub fn record_passkey_use(
     let c = tx.conn();
     c.prepare_cached(
         "UPDATE passkeys SET credential = COALESCE(?2, credential), \
-         backup_eligible = (backup_eligible OR ?3), last_used_at = ?4 WHERE id = ?1",
+         backup_eligible = CASE WHEN CAST(?3 AS BIGINT) = 1 THEN 1 ELSE backup_eligible END, last_used_at = ?4 WHERE id = ?1",
     )?
     .execute(params![id, credential, backup_eligible, now])?;
     Ok(())
@@ -118,41 +124,39 @@ pub fn record_passkey_use(
 /// removed passkey.
 pub fn delete_user_passkey(tx: &Tx<'_>, user_id: i64, id: i64) -> Result<Option<Passkey>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "DELETE FROM passkeys WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"
     ))?
     .query_row(params![id, user_id], passkey)
-    .optional()?)
+    .optional()
 }
 
 /// Remove every passkey of the user (`latchkey user reset-mfa`); returns how many went. The
 /// user handle stays, so passkeys made later on the same authenticator replace the old ones.
 pub fn delete_all_for_user(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
     let c = tx.conn();
-    Ok(c.prepare_cached("DELETE FROM passkeys WHERE user_id = ?1")?
-        .execute([user_id])?)
+    c.prepare_cached("DELETE FROM passkeys WHERE user_id = ?1")?
+        .execute([user_id])
 }
 
 /// The user's WebAuthn user handle, made from `fresh` the first time. MUST return the same
 /// handle for a user every time after that.
 pub fn user_handle(tx: &Tx<'_>, user_id: i64, fresh: &str) -> Result<String> {
     let c = tx.conn();
-    c.prepare_cached("INSERT OR IGNORE INTO passkey_handles (user_id, handle) VALUES (?1, ?2)")?
-        .execute(params![user_id, fresh])?;
-    Ok(
-        c.prepare_cached("SELECT handle FROM passkey_handles WHERE user_id = ?1")?
-            .query_row([user_id], |r| r.get(0))?,
-    )
+    c.prepare_cached(
+        "INSERT INTO passkey_handles (user_id, handle) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![user_id, fresh])?;
+    c.prepare_cached("SELECT handle FROM passkey_handles WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
 }
 
 /// The user a WebAuthn user handle belongs to.
 pub fn find_user_by_handle(tx: &Tx<'_>, handle: &str) -> Result<Option<i64>> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT user_id FROM passkey_handles WHERE handle = ?1")?
-            .query_row([handle], |r| r.get(0))
-            .optional()?,
-    )
+    c.prepare_cached("SELECT user_id FROM passkey_handles WHERE handle = ?1")?
+        .query_row([handle], |r| r.get(0))
+        .optional()
 }
 
 /// What a ceremony is for.
@@ -250,17 +254,15 @@ pub fn consume_challenge(tx: &Tx<'_>, handle_hash: &str, now: i64) -> Result<Opt
 /// How many unexpired ceremonies `source` has begun.
 pub fn count_challenges_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT COUNT(*) FROM webauthn_challenges WHERE source = ?1 AND expires_at > ?2",
     )?
-    .query_row(params![source, now], |r| r.get(0))?)
+    .query_row(params![source, now], |r| r.get(0))
 }
 
 /// Forget expired ceremonies; returns how many went.
 pub fn delete_expired_challenges(tx: &Tx<'_>, now: i64) -> Result<usize> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("DELETE FROM webauthn_challenges WHERE expires_at <= ?1")?
-            .execute([now])?,
-    )
+    c.prepare_cached("DELETE FROM webauthn_challenges WHERE expires_at <= ?1")?
+        .execute([now])
 }

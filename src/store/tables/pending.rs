@@ -33,21 +33,21 @@ pub fn insert_pending(tx: &Tx<'_>, p: &NewPending<'_>, now: i64) -> Result<()> {
 /// How many unexpired requests `source` has parked.
 pub fn count_pending_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT COUNT(*) FROM pending_authorizations WHERE source = ?1 AND expires_at > ?2",
     )?
-    .query_row(params![source, now], |r| r.get(0))?)
+    .query_row(params![source, now], |r| r.get(0))
 }
 
 /// The stored request JSON, while it has not expired: MUST be None from `expires_at` on, even
 /// before the sweep deletes the row.
 pub fn find_pending(tx: &Tx<'_>, id_hash: &str, now: i64) -> Result<Option<String>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT request FROM pending_authorizations WHERE id_hash = ?1 AND expires_at > ?2",
     )?
     .query_row(params![id_hash, now], |r| r.get(0))
-    .optional()?)
+    .optional()
 }
 
 pub fn delete_pending(tx: &Tx<'_>, id_hash: &str) -> Result<()> {

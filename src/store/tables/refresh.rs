@@ -82,11 +82,11 @@ pub fn insert_refresh_token(tx: &Tx<'_>, t: &NewRefreshToken<'_>, now: i64) -> R
 
 pub fn find_refresh_token(tx: &Tx<'_>, token_hash: &str) -> Result<Option<RefreshToken>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"
     ))?
     .query_row([token_hash], from_row)
-    .optional()?)
+    .optional()
 }
 
 /// Mark a token used, atomically: false when it was already used or revoked (a replay).
@@ -107,15 +107,16 @@ fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToValue]) -> Res
     let mut all: Vec<&dyn ToValue> = vec![&now];
     all.extend_from_slice(args);
     c.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) \
+        "INSERT INTO revoked_access_tokens (jti, expires_at) \
              SELECT access_jti, access_expires_at FROM refresh_tokens \
-             WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?1"
+             WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?1 \
+             ON CONFLICT DO NOTHING"
     ))?
     .execute(all.as_slice())?;
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "UPDATE refresh_tokens SET revoked_at = ?1 WHERE {cond} AND revoked_at IS NULL"
     ))?
-    .execute(all.as_slice())?)
+    .execute(all.as_slice())
 }
 
 pub fn revoke_refresh_family(tx: &Tx<'_>, family_id: &str, now: i64) -> Result<usize> {
@@ -161,7 +162,7 @@ pub fn insert_revoked_jti(tx: &Tx<'_>, jti: &str, expires_at: i64) -> Result<()>
     tx.needs_sync();
     let c = tx.conn();
     c.prepare_cached(
-        "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2)",
+        "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?
     .execute(params![jti, expires_at])?;
     Ok(())

@@ -25,7 +25,7 @@ pub struct Totp {
 /// The user's authenticator app, if one is set up.
 pub fn find_totp(tx: &Tx<'_>, user_id: i64) -> Result<Option<Totp>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT id, user_id, secret, last_step, created_at, last_used_at FROM second_factors \
          WHERE user_id = ?1 AND kind = 'totp'",
     )?
@@ -39,7 +39,7 @@ pub fn find_totp(tx: &Tx<'_>, user_id: i64) -> Result<Option<Totp>> {
             last_used_at: r.get(5)?,
         })
     })
-    .optional()?)
+    .optional()
 }
 
 /// Whether the user has any second factor in this table.
@@ -115,7 +115,7 @@ pub fn replace_recovery_codes(
     delete_recovery_codes(tx, user_id)?;
     let c = tx.conn();
     let mut st = c.prepare_cached(
-        "INSERT OR IGNORE INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     )?;
     for h in code_hashes {
         st.execute(params![user_id, h, now])?;
@@ -125,10 +125,8 @@ pub fn replace_recovery_codes(
 
 pub fn delete_recovery_codes(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
-            .execute([user_id])?,
-    )
+    c.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
+        .execute([user_id])
 }
 
 /// Use a recovery code: true when it was the user's and unused. MUST be atomic: of many
@@ -146,18 +144,16 @@ pub fn use_recovery_code(tx: &Tx<'_>, user_id: i64, code_hash: &str, now: i64) -
 /// The user's recovery codes: (unused, total, when one was last used).
 pub fn recovery_code_counts(tx: &Tx<'_>, user_id: i64) -> Result<(i64, i64, Option<i64>)> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT COUNT(*) FILTER (WHERE used_at IS NULL), COUNT(*), MAX(used_at) \
          FROM recovery_codes WHERE user_id = ?1",
     )?
-    .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
+    .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
 }
 
 /// How many users have an authenticator app set up (for doctor).
 pub fn count_totp_users(tx: &Tx<'_>) -> Result<i64> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT COUNT(*) FROM second_factors WHERE kind = 'totp'")?
-            .query_row([], |r| r.get(0))?,
-    )
+    c.prepare_cached("SELECT COUNT(*) FROM second_factors WHERE kind = 'totp'")?
+        .query_row([], |r| r.get(0))
 }

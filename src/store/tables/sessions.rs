@@ -55,19 +55,17 @@ pub fn insert_session(tx: &Tx<'_>, s: &NewSession<'_>, now: i64) -> Result<Sessi
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)", params![s.secret_hash, s.sid, s.user_id, s.auth_time, s.amr, now, s.expires_at, s.user_agent, s.ip],
     )?;
     let id = new_id;
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"))?
-            .query_row([id], from_row)?,
-    )
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"))?
+        .query_row([id], from_row)
 }
 
 pub fn find_session_by_secret(tx: &Tx<'_>, secret_hash: &str) -> Result<Option<Session>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sessions WHERE secret_hash = ?1"
     ))?
     .query_row([secret_hash], from_row)
-    .optional()?)
+    .optional()
 }
 
 pub fn touch_session(tx: &Tx<'_>, id: i64, now: i64) -> Result<()> {
@@ -108,8 +106,8 @@ pub fn delete_session(tx: &Tx<'_>, id: i64) -> Result<()> {
 pub fn delete_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<usize> {
     tx.needs_sync();
     let c = tx.conn();
-    Ok(c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
-        .execute([user_id])?)
+    c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+        .execute([user_id])
 }
 
 pub fn list_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Session>> {
@@ -117,9 +115,8 @@ pub fn list_user_sessions(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Session>> {
     let mut st = c.prepare(&format!(
         "SELECT {COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC"
     ))?;
-    Ok(st
-        .query_map([user_id], from_row)?
-        .collect::<Result<Vec<_>, _>>()?)
+    st.query_map([user_id], from_row)?
+        .collect::<Result<Vec<_>, _>>()
 }
 
 /// Live sessions (neither expired nor idle too long, as [`count_live_sessions`] judges them)
@@ -142,12 +139,12 @@ pub fn list_live_sessions(
     let whose = if user_id.is_some() {
         "s.user_id = ?3"
     } else {
-        "?3 IS NULL"
+        "CAST(?3 AS BIGINT) IS NULL"
     };
     let from = if before.is_some() {
         "s.id < ?4"
     } else {
-        "?4 IS NULL"
+        "CAST(?4 AS BIGINT) IS NULL"
     };
     let mut st = c.prepare_cached(&format!(
         "SELECT {}, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -158,7 +155,7 @@ pub fn list_live_sessions(
     let rows = st.query_map(params![now, idle_secs, user_id, before, limit], |r| {
         Ok((from_row(r)?, r.get(10)?))
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// Remember that `sid` signed in to `client_pk` (for back-channel logout and the account page).
@@ -178,16 +175,15 @@ pub fn upsert_session_client(
     Ok(())
 }
 
-/// The clients `sid` signed in to that want back-channel logout notifications.
+/// The clients `sid` signed in to that want back-channel logout notifications, by row id.
 pub fn list_backchannel_clients(tx: &Tx<'_>, sid: &str) -> Result<Vec<i64>> {
     let c = tx.conn();
     let mut st = c.prepare(
         "SELECT sc.client_pk FROM session_clients sc JOIN clients cl ON cl.id = sc.client_pk \
-         WHERE sc.sid = ?1 AND cl.backchannel_logout_uri IS NOT NULL",
+         WHERE sc.sid = ?1 AND cl.backchannel_logout_uri IS NOT NULL ORDER BY sc.client_pk",
     )?;
-    Ok(st
-        .query_map([sid], |r| r.get(0))?
-        .collect::<Result<Vec<_>, _>>()?)
+    st.query_map([sid], |r| r.get(0))?
+        .collect::<Result<Vec<_>, _>>()
 }
 
 pub fn delete_session_clients(tx: &Tx<'_>, sid: &str) -> Result<()> {
@@ -199,11 +195,9 @@ pub fn delete_session_clients(tx: &Tx<'_>, sid: &str) -> Result<()> {
 
 pub fn find_session_by_sid(tx: &Tx<'_>, sid: &str) -> Result<Option<Session>> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE sid = ?1"))?
-            .query_row([sid], from_row)
-            .optional()?,
-    )
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE sid = ?1"))?
+        .query_row([sid], from_row)
+        .optional()
 }
 
 /// Each side of the OR on its own column, so both expiry indexes (migration 0005) serve it.
@@ -214,17 +208,16 @@ pub const EXPIRED_SESSIONS: &str =
 pub fn list_expired_sessions(tx: &Tx<'_>, now: i64, idle_secs: i64) -> Result<Vec<Session>> {
     let c = tx.conn();
     let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} {EXPIRED_SESSIONS}"))?;
-    Ok(st
-        .query_map(params![now, idle_secs], from_row)?
-        .collect::<Result<Vec<_>, _>>()?)
+    st.query_map(params![now, idle_secs], from_row)?
+        .collect::<Result<Vec<_>, _>>()
 }
 
 /// Sessions neither expired nor idle too long (as `list_expired_sessions` judges them): the
 /// `latchkey_sessions_active` gauge, counted from the table so it is right after a restart.
 pub fn count_live_sessions(tx: &Tx<'_>, now: i64, idle_secs: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT COUNT(*) FROM sessions WHERE expires_at > ?1 AND last_seen_at > ?1 - ?2",
     )?
-    .query_row(params![now, idle_secs], |r| r.get(0))?)
+    .query_row(params![now, idle_secs], |r| r.get(0))
 }

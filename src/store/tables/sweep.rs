@@ -20,18 +20,19 @@ pub fn delete_expired(tx: &Tx<'_>, now: i64) -> Result<usize> {
 }
 
 /// Each finds its rows through an expiry index (migration 0005), whatever the table's size.
+/// (`CAST(?1 AS BIGINT)`: PostgreSQL would type `?1 - 600` as a 32-bit integer.)
 pub const SWEEPS: [&str; 9] = [
-    "DELETE FROM auth_codes WHERE expires_at < ?1 - 600",
+    "DELETE FROM auth_codes WHERE expires_at < CAST(?1 AS BIGINT) - 600",
     "DELETE FROM pending_authorizations WHERE expires_at < ?1",
     "DELETE FROM refresh_tokens WHERE expires_at < ?1",
     "DELETE FROM revoked_access_tokens WHERE expires_at < ?1",
     // Kept 10 minutes past expiry so a late poll still hears `expired_token`.
-    "DELETE FROM device_authorizations WHERE expires_at < ?1 - 600",
+    "DELETE FROM device_authorizations WHERE expires_at < CAST(?1 AS BIGINT) - 600",
     // Browsers not seen for KNOWN_BROWSER_TTL_SECS (400 days).
-    "DELETE FROM known_browsers WHERE last_used_at < ?1 - 34560000",
+    "DELETE FROM known_browsers WHERE last_used_at < CAST(?1 AS BIGINT) - 34560000",
     // Sign-ins sent to an upstream provider and never finished (10 minutes).
     "DELETE FROM upstream_flows WHERE expires_at < ?1",
     "DELETE FROM upstream_links WHERE expires_at < ?1",
     // One-time links a day past expiry (until then a used or expired one is told apart).
-    "DELETE FROM user_links WHERE expires_at < ?1 - 86400",
+    "DELETE FROM user_links WHERE expires_at < CAST(?1 AS BIGINT) - 86400",
 ];

@@ -52,19 +52,19 @@ pub fn insert_identity(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", params![user_id, upstream_id, issuer, subject, email, now])
     .map_err(|e| conflict_or(e, || "this identity is linked to an account already".to_owned()))?;
     let id = new_id;
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {IDENTITY_COLUMNS} FROM upstream_identities WHERE id = ?1"
     ))?
-    .query_row([id], identity)?)
+    .query_row([id], identity)
 }
 
 pub fn find_identity(tx: &Tx<'_>, issuer: &str, subject: &str) -> Result<Option<Identity>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(&format!(
+    c.prepare_cached(&format!(
         "SELECT {IDENTITY_COLUMNS} FROM upstream_identities WHERE issuer = ?1 AND subject = ?2"
     ))?
     .query_row(params![issuer, subject], identity)
-    .optional()?)
+    .optional()
 }
 
 /// A user's linked identities, oldest first.
@@ -74,7 +74,7 @@ pub fn list_user_identities(tx: &Tx<'_>, user_id: i64) -> Result<Vec<Identity>> 
         "SELECT {IDENTITY_COLUMNS} FROM upstream_identities WHERE user_id = ?1 ORDER BY id"
     ))?;
     let rows = st.query_map([user_id], identity)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A sign-in with this identity: when, and the email the upstream gave this time.
@@ -170,10 +170,8 @@ pub fn consume_flow(tx: &Tx<'_>, state_hash: &str, now: i64) -> Result<Option<Fl
 /// Unfinished upstream sign-ins `source` has begun.
 pub fn count_flows_from(tx: &Tx<'_>, source: &str, now: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
-        "SELECT COUNT(*) FROM upstream_flows WHERE source = ?1 AND expires_at > ?2",
-    )?
-    .query_row(params![source, now], |r| r.get(0))?)
+    c.prepare_cached("SELECT COUNT(*) FROM upstream_flows WHERE source = ?1 AND expires_at > ?2")?
+        .query_row(params![source, now], |r| r.get(0))
 }
 
 /// An identity waiting on the "No account is linked" page.

@@ -1,7 +1,7 @@
 //! Users.
 
 use crate::store::Tx;
-use crate::store::db::{OptionalExtension, Row, ToValue, params};
+use crate::store::db::{Dialect, OptionalExtension, Row, ToValue, params};
 use crate::store::{Result, StoreError, conflict_or};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -73,23 +73,35 @@ pub fn get_user(tx: &Tx<'_>, id: i64) -> Result<User> {
         .ok_or_else(|| StoreError::NotFound(format!("no user with id {id}")))
 }
 
-/// Case-insensitive lookup by username.
+/// Case-insensitive lookup by username: SQLite's column is `COLLATE NOCASE` (its unique index
+/// answers); PostgreSQL's unique index is on `lower(username)`.
 pub fn find_user_by_username(tx: &Tx<'_>, username: &str) -> Result<Option<User>> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE username = ?1"))?
-            .query_row([username], from_row)
-            .optional()?,
-    )
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => format!("SELECT {COLUMNS} FROM users WHERE username = ?1"),
+        Dialect::Postgres => {
+            format!("SELECT {COLUMNS} FROM users WHERE lower(username) = lower(?1)")
+        }
+    };
+    c.prepare_cached(&sql)?
+        .query_row([username], from_row)
+        .optional()
+}
+
+/// Username order ignoring case, in the form each database has an index for: SQLite's
+/// `NOCASE` column (`users_search_scan`), PostgreSQL's `lower(username)` (`users_username_nocase`).
+fn username_order(tx: &Tx<'_>, table: &str) -> String {
+    match tx.dialect() {
+        Dialect::Sqlite => format!("{table}username"),
+        Dialect::Postgres => format!("lower({table}username)"),
+    }
 }
 
 pub fn find_user_by_subject(tx: &Tx<'_>, subject: &str) -> Result<Option<User>> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"))?
-            .query_row([subject], from_row)
-            .optional()?,
-    )
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE subject = ?1"))?
+        .query_row([subject], from_row)
+        .optional()
 }
 
 /// Users whose email is `email`, compared without case (at most `limit`).
@@ -99,7 +111,7 @@ pub fn list_users_by_email(tx: &Tx<'_>, email: &str, limit: i64) -> Result<Vec<U
         "SELECT {COLUMNS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![email, limit], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// The user named `username`, or a NotFound error that says so.
@@ -110,9 +122,10 @@ pub fn get_user_by_username(tx: &Tx<'_>, username: &str) -> Result<User> {
 
 pub fn list_users(tx: &Tx<'_>) -> Result<Vec<User>> {
     let c = tx.conn();
-    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))?;
+    let order = username_order(tx, "");
+    let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY {order}"))?;
     let rows = st.query_map([], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A query matching more users than this in the trigram index is common enough that a scan in
@@ -135,25 +148,42 @@ pub fn search_users(
     limit: i64,
 ) -> Result<Vec<User>> {
     let c = tx.conn();
+    let pg = tx.dialect() == Dialect::Postgres;
+    let order = username_order(tx, "");
     // Two texts, not `?2 IS NULL OR ...`: that would keep SQLite from seeking to the cursor,
     // and a page deep in the list would read every user before it.
-    let after_clause = if after.is_some() {
-        "username > ?2"
-    } else {
-        "?2 IS NULL"
+    let after_clause = match (after.is_some(), pg) {
+        (true, false) => "username > ?2",
+        (true, true) => "lower(username) > lower(?2)",
+        (false, _) => "CAST(?2 AS TEXT) IS NULL",
     };
     let rows = |sql: &str, q: &dyn ToValue| -> Result<Vec<User>> {
         let mut st = c.prepare_cached(sql)?;
         let found = st.query_map(params![q, after, limit], from_row)?;
-        Ok(found.collect::<Result<Vec<_>, _>>()?)
+        found.collect::<Result<Vec<_>, _>>()
     };
     if query.is_empty() {
         return rows(
             &format!(
-                "SELECT {COLUMNS} FROM users WHERE ?1 IS NULL AND {after_clause} \
-                 ORDER BY username LIMIT ?3"
+                "SELECT {COLUMNS} FROM users WHERE CAST(?1 AS TEXT) IS NULL AND {after_clause} \
+                 ORDER BY {order} LIMIT ?3"
             ),
             &None::<String>,
+        );
+    }
+    let pattern = format!("%{}%", escape_like(query));
+    if pg {
+        // No trigram index on PostgreSQL: the scan in username order, with ILIKE (which folds
+        // Unicode case, where SQLite's LIKE folds ASCII only).
+        return rows(
+            &format!(
+                "SELECT {COLUMNS} FROM users WHERE id IN ( \
+                   SELECT id FROM users WHERE {after_clause} AND (username ILIKE ?1 ESCAPE '\\' \
+                     OR email ILIKE ?1 ESCAPE '\\' OR name ILIKE ?1 ESCAPE '\\') \
+                   ORDER BY {order} LIMIT ?3) \
+                 ORDER BY {order}"
+            ),
+            &pattern,
         );
     }
     if query.chars().count() >= 3 {
@@ -186,7 +216,7 @@ pub fn search_users(
                ORDER BY username LIMIT ?3) \
              ORDER BY username"
         ),
-        &format!("%{}%", escape_like(query)),
+        &pattern,
     )
 }
 
@@ -205,23 +235,21 @@ fn escape_like(s: &str) -> String {
 /// Whether there is any user: one page read, where counting reads a whole index.
 pub fn has_users(tx: &Tx<'_>) -> Result<bool> {
     let c = tx.conn();
-    Ok(c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
-        .query_row([], |r| r.get(0))?)
+    c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn count_users(tx: &Tx<'_>) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached("SELECT COUNT(*) FROM users")?
-        .query_row([], |r| r.get(0))?)
+    c.prepare_cached("SELECT COUNT(*) FROM users")?
+        .query_row([], |r| r.get(0))
 }
 
 /// Enabled users with the admin flag: the last one must stay (someone has to run the provider).
 pub fn count_enabled_admins(tx: &Tx<'_>) -> Result<i64> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled")?
-            .query_row([], |r| r.get(0))?,
-    )
+    c.prepare_cached("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn update_user_disabled(tx: &Tx<'_>, id: i64, disabled: bool, now: i64) -> Result<()> {
@@ -263,10 +291,10 @@ pub fn update_user_password(tx: &Tx<'_>, id: i64, hash: &str, now: i64) -> Resul
 pub fn find_users_by_email(tx: &Tx<'_>, email: &str, limit: i64) -> Result<Vec<User>> {
     let c = tx.conn();
     let mut st = c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT ?2"
+        "SELECT {COLUMNS} FROM users WHERE lower(email) = lower(?1) ORDER BY id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![email, limit], from_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    rows.collect::<Result<Vec<_>, _>>()
 }
 
 /// A new email address and whether it is verified (the user's own change, or its verification).
@@ -315,13 +343,14 @@ pub fn delete_user(tx: &Tx<'_>, id: i64) -> Result<()> {
 /// `(username, sessions, refresh_tokens)`. Disabling ends both, so any row here is a leftover.
 pub fn list_disabled_users_with_grants(tx: &Tx<'_>, now: i64) -> Result<Vec<(String, i64, i64)>> {
     let c = tx.conn();
-    let mut st = c.prepare(
+    let order = username_order(tx, "u.");
+    let mut st = c.prepare(&format!(
         "SELECT u.username, \
            (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?1), \
            (SELECT COUNT(*) FROM refresh_tokens r WHERE r.user_id = u.id AND r.revoked_at IS NULL \
               AND r.used_at IS NULL AND r.expires_at > ?1) \
-         FROM users u WHERE u.disabled = 1 ORDER BY u.username",
-    )?;
+         FROM users u WHERE u.disabled = 1 ORDER BY {order}",
+    ))?;
     let rows = st.query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows
         .collect::<Result<Vec<(String, i64, i64)>, _>>()?

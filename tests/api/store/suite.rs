@@ -1,6 +1,8 @@
 //! A storage conformance suite in the style of Dex's `storage/conformance`: every check is a
 //! function over `&Store`, and each backend runs all of them on a fresh database via
-//! [`store_conformance_tests!`]. Today there is one backend, SQLite in a temporary file.
+//! [`store_conformance_tests!`]: SQLite in a temporary file (in each durability mode) and
+//! PostgreSQL in a fresh database of a throwaway cluster (`support::pg`). Every check runs on
+//! both: the few that look at rows directly use `support::pg::inspect`, which works on either.
 
 use latchkey::store::{Durability, Store};
 
@@ -43,6 +45,7 @@ store_conformance_tests!(
         sqlite = super::open_sqlite(),
         sqlite_each = super::open_sqlite_with(super::Durability::Each),
         sqlite_relaxed = super::open_sqlite_with(super::Durability::Relaxed),
+        postgres = crate::support::pg::open_postgres(),
     ],
     [
         users_can_be_inserted_and_found_by_id_subject_and_case_insensitive_username,
@@ -127,6 +130,10 @@ store_conformance_tests!(
         users_are_searched_by_part_of_username_email_or_name_in_username_order_after_a_cursor,
         live_sessions_are_listed_newest_first_with_their_username_after_a_cursor_and_per_user,
         audit_events_are_found_by_kind_family_before_a_time_and_below_a_row_id,
+        claimed_outbox_items_are_not_due_again_until_their_lease_ends,
+        a_due_outbox_item_is_claimed_by_exactly_one_of_many_concurrent_claimers,
+        due_mail_is_claimed_oldest_first_and_not_due_again_until_its_lease_ends,
+        a_due_mail_is_claimed_by_exactly_one_of_many_concurrent_claimers,
     ]
 );
 
@@ -337,9 +344,10 @@ pub mod conformance {
     }
 
     fn count(store: &Store, table: &str) -> i64 {
-        store
-            .sql(|c| Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?))
-            .unwrap()
+        crate::support::pg::inspect(store, |c| {
+            c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        })
+        .unwrap()
     }
 
     /// Run `f(i)` on `n` threads released together; the results in thread order.
@@ -1527,13 +1535,11 @@ pub mod conformance {
         find_refresh(store, "r-live");
         assert!(!jti_revoked(store, "jti-expired"));
         assert!(jti_revoked(store, "jti-live"));
-        let codes: Vec<String> = store
-            .sql(|c| {
-                let mut st = c.prepare("SELECT code_hash FROM auth_codes ORDER BY code_hash")?;
-                let rows = st.query_map([], |r| r.get(0))?;
-                Ok(rows.collect::<Result<Vec<String>, _>>()?)
-            })
-            .unwrap();
+        let codes: Vec<String> = crate::support::pg::inspect(store, |c| {
+            let mut st = c.prepare("SELECT code_hash FROM auth_codes ORDER BY code_hash")?;
+            st.query_map([], |r| r.get(0))?.collect()
+        })
+        .unwrap();
         assert_eq!(
             codes,
             ["code-live", "code-recent"],
@@ -2098,15 +2104,14 @@ pub mod conformance {
             "a new grant replaces the old one"
         );
         assert_eq!(count(store, "consents"), 2);
-        let granted_at: i64 = store
-            .sql(|c| {
-                Ok(c.query_row(
-                    "SELECT granted_at FROM consents WHERE user_id = ?1 AND client_pk = ?2",
-                    [alice.id, app.id],
-                    |r| r.get(0),
-                )?)
-            })
-            .unwrap();
+        let granted_at: i64 = crate::support::pg::inspect(store, |c| {
+            c.query_row(
+                "SELECT granted_at FROM consents WHERE user_id = ?1 AND client_pk = ?2",
+                [alice.id, app.id],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
         assert_eq!(granted_at, NOW + 9);
         assert_eq!(find(bob.id, app.id).as_deref(), Some("openid"));
 
@@ -2866,15 +2871,14 @@ pub mod conformance {
             1,
             "one row per browser and user"
         );
-        let (created_at, last_used_at): (i64, i64) = store
-            .sql(|c| {
-                Ok(c.query_row(
-                    "SELECT created_at, last_used_at FROM known_browsers",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?)
-            })
-            .unwrap();
+        let (created_at, last_used_at): (i64, i64) = crate::support::pg::inspect(store, |c| {
+            c.query_row(
+                "SELECT created_at, last_used_at FROM known_browsers",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .unwrap();
         assert_eq!((created_at, last_used_at), (NOW, NOW + 100));
 
         store
@@ -3018,15 +3022,14 @@ pub mod conformance {
             3,
             "one row per session and client"
         );
-        let (first_at, last_at): (i64, i64) = store
-            .sql(|c| {
-                Ok(c.query_row(
-                    "SELECT first_at, last_at FROM session_clients WHERE sid = 'sid-1' AND client_pk = ?1",
-                    [bcl_a.id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?)
-            })
-            .unwrap();
+        let (first_at, last_at): (i64, i64) = crate::support::pg::inspect(store, |c| {
+            c.query_row(
+                "SELECT first_at, last_at FROM session_clients WHERE sid = 'sid-1' AND client_pk = ?1",
+                [bcl_a.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .unwrap();
         assert_eq!((first_at, last_at), (NOW, NOW + 30));
 
         store
@@ -3643,4 +3646,8 @@ pub mod conformance {
     // Admin keys and the admin lists (migration 0012).
     mod admin;
     pub use admin::*;
+
+    // The queues several nodes share: notices and mails claimed once.
+    mod queues;
+    pub use queues::*;
 }

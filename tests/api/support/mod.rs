@@ -13,6 +13,7 @@ pub mod jwt;
 pub mod mfa;
 pub mod net;
 pub mod oauth;
+pub mod pg;
 pub mod pkce;
 pub mod prometheus;
 pub mod proxy;
