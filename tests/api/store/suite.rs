@@ -127,6 +127,9 @@ store_conformance_tests!(
         users_are_searched_by_part_of_username_email_or_name_in_username_order_after_a_cursor,
         live_sessions_are_listed_newest_first_with_their_username_after_a_cursor_and_per_user,
         audit_events_are_found_by_kind_family_before_a_time_and_below_a_row_id,
+        an_upkeep_round_runs_unless_another_one_holds_the_lock_and_releases_it_after,
+        the_keys_version_changes_with_every_new_retired_and_deleted_key,
+        a_rotation_decided_by_several_nodes_at_the_same_moment_is_made_once,
     ]
 );
 
@@ -3643,4 +3646,8 @@ pub mod conformance {
     // Admin keys and the admin lists (migration 0012).
     mod admin;
     pub use admin::*;
+
+    // Upkeep by one node at a time and the signing keys' version (issue 19).
+    mod upkeep;
+    pub use upkeep::*;
 }
