@@ -9,7 +9,7 @@ pub mod transport;
 
 use crate::state::AppState;
 use crate::store::mail_queue::{self, QueuedMail};
-use crate::store::{StoreError, audit, upkeep};
+use crate::store::{StoreError, audit};
 use std::time::Duration;
 
 /// The first retry's wait; each further one doubles, up to [`MAX_BACKOFF_SECS`].
@@ -20,9 +20,7 @@ pub const GIVE_UP_AFTER_SECS: i64 = 86_400;
 /// How often the queue is looked at when nothing wakes the sender (mail queued by the CLI,
 /// retries coming due).
 const POLL: Duration = Duration::from_secs(5);
-/// How long a mail taken for sending is left alone by the other nodes' senders: well over one
-/// SMTP conversation ([`transport::TIMEOUT`]); a node that dies holding one frees it after this.
-const CLAIM_SECS: i64 = 60;
+const BATCH: i64 = 20;
 
 /// The wait before the next attempt, after `failures` failed ones (1 for the first failure).
 pub fn backoff_secs(failures: i64) -> i64 {
@@ -56,25 +54,19 @@ pub async fn run(state: AppState, mut quitting: tokio::sync::watch::Receiver<boo
         if *quitting.borrow() {
             return;
         }
-        // One mail at a time, taken in a write unit: with several nodes on one database each
-        // mail goes to one sender.
-        loop {
-            if *quitting.borrow() {
-                return;
-            }
-            match claim(&state).await {
-                Ok(Some(mail)) => {
+        match due(&state).await {
+            Ok(list) => {
+                for mail in list {
+                    if *quitting.borrow() {
+                        return;
+                    }
                     let outcome = attempt(&state, &transport, &mail).await;
                     if let Err(e) = record(&state, &mail, outcome).await {
                         tracing::warn!(error = %e, "cannot record a mail attempt");
                     }
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the mail queue");
-                    break;
-                }
             }
+            Err(e) => tracing::warn!(error = %e, "cannot read the mail queue"),
         }
         tokio::select! {
             _ = state.mail_nudge.notified() => {}
@@ -84,21 +76,11 @@ pub async fn run(state: AppState, mut quitting: tokio::sync::watch::Receiver<boo
     }
 }
 
-/// The oldest mail due, taken for this sender (see [`upkeep::claim_due_mail`]).
-async fn claim(state: &AppState) -> Result<Option<QueuedMail>, StoreError> {
+async fn due(state: &AppState) -> Result<Vec<QueuedMail>, StoreError> {
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let now = st.clock.now();
-        // A read first: an empty queue, the usual case, costs no write unit.
-        if st
-            .store
-            .read(|c| mail_queue::list_due_mail(c, now, 1))?
-            .is_empty()
-        {
-            return Ok(None);
-        }
-        st.store
-            .write(|c| upkeep::claim_due_mail(c, now, now + CLAIM_SECS))
+        st.store.read(|c| mail_queue::list_due_mail(c, now, BATCH))
     })
     .await
     .map_err(|e| StoreError::Corrupt(e.to_string()))?

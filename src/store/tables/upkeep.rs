@@ -72,21 +72,3 @@ impl Drop for UpkeepLock<'_> {
         }
     }
 }
-
-/// Take the oldest mail due by `now` for this node's sender, in a write unit: it is not due
-/// again before `until`, so the senders of other nodes leave it alone while this one sends it
-/// (then deletes or reschedules it). A node that dies holding one frees it at `until`.
-pub fn claim_due_mail(
-    tx: &Tx<'_>,
-    now: i64,
-    until: i64,
-) -> Result<Option<crate::store::mail_queue::QueuedMail>> {
-    let Some(mail) = crate::store::mail_queue::list_due_mail(tx, now, 1)?.pop() else {
-        return Ok(None);
-    };
-    tx.conn().execute(
-        "UPDATE mail_queue SET next_attempt_at = ?2 WHERE id = ?1",
-        crate::store::db::params![mail.id, until],
-    )?;
-    Ok(Some(mail))
-}

@@ -130,7 +130,6 @@ store_conformance_tests!(
         an_upkeep_round_runs_unless_another_one_holds_the_lock_and_releases_it_after,
         the_keys_version_changes_with_every_new_retired_and_deleted_key,
         a_rotation_decided_by_several_nodes_at_the_same_moment_is_made_once,
-        each_due_mail_is_claimed_by_exactly_one_of_many_concurrent_senders,
     ]
 );
 

@@ -12,7 +12,9 @@ fn version(store: &Store) -> KeysVersion {
     store.read(upkeep::keys_version).unwrap()
 }
 
-pub fn an_upkeep_round_runs_unless_another_one_holds_the_lock_and_releases_it_after(store: &Store) {
+pub fn an_upkeep_round_runs_unless_another_one_holds_the_lock_and_releases_it_after(
+    store: &Store,
+) {
     let inner = store
         .try_upkeep(|outer| {
             // Another round while this one runs: on PostgreSQL another session (as another
@@ -72,11 +74,7 @@ pub fn a_rotation_decided_by_several_nodes_at_the_same_moment_is_made_once(store
             .unwrap()
             .len()
     });
-    assert_eq!(
-        made.iter().sum::<usize>(),
-        3,
-        "one new key per algorithm: {made:?}"
-    );
+    assert_eq!(made.iter().sum::<usize>(), 3, "one new key per algorithm: {made:?}");
     let live = store.read(|c| keys::list_keys(c, later)).unwrap();
     for alg in Alg::ALL {
         let active = live
@@ -85,54 +83,4 @@ pub fn a_rotation_decided_by_several_nodes_at_the_same_moment_is_made_once(store
             .count();
         assert_eq!(active, 1, "{alg:?} has one active key");
     }
-}
-
-pub fn each_due_mail_is_claimed_by_exactly_one_of_many_concurrent_senders(store: &Store) {
-    use latchkey::store::mail_queue::{self, NewMail};
-    for i in 0..5 {
-        let to = format!("user{i}@example.com");
-        let m = NewMail {
-            kind: "reset",
-            recipient: &to,
-            params: "{}",
-            link: None,
-        };
-        store
-            .write(|c| mail_queue::insert_mail(c, &m, NOW))
-            .unwrap();
-    }
-    // Eight senders (as on several nodes), each taking mail until none is due.
-    let taken = race(8, |_| {
-        let mut ids = Vec::new();
-        while let Some(m) = store
-            .write(|c| upkeep::claim_due_mail(c, NOW, NOW + 60))
-            .unwrap()
-        {
-            ids.push(m.id);
-        }
-        ids
-    });
-    let mut all: Vec<i64> = taken.into_iter().flatten().collect();
-    all.sort();
-    let queued: Vec<i64> = store
-        .read(mail_queue::list_mail)
-        .unwrap()
-        .iter()
-        .map(|m| m.id)
-        .collect();
-    assert_eq!(all, queued, "every mail taken once");
-    assert!(
-        store
-            .write(|c| upkeep::claim_due_mail(c, NOW + 59, NOW + 120))
-            .unwrap()
-            .is_none(),
-        "a taken mail is left alone while it is held"
-    );
-    let again = store
-        .write(|c| upkeep::claim_due_mail(c, NOW + 60, NOW + 120))
-        .unwrap();
-    assert!(
-        again.is_some(),
-        "and due again once the hold ends (its sender died)"
-    );
 }
