@@ -37,8 +37,14 @@ pub enum StartupError {
     Mail(String),
 }
 
-/// How often the server reloads keys (to pick up `latchkey keys rotate`) and sweeps expired rows.
+/// How often a node tries a round of upkeep (key rotation, the sweep; one node at a time), and
+/// reloads its key ring even when the keys did not change (retired keys leave it by age).
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(30);
+/// How often a node asks the database whether the signing keys changed (a rotation by another
+/// node, the admin page, `latchkey keys rotate`, keys retired or forgotten) and reloads its key
+/// ring when they did: within this (and one small query) every node serves and signs with the
+/// new keys. The check is a few short rows, off the request path.
+pub const KEYS_CHECK_EVERY: Duration = Duration::from_secs(2);
 /// How long a stop waits for requests in flight (then their connections are closed).
 const DRAIN_SECS: u64 = 10;
 /// Between no longer accepting connections and stopping the workers (see `run_until`).
@@ -197,6 +203,7 @@ impl Application {
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
         let (quit, quitting) = tokio::sync::watch::channel(false);
         let maintenance = tokio::spawn(maintain(self.state.clone()));
+        let key_watch = tokio::spawn(watch_keys(self.state.clone()));
         let mut notifier = tokio::spawn(crate::notify::run(self.state.clone(), quitting.clone()));
         let mut mailer = tokio::spawn(crate::mailer::run(self.state.clone(), quitting));
         let sealer = tokio::spawn(crate::audit_sealer::run(self.state.clone()));
@@ -236,6 +243,7 @@ impl Application {
             t.abort();
         }
         maintenance.abort();
+        key_watch.abort();
         warm_up.abort();
         let _ = quit.send(true);
         // Back-channel notices and the mail in hand finish side by side; what is cut off here
@@ -365,7 +373,7 @@ fn metrics_server(listener: TcpListener, state: &AppState) -> Result<(Server, u1
     Ok((server, addr.port()))
 }
 
-/// Periodic upkeep, off the request path.
+/// Periodic upkeep, off the request path; skipped while another node does it.
 async fn maintain(state: AppState) {
     let mut tick = tokio::time::interval(MAINTENANCE_EVERY);
     tick.tick().await;
@@ -374,15 +382,66 @@ async fn maintain(state: AppState) {
         let st = state.clone();
         let res = web::block(move || {
             let now = st.clock.now();
-            let ring = crate::oidc::maintenance::run_once(&st.store, &st.settings, now)?;
-            st.set_keys(ring);
-            Ok::<_, signing_keys::KeyError>(())
+            crate::oidc::maintenance::upkeep(&st.store, &st.settings, now)
         })
         .await;
         match res {
-            Ok(Ok(())) => {}
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => tracing::debug!("upkeep skipped: another node is doing it"),
             Ok(Err(e)) => tracing::warn!(error = %e, "maintenance failed"),
             Err(e) => tracing::warn!(error = %e, "maintenance task failed"),
+        }
+    }
+}
+
+/// Reload the key ring when the signing keys change in the database (every
+/// [`KEYS_CHECK_EVERY`]), and every [`MAINTENANCE_EVERY`] regardless.
+async fn watch_keys(state: AppState) {
+    use crate::oidc::maintenance::KeyWatch;
+    let mut tick = tokio::time::interval(KEYS_CHECK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut watch = KeyWatch::default();
+    let mut loaded = std::time::Instant::now();
+    // Say a failure once, not every tick, until the check works again.
+    let mut failing = false;
+    loop {
+        tick.tick().await;
+        let force = loaded.elapsed() >= MAINTENANCE_EVERY;
+        let st = state.clone();
+        let res = web::block(move || {
+            let now = st.clock.now();
+            let out = watch.check(&st.store, st.settings.key_retention_secs, now, force);
+            if let Ok(Some(ring)) = &out {
+                tracing::debug!(keys = ring.keys().len(), "key ring reloaded");
+            }
+            (
+                watch,
+                out.map(|ring| ring.map(|r| st.set_keys(r)).is_some()),
+            )
+        })
+        .await;
+        let out = match res {
+            Ok((w, out)) => {
+                watch = w;
+                out.map_err(|e| e.to_string())
+            }
+            Err(e) => {
+                watch = KeyWatch::default();
+                Err(e.to_string())
+            }
+        };
+        match out {
+            Ok(reloaded) => {
+                if reloaded {
+                    loaded = std::time::Instant::now();
+                }
+                failing = false;
+            }
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "checking the signing keys failed; retrying");
+            }
+            Err(_) => {}
         }
     }
 }

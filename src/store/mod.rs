@@ -15,7 +15,7 @@ pub use sqlite::{backup, migrate};
 pub use tables::{
     admin_keys, apis, attributes, audit, audit_chain, backchannel, clients, codes, consents,
     device, groups, keys, known_browsers, links, mail_queue, passkeys, pending, refresh,
-    second_factors, sessions, sweep, throttle, upstream, users,
+    second_factors, sessions, sweep, throttle, upkeep, upstream, users,
 };
 
 use db::Conn;

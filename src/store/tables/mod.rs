@@ -25,5 +25,6 @@ pub mod second_factors;
 pub mod sessions;
 pub mod sweep;
 pub mod throttle;
+pub mod upkeep;
 pub mod upstream;
 pub mod users;

@@ -3,3 +3,4 @@
 mod algorithm_pinning;
 mod claims;
 mod key_rotation;
+mod nodes;

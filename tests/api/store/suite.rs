@@ -134,6 +134,9 @@ store_conformance_tests!(
         a_due_outbox_item_is_claimed_by_exactly_one_of_many_concurrent_claimers,
         due_mail_is_claimed_oldest_first_and_not_due_again_until_its_lease_ends,
         a_due_mail_is_claimed_by_exactly_one_of_many_concurrent_claimers,
+        an_upkeep_round_runs_unless_another_one_holds_the_lock_and_releases_it_after,
+        the_keys_version_changes_with_every_new_retired_and_deleted_key,
+        a_rotation_decided_by_several_nodes_at_the_same_moment_is_made_once,
     ]
 );
 
@@ -3650,4 +3653,7 @@ pub mod conformance {
     // The queues several nodes share: notices and mails claimed once.
     mod queues;
     pub use queues::*;
+    // Upkeep by one node at a time and the signing keys' version (issue 19).
+    mod upkeep;
+    pub use upkeep::*;
 }
