@@ -49,8 +49,8 @@ pub(super) fn check_database(
         }
         Ok(v)
             if v > latest
-                && !(!sqlite
-                    && store::postgres::schema_of(c).is_ok_and(|(found, from)| {
+                && (sqlite
+                    || !store::postgres::schema_of(c).is_ok_and(|(found, from)| {
                         store::postgres::can_run_on(latest, found, from)
                     })) =>
         {

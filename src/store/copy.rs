@@ -103,8 +103,8 @@ pub fn copy_all(from: &Store, to: &Store) -> Result<Vec<Copied>> {
             Ok::<_, StoreError>(())
         })
     })?;
-    let sources = from.read(|tx| counts(tx))?;
-    let targets = to.read(|tx| counts(tx))?;
+    let sources = from.read(counts)?;
+    let targets = to.read(counts)?;
     let out: Vec<Copied> = TABLES
         .iter()
         .zip(sources.iter().zip(targets.iter()))

@@ -421,11 +421,11 @@ mod tests {
     fn count(store: &Store) -> i64 {
         store
             .read(|c| {
-                Ok(c.conn().query_row(
+                c.conn().query_row(
                     "SELECT COUNT(*) FROM audit_events WHERE kind = 'durability-test'",
                     [],
                     |r| r.get(0),
-                )?)
+                )
             })
             .unwrap()
     }
@@ -655,11 +655,11 @@ mod tests {
         let before = store.sync_stats();
         let n: i64 = store
             .write(|c| {
-                Ok::<_, StoreError>(c.conn().query_row(
+                c.conn().query_row(
                     "SELECT COUNT(*) FROM audit_events WHERE kind = 'durability-test'",
                     [],
                     |r| r.get(0),
-                )?)
+                )
             })
             .unwrap();
         assert_eq!(n, 1);

@@ -46,7 +46,7 @@ pub fn count_failure(
     unless_blocked_after: i64,
 ) -> Result<Option<Counted>> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "INSERT INTO throttle_counters \
            (key, failures, since, last_failure, blocked_until, prior_block) \
          VALUES (?1, 1, ?2, ?2, 0, 0) \
@@ -72,7 +72,7 @@ pub fn count_failure(
             })
         },
     )
-    .optional()?)
+    .optional()
 }
 
 /// Start a wait on `key` (right after [`count_failure`] counted past the allowance).
@@ -136,12 +136,12 @@ pub fn note_source(tx: &Tx<'_>, key: &str, source: &str, now: i64, most: i64) ->
 /// quiet for [`FORGET_AFTER_SECS`]).
 pub fn sources(tx: &Tx<'_>, key: &str, now: i64) -> Result<i64> {
     let c = tx.conn();
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM throttle_sources s \
          JOIN throttle_counters t ON t.key = s.key \
          WHERE s.key = ?1 AND ?2 - t.last_failure < ?3 AND s.seen_at >= t.since",
     )?
-    .query_row(params![key, now, FORGET_AFTER_SECS], |r| r.get(0))?)
+    .query_row(params![key, now, FORGET_AFTER_SECS], |r| r.get(0))
 }
 
 /// Delete counters quiet for [`FORGET_AFTER_SECS`] and not blocking anyone, and the sources no

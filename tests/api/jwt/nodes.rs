@@ -35,8 +35,7 @@ async fn jwks_until(app: &TestApp, done: impl Fn(&[String]) -> bool) -> Vec<Stri
 }
 
 #[tokio::test]
-async fn a_key_rotated_by_the_cli_on_one_node_is_published_and_signs_on_the_other_within_seconds()
-{
+async fn a_key_rotated_by_the_cli_on_one_node_is_published_and_signs_on_the_other_within_seconds() {
     assert!(KEYS_CHECK_EVERY <= Duration::from_secs(3));
     let (a, secret) = app_with_client().await;
     let b = spawn_node_beside(&a, Arc::new(SystemClock)).await;
@@ -129,7 +128,11 @@ async fn two_nodes_running_upkeep_at_the_same_moment_rotate_each_algorithm_once(
     assert_eq!(ran, [true, true], "no other node holds upkeep on SQLite");
 
     let ring = maintenance::run_once(&a.store, &a.settings, now).expect("upkeep");
-    assert_eq!(ring.keys().len(), 6, "three retired keys and three new ones, not more");
+    assert_eq!(
+        ring.keys().len(),
+        6,
+        "three retired keys and three new ones, not more"
+    );
     let on_b = jwks_until(&b, |kids| kids.len() == 6).await;
     let mut on_a: Vec<String> = ring.keys().iter().map(|k| k.kid.clone()).collect();
     let mut on_b = on_b;

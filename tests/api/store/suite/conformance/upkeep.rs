@@ -12,9 +12,7 @@ fn version(store: &Store) -> KeysVersion {
     store.read(upkeep::keys_version).unwrap()
 }
 
-pub fn an_upkeep_round_runs_unless_another_one_holds_the_lock_and_releases_it_after(
-    store: &Store,
-) {
+pub fn an_upkeep_round_runs_unless_another_one_holds_the_lock_and_releases_it_after(store: &Store) {
     let inner = store
         .try_upkeep(|outer| {
             // Another round while this one runs: on PostgreSQL another session (as another
@@ -74,7 +72,11 @@ pub fn a_rotation_decided_by_several_nodes_at_the_same_moment_is_made_once(store
             .unwrap()
             .len()
     });
-    assert_eq!(made.iter().sum::<usize>(), 3, "one new key per algorithm: {made:?}");
+    assert_eq!(
+        made.iter().sum::<usize>(),
+        3,
+        "one new key per algorithm: {made:?}"
+    );
     let live = store.read(|c| keys::list_keys(c, later)).unwrap();
     for alg in Alg::ALL {
         let active = live
