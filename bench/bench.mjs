@@ -695,7 +695,13 @@ function render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 }
   // value cells: { v: number, text }
   // Server CPU per operation (µs, /proc) and the part the operation's JWS signatures and
   // verifications take at the speed measured by the limits (µs each on one core = threads / rate).
-  const sigUs = (alg, signs, verifies = 0) => (signs * L.threads * 1e6) / L[`sign_${alg}`] + (verifies * L.threads * 1e6) / L[`verify_${alg}`];
+  // The CPU µs the limits binary measured per operation (least of the run's measurements:
+  // the least disturbed), or, from an older binary, threads / rate.
+  const one = (k, alg) => {
+    const us = L.runs.map((r) => r[`${k}_us_${alg}`]).filter((v) => v > 0);
+    return us.length ? Math.min(...us) : (L.threads * 1e6) / L[`${k}_${alg}`];
+  };
+  const sigUs = (alg, signs, verifies = 0) => signs * one('sign', alg) + verifies * one('verify', alg);
   const cost = (r, sig) => {
     if (r?.cpu_us_per_op == null) return '';
     const part = sig != null ? `, sig ${fmtUs(sig)} = ${Math.round((100 * sig) / r.cpu_us_per_op)}%` : '';
@@ -878,10 +884,12 @@ ${L.runs.length} times in this run; the table above uses the best of them.
 
 | limit, per second | ${L.runs.map((r) => r.when).join(' | ')} | used |
 |---|${L.runs.map(() => '---').join('|')}|---|
-${[...ALGS.flatMap((a) => [[`sign_${a}`, `JWS ${a} sign (josekit, access-token claims)`], [`verify_${a}`, `JWS ${a} verify`]]),
+${[...ALGS.flatMap((a) => [[`sign_${a}`, `JWS ${a} sign (josekit, access-token claims)`], [`verify_${a}`, `JWS ${a} verify`],
+    [`sign_us_${a}`, `CPU µs per ${a} sign (charged per operation: least of the run)`], [`verify_us_${a}`, `CPU µs per ${a} verify`]]),
   ['argon2id_verify', `argon2id verify (${L.argon2id_params})`],
   ['fsync_per_s', 'fsync (4 KiB append + fdatasync, 1 thread, data dir\'s file system)']]
-  .map(([k, label]) => `| ${label} | ${L.runs.map((r) => fmtRate(r[k])).join(' | ')} | ${fmtRate(L[k])} |`).join('\n')}
+  .filter(([k]) => L.runs.some((r) => r[k] != null))
+  .map(([k, label]) => `| ${label} | ${L.runs.map((r) => fmtRate(r[k])).join(' | ')} | ${fmtRate(k.includes('_us_') ? Math.min(...L.runs.map((r) => r[k]).filter((v) => v > 0)) : L[k])} |`).join('\n')}
 
 ## Raw figures
 
