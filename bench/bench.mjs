@@ -48,6 +48,9 @@ const PASSWORD = 'bench-password-123';
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const SCOPE = 'openid profile email';
 const ALGS = ['RS256', 'ES256', 'EdDSA'];
+const FLOW_ALGS = ['ES256', 'RS256']; // the code flow and refresh: ID and access tokens alike
+// Their concurrencies (virtual browsers / clients); the smoke run only exercises RS256 at c=16.
+const FLOW_LEVELS = SMOKE ? [16] : [16, 64];
 
 const started = Date.now();
 const log = (...a) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${a.join(' ')}\n`);
@@ -261,16 +264,24 @@ async function wrk(label, srv, spec) {
   if (S.wrkWarmup) await wrkOnce(srv, { ...spec, secs: S.wrkWarmup });
   const cpu0 = cpuSecs(srv.pid);
   const r = await wrkOnce(srv, { ...spec, secs: S.wrkSecs });
-  r.server_cores = (cpuSecs(srv.pid) - cpu0) / r.seconds;
+  const cpu = cpuSecs(srv.pid) - cpu0;
+  r.server_cores = cpu / r.seconds;
+  r.cpu_us_per_op = r.requests ? (cpu * 1e6) / r.requests : null;
   check(label, srv, r.requests, r.errors);
-  log(`${srv.kind.padEnd(8)} ${label}: ${fmtRate(r.rate)}/s p50 ${fmtMs(r.p50_ms)} p99 ${fmtMs(r.p99_ms)} (server ${r.server_cores.toFixed(2)} cores${r.errors ? `, ${r.errors} errors` : ''})`);
+  log(`${srv.kind.padEnd(8)} ${label}: ${fmtRate(r.rate)}/s p50 ${fmtMs(r.p50_ms)} p99 ${fmtMs(r.p99_ms)} (server ${r.server_cores.toFixed(2)} cores, ${fmtUs(r.cpu_us_per_op)} CPU/op${r.errors ? `, ${r.errors} errors` : ''})`);
   return r;
 }
-function driverJob(srv, extra) {
-  const web = isLk(srv) ? lkClients.web : peerConf.clients.web;
-  return { server: srv.flavor, base: srv.base, paths: srv.paths, client_id: 'web', client_secret: web,
+// The code-flow client of each algorithm (ID tokens; latchkey's access tokens follow its
+// LATCHKEY_ACCESS_TOKEN_ALG, the peer's the client's resource). `web-opaque` is the peer's only.
+const flowClient = (alg) => (alg === 'RS256' ? 'web-rs256' : 'web');
+function driverJob(srv, { client = 'web', ...extra }) {
+  const secret = isLk(srv) ? lkClients[client] : peerConf.clients[client];
+  // The peer's access tokens of the flows are JWTs, which its /me refuses (they have an
+  // audience): a resource server's check of them stands in for userinfo.
+  const paths = srv.flavor === 'peer' && client !== 'web-opaque' ? { ...srv.paths, userinfo: '/bench/userinfo' } : srv.paths;
+  return { server: srv.flavor, base: srv.base, paths, client_id: client, client_secret: secret,
     redirect_uri: REDIRECT, scope: SCOPE, password: PASSWORD, concurrency: FLOW_C,
-    duration: S.drvSecs, warmup: S.drvWarmup, ...extra };
+    duration: S.drvSecs, warmup: S.drvWarmup, server_pid: srv.pid, ...extra };
 }
 let jobN = 0;
 async function drive(label, srv, extra, { quiet = false } = {}) {
@@ -287,10 +298,12 @@ async function drive(label, srv, extra, { quiet = false } = {}) {
   const out = JSON.parse(line);
   if (out.ops !== undefined) {
     out.server_cores = (cpuSecs(srv.pid) - cpu0) / wall;
+    // Within the measured window only (the driver reads /proc at its start and end).
+    out.cpu_us_per_op = out.server_cpu_s != null && out.ops ? (out.server_cpu_s * 1e6) / out.ops : null;
     // A scenario is broken when it errs or completes nothing at all (warm-up included: a smoke
     // run's window can be shorter than one flow on a busy machine).
     check(label, srv, out.completed, out.errors, out.error_samples);
-    if (!quiet) log(`${srv.kind.padEnd(8)} ${label}: ${fmtRate(out.rate)}/s p50 ${fmtMs(out.p50_ms)} p99 ${fmtMs(out.p99_ms)} (server ~${out.server_cores.toFixed(2)} cores, driver ${(out.driver_cpu_s / out.seconds).toFixed(2)} cores${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''})`);
+    if (!quiet) log(`${srv.kind.padEnd(8)} ${label}: ${fmtRate(out.rate)}/s p50 ${fmtMs(out.p50_ms)} p99 ${fmtMs(out.p99_ms)} (server ~${out.server_cores.toFixed(2)} cores, ${fmtUs(out.cpu_us_per_op)} CPU/op, driver ${(out.driver_cpu_s / out.seconds).toFixed(2)} cores${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''})`);
   }
   return out;
 }
@@ -366,11 +379,12 @@ async function phase(P, db) {
       // 4. userinfo and introspection with an access token from a code flow (latchkey's is a
       // JWT signed with this algorithm; the peer's is opaque, so it is measured once).
       for (const srv of alg === ALGS[0] ? [...lks(), peer] : lks()) {
-        const t = await drive('tokens', srv, { scenario: 'tokens', ...flowExtra(srv), random_session: false });
-        const web = isLk(srv) ? lkClients.web : peerConf.clients.web;
+        const client = isLk(srv) ? 'web' : 'web-opaque';
+        const t = await drive('tokens', srv, { scenario: 'tokens', client, ...flowExtra(srv), random_session: false });
+        const web = isLk(srv) ? lkClients.web : peerConf.clients['web-opaque'];
         put(`userinfo_${alg}`, srv.kind, await wrk(`userinfo (${alg} token)`, srv, { path: srv.paths.userinfo, headers: [`Authorization: Bearer ${t.access_token}`], c: READ_C }));
         put(`introspect_${alg}`, srv.kind, await wrk(`introspection (${alg} token)`, srv, { path: srv.paths.introspect, method: 'POST',
-          body: `token=${t.access_token}`, headers: [basicAuth('web', web), FORM], c: READ_C }));
+          body: `token=${t.access_token}`, headers: [basicAuth(client, web), FORM], c: READ_C }));
       }
       if (alg !== ALGS[0]) {
         put(`userinfo_${alg}`, 'peer', R[`userinfo_${ALGS[0]}`].peer);
@@ -410,6 +424,25 @@ async function phase(P, db) {
   }
   if (MODES.length > 1 && lk.env.LATCHKEY_DURABILITY !== MODES[0]) {
     await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256', LATCHKEY_DURABILITY: MODES[0] });
+  }
+
+  // 2, 3 under the default durability: both flows at c=64 too, and with RS256 (ID and access
+  // tokens) as well as ES256. The empty store only: the seeded phase compares with it at c=16.
+  if (db.name === 'empty') {
+    const durEnv = MODES[0] ? { LATCHKEY_DURABILITY: MODES[0] } : {};
+    for (const alg of FLOW_ALGS) {
+      if (lk.env.LATCHKEY_ACCESS_TOKEN_ALG !== alg) await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: alg, ...durEnv });
+      for (const c of FLOW_LEVELS) {
+        if (alg === 'ES256' && c === FLOW_C) continue; // the rows above
+        const key = (k) => `${k}_${alg}_${c}`;
+        for (const srv of [lk, peer]) {
+          const extra = { ...flowExtra(srv), client: flowClient(alg), concurrency: c };
+          put(key('codeflow'), srv.kind, await drive(`code flow ${alg} c=${c}`, srv, { scenario: 'codeflow', ...extra }));
+          put(key('refresh'), srv.kind, await drive(`refresh rotation ${alg} c=${c}`, srv, { scenario: 'refresh', ...extra, random_session: false }));
+        }
+      }
+    }
+    if (lk.env.LATCHKEY_ACCESS_TOKEN_ALG !== 'ES256') await restartLk({ LATCHKEY_ACCESS_TOKEN_ALG: 'ES256', ...durEnv });
   }
 
   // 6. The token endpoint (client_credentials ES256) while a login storm runs.
@@ -528,6 +561,7 @@ function fmtMs(v) {
   if (v === null || v === undefined) return '—';
   return v >= 10 ? `${v.toFixed(0)} ms` : `${v.toFixed(1)} ms`;
 }
+function fmtUs(v) { return v === null || v === undefined ? '—' : `${Math.round(v).toLocaleString('en-US')} µs`; }
 const fmtMiB = (v) => (v === null || v === undefined ? '—' : `${v.toFixed(1)} MiB`);
 
 // ------------------------------------------------------------------ main
@@ -575,12 +609,13 @@ async function main() {
     lkClients[id] = out.client_secret;
   };
   addClient('web', ['--grant-types', 'authorization_code,refresh_token', '--skip-consent', '--id-token-alg', 'ES256']);
+  addClient('web-rs256', ['--grant-types', 'authorization_code,refresh_token', '--skip-consent', '--id-token-alg', 'RS256']);
   for (const a of ALGS) addClient(`cc-${a.toLowerCase()}`, ['--grant-types', 'client_credentials']);
   const db = path.join(LK_DIR, 'latchkey.db');
   const hash = sql(db, "SELECT password_hash FROM users WHERE username = 'bench0';");
   const userIds = sql(db, "SELECT id FROM users WHERE username LIKE 'bench%' ORDER BY id;").split('\n').map(Number);
   peerConf = {
-    clients: Object.fromEntries(Object.keys(lkClients).map((id) => [id, crypto.randomBytes(32).toString('base64url')])),
+    clients: Object.fromEntries([...Object.keys(lkClients), 'web-opaque'].map((id) => [id, crypto.randomBytes(32).toString('base64url')])),
     redirect_uri: REDIRECT,
     keys: peerKeys(),
     // The very same argon2id PHC string latchkey stored: both check the same hash.
@@ -658,12 +693,34 @@ function render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 }
   const rows = [];
   const sec = (title) => rows.push({ section: title });
   // value cells: { v: number, text }
-  const rate = (r) => (r ? { v: r.rate, text: `${fmtRate(r.rate)}/s` + (r.p50_ms != null ? ` (p50 ${fmtMs(r.p50_ms)}, p99 ${fmtMs(r.p99_ms)})` : '') } : null);
+  // Server CPU per operation (µs, /proc) and the part the operation's JWS signatures and
+  // verifications take: the CPU µs the limits binary measured per operation (least of the run's
+  // measurements: the least disturbed), or, from an older binary, threads / rate.
+  const one = (k, alg) => {
+    const us = L.runs.map((r) => r[`${k}_us_${alg}`]).filter((v) => v > 0);
+    return us.length ? Math.min(...us) : (L.threads * 1e6) / L[`${k}_${alg}`];
+  };
+  const sigUs = (alg, signs, verifies = 0) => signs * one('sign', alg) + verifies * one('verify', alg);
+  const cost = (r, sig) => {
+    if (r?.cpu_us_per_op == null) return '';
+    const part = sig != null ? `, sig ${fmtUs(sig)} = ${Math.round((100 * sig) / r.cpu_us_per_op)}%` : '';
+    return `; CPU ${fmtUs(r.cpu_us_per_op)}/op${part}`;
+  };
+  const rate = (r, sig) => (r ? { v: r.rate, text: `${fmtRate(r.rate)}/s` + (r.p50_ms != null ? ` (p50 ${fmtMs(r.p50_ms)}, p99 ${fmtMs(r.p99_ms)}${cost(r, sig)})` : '') } : null);
   const add = (label, lk, pe, limit, target) => rows.push({ label, lk, pe, limit, target });
   const lim = (v, what) => (v ? { v, text: `${fmtRate(v)}/s ${what}` } : null);
-  const flowBound = 1 / (2 / L.sign_ES256 + 1 / L.verify_ES256);
+  const flowBoundOf = (alg) => 1 / (2 / L[`sign_${alg}`] + 1 / L[`verify_${alg}`]);
+  const flowBound = flowBoundOf('ES256');
   const refreshBound = L.sign_ES256 / 2;
   const tg = (text, ok) => ({ text, ok });
+  // Issue 20: ≥ 2× the peer, and the server's CPU per flow within 1.5× (RS256) or 3× (ES256)
+  // of the flow's signatures and verification.
+  const flowTarget = (cf, alg) => {
+    const k = alg === 'RS256' ? 1.5 : 3;
+    const sig = sigUs(alg, 2, 1);
+    const cpu = cf.latchkey.cpu_us_per_op;
+    return tg(`≥ 2× peer; CPU/flow ≤ ${k}× signatures (${fmtUs(k * sig)})`, cf.latchkey.rate >= 2 * cf.peer.rate && cpu != null && cpu <= k * sig);
+  };
 
   function phaseRows(R, base) {
     const empty = !base;
@@ -699,7 +756,7 @@ function render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 }
           if (alg === 'RS256') t = tg(`best of c=${S.levels.join('/')} (${fmtRate(best)}) ≥ 90% of RS256 signing limit`, best >= 0.9 * L.sign_RS256);
           if (alg === 'ES256') t = tg(`best (${fmtRate(best)}) ≥ 8,000/s and ≥ 3× peer's best (${fmtRate(bestPeer)})`, best >= 8000 && best >= 3 * bestPeer);
         }
-        row(k, `client_credentials ${alg}, c=${c}`, rate(R[k].latchkey), rate(R[k].peer), lim(L[`sign_${alg}`], `${alg} signatures`), t);
+        row(k, `client_credentials ${alg}, c=${c}`, rate(R[k].latchkey, sigUs(alg, 1)), rate(R[k].peer, sigUs(alg, 1)), lim(L[`sign_${alg}`], `${alg} signatures`), t);
       }
     }
     for (const mode of MODES) {
@@ -709,15 +766,15 @@ function render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 }
       const full = mode === null || mode === 'group';
       const cf = R[`codeflow${tag}`];
       if (cf) {
-        row(`codeflow${tag}`, `code flow with SSO session (authorize→code→token→userinfo), c=${FLOW_C}${dlabel}`, rate(cf.latchkey), rate(cf.peer),
+        row(`codeflow${tag}`, `code flow with SSO session (authorize→code→token→userinfo), ES256, c=${FLOW_C}${dlabel}`, rate(cf.latchkey, sigUs('ES256', 2, 1)), rate(cf.peer, sigUs('ES256', 2, 1)),
           { v: flowBound, text: `${fmtRate(flowBound)}/s (2 ES256 signs + 1 verify per flow)` },
-          full ? tg('≥ 85% of bound and ≥ 2× peer', cf.latchkey.rate >= 0.85 * flowBound && cf.latchkey.rate >= 2 * cf.peer.rate) : null);
+          full ? flowTarget(cf, 'ES256') : null);
       }
       const rf = R[`refresh${tag}`];
       if (rf) {
-        row(`refresh${tag}`, `refresh-token rotation (ES256 access + ID token), c=${FLOW_C}${dlabel}`, rate(rf.latchkey), rate(rf.peer),
+        row(`refresh${tag}`, `refresh-token rotation (ES256 access + ID token), c=${FLOW_C}${dlabel}`, rate(rf.latchkey, sigUs('ES256', 2)), rate(rf.peer, sigUs('ES256', 2)),
           { v: refreshBound, text: `${fmtRate(refreshBound)}/s (2 ES256 signs each)` },
-          full ? tg('≥ 2,000/s and ≥ 5× peer', rf.latchkey.rate >= 2000 && rf.latchkey.rate >= 5 * rf.peer.rate) : null);
+          full ? tg('≥ 2× peer', rf.latchkey.rate >= 2 * rf.peer.rate) : null);
       }
       const lg = R[`login${tag}`];
       if (lg) {
@@ -726,12 +783,29 @@ function render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 }
           full ? tg('≥ 90% of argon2id bound', lg.latchkey.rate >= 0.9 * L.argon2id_verify) : null);
       }
     }
+    for (const alg of FLOW_ALGS) {
+      for (const c of FLOW_LEVELS) {
+        const cf = R[`codeflow_${alg}_${c}`];
+        const rf = R[`refresh_${alg}_${c}`];
+        const dl = MODES[0] ? ` — durability ${MODES[0]}` : '';
+        if (cf) {
+          row(null, `code flow with SSO session, ${alg}, c=${c}${dl}`, rate(cf.latchkey, sigUs(alg, 2, 1)), rate(cf.peer, sigUs(alg, 2, 1)),
+            { v: flowBoundOf(alg), text: `${fmtRate(flowBoundOf(alg))}/s (2 ${alg} signs + 1 verify per flow)` },
+            c === FLOW_C ? flowTarget(cf, alg) : null);
+        }
+        if (rf) {
+          row(null, `refresh-token rotation, ${alg}, c=${c}${dl}`, rate(rf.latchkey, sigUs(alg, 2)), rate(rf.peer, sigUs(alg, 2)),
+            lim(L[`sign_${alg}`] / 2, `(2 ${alg} signs each)`),
+            c === FLOW_C ? tg('≥ 2× peer', rf.latchkey.rate >= 2 * rf.peer.rate) : null);
+        }
+      }
+    }
     if (R.discovery) {
       for (const alg of ALGS) {
         const u = R[`userinfo_${alg}`]; const i = R[`introspect_${alg}`];
-        row(`userinfo_${alg}`, `userinfo (latchkey: ${alg} JWT; peer: opaque token), c=${READ_C}`, rate(u.latchkey), rate(u.peer), lim(L[`verify_${alg}`], `${alg} verifications`),
+        row(`userinfo_${alg}`, `userinfo (latchkey: ${alg} JWT; peer: opaque token), c=${READ_C}`, rate(u.latchkey, sigUs(alg, 0, 1)), rate(u.peer, 0), lim(L[`verify_${alg}`], `${alg} verifications`),
           tg('≥ 10,000/s', u.latchkey.rate >= 10000));
-        row(`introspect_${alg}`, `introspection (same tokens), c=${READ_C}`, rate(i.latchkey), rate(i.peer), lim(L[`verify_${alg}`], `${alg} verifications`),
+        row(`introspect_${alg}`, `introspection (same tokens), c=${READ_C}`, rate(i.latchkey, sigUs(alg, 0, 1)), rate(i.peer, 0), lim(L[`verify_${alg}`], `${alg} verifications`),
           tg('≥ 10,000/s', i.latchkey.rate >= 10000));
       }
       row('discovery', `discovery document, c=${READ_C}`, rate(R.discovery.latchkey), rate(R.discovery.peer), null,
@@ -748,7 +822,7 @@ function render({ L, R1, R2, first, strippedSize, size, peerSize, load0, load1 }
     const nSess = (empty ? S.sessions1 : S.seedSessions).toLocaleString('en-US');
     const cfm = R.codeflow_many;
     row('codeflow_many', `code flow, a random one of ${nSess} seeded sessions each time, c=${FLOW_C}`,
-      rate(cfm.latchkey), rate(cfm.peer), { v: flowBound, text: `${fmtRate(flowBound)}/s (signature bound)` }, null);
+      rate(cfm.latchkey, sigUs('ES256', 2, 1)), rate(cfm.peer, sigUs('ES256', 2, 1)), { v: flowBound, text: `${fmtRate(flowBound)}/s (signature bound)` }, null);
     const mib = (v) => ({ v, text: fmtMiB(v) });
     if (R.rss_after_storm) {
       row(null, 'RSS right after the login storm (memory kept by the process)', mib(R.rss_after_storm.latchkey), mib(R.rss_after_storm.peer), null, null);
@@ -817,10 +891,12 @@ ${L.runs.length} times in this run; the table above uses the best of them.
 
 | limit, per second | ${L.runs.map((r) => r.when).join(' | ')} | used |
 |---|${L.runs.map(() => '---').join('|')}|---|
-${[...ALGS.flatMap((a) => [[`sign_${a}`, `JWS ${a} sign (josekit, access-token claims)`], [`verify_${a}`, `JWS ${a} verify`]]),
+${[...ALGS.flatMap((a) => [[`sign_${a}`, `JWS ${a} sign (josekit, access-token claims)`], [`verify_${a}`, `JWS ${a} verify`],
+    [`sign_us_${a}`, `CPU µs per ${a} sign (charged per operation: least of the run)`], [`verify_us_${a}`, `CPU µs per ${a} verify`]]),
   ['argon2id_verify', `argon2id verify (${L.argon2id_params})`],
   ['fsync_per_s', 'fsync (4 KiB append + fdatasync, 1 thread, data dir\'s file system)']]
-  .map(([k, label]) => `| ${label} | ${L.runs.map((r) => fmtRate(r[k])).join(' | ')} | ${fmtRate(L[k])} |`).join('\n')}
+  .filter(([k]) => L.runs.some((r) => r[k] != null))
+  .map(([k, label]) => `| ${label} | ${L.runs.map((r) => fmtRate(r[k])).join(' | ')} | ${fmtRate(k.includes('_us_') ? Math.min(...L.runs.map((r) => r[k]).filter((v) => v > 0)) : L[k])} |`).join('\n')}
 
 ## Raw figures
 

@@ -7,9 +7,17 @@
 //     "users": [{ "username", "email", "hash" }], "seed_users": N, "seed_sessions": N }
 //
 // What "equivalent" means here (see bench/README.md):
-// - RS256, ES256 and EdDSA keys; ID tokens of the code-flow client signed ES256.
-// - client_credentials gives JWT access tokens through a resource indicator: resource
-//   urn:bench:rs256 | urn:bench:es256 | urn:bench:eddsa picks the signing algorithm.
+// - RS256, ES256 and EdDSA keys. Every token is a JWT signed with one algorithm: resource
+//   urn:bench:rs256 | urn:bench:es256 | urn:bench:eddsa picks it for access tokens (RFC 9068,
+//   `accessTokenFormat: 'jwt'`), for client_credentials, the code flow and refresh alike.
+// - code-flow clients: `web` (ID and access tokens ES256), `web-rs256` (both RS256); their
+//   authorization requests default to their algorithm's resource. `web-opaque` (ES256 ID
+//   tokens, opaque access tokens) gives the tokens of the single-request userinfo and
+//   introspection rows: node-oidc-provider neither stores nor introspects its JWT access
+//   tokens, and its /me refuses any token with an audience.
+// - GET /bench/userinfo: what a resource server does with a JWT access token (verify the
+//   signature, typ, issuer, expiry; then the account's claims), standing in for latchkey's
+//   userinfo in the code flow.
 // - authorization code + PKCE S256, refresh tokens rotated on every use, userinfo, introspection.
 // - a login interaction that checks an argon2id hash with latchkey's parameters
 //   (m=19456 KiB, t=2, p=1) off the main thread, and first-party clients skip consent
@@ -23,6 +31,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import Provider from 'oidc-provider';
 import argon2 from 'argon2';
+import * as jose from 'jose';
 
 const port = Number(process.env.PEER_PORT || 18090);
 const issuer = `http://127.0.0.1:${port}`;
@@ -108,6 +117,10 @@ const keys = conf.keys || [
 
 // ---------------------------------------------------------------- provider
 const RESOURCES = { 'urn:bench:rs256': 'RS256', 'urn:bench:es256': 'ES256', 'urn:bench:eddsa': 'EdDSA' };
+// A code-flow client's algorithm, for its ID tokens and (through its resource) access tokens.
+const flowAlg = (id) => (id.endsWith('-rs256') ? 'RS256' : 'ES256');
+const flowResource = (id) => (id === 'web-opaque' ? undefined : `urn:bench:${flowAlg(id).toLowerCase()}`);
+const FLOW_SCOPE = 'openid profile email';
 const clients = [];
 for (const [id, secret] of Object.entries(conf.clients)) {
   if (id.startsWith('cc-')) {
@@ -119,7 +132,7 @@ for (const [id, secret] of Object.entries(conf.clients)) {
     clients.push({
       client_id: id, client_secret: secret, grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'], redirect_uris: [conf.redirect_uri],
-      token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: flowAlg(id),
     });
   }
 }
@@ -141,12 +154,14 @@ const provider = new Provider(issuer, {
     userinfo: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: (ctx, client, oneOf) => oneOf,
-      useGrantedResource: () => false,
+      defaultResource: (ctx, client, oneOf) => oneOf
+        ?? (client.grantTypeAllowed('authorization_code') ? flowResource(client.clientId) : undefined),
+      // The code and refresh grants keep the resource of the authorization request.
+      useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resource) => {
         const alg = RESOURCES[resource];
         if (!alg) throw new Provider.errors.InvalidTarget();
-        return { scope: 'api', audience: resource, accessTokenTTL: 600,
+        return { scope: `api ${FLOW_SCOPE}`, audience: resource, accessTokenTTL: 600,
           accessTokenFormat: 'jwt', jwt: { sign: { alg } } };
       },
     },
@@ -168,6 +183,8 @@ const provider = new Provider(issuer, {
       clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId,
     });
     grant.addOIDCScope('openid email profile offline_access');
+    const resource = flowResource(ctx.oidc.client.clientId);
+    if (resource) grant.addResourceScope(resource, FLOW_SCOPE);
     await grant.save();
     return grant;
   },
@@ -220,10 +237,32 @@ async function interaction(req, res, url) {
   await provider.interactionFinished(req, res, { login: { accountId: a.id } }, { mergeWithLastSubmission: false });
 }
 
+// A resource server's check of a JWT access token (RFC 9068), then the account's claims.
+const publicKeys = Object.fromEntries(keys.map((k) => {
+  const { d, p, q, dp, dq, qi, ...pub } = k; // eslint-disable-line no-unused-vars
+  return [k.kid, crypto.createPublicKey({ key: pub, format: 'jwk' })];
+}));
+async function benchUserinfo(req, res) {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization || '');
+  try {
+    if (!m) throw new Error('no bearer token');
+    const { payload } = await jose.jwtVerify(m[1], (h) => publicKeys[h.kid],
+      { issuer, typ: 'at+jwt', algorithms: ['RS256', 'ES256', 'EdDSA'] });
+    const a = byId.get(payload.sub);
+    if (!a) throw new Error('unknown subject');
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ sub: a.id, email: a.email, email_verified: true, name: a.id }));
+  } catch (e) {
+    res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    res.end(String(e.message || e));
+  }
+}
+
 const handler = provider.callback();
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, issuer);
   if (url.pathname === '/healthz') { res.writeHead(200); res.end('ok'); return; }
+  if (url.pathname === '/bench/userinfo') { benchUserinfo(req, res); return; }
   if (url.pathname.startsWith('/interaction/')) {
     interaction(req, res, url).catch((e) => {
       console.error('interaction error', e);
