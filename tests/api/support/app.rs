@@ -86,13 +86,11 @@ pub fn test_settings(data_dir: &Path) -> Settings {
     .expect("test settings are valid")
 }
 
-/// `LATCHKEY_TEST_PG_URL` (a PostgreSQL cluster's admin URL, set by scripts/test for the
-/// PostgreSQL run): when set, each data dir a test uses gets its own fresh database there, and
-/// its servers and CLI commands use it.
-fn pg_admin_url() -> Option<String> {
-    std::env::var("LATCHKEY_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+/// `LATCHKEY_TEST_STORE=postgres` (scripts/test's PostgreSQL pass): each data dir a test uses
+/// gets its own fresh database in the test cluster (`support::pg`), and its servers and CLI
+/// commands use it. Otherwise every test runs on SQLite.
+fn on_postgres() -> bool {
+    std::env::var("LATCHKEY_TEST_STORE").ok().as_deref() == Some("postgres")
 }
 
 fn pg_databases() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, String>> {
@@ -103,27 +101,14 @@ fn pg_databases() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf
 
 /// The PostgreSQL database of `data_dir` (created on first use), or None on SQLite runs.
 pub fn database_url_for(data_dir: &Path) -> Option<String> {
-    let admin = pg_admin_url()?;
-    let mut map = pg_databases().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(url) = map.get(data_dir) {
-        return Some(url.clone());
+    if !on_postgres() {
+        return None;
     }
-    let name = format!(
-        "t_{}",
-        random::token()[..16]
-            .to_lowercase()
-            .replace(['-', '_'], "x")
-    );
-    let conn = latchkey::store::postgres::conn::parse_url(&admin)
-        .expect("LATCHKEY_TEST_PG_URL is a postgres:// URL")
-        .connect()
-        .expect("connect to the test PostgreSQL");
-    conn.batch(&format!("CREATE DATABASE {name}"))
-        .expect("create a test database");
-    let mut url = url::Url::parse(&admin).expect("admin URL");
-    url.set_path(&format!("/{name}"));
-    map.insert(data_dir.to_owned(), url.to_string());
-    Some(url.to_string())
+    let mut map = pg_databases().lock().unwrap_or_else(|e| e.into_inner());
+    let url = map
+        .entry(data_dir.to_owned())
+        .or_insert_with(crate::support::pg::new_database_url);
+    Some(url.clone())
 }
 
 /// Let `other` use `data_dir`'s database (a second node's data dir).

@@ -96,6 +96,23 @@ fn template() -> &'static str {
     })
 }
 
+/// The URL of a new database (a copy of the migrated template) for a test's servers and CLI
+/// commands (`LATCHKEY_TEST_STORE=postgres`); it lives as long as the cluster.
+pub fn new_database_url() -> String {
+    let name = format!(
+        "t_{}",
+        hex(&latchkey::crypto::random::token().as_bytes()[..8])
+    );
+    target("postgres")
+        .connect()
+        .expect("connect to the test cluster")
+        .batch(&format!("CREATE DATABASE {name} TEMPLATE {}", template()))
+        .expect("create a test database");
+    let mut url = url::Url::parse(cluster_url()).expect("the test cluster's URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
 /// A migrated store in a new database of the test cluster (the guard drops the database).
 pub fn open_postgres() -> (PgDatabase, Store) {
     let template = template();
