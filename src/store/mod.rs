@@ -173,6 +173,7 @@ enum Backend {
         pool: Pool,
         path: PathBuf,
         committer: Arc<Committer>,
+        checkpointer: Arc<sqlite::checkpoint::Checkpointer>,
     },
     Postgres {
         pool: postgres::Pool,
@@ -266,6 +267,7 @@ impl Store {
                 pool,
                 path: path.to_owned(),
                 committer: Arc::new(Committer::new(durability, wal_path)),
+                checkpointer: Arc::default(),
             },
         })
     }
@@ -376,8 +378,17 @@ impl Store {
     ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite {
-                pool, committer, ..
-            } => sqlite_write(pool, committer, true, f),
+                pool,
+                committer,
+                checkpointer,
+                ..
+            } => {
+                let out = sqlite_write(pool, committer, true, f);
+                if out.is_ok() {
+                    checkpointer.after_commit(pool);
+                }
+                out
+            }
             Backend::Postgres { pool, durability } => postgres_write(pool, *durability, true, f),
         }
     }
@@ -396,8 +407,17 @@ impl Store {
     ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite {
-                pool, committer, ..
-            } => sqlite_write(pool, committer, false, f),
+                pool,
+                committer,
+                checkpointer,
+                ..
+            } => {
+                let out = sqlite_write(pool, committer, false, f);
+                if out.is_ok() {
+                    checkpointer.after_commit(pool);
+                }
+                out
+            }
             Backend::Postgres { pool, durability } => postgres_write(pool, *durability, false, f),
         }
     }
@@ -539,6 +559,8 @@ fn configure(c: &mut Connection, synchronous: &str) -> rusqlite::Result<()> {
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", synchronous)?;
     c.pragma_update(None, "foreign_keys", "ON")?;
+    // Checkpoints run after the writer turn (`sqlite::checkpoint`), not inside a COMMIT.
+    c.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(())
 }
 

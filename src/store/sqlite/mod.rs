@@ -2,4 +2,5 @@
 //! backup`/`restore` (SQLite's online backup API).
 
 pub mod backup;
+pub mod checkpoint;
 pub mod migrate;
