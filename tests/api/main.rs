@@ -22,6 +22,7 @@ mod metrics;
 mod mfa;
 mod multinode;
 mod onboarding;
+mod postgres;
 mod pages;
 mod passkeys;
 mod pkce;
