@@ -11,6 +11,8 @@ mod refusals;
 use crate::support::*;
 use latchkey::clock::SystemClock;
 use latchkey::config::Database;
+use latchkey::store::postgres::conn::parse_url;
+use latchkey::store::{Durability, Location, Store};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -53,20 +55,54 @@ async fn spawn_on(dir: TempDir, db: Option<&str>) -> TestApp {
     .await
 }
 
-/// Stop a server and hand back its data dir, with every connection it held closed (on
-/// PostgreSQL a connection of a stopped server still counts as a running server).
+/// Stop an in-process server and hand back its data dir (released: its lock is gone). On
+/// PostgreSQL its pooled connections outlive it in this process: use [`serve_on_postgres`]
+/// where a stopped server must look stopped to the database.
 async fn stop(mut app: TestApp) -> TempDir {
     app.stop().await;
-    let TestApp {
-        data_dir, store, ..
-    } = app;
-    drop(store);
+    let TestApp { data_dir, .. } = app;
+    data_dir
+}
+
+/// `latchkey serve` as a process on PostgreSQL at `url` (issuer on its own port), and a
+/// TestApp that talks to it; the TestApp's `store` is the test's own connection.
+fn serve_on_postgres(url: &str) -> (ChildServer, TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = ChildServer::start_with(dir.path(), port, &[("LATCHKEY_DATABASE_URL", url)]);
+    let mut settings = test_settings(dir.path());
+    settings.database = latchkey::config::database::parse(url, "").expect("a test database URL");
+    let store = Store::open_at(
+        &Location::Postgres(parse_url(url).expect("a test database URL")),
+        Durability::Group,
+    )
+    .expect("open the test database");
+    let app = TestApp {
+        address: server.base(),
+        port,
+        data_dir: dir,
+        client: fresh_browser(),
+        store,
+        settings,
+        metrics_port: None,
+        server: None,
+    };
+    (server, app)
+}
+
+/// Stop a [`serve_on_postgres`] server (SIGTERM, its connections close as it exits) and hand
+/// back its data dir.
+fn stop_process(mut server: ChildServer, app: TestApp) -> TempDir {
+    server.signal("TERM");
+    let status = server.wait_exit(std::time::Duration::from_secs(30));
+    assert!(status.success(), "{status}: {}", server.log());
+    let TestApp { data_dir, .. } = app;
     data_dir
 }
 
 /// Raw SQL on a PostgreSQL database of the test cluster.
 fn pg_sql(url: &str, sql: &str) {
-    latchkey::store::postgres::conn::parse_url(url)
+    parse_url(url)
         .expect("a test database URL")
         .connect()
         .expect("connect to the test database")

@@ -9,7 +9,14 @@ fn sqlite_dir_with_a_user() -> TempDir {
     cli_on(
         dir.path(),
         None,
-        &["user", "add", "alice", "--email", "alice@example.com", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--password-stdin",
+        ],
         Some(&format!("{PASSWORD}\n")),
     )
     .ok();
@@ -22,7 +29,8 @@ fn migrate(dir: &Path, db: Option<&str>, to: &str) -> CliOutput {
 
 fn users_in(url: &str) -> usize {
     let dir = tempfile::tempdir().unwrap();
-    cli_on(dir.path(), Some(url), &["user", "list", "--json"], None).json()
+    cli_on(dir.path(), Some(url), &["user", "list", "--json"], None)
+        .json()
         .as_array()
         .expect("a list")
         .len()
@@ -36,7 +44,14 @@ fn a_target_that_holds_data_is_refused_and_left_as_it_was() {
     cli_on(
         other.path(),
         Some(&url),
-        &["user", "add", "zed", "--email", "zed@example.com", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "zed",
+            "--email",
+            "zed@example.com",
+            "--password-stdin",
+        ],
         Some(&format!("{PASSWORD}\n")),
     )
     .ok();
@@ -72,7 +87,11 @@ fn a_sqlite_target_that_exists_is_refused_and_not_touched() {
     let file = dir.path().join("there.db");
     std::fs::write(&file, b"keep me").unwrap();
 
-    let out = migrate(dir.path(), Some(&url), &format!("sqlite:{}", file.display()));
+    let out = migrate(
+        dir.path(),
+        Some(&url),
+        &format!("sqlite:{}", file.display()),
+    );
 
     let err = out.one_line_error();
     assert!(err.contains("exists"), "{err}");
@@ -98,7 +117,11 @@ async fn a_copy_from_postgresql_is_refused_while_a_server_on_another_machine_use
     let here = tempfile::tempdir().unwrap();
     let file = here.path().join("latchkey.db");
 
-    let out = migrate(here.path(), Some(&url), &format!("sqlite:{}", file.display()));
+    let out = migrate(
+        here.path(),
+        Some(&url),
+        &format!("sqlite:{}", file.display()),
+    );
 
     let err = out.one_line_error();
     assert!(err.contains("connected to"), "{err}");
@@ -110,8 +133,14 @@ fn an_unusable_url_is_refused_in_one_line_that_never_shows_its_password() {
     let dir = sqlite_dir_with_a_user();
     for (to, says) in [
         ("mysql://root:hunter2@127.0.0.1/latchkey", "scheme"),
-        ("postgres://latchkey:hunter2@127.0.0.1:5432", "names no database"),
-        ("postgres://latchkey:hunter2@127.0.0.1:5432/", "names no database"),
+        (
+            "postgres://latchkey:hunter2@127.0.0.1:5432",
+            "names no database",
+        ),
+        (
+            "postgres://latchkey:hunter2@127.0.0.1:5432/",
+            "names no database",
+        ),
         (
             "postgres://latchkey:hunter2@127.0.0.1:5432/latchkey?sslmode=bogus",
             "sslmode",
