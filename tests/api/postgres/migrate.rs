@@ -3,6 +3,7 @@
 
 use super::*;
 use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
 
 /// What a store holds after [`populate`], to check on the copy.
 struct Made {
@@ -168,7 +169,7 @@ async fn a_sqlite_store_copied_to_postgresql_serves_the_same_users_clients_token
     let app = spawn_on(tempfile::tempdir().unwrap(), None).await;
     let made = populate(&app, None).await;
     let dir = stop(app).await;
-    let url = pg::new_database_url();
+    let url = blank_database_url();
     let chain = cli_on(dir.path(), None, &["audit", "verify", "--json"], None).json();
 
     let report = cli_on(
@@ -212,6 +213,8 @@ async fn a_postgresql_store_copied_to_a_new_sqlite_file_serves_the_same_users_cl
     assert_counts(&report);
     assert_eq!(report["to"], to.as_str());
     assert_same_chain(&chain, dir.path(), None);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the new SQLite file is its owner's only");
     let app = spawn_on(dir, None).await;
     assert_serves(&app, None, &made).await;
 }

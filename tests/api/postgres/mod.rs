@@ -109,3 +109,18 @@ fn pg_sql(url: &str, sql: &str) {
         .batch(sql)
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
+
+/// A database made with a plain `CREATE DATABASE` (no latchkey schema), as an operator makes
+/// one for latchkey; its URL.
+fn blank_database_url() -> String {
+    let mut url = url::Url::parse(&pg::new_database_url()).expect("a test database URL");
+    let tag: String = latchkey::crypto::random::token()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    let name = format!("blank_{}", tag.to_lowercase());
+    pg_sql(url.as_str(), &format!("CREATE DATABASE {name}"));
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
