@@ -89,7 +89,8 @@ pub fn run(a: MigrateStoreArgs, settings: &Settings, json: bool) -> Result<(), C
     let servers = copy::servers_connected(&from)?;
     if servers > 0 {
         return Err(CliError::Other(format!(
-            "{servers} latchkey server(s) are connected to {from_shown}; stop every node first (migrate-store copies a store no one writes to)"
+            "latchkey servers are connected to {from_shown} ({servers} connection(s) named `{}`); stop every node first (migrate-store copies a store no one writes to)",
+            copy::SERVE_APPLICATION_NAME
         )));
     }
     let target = Store::open_at(&to, settings.durability)?;

@@ -25,6 +25,7 @@ mod onboarding;
 mod pages;
 mod passkeys;
 mod pkce;
+mod postgres;
 mod refresh;
 mod revocation;
 mod server;
