@@ -217,9 +217,15 @@ impl Settings {
         let get = |k: &str| &raw[k];
         let bad = |k: &str, why: &str| {
             let r = get(k);
+            // A URL may carry a password (database_url, smtp_url): never repeat it.
+            let shown = if k.ends_with("_url") {
+                crate::store::postgres::conn::redact(&r.value)
+            } else {
+                r.value.clone()
+            };
             ConfigError(format!(
-                "invalid setting `{k}` = {:?} (from {}): {why}",
-                r.value, r.source
+                "invalid setting `{k}` = {shown:?} (from {}): {why}",
+                r.source
             ))
         };
         let secs = |k: &str| -> Result<i64, ConfigError> {

@@ -251,7 +251,8 @@ pub fn parse_url(url: &str) -> std::result::Result<Target, String> {
     Ok(Target { config })
 }
 
-/// The URL with its password replaced by `***`.
+/// The URL with its password replaced by `***` (text that is no URL is shown as it is, unless
+/// it has an `@`, which might follow a password).
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
@@ -260,7 +261,25 @@ pub fn redact(url: &str) -> String {
             }
             u.to_string()
         }
-        Err(_) => "(an unreadable URL)".into(),
+        Err(_) if url.contains('@') => "(an unreadable URL)".into(),
+        Err(_) => url.to_owned(),
+    }
+}
+
+impl Target {
+    /// `postgres://HOST/DATABASE`, for messages (no user, no password).
+    pub fn describe(&self) -> String {
+        use tokio_postgres::config::Host;
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".into(),
+        };
+        format!(
+            "postgres://{host}/{}",
+            self.config.get_dbname().unwrap_or("")
+        )
     }
 }
 

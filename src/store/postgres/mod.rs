@@ -79,7 +79,7 @@ pub type Pool = r2d2::Pool<Manager>;
 /// Connect, refuse a schema newer than this latchkey knows, and migrate under the advisory lock.
 pub fn open(target: Target) -> Result<Pool> {
     let first = target.connect()?;
-    migrate(&first)?;
+    migrate(&first, &target.describe())?;
     r2d2::Pool::builder()
         .max_size(8)
         .min_idle(Some(1))
@@ -129,23 +129,26 @@ pub fn can_run_on(supported: i64, found: i64, compatible_from: i64) -> bool {
     found <= supported || compatible_from <= supported
 }
 
-fn migrate(c: &PgConn) -> Result<()> {
+fn migrate(c: &PgConn, shown: &str) -> Result<()> {
     c.batch(&format!("SELECT pg_advisory_lock({})", locks::MIGRATE))?;
-    let out = migrate_locked(c);
+    let out = migrate_locked(c, shown);
     let unlocked = c.batch(&format!("SELECT pg_advisory_unlock({})", locks::MIGRATE));
     out.and(unlocked)
 }
 
-fn migrate_locked(c: &PgConn) -> Result<()> {
-    c.batch(
-        "CREATE TABLE IF NOT EXISTS latchkey_schema \
-         (version BIGINT NOT NULL, compatible_from BIGINT NOT NULL)",
-    )?;
+fn migrate_locked(c: &PgConn, shown: &str) -> Result<()> {
     let (found, compatible_from) = current_version(c)?;
+    if found == 0 {
+        // Checked first: IF NOT EXISTS on an existing table makes PostgreSQL send a notice.
+        c.batch(
+            "CREATE TABLE IF NOT EXISTS latchkey_schema \
+             (version BIGINT NOT NULL, compatible_from BIGINT NOT NULL)",
+        )?;
+    }
     let supported = latest_version();
     if !can_run_on(supported, found, compatible_from) {
         return Err(StoreError::SchemaTooNew {
-            path: "the PostgreSQL database".into(),
+            path: shown.to_owned(),
             found,
             supported,
         });
