@@ -260,7 +260,8 @@ export function pct(sorted, p) {
 }
 
 // Run `makeOp(worker, i)()` in a loop on every worker for `warmup` + `duration` seconds.
-// A result: { ops, completed, errors, rate, p50_ms, p99_ms, driver_cpu_s, seconds,
+// A result: { ops, completed, errors, rate, p50_ms, p99_ms, driver_cpu_s, seconds, window_ms
+// (the measured window's start and end, epoch ms),
 // error_samples }, and server_cpu_s over the window when `server_pid` is given, and
 // cpu_by { name: seconds } when `cpu_trees` ({ name: [pid, ...] }) is: each pid with its
 // descendants (cpuTreeSecs), summed per name. Any error,
@@ -306,7 +307,7 @@ export async function measure({ warmup = 1, duration, server_pid, cpu_trees }, w
   const trees1 = cpu_trees && trees0 ? treeCpu() : null;
   lat.sort((x, y) => x - y);
   const secs = durationMs / 1000;
-  return { ops, completed, errors, rate: ops / secs, p50_ms: pct(lat, 50), p99_ms: pct(lat, 99),
+  return { ops, completed, errors, rate: ops / secs, window_ms: [Date.now() - (performance.now() - start), Date.now() - (performance.now() - end)], p50_ms: pct(lat, 50), p99_ms: pct(lat, 99),
     driver_cpu_s: (cpu.user + cpu.system) / 1e6, seconds: secs, error_samples: errorSamples,
     ...(server0 !== null && server1 !== null ? { server_cpu_s: server1 - server0 } : {}),
     ...(trees1 ? { cpu_by: Object.fromEntries(Object.keys(trees1).map((k) => [k, trees1[k] - trees0[k]])) } : {}) };

@@ -127,11 +127,58 @@ function psql(url, sqlText) {
   if (r.status !== 0) throw new Error(`psql: ${r.stderr || r.error}`);
   return r.stdout.trim();
 }
-// Commits in the bench database, WAL records, bytes, writes and syncs (fsyncs) cluster-wide.
+// Transactions committed in the bench database (reads too), rows written, WAL records, bytes, writes and syncs (fsyncs) cluster-wide.
 function pgCounters(url) {
   const [commits, rollbacks] = psql(url, 'SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()').split('|').map(Number);
   const [records, bytes, writes, syncs] = psql(url, 'SELECT wal_records, wal_bytes, wal_write, wal_sync FROM pg_stat_wal').split('|').map(Number);
-  return { commits, rollbacks, records, bytes, writes, syncs };
+  const rows = Number(psql(url, 'SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables'));
+  return { commits, rollbacks, records, bytes, writes, syncs, rows };
+}
+// What the bench database's backends are doing, sampled every 0.1 s by one psql session
+// (\watch) while the driver runs: waiting for the write lock (the advisory lock), in a WAL
+// flush, running, inside a transaction waiting for latchkey's next statement, idle.
+const ACTIVITY = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+  count(*) FILTER (WHERE wait_event = 'advisory'),
+  count(*) FILTER (WHERE wait_event IN ('WALSync', 'WALWrite', 'WALInitSync')),
+  count(*) FILTER (WHERE state = 'active' AND wait_event IS NULL),
+  count(*) FILTER (WHERE state = 'idle in transaction'),
+  count(*) FILTER (WHERE state = 'idle')
+  FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
+const STATES = ['lock', 'walsync', 'running', 'in_tx', 'idle'];
+function sampleActivity(url) {
+  const p = spawn('psql', ['-X', '-q', '-A', '-t', '-d', url], { stdio: ['pipe', 'pipe', 'ignore'], env: cleanEnv });
+  children.add(p);
+  p.on('exit', () => children.delete(p));
+  const rows = [];
+  let buf = '';
+  p.stdout.on('data', (d) => {
+    buf += d;
+    const lines = buf.split('\n');
+    buf = lines.pop();
+    for (const l of lines) if (/^\d+(\|\d+){5}$/.test(l.trim())) rows.push(l.trim().split('|').map(Number));
+  });
+  p.stdin.write(`${ACTIVITY.replace(/\s+/g, ' ')} \\watch 0.1\n`);
+  return {
+    // Mean number of backends in each state over samples inside [from, to] (epoch ms).
+    stop(from, to) {
+      p.kill('SIGTERM');
+      const inside = rows.filter((r) => r[0] >= from && r[0] <= to);
+      const mean = (i) => (inside.length ? inside.reduce((a, r) => a + r[i], 0) / inside.length : null);
+      return { samples: inside.length, ...Object.fromEntries(STATES.map((k, i) => [k, mean(i + 1)])) };
+    },
+  };
+}
+function runDriver(file, limitMs) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(HERE, 'driver.mjs'), `@${file}`], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv });
+    children.add(p);
+    let out = ''; let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => { try { p.kill('SIGKILL'); } catch { /* gone */ } }, limitMs);
+    p.on('exit', (code) => { clearTimeout(t); children.delete(p); resolve({ status: code, stdout: out, stderr: err }); });
+    p.on('error', reject);
+  });
 }
 const postmasterPid = () => Number(fs.readFileSync(path.join(PG_DIR, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
@@ -151,11 +198,12 @@ async function cell(label, nodes, secret, dbUrl, scenario) {
   // PostgreSQL reports a backend's counters at most once a second and when it goes idle:
   // wait that long before reading them after the run.
   const before = dbUrl ? pgCounters(dbUrl) : null;
-  const r = spawnSync(process.execPath, [path.join(HERE, 'driver.mjs'), `@${file}`],
-    { encoding: 'utf8', timeout: (DURATION + WARMUP + 180) * 1000, env: cleanEnv });
+  const sampler = dbUrl ? sampleActivity(dbUrl) : null;
+  const r = await runDriver(file, (DURATION + WARMUP + 180) * 1000);
   const line = (r.stdout || '').trim().split('\n').pop();
-  if (r.status !== 0 || !line) throw new Error(`driver ${label} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0 || !line) { sampler?.stop(0, 0); throw new Error(`driver ${label} failed (${r.status}): ${r.stderr}`); }
   const out = JSON.parse(line);
+  if (sampler) out.activity = sampler.stop(...out.window_ms);
   if (dbUrl) {
     await sleep(1500);
     const after = pgCounters(dbUrl);
@@ -172,7 +220,7 @@ async function cell(label, nodes, secret, dbUrl, scenario) {
     total: us((by.latchkey || 0) + (by.postgres || 0)) };
   out.cores = ((by.latchkey || 0) + (by.postgres || 0)) / out.seconds;
   out.driver_cores = out.driver_cpu_s / out.seconds;
-  log(`${label}: ${out.rate.toFixed(0)}/s p50 ${out.p50_ms?.toFixed(1)} ms p99 ${out.p99_ms?.toFixed(1)} ms, CPU/op ${out.us.total?.toFixed(0)} µs (latchkey ${out.us.latchkey?.toFixed(0)}, postgres ${out.us.postgres?.toFixed(0) ?? '-'}), server ${out.cores.toFixed(2)} cores, driver ${out.driver_cores.toFixed(2)} cores${out.pg_per_op ? `, ${out.pg_per_op.commits.toFixed(2)} commits/op, ${out.pg_per_op.syncs.toFixed(2)} WAL fsyncs/op` : ''}${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''}`);
+  log(`${label}: ${out.rate.toFixed(0)}/s p50 ${out.p50_ms?.toFixed(1)} ms p99 ${out.p99_ms?.toFixed(1)} ms, CPU/op ${out.us.total?.toFixed(0)} µs (latchkey ${out.us.latchkey?.toFixed(0)}, postgres ${out.us.postgres?.toFixed(0) ?? '-'}), server ${out.cores.toFixed(2)} cores, driver ${out.driver_cores.toFixed(2)} cores${out.pg_per_op ? `, ${out.pg_per_op.commits.toFixed(2)} xacts/op, ${out.pg_per_op.syncs.toFixed(2)} WAL fsyncs/op, ${out.pg_per_op.rows.toFixed(1)} rows/op` : ''}${out.activity ? `, backends ${STATES.map((k) => `${k} ${out.activity[k]?.toFixed(2)}`).join(' ')} (${out.activity.samples} samples)` : ''}${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''}`);
   return out;
 }
 
@@ -231,7 +279,7 @@ async function main() {
     for (const [k, name] of setups) {
       const r = R[`${k}/${s}`];
       const pg = r.pg_per_op;
-      rows.push(`| ${what}, c=${C} | ${name} | ${f0(r.rate)} | ${f1(r.p50_ms)} / ${f1(r.p99_ms)} | ${f0(r.us.latchkey)} | ${f0(r.us.postgres)} | ${f0(r.us.total)} | ${f2(r.cores)} | ${f2(r.driver_cores)} | ${pg ? f2(pg.commits) : '–'} | ${pg ? f2(pg.syncs) : '–'} | ${pg ? f0((pg.bytes)) : '–'} |${r.errors ? ` ${r.errors} errors` : ''}`);
+      rows.push(`| ${what}, c=${C} | ${name} | ${f0(r.rate)} | ${f1(r.p50_ms)} / ${f1(r.p99_ms)} | ${f0(r.us.latchkey)} | ${f0(r.us.postgres)} | ${f0(r.us.total)} | ${f2(r.cores)} | ${f2(r.driver_cores)} | ${pg ? f2(pg.commits) : '–'} | ${pg ? f2(pg.syncs) : '–'} | ${pg ? f1(pg.rows) : '–'} | ${pg ? f0(pg.bytes) : '–'} | ${r.activity ? STATES.map((k) => f1(r.activity[k])).join(' / ') : '–'} |${r.errors ? ` ${r.errors} errors` : ''}`);
     }
   }
   const load1 = os.loadavg();
@@ -244,12 +292,13 @@ async function main() {
       `${SMOKE ? 'SMOKE run (debug binary, ~1 s per cell): figures mean nothing. ' : ''}${DURATION} s per cell after ${WARMUP} s of warm-up, ${C} virtual browsers (refresh: clients) through bench/driver.mjs, ES256 ID and access tokens, durability at its default. ` +
       `PostgreSQL ${pgVersion}, a throwaway cluster on a Unix socket (scripts/pg-cluster: ${settings}). Two nodes: the same database, issuer and secret key, each its own data dir and port; browser i talks to node i mod 2 only.`,
     '',
-    '| scenario | setup | ops/s | p50 / p99 ms | CPU µs/op latchkey | CPU µs/op postgres | CPU µs/op total | server cores | driver cores | PG commits/op | WAL fsyncs/op | WAL bytes/op |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | setup | ops/s | p50 / p99 ms | CPU µs/op latchkey | CPU µs/op postgres | CPU µs/op total | server cores | driver cores | PG xacts/op | WAL fsyncs/op | rows written/op | WAL bytes/op | PG backends: write lock / WAL flush / running / in tx, waiting for latchkey / idle |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'CPU: utime + stime from /proc over the measured window, summed over every latchkey process (both nodes) and over the postmaster and all its children (backends, WAL writer, checkpointer; exited ones through cutime), divided by the operations. ' +
-      'PG columns: pg_stat_database.xact_commit of the bench database and pg_stat_wal (wal_sync: fsyncs of the WAL by any process, wal_bytes) over the whole driver run, warm-up and its 16 sign-ins included, divided by the operations it completed.',
+      'PG columns: pg_stat_database.xact_commit of the bench database (every transaction, read units too), pg_stat_wal (wal_sync: fsyncs of the WAL by any process; wal_bytes) and pg_stat_user_tables (rows inserted, updated, deleted) over the whole driver run, warm-up and its 16 sign-ins included, divided by the operations it completed. ' +
+      'PG backends: the mean number of latchkey\'s connections in each state (pg_stat_activity sampled every 0.1 s during the window): waiting for the advisory write lock, waiting for a WAL write/flush, running a statement, inside a transaction waiting for latchkey\'s next statement (the write lock is held meanwhile in a write unit), idle in the pool.',
     '<!-- /keep: postgres -->',
   ].join('\n');
   process.stdout.write(`${md}\n`);
