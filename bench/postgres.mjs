@@ -1,6 +1,6 @@
 // SQLite vs PostgreSQL on one node, and one vs two nodes on one PostgreSQL: the code flow with
-// an SSO session and refresh rotation (c=16, ES256), side by side in one run. bench/postgres
-// builds the binary and starts the throwaway cluster, then calls:
+// an SSO session and refresh rotation (c=16, ES256; the smoke run c=4), side by side in one
+// run. bench/postgres builds the binary and starts the throwaway cluster, then calls:
 //
 //   node bench/postgres.mjs --bin target/release/latchkey --pg-url postgres://... --pg-dir DIR
 //                           [--smoke] [--duration N] [--write bench/RESULTS.md] [--commit SHA]
@@ -27,7 +27,7 @@ const DURATION = Number(opt('--duration', SMOKE ? 1 : 10));
 const WARMUP = SMOKE ? 0.3 : 1;
 const WRITE = opt('--write', null);
 const COMMIT = opt('--commit', 'unknown');
-const C = 16;
+const C = SMOKE ? 4 : 16; // virtual browsers / clients (the smoke run keeps its debug sign-ins few)
 const PASSWORD = 'bench-password-123';
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const USERS = ['bench0', 'bench1', 'bench2', 'bench3'];
@@ -208,7 +208,7 @@ async function cell(label, nodes, secret, dbUrl, scenario) {
     await sleep(1500);
     const after = pgCounters(dbUrl);
     out.pg = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
-    // Per operation over the whole driver run (its setup of 16 sign-ins is ~1% of the operations).
+    // Per operation over the whole driver run (its setup of C sign-ins is ~1% of the operations).
     out.pg_per_op = out.completed ? Object.fromEntries(Object.entries(out.pg).map(([k, v]) => [k, v / out.completed])) : null;
   }
   if (!out.completed || out.errors) {
@@ -297,7 +297,7 @@ async function main() {
     ...rows,
     '',
     'CPU: utime + stime from /proc over the measured window, summed over every latchkey process (both nodes) and over the postmaster and all its children (backends, WAL writer, checkpointer; exited ones through cutime), divided by the operations. ' +
-      'PG columns: pg_stat_database.xact_commit of the bench database (every transaction, read units too), pg_stat_wal (wal_sync: fsyncs of the WAL by any process; wal_bytes) and pg_stat_user_tables (rows inserted, updated, deleted) over the whole driver run, warm-up and its 16 sign-ins included, divided by the operations it completed. ' +
+      `PG columns: pg_stat_database.xact_commit of the bench database (every transaction, read units too), pg_stat_wal (wal_sync: fsyncs of the WAL by any process; wal_bytes) and pg_stat_user_tables (rows inserted, updated, deleted) over the whole driver run, warm-up and its ${C} sign-ins included, divided by the operations it completed. ` +
       'PG backends: the mean number of latchkey\'s connections in each state (pg_stat_activity sampled every 0.1 s during the window): waiting for the advisory write lock, waiting for a WAL write/flush, running a statement, inside a transaction waiting for latchkey\'s next statement (the write lock is held meanwhile in a write unit), idle in the pool.',
     '<!-- /keep: postgres -->',
   ].join('\n');
