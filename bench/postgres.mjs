@@ -130,9 +130,9 @@ function psql(url, sqlText) {
 // Transactions committed in the bench database (reads too), rows written, WAL records, bytes, writes and syncs (fsyncs) cluster-wide.
 function pgCounters(url) {
   const [commits, rollbacks] = psql(url, 'SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()').split('|').map(Number);
-  const [records, bytes, writes, syncs] = psql(url, 'SELECT wal_records, wal_bytes, wal_write, wal_sync FROM pg_stat_wal').split('|').map(Number);
+  const [records, bytes, writes, syncs, syncMs] = psql(url, 'SELECT wal_records, wal_bytes, wal_write, wal_sync, wal_sync_time FROM pg_stat_wal').split('|').map(Number);
   const rows = Number(psql(url, 'SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables'));
-  return { commits, rollbacks, records, bytes, writes, syncs, rows };
+  return { commits, rollbacks, records, bytes, writes, syncs, syncMs, rows };
 }
 // What the bench database's backends are doing, sampled every 0.1 s by one psql session
 // (\watch) while the driver runs: waiting for the write lock (the advisory lock), in a WAL
@@ -220,7 +220,7 @@ async function cell(label, nodes, secret, dbUrl, scenario) {
     total: us((by.latchkey || 0) + (by.postgres || 0)) };
   out.cores = ((by.latchkey || 0) + (by.postgres || 0)) / out.seconds;
   out.driver_cores = out.driver_cpu_s / out.seconds;
-  log(`${label}: ${out.rate.toFixed(0)}/s p50 ${out.p50_ms?.toFixed(1)} ms p99 ${out.p99_ms?.toFixed(1)} ms, CPU/op ${out.us.total?.toFixed(0)} µs (latchkey ${out.us.latchkey?.toFixed(0)}, postgres ${out.us.postgres?.toFixed(0) ?? '-'}), server ${out.cores.toFixed(2)} cores, driver ${out.driver_cores.toFixed(2)} cores${out.pg_per_op ? `, ${out.pg_per_op.commits.toFixed(2)} xacts/op, ${out.pg_per_op.syncs.toFixed(2)} WAL fsyncs/op, ${out.pg_per_op.rows.toFixed(1)} rows/op` : ''}${out.activity ? `, backends ${STATES.map((k) => `${k} ${out.activity[k]?.toFixed(2)}`).join(' ')} (${out.activity.samples} samples)` : ''}${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''}`);
+  log(`${label}: ${out.rate.toFixed(0)}/s p50 ${out.p50_ms?.toFixed(1)} ms p99 ${out.p99_ms?.toFixed(1)} ms, CPU/op ${out.us.total?.toFixed(0)} µs (latchkey ${out.us.latchkey?.toFixed(0)}, postgres ${out.us.postgres?.toFixed(0) ?? '-'}), server ${out.cores.toFixed(2)} cores, driver ${out.driver_cores.toFixed(2)} cores${out.pg_per_op ? `, ${out.pg_per_op.commits.toFixed(2)} xacts/op, ${out.pg_per_op.syncs.toFixed(2)} WAL fsyncs/op of ${(out.pg.syncMs / out.pg.syncs).toFixed(2)} ms, ${out.pg_per_op.rows.toFixed(1)} rows/op` : ''}${out.activity ? `, backends ${STATES.map((k) => `${k} ${out.activity[k]?.toFixed(2)}`).join(' ')} (${out.activity.samples} samples)` : ''}${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''}`);
   return out;
 }
 
@@ -244,6 +244,9 @@ async function main() {
 
   // PostgreSQL: one database for both setups; the same users and client.
   psql(PG_URL, 'CREATE DATABASE latchkey_bench');
+  // Instrumentation only (two clock reads per WAL write/flush): how long an fsync takes.
+  psql(PG_URL, 'ALTER SYSTEM SET track_wal_io_timing = on');
+  psql(PG_URL, 'SELECT pg_reload_conf()');
   const dbUrl = PG_URL.replace(/\/[^/?]*(\?|$)/, '/latchkey_bench$1');
   const dirA = path.join(TMP, 'pg-a');
   const dirB = path.join(TMP, 'pg-b');
@@ -267,7 +270,7 @@ async function main() {
     await stopNode(b);
   }
   const pgVersion = psql(PG_URL, 'SHOW server_version').split(' ')[0];
-  const settings = psql(PG_URL, "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'commit_delay', 'max_connections', 'shared_buffers')");
+  const settings = psql(PG_URL, "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'track_wal_io_timing', 'commit_delay', 'max_connections', 'shared_buffers')");
 
   // ---------------------------------------------------------------- the section
   const f0 = (x) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(0));
@@ -279,7 +282,7 @@ async function main() {
     for (const [k, name] of setups) {
       const r = R[`${k}/${s}`];
       const pg = r.pg_per_op;
-      rows.push(`| ${what}, c=${C} | ${name} | ${f0(r.rate)} | ${f1(r.p50_ms)} / ${f1(r.p99_ms)} | ${f0(r.us.latchkey)} | ${f0(r.us.postgres)} | ${f0(r.us.total)} | ${f2(r.cores)} | ${f2(r.driver_cores)} | ${pg ? f2(pg.commits) : '–'} | ${pg ? f2(pg.syncs) : '–'} | ${pg ? f1(pg.rows) : '–'} | ${pg ? f0(pg.bytes) : '–'} | ${r.activity ? STATES.map((k) => f1(r.activity[k])).join(' / ') : '–'} |${r.errors ? ` ${r.errors} errors` : ''}`);
+      rows.push(`| ${what}, c=${C} | ${name} | ${f0(r.rate)} | ${f1(r.p50_ms)} / ${f1(r.p99_ms)} | ${f0(r.us.latchkey)} | ${f0(r.us.postgres)} | ${f0(r.us.total)} | ${f2(r.cores)} | ${f2(r.driver_cores)} | ${pg ? f2(pg.commits) : '–'} | ${pg ? `${f2(pg.syncs)} × ${f2(r.pg.syncMs / r.pg.syncs)} ms` : '–'} | ${pg ? f1(pg.rows) : '–'} | ${pg ? f0(pg.bytes) : '–'} | ${r.activity ? STATES.map((k) => f1(r.activity[k])).join(' / ') : '–'} |${r.errors ? ` ${r.errors} errors` : ''}`);
     }
   }
   const load1 = os.loadavg();
@@ -292,12 +295,12 @@ async function main() {
       `${SMOKE ? 'SMOKE run (debug binary, ~1 s per cell): figures mean nothing. ' : ''}${DURATION} s per cell after ${WARMUP} s of warm-up, ${C} virtual browsers (refresh: clients) through bench/driver.mjs, ES256 ID and access tokens, durability at its default. ` +
       `PostgreSQL ${pgVersion}, a throwaway cluster on a Unix socket (scripts/pg-cluster: ${settings}). Two nodes: the same database, issuer and secret key, each its own data dir and port; browser i talks to node i mod 2 only.`,
     '',
-    '| scenario | setup | ops/s | p50 / p99 ms | CPU µs/op latchkey | CPU µs/op postgres | CPU µs/op total | server cores | driver cores | PG xacts/op | WAL fsyncs/op | rows written/op | WAL bytes/op | PG backends: write lock / WAL flush / running / in tx, waiting for latchkey / idle |',
+    '| scenario | setup | ops/s | p50 / p99 ms | CPU µs/op latchkey | CPU µs/op postgres | CPU µs/op total | server cores | driver cores | PG xacts/op | WAL fsyncs/op × ms each | rows written/op | WAL bytes/op | PG backends: write lock / WAL flush / running / in tx, waiting for latchkey / idle |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'CPU: utime + stime from /proc over the measured window, summed over every latchkey process (both nodes) and over the postmaster and all its children (backends, WAL writer, checkpointer; exited ones through cutime), divided by the operations. ' +
-      `PG columns: pg_stat_database.xact_commit of the bench database (every transaction, read units too), pg_stat_wal (wal_sync: fsyncs of the WAL by any process; wal_bytes) and pg_stat_user_tables (rows inserted, updated, deleted) over the whole driver run, warm-up and its ${C} sign-ins included, divided by the operations it completed. ` +
+      `PG columns: pg_stat_database.xact_commit of the bench database (every transaction, read units too), pg_stat_wal (wal_sync: fsyncs of the WAL by any process, and wal_sync_time over them, with track_wal_io_timing on; wal_bytes) and pg_stat_user_tables (rows inserted, updated, deleted) over the whole driver run, warm-up and its ${C} sign-ins included, divided by the operations it completed. ` +
       'PG backends: the mean number of latchkey\'s connections in each state (pg_stat_activity sampled every 0.1 s during the window): waiting for the advisory write lock, waiting for a WAL write/flush, running a statement, inside a transaction waiting for latchkey\'s next statement (the write lock is held meanwhile in a write unit), idle in the pool.',
     '<!-- /keep: postgres -->',
   ].join('\n');
