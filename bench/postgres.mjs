@@ -26,6 +26,7 @@ const PG_DIR = opt('--pg-dir', '');
 const DURATION = Number(opt('--duration', SMOKE ? 1 : 10));
 const WARMUP = SMOKE ? 0.3 : 1;
 const WRITE = opt('--write', null);
+const STATEMENTS = argv.includes('--statements'); // the cluster preloads pg_stat_statements
 const COMMIT = opt('--commit', 'unknown');
 const C = SMOKE ? 4 : 16; // virtual browsers / clients (the smoke run keeps its debug sign-ins few)
 const PASSWORD = 'bench-password-123';
@@ -197,6 +198,7 @@ async function cell(label, nodes, secret, dbUrl, scenario) {
   fs.writeFileSync(file, JSON.stringify(job));
   // PostgreSQL reports a backend's counters at most once a second and when it goes idle:
   // wait that long before reading them after the run.
+  if (dbUrl && STATEMENTS) psql(dbUrl, 'SELECT pg_stat_statements_reset()');
   const before = dbUrl ? pgCounters(dbUrl) : null;
   const sampler = dbUrl ? sampleActivity(dbUrl) : null;
   const r = await runDriver(file, (DURATION + WARMUP + 180) * 1000);
@@ -204,6 +206,13 @@ async function cell(label, nodes, secret, dbUrl, scenario) {
   if (r.status !== 0 || !line) { sampler?.stop(0, 0); throw new Error(`driver ${label} failed (${r.status}): ${r.stderr}`); }
   const out = JSON.parse(line);
   if (sampler) out.activity = sampler.stop(...out.window_ms);
+  if (dbUrl && STATEMENTS) {
+    // Every statement latchkey sent during the driver's run (the sampler's query left out).
+    const [calls, ms] = psql(dbUrl, `SELECT coalesce(sum(calls), 0), coalesce(sum(total_exec_time), 0) FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%pg_stat%'
+      AND query NOT LIKE '%pg_advisory_xact_lock%'`).split('|').map(Number);
+    out.statements = out.completed ? { per_op: calls / out.completed, exec_ms_per_op: ms / out.completed } : null;
+  }
   if (dbUrl) {
     await sleep(1500);
     const after = pgCounters(dbUrl);
@@ -220,7 +229,7 @@ async function cell(label, nodes, secret, dbUrl, scenario) {
     total: us((by.latchkey || 0) + (by.postgres || 0)) };
   out.cores = ((by.latchkey || 0) + (by.postgres || 0)) / out.seconds;
   out.driver_cores = out.driver_cpu_s / out.seconds;
-  log(`${label}: ${out.rate.toFixed(0)}/s p50 ${out.p50_ms?.toFixed(1)} ms p99 ${out.p99_ms?.toFixed(1)} ms, CPU/op ${out.us.total?.toFixed(0)} µs (latchkey ${out.us.latchkey?.toFixed(0)}, postgres ${out.us.postgres?.toFixed(0) ?? '-'}), server ${out.cores.toFixed(2)} cores, driver ${out.driver_cores.toFixed(2)} cores${out.pg_per_op ? `, ${out.pg_per_op.commits.toFixed(2)} xacts/op, ${out.pg_per_op.syncs.toFixed(2)} WAL fsyncs/op of ${(out.pg.syncMs / out.pg.syncs).toFixed(2)} ms, ${out.pg_per_op.rows.toFixed(1)} rows/op` : ''}${out.activity ? `, backends ${STATES.map((k) => `${k} ${out.activity[k]?.toFixed(2)}`).join(' ')} (${out.activity.samples} samples)` : ''}${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''}`);
+  log(`${label}: ${out.rate.toFixed(0)}/s p50 ${out.p50_ms?.toFixed(1)} ms p99 ${out.p99_ms?.toFixed(1)} ms, CPU/op ${out.us.total?.toFixed(0)} µs (latchkey ${out.us.latchkey?.toFixed(0)}, postgres ${out.us.postgres?.toFixed(0) ?? '-'}), server ${out.cores.toFixed(2)} cores, driver ${out.driver_cores.toFixed(2)} cores${out.pg_per_op ? `, ${out.pg_per_op.commits.toFixed(2)} xacts/op, ${out.pg_per_op.syncs.toFixed(2)} WAL fsyncs/op of ${(out.pg.syncMs / out.pg.syncs).toFixed(2)} ms, ${out.pg_per_op.rows.toFixed(1)} rows/op` : ''}${out.statements ? `, ${out.statements.per_op.toFixed(1)} statements/op executing ${out.statements.exec_ms_per_op.toFixed(3)} ms` : ''}${out.activity ? `, backends ${STATES.map((k) => `${k} ${out.activity[k]?.toFixed(2)}`).join(' ')} (${out.activity.samples} samples)` : ''}${out.errors ? `, ${out.errors} errors: ${out.error_samples[0]}` : ''}`);
   return out;
 }
 
@@ -244,6 +253,7 @@ async function main() {
 
   // PostgreSQL: one database for both setups; the same users and client.
   psql(PG_URL, 'CREATE DATABASE latchkey_bench');
+  if (STATEMENTS) psql(PG_URL.replace(/\/[^/?]*(\?|$)/, '/latchkey_bench$1'), 'CREATE EXTENSION pg_stat_statements');
   // Instrumentation only (two clock reads per WAL write/flush): how long an fsync takes.
   psql(PG_URL, 'ALTER SYSTEM SET track_wal_io_timing = on');
   psql(PG_URL, 'SELECT pg_reload_conf()');
@@ -282,7 +292,7 @@ async function main() {
     for (const [k, name] of setups) {
       const r = R[`${k}/${s}`];
       const pg = r.pg_per_op;
-      rows.push(`| ${what}, c=${C} | ${name} | ${f0(r.rate)} | ${f1(r.p50_ms)} / ${f1(r.p99_ms)} | ${f0(r.us.latchkey)} | ${f0(r.us.postgres)} | ${f0(r.us.total)} | ${f2(r.cores)} | ${f2(r.driver_cores)} | ${pg ? f2(pg.commits) : '–'} | ${pg ? `${f2(pg.syncs)} × ${f2(r.pg.syncMs / r.pg.syncs)} ms` : '–'} | ${pg ? f1(pg.rows) : '–'} | ${pg ? f0(pg.bytes) : '–'} | ${r.activity ? STATES.map((k) => f1(r.activity[k])).join(' / ') : '–'} |${r.errors ? ` ${r.errors} errors` : ''}`);
+      rows.push(`| ${what}, c=${C} | ${name} | ${f0(r.rate)} | ${f1(r.p50_ms)} / ${f1(r.p99_ms)} | ${f0(r.us.latchkey)} | ${f0(r.us.postgres)} | ${f0(r.us.total)} | ${f2(r.cores)} | ${f2(r.driver_cores)} | ${pg ? f2(pg.commits) : '–'} | ${pg ? `${f2(pg.syncs)} × ${f2(r.pg.syncMs / r.pg.syncs)} ms` : '–'} | ${pg ? f1(pg.rows) : '–'} | ${pg ? f0(pg.bytes) : '–'} | ${r.activity ? STATES.map((k) => f1(r.activity[k])).join(' / ') : '–'} |${STATEMENTS ? ` ${r.statements ? `${f1(r.statements.per_op)} / ${f2(r.statements.exec_ms_per_op)}` : '–'} |` : ''}${r.errors ? ` ${r.errors} errors` : ''}`);
     }
   }
   const load1 = os.loadavg();
@@ -292,11 +302,11 @@ async function main() {
     '## PostgreSQL and several nodes (bench/postgres)',
     '',
     `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, commit ${COMMIT}, ${os.availableParallelism()} cores (${cpu}), load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}. ` +
-      `${SMOKE ? 'SMOKE run (debug binary, ~1 s per cell): figures mean nothing. ' : ''}${DURATION} s per cell after ${WARMUP} s of warm-up, ${C} virtual browsers (refresh: clients) through bench/driver.mjs, ES256 ID and access tokens, durability at its default. ` +
+      `${STATEMENTS ? 'DIAGNOSTIC run with pg_stat_statements preloaded. ' : ''}${SMOKE ? 'SMOKE run (debug binary, ~1 s per cell): figures mean nothing. ' : ''}${DURATION} s per cell after ${WARMUP} s of warm-up, ${C} virtual browsers (refresh: clients) through bench/driver.mjs, ES256 ID and access tokens, durability at its default. ` +
       `PostgreSQL ${pgVersion}, a throwaway cluster on a Unix socket (scripts/pg-cluster: ${settings}). Two nodes: the same database, issuer and secret key, each its own data dir and port; browser i talks to node i mod 2 only.`,
     '',
-    '| scenario | setup | ops/s | p50 / p99 ms | CPU µs/op latchkey | CPU µs/op postgres | CPU µs/op total | server cores | driver cores | PG xacts/op | WAL fsyncs/op × ms each | rows written/op | WAL bytes/op | PG backends: write lock / WAL flush / running / in tx, waiting for latchkey / idle |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| scenario | setup | ops/s | p50 / p99 ms | CPU µs/op latchkey | CPU µs/op postgres | CPU µs/op total | server cores | driver cores | PG xacts/op | WAL fsyncs/op × ms each | rows written/op | WAL bytes/op | PG backends: write lock / WAL flush / running / in tx, waiting for latchkey / idle |${STATEMENTS ? ' statements/op / their execution ms/op |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${STATEMENTS ? '---|' : ''}`,
     ...rows,
     '',
     'CPU: utime + stime from /proc over the measured window, summed over every latchkey process (both nodes) and over the postmaster and all its children (backends, WAL writer, checkpointer; exited ones through cutime), divided by the operations. ' +
