@@ -8,6 +8,8 @@
 //   scenario   codeflow | refresh | login | tokens | signin
 //   server     latchkey | peer          (the two differ only in URLs and form fields)
 //   base       http://127.0.0.1:PORT
+//   bases      [base, ...]  (codeflow/refresh, optional) several nodes of one issuer: virtual
+//              browser i talks to bases[i % n] only (base, the issuer, is then unused)
 //   client_id, client_secret, redirect_uri, scope
 //   concurrency, duration (s), warmup (s)
 //   paths      { authorize, token, userinfo } from the server's discovery document
@@ -17,6 +19,8 @@
 //   users      [usernames], password    (login: who signs in; codeflow/refresh without
 //                                         sessions sign in once per virtual browser first)
 //   count      (tokens) how many refresh tokens + access tokens to hand back
+//   cpu_trees  { name: [pid, ...] }  CPU of each pid and its descendants over the window,
+//              summed per name, reported as cpu_by (flows.mjs measure)
 //
 // A result: { ops, errors, rate, p50_ms, p99_ms, cpu_s, error_samples, ... }.
 // Any unexpected status is an error (counted, a few samples kept); the operation is dropped.
@@ -26,13 +30,16 @@ import { Jar, Site, fail, guard, measure } from './flows.mjs';
 const arg = process.argv[2];
 const job = JSON.parse(arg.startsWith('@') ? fs.readFileSync(arg.slice(1), 'utf8') : arg);
 const site = new Site(job);
+// One pool per node when the browsers are spread over several; else just `site`.
+const sites = job.bases?.length ? job.bases.map((base) => new Site({ ...job, base })) : [site];
+const siteOf = (i) => sites[i % sites.length];
 
 // A virtual browser that is signed in: a given session cookie, or sign in once now.
 async function signedInBrowser(i) {
   if (job.sessions?.length) return new Jar(job.sessions[i % job.sessions.length]);
   const jar = new Jar();
   const users = job.users;
-  await site.codeFlow(jar, { username: users[i % users.length], password: job.password });
+  await siteOf(i).codeFlow(jar, { username: users[i % users.length], password: job.password });
   return jar;
 }
 
@@ -43,19 +50,19 @@ async function main() {
     const browsers = [];
     for (let i = 0; i < c; i++) browsers.push(await signedInBrowser(i));
     const pick = () => new Jar(job.sessions[Math.floor(Math.random() * job.sessions.length)]);
-    out = await measure(job, browsers, (jar) => () => site.codeFlow(job.random_session ? pick() : jar, null));
+    out = await measure(job, browsers, (jar, i) => () => siteOf(i).codeFlow(job.random_session ? pick() : jar, null));
   } else if (job.scenario === 'refresh') {
     // Each virtual client holds one refresh token family and rotates it as fast as it can.
     const holders = [];
     for (let i = 0; i < c; i++) {
       const jar = await signedInBrowser(i);
-      const t = await site.codeFlow(jar, null);
+      const t = await siteOf(i).codeFlow(jar, null);
       if (!t.refresh_token) fail('the code flow gave no refresh token', 200, JSON.stringify(t));
-      const h = { rt: t.refresh_token, jar };
-      h.recover = async () => { h.rt = (await site.codeFlow(jar, null)).refresh_token; };
+      const h = { rt: t.refresh_token, jar, site: siteOf(i) };
+      h.recover = async () => { h.rt = (await h.site.codeFlow(jar, null)).refresh_token; };
       holders.push(h);
     }
-    out = await measure(job, holders, (h) => async () => { h.rt = (await site.refresh(h.rt)).refresh_token; });
+    out = await measure(job, holders, (h) => async () => { h.rt = (await h.site.refresh(h.rt)).refresh_token; });
   } else if (job.scenario === 'login') {
     // A fresh browser each time: authorize -> login page -> password -> code (no token).
     let n = 0;
@@ -81,7 +88,7 @@ async function main() {
   }
   out.error_samples ??= [];
   process.stdout.write(`${JSON.stringify(out)}\n`);
-  await site.close();
+  await Promise.all([...new Set([site, ...sites])].map((s) => s.close()));
 }
 
 guard((job.duration || 0) + (job.warmup ?? 1) + 120, 'driver');

@@ -225,17 +225,52 @@ export function cpuSecs(pid) {
   } catch { return null; }
 }
 
+// CPU seconds of a process and all its descendants (live ones, plus what the exited ones
+// left in their parents' cutime + cstime once reaped), or null when `pid` is gone. For a
+// PostgreSQL cluster, the postmaster's pid covers every backend and auxiliary process.
+export function cpuTreeSecs(pid) {
+  const stats = new Map(); // pid -> { ppid, own, reaped }
+  let names = [];
+  try { names = fs.readdirSync('/proc'); } catch { return null; }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(n), { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]),
+        reaped: Number(f[13]) + Number(f[14]) });
+    } catch { /* exited meanwhile */ }
+  }
+  if (!stats.has(pid)) return null;
+  let ticks = stats.get(pid).own + stats.get(pid).reaped;
+  const tree = new Set([pid]);
+  // Processes are listed in pid order, which is not ancestry order: repeat until stable.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [p, s] of stats) {
+      if (!tree.has(p) && tree.has(s.ppid)) { tree.add(p); ticks += s.own + s.reaped; grew = true; }
+    }
+  }
+  return ticks / 100;
+}
+
 export function pct(sorted, p) {
   if (!sorted.length) return null;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 // Run `makeOp(worker, i)()` in a loop on every worker for `warmup` + `duration` seconds.
-// A result: { ops, completed, errors, rate, p50_ms, p99_ms, driver_cpu_s, seconds,
-// error_samples }, and server_cpu_s over the window when `server_pid` is given. Any error,
+// A result: { ops, completed, errors, rate, p50_ms, p99_ms, driver_cpu_s, seconds, window_ms
+// (the measured window's start and end, epoch ms),
+// error_samples }, and server_cpu_s over the window when `server_pid` is given, and
+// cpu_by { name: seconds } when `cpu_trees` ({ name: [pid, ...] }) is: each pid with its
+// descendants (cpuTreeSecs), summed per name. Any error,
 // warm-up included, counts; an operation begun in the warm-up that completes in the window
 // counts, none is begun after it.
-export async function measure({ warmup = 1, duration, server_pid }, workers, makeOp) {
+export async function measure({ warmup = 1, duration, server_pid, cpu_trees }, workers, makeOp) {
+  const treeCpu = () => Object.fromEntries(Object.entries(cpu_trees || {})
+    .map(([k, pids]) => [k, pids.reduce((a, p) => a + (cpuTreeSecs(p) ?? NaN), 0)]));
+  let trees0 = null;
   const warmupMs = warmup * 1000;
   const durationMs = duration * 1000;
   const t0 = performance.now();
@@ -247,6 +282,7 @@ export async function measure({ warmup = 1, duration, server_pid }, workers, mak
   setTimeout(() => {
     cpu0 = process.cpuUsage();
     if (server_pid) server0 = cpuSecs(server_pid);
+    if (cpu_trees) trees0 = treeCpu();
   }, warmupMs).unref();
   await Promise.all(workers.map(async (w, i) => {
     const op = makeOp(w, i);
@@ -268,11 +304,13 @@ export async function measure({ warmup = 1, duration, server_pid }, workers, mak
   }));
   const cpu = process.cpuUsage(cpu0 ?? undefined);
   const server1 = server_pid ? cpuSecs(server_pid) : null;
+  const trees1 = cpu_trees && trees0 ? treeCpu() : null;
   lat.sort((x, y) => x - y);
   const secs = durationMs / 1000;
-  return { ops, completed, errors, rate: ops / secs, p50_ms: pct(lat, 50), p99_ms: pct(lat, 99),
+  return { ops, completed, errors, rate: ops / secs, window_ms: [Date.now() - (performance.now() - start), Date.now() - (performance.now() - end)], p50_ms: pct(lat, 50), p99_ms: pct(lat, 99),
     driver_cpu_s: (cpu.user + cpu.system) / 1e6, seconds: secs, error_samples: errorSamples,
-    ...(server0 !== null && server1 !== null ? { server_cpu_s: server1 - server0 } : {}) };
+    ...(server0 !== null && server1 !== null ? { server_cpu_s: server1 - server0 } : {}),
+    ...(trees1 ? { cpu_by: Object.fromEntries(Object.keys(trees1).map((k) => [k, trees1[k] - trees0[k]])) } : {}) };
 }
 
 // Exit with code 3 if the driver is still running `seconds` from now.
