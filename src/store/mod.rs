@@ -178,6 +178,9 @@ enum Backend {
     Postgres {
         pool: postgres::Pool,
         durability: Durability,
+        /// This process's writers take turns before they take a connection: those waiting
+        /// for the cluster-wide write lock would otherwise hold the pool and starve the reads.
+        turn: Arc<std::sync::Mutex<()>>,
     },
 }
 
@@ -210,6 +213,7 @@ impl Store {
                 backend: Backend::Postgres {
                     pool: postgres::open(target.clone())?,
                     durability,
+                    turn: Arc::default(),
                 },
             }),
         }
@@ -389,7 +393,11 @@ impl Store {
                 }
                 out
             }
-            Backend::Postgres { pool, durability } => postgres_write(pool, *durability, true, f),
+            Backend::Postgres {
+                pool,
+                durability,
+                turn,
+            } => postgres_write(pool, turn, *durability, true, f),
         }
     }
 
@@ -418,7 +426,11 @@ impl Store {
                 }
                 out
             }
-            Backend::Postgres { pool, durability } => postgres_write(pool, *durability, false, f),
+            Backend::Postgres {
+                pool,
+                durability,
+                turn,
+            } => postgres_write(pool, turn, *durability, false, f),
         }
     }
 
@@ -497,6 +509,7 @@ fn sqlite_write<T, E: From<StoreError>>(
 /// commits without waiting for the WAL flush (`synchronous_commit = off`).
 fn postgres_write<T, E: From<StoreError>>(
     pool: &postgres::Pool,
+    turn: &std::sync::Mutex<()>,
     durability: Durability,
     wait: bool,
     f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
@@ -511,6 +524,8 @@ fn postgres_write<T, E: From<StoreError>>(
         }
     }
     let _reset = Reset;
+    // A writer that panicked left no transaction open (its connection was dropped): go on.
+    let _turn = turn.lock().unwrap_or_else(|e| e.into_inner());
     let conn = pool.get().map_err(StoreError::from)?;
     let sync = if durability == Durability::Relaxed || !wait {
         "SET LOCAL synchronous_commit = off;"
