@@ -380,25 +380,7 @@ impl Store {
         &self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        match &self.backend {
-            Backend::Sqlite {
-                pool,
-                committer,
-                checkpointer,
-                ..
-            } => {
-                let out = sqlite_write(pool, committer, true, f);
-                if out.is_ok() {
-                    checkpointer.after_commit(pool);
-                }
-                out
-            }
-            Backend::Postgres {
-                pool,
-                durability,
-                turn,
-            } => postgres_write(pool, turn, *durability, true, f),
-        }
+        self.write_unit(true, f)
     }
 
     /// [`Store::write`] for a unit that only holds a short-lived step of a flow (a parked
@@ -413,6 +395,15 @@ impl Store {
         &self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        self.write_unit(false, f)
+    }
+
+    /// A write unit; `wait`: until it is durable (or only when a store function marks it).
+    fn write_unit<T, E: From<StoreError>>(
+        &self,
+        wait: bool,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite {
                 pool,
@@ -420,7 +411,7 @@ impl Store {
                 checkpointer,
                 ..
             } => {
-                let out = sqlite_write(pool, committer, false, f);
+                let out = sqlite_write(pool, committer, wait, f);
                 if out.is_ok() {
                     checkpointer.after_commit(pool);
                 }
@@ -430,7 +421,7 @@ impl Store {
                 pool,
                 durability,
                 turn,
-            } => postgres_write(pool, turn, *durability, false, f),
+            } => postgres_write(pool, turn, *durability, wait, f),
         }
     }
 
