@@ -76,6 +76,10 @@ export async function openPage(browser, { width = 1280, height = 800 } = {}) {
     page.on('pageerror', (err) => found.push(`uncaught error on ${page.url()}: ${err.message}`));
     page.on('requestfailed', (req) => {
       if (isFavicon(req.url())) return;
+      // A script's request cut short by the page navigating away (the login page's background
+      // passkey request when the form is submitted at once) is the browser's doing, not the
+      // page's: every other failure is still a problem.
+      if (req.failure()?.errorText === 'net::ERR_ABORTED' && req.resourceType() !== 'document') return;
       found.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
     });
     page.on('response', (res) => {
