@@ -318,6 +318,16 @@ impl<'a> Conn<'a> {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 
+    /// Every row of a query through `f`, collected (the statement cached like `prepare_cached`).
+    pub fn query_all<P: Params, T>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.prepare_cached(sql)?.query_map(params, f)?.collect()
+    }
+
     /// Run an INSERT into a table whose key is `id`; the new row's id.
     pub fn insert<P: Params>(&self, sql: &str, params: P) -> Result<i64> {
         match self {

@@ -77,13 +77,12 @@ pub fn delete_group(tx: &Tx<'_>, g: &Group) -> Result<()> {
 }
 
 pub fn list_clients_restricted_to(tx: &Tx<'_>, group_id: i64) -> Result<Vec<String>> {
-    let c = tx.conn();
-    let mut st = c.prepare(
+    tx.conn().query_all(
         "SELECT cl.client_id FROM client_allowed_groups a JOIN clients cl ON cl.id = a.client_pk \
          WHERE a.group_id = ?1 ORDER BY cl.client_id",
-    )?;
-    let rows = st.query_map([group_id], |r| r.get(0))?;
-    rows.collect::<Result<Vec<_>, _>>()
+        [group_id],
+        |r| r.get(0),
+    )
 }
 
 /// Add a member; true when they were not one already.
@@ -116,35 +115,32 @@ pub fn count_members(tx: &Tx<'_>, group_id: i64) -> Result<i64> {
 
 /// Usernames of a group's members.
 pub fn list_member_usernames(tx: &Tx<'_>, group_id: i64) -> Result<Vec<String>> {
-    let c = tx.conn();
-    let mut st = c.prepare(
+    tx.conn().query_all(
         "SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id \
          WHERE m.group_id = ?1 ORDER BY lower(u.username)",
-    )?;
-    let rows = st.query_map([group_id], |r| r.get(0))?;
-    rows.collect::<Result<Vec<_>, _>>()
+        [group_id],
+        |r| r.get(0),
+    )
 }
 
 /// Names of the groups a user belongs to, sorted.
 pub fn list_user_group_names(tx: &Tx<'_>, user_id: i64) -> Result<Vec<String>> {
-    let c = tx.conn();
-    let mut st = c.prepare_cached(
+    tx.conn().query_all(
         "SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id \
          WHERE m.user_id = ?1 ORDER BY lower(g.name)",
-    )?;
-    let rows = st.query_map([user_id], |r| r.get(0))?;
-    rows.collect::<Result<Vec<_>, _>>()
+        [user_id],
+        |r| r.get(0),
+    )
 }
 
 /// Names of the groups a client is restricted to (empty: everyone may use it).
 pub fn list_client_allowed_groups(tx: &Tx<'_>, client_pk: i64) -> Result<Vec<String>> {
-    let c = tx.conn();
-    let mut st = c.prepare_cached(
+    tx.conn().query_all(
         "SELECT g.name FROM client_allowed_groups a JOIN groups g ON g.id = a.group_id \
          WHERE a.client_pk = ?1 ORDER BY lower(g.name)",
-    )?;
-    let rows = st.query_map([client_pk], |r| r.get(0))?;
-    rows.collect::<Result<Vec<_>, _>>()
+        [client_pk],
+        |r| r.get(0),
+    )
 }
 
 /// Idempotent: allowing a group twice is not an error and stores it once.
