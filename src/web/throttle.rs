@@ -14,7 +14,13 @@ pub type Begun = Result<Result<Result<Reservation, Refused>, StoreError>, Blocki
 /// Reserve a password check for `attempt` in a write of its own.
 pub async fn begin(state: &web::Data<AppState>, attempt: Attempt, now: i64) -> Begun {
     let st = state.clone();
-    web::block(move || st.store.write(|c| st.throttle.begin(c, &attempt, now))).await
+    // A counter lost on a power cut costs nothing worth an fsync wait before every password
+    // check (a block that is audited still waits: see `Store::write_short_lived`).
+    web::block(move || {
+        st.store
+            .write_short_lived(|c| st.throttle.begin(c, &attempt, now))
+    })
+    .await
 }
 
 /// How a reservation ended, when that is not settled in a write the handler makes anyway.
@@ -29,7 +35,7 @@ pub enum Settle {
 pub async fn settle(state: &web::Data<AppState>, r: Reservation, how: Settle) {
     let st = state.clone();
     let done = web::block(move || {
-        st.store.write(|c| match how {
+        st.store.write_short_lived(|c| match how {
             Settle::Succeeded => r.succeeded(c),
             Settle::Cancelled => r.cancelled(c),
         })

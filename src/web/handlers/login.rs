@@ -190,8 +190,10 @@ pub async fn post_login(req: HttpRequest, state: web::Data<AppState>, body: Byte
         browser.clone(),
         info.ip.clone(),
     );
+    // Short-lived: throttle counters need no fsync wait before the password check (a block
+    // that is audited still waits: see `Store::write_short_lived`).
     let step = web::block(move || {
-        st.store.write(|c| {
+        st.store.write_short_lived(|c| {
             let Some(p) = sign_in::prepare(c, h.as_deref(), Some(&name), b.as_deref(), now)? else {
                 return Ok(None);
             };
