@@ -397,10 +397,8 @@ async fn maintain(state: AppState) {
 /// Reload the key ring when the signing keys change in the database (every
 /// [`KEYS_CHECK_EVERY`]), and every [`MAINTENANCE_EVERY`] regardless.
 async fn watch_keys(state: AppState) {
-    use crate::oidc::maintenance::KeyWatch;
     let mut tick = tokio::time::interval(KEYS_CHECK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut watch = KeyWatch::default();
     let mut loaded = std::time::Instant::now();
     // Say a failure once, not every tick, until the check works again.
     let mut failing = false;
@@ -408,31 +406,14 @@ async fn watch_keys(state: AppState) {
         tick.tick().await;
         let force = loaded.elapsed() >= MAINTENANCE_EVERY;
         let st = state.clone();
-        let res = web::block(move || {
-            let now = st.clock.now();
-            let out = watch.check(&st.store, st.settings.key_retention_secs, now, force);
-            if let Ok(Some(ring)) = &out {
-                tracing::debug!(keys = ring.keys().len(), "key ring reloaded");
-            }
-            (
-                watch,
-                out.map(|ring| ring.map(|r| st.set_keys(r)).is_some()),
-            )
-        })
-        .await;
-        let out = match res {
-            Ok((w, out)) => {
-                watch = w;
-                out.map_err(|e| e.to_string())
-            }
-            Err(e) => {
-                watch = KeyWatch::default();
-                Err(e.to_string())
-            }
+        let out = match web::block(move || st.reload_keys(force)).await {
+            Ok(out) => out.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
         };
         match out {
             Ok(reloaded) => {
                 if reloaded {
+                    tracing::debug!("key ring reloaded");
                     loaded = std::time::Instant::now();
                 }
                 failing = false;

@@ -3,8 +3,9 @@
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
+use crate::oidc::maintenance::KeyWatch;
 use crate::store::Store;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -35,6 +36,9 @@ pub struct AppState {
     /// `[[upstream]]` providers with their secrets, and the client that talks to them.
     pub upstreams: Arc<crate::oidc::upstream::Registry>,
     keys: Arc<RwLock<Arc<KeyRing>>>,
+    /// Held while a ring is read from the store and swapped in, so a slow reload can never
+    /// put back keys older than the ones a rotation just installed.
+    key_watch: Arc<Mutex<KeyWatch>>,
 }
 
 impl AppState {
@@ -86,6 +90,7 @@ impl AppState {
             clock,
             stopping: Arc::default(),
             keys: Arc::new(RwLock::new(Arc::new(keys))),
+            key_watch: Arc::default(),
         })
     }
     /// The current key ring (cheap: an Arc clone).
@@ -95,8 +100,32 @@ impl AppState {
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
-    /// Swap in a reloaded key ring (after `latchkey keys rotate`, say).
-    pub fn set_keys(&self, ring: KeyRing) {
+    /// Read the signing keys again and serve them when they changed since the last reload
+    /// (or always, with `force`); `true` when the ring was swapped. Blocking: it reads the
+    /// store. Reloads take turns, and each reads the store after the previous one, so the
+    /// ring served only ever moves forward.
+    pub fn reload_keys(&self, force: bool) -> Result<bool, crate::oidc::signing_keys::KeyError> {
+        let mut watch = match self.key_watch.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let now = self.clock.now();
+        let ring = watch.check(&self.store, self.settings.key_retention_secs, now, force)?;
+        Ok(ring.map(|r| self.set_keys(r)).is_some())
+    }
+    /// After a rotation on this node: serve the new keys at once, not at the next check. A
+    /// failure is logged; the key watch tries again within `KEYS_CHECK_EVERY`.
+    pub async fn reload_keys_now(&self) {
+        let st = self.clone();
+        let out = match actix_web::web::block(move || st.reload_keys(true)).await {
+            Ok(out) => out.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = out {
+            tracing::warn!(error = %e, "reloading the signing keys after a rotation failed");
+        }
+    }
+    fn set_keys(&self, ring: KeyRing) {
         let mut g = match self.keys.write() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),

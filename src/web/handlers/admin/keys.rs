@@ -4,7 +4,6 @@
 
 use super::{AdminCtx, as_admin, as_admin_post, refusal_status, show};
 use crate::oidc::admin::{dashboard, keys};
-use crate::oidc::signing_keys;
 use crate::state::AppState;
 use crate::web::error;
 use crate::web::templates::{AdminKeysPage, KeyAgeView};
@@ -34,18 +33,17 @@ pub async fn post_rotate(
     let done = as_admin_post(&req, &state, &body, move |c, actor, form, now| {
         let alg = form.get("alg").filter(|a| !a.is_empty());
         let created = keys::rotate(c, actor, now, alg)?;
-        let ring = signing_keys::load_ring(c, now, settings.key_retention_secs)?;
         let listed = dashboard::key_ages(c, &settings, now)?;
         let new: Vec<String> = created
             .iter()
             .map(|k| format!("{} {}", k.alg.as_str(), k.kid))
             .collect();
-        Ok((ring, rows(&listed, now), new))
+        Ok((rows(&listed, now), new))
     })
     .await;
     match done {
-        Ok((ctx, Ok((ring, rows, new)))) => {
-            state.set_keys(ring);
+        Ok((ctx, Ok((rows, new)))) => {
+            state.reload_keys_now().await;
             let message = format!(
                 "New signing key{} {}: signing from now on.",
                 if new.len() == 1 { "" } else { "s" },

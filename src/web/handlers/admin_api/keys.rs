@@ -3,7 +3,6 @@
 
 use super::{ApiError, answer, as_key, parse_body, read_body, segment};
 use crate::oidc::admin::keys::{self, KeyView};
-use crate::oidc::signing_keys;
 use crate::state::AppState;
 use crate::store::StoreError;
 use actix_web::web;
@@ -56,18 +55,15 @@ pub async fn post_keys_rotate(
     payload: web::Payload,
 ) -> HttpResponse {
     let body = read_body(payload).await;
-    let retention = state.settings.key_retention_secs;
     let res = as_key(&req, &state, move |c, actor, now| {
         let b: Rotate = parse_body(&body?)?;
         let created = keys::rotate(c, actor, now, b.alg.as_deref())?;
-        let ring =
-            signing_keys::load_ring(c, now, retention).map_err(|e| ApiError::Admin(e.into()))?;
         let views: Vec<KeyView> = created.iter().map(KeyView::from).collect();
-        Ok((serde_json::json!({ "keys": views }), ring))
+        Ok(serde_json::json!({ "keys": views }))
     })
     .await;
-    answer(res.map(|(out, ring)| {
-        state.set_keys(ring);
-        out
-    }))
+    if res.is_ok() {
+        state.reload_keys_now().await;
+    }
+    answer(res)
 }
