@@ -173,7 +173,6 @@ enum Backend {
         pool: Pool,
         path: PathBuf,
         committer: Arc<Committer>,
-        checkpointer: Arc<sqlite::checkpoint::Checkpointer>,
     },
     Postgres {
         pool: postgres::Pool,
@@ -271,7 +270,6 @@ impl Store {
                 pool,
                 path: path.to_owned(),
                 committer: Arc::new(Committer::new(durability, wal_path)),
-                checkpointer: Arc::default(),
             },
         })
     }
@@ -408,15 +406,8 @@ impl Store {
             Backend::Sqlite {
                 pool,
                 committer,
-                checkpointer,
                 ..
-            } => {
-                let out = sqlite_write(pool, committer, wait, f);
-                if out.is_ok() {
-                    checkpointer.after_commit(pool);
-                }
-                out
-            }
+            } => sqlite_write(pool, committer, wait, f),
             Backend::Postgres {
                 pool,
                 durability,
@@ -565,8 +556,6 @@ fn configure(c: &mut Connection, synchronous: &str) -> rusqlite::Result<()> {
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", synchronous)?;
     c.pragma_update(None, "foreign_keys", "ON")?;
-    // Checkpoints run after the writer turn (`sqlite::checkpoint`), not inside a COMMIT.
-    c.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(())
 }
 

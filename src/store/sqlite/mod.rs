@@ -2,5 +2,7 @@
 //! backup`/`restore` (SQLite's online backup API).
 
 pub mod backup;
-pub mod checkpoint;
 pub mod migrate;
+
+#[cfg(test)]
+mod wal_tests;
