@@ -37,6 +37,19 @@ pub fn sign(
         .map_err(|e| JwtError::Sign(e.to_string()))
 }
 
+/// [`sign`], and remember the token so that this process takes it back without checking its
+/// signature again ([`super::recently_signed`]): for access tokens, presented at once.
+pub fn sign_remembered(
+    ring: &KeyRing,
+    alg: Alg,
+    typ: &str,
+    claims: Map<String, Value>,
+) -> Result<String, JwtError> {
+    let token = sign(ring, alg, typ, claims.clone())?;
+    ring.recently_signed().remember(&token, typ, claims);
+    Ok(token)
+}
+
 /// Verify a token we issued: the `kid` must be one of ours and the header `alg` must be that
 /// key's own algorithm (so `none`, HS*, and key-confusion tricks never reach a verifier).
 /// `typ` must equal `expected_typ` (case-insensitively, as RFC 8725 §3.11 allows).
@@ -48,6 +61,9 @@ pub fn verify(
 ) -> Result<Map<String, Value>, JwtError> {
     if token.len() > 16 * 1024 || token.split('.').count() != 3 {
         return Err(JwtError::Malformed);
+    }
+    if let Some(claims) = ring.recently_signed().claims(token, expected_typ) {
+        return Ok(claims);
     }
     let header = jwt::decode_header(token).map_err(|_| JwtError::Malformed)?;
     let kid = header
@@ -116,5 +132,56 @@ mod tests {
             Err(JwtError::UnknownKey)
         );
         assert_eq!(verify(&ring, "garbage", &["JWT"]), Err(JwtError::Malformed));
+    }
+
+    fn claims(sub: &str) -> Map<String, Value> {
+        let mut c = Map::new();
+        c.insert("sub".into(), sub.into());
+        c
+    }
+
+    #[test]
+    fn a_remembered_token_comes_back_with_its_claims_and_any_other_bytes_are_verified() {
+        let ring = ring();
+        for alg in Alg::ALL {
+            let t = sign_remembered(&ring, alg, "at+jwt", claims("abc")).unwrap();
+            assert_eq!(verify(&ring, &t, &["at+jwt"]).unwrap()["sub"], "abc");
+            // The type is checked on the remembered token as on any other.
+            assert_eq!(verify(&ring, &t, &["JWT"]), Err(JwtError::WrongType));
+            // Same header and payload, another signature: not ours, so it is checked and fails.
+            let (head, sig) = t.rsplit_once('.').unwrap();
+            let flipped = if sig.starts_with('A') { "B" } else { "A" };
+            let forged = format!("{head}.{flipped}{}", &sig[1..]);
+            assert_eq!(
+                verify(&ring, &forged, &["at+jwt"]),
+                Err(JwtError::BadSignature)
+            );
+        }
+        assert_eq!(ring.recently_signed().len(), Alg::ALL.len());
+    }
+
+    #[test]
+    fn a_new_ring_remembers_nothing_and_memory_is_bounded() {
+        let ring = ring();
+        let t = sign_remembered(&ring, Alg::ES256, "at+jwt", claims("abc")).unwrap();
+        // A reloaded ring without the signing key refuses the token, remembered or not.
+        let others = [generate(Alg::ES256, 1).unwrap()];
+        let reloaded = KeyRing::load(&others).unwrap();
+        assert_eq!(reloaded.recently_signed().len(), 0);
+        assert_eq!(
+            verify(&reloaded, &t, &["at+jwt"]),
+            Err(JwtError::UnknownKey)
+        );
+        let first = t;
+        for n in 0..crate::crypto::recently_signed::CAPACITY {
+            sign_remembered(&ring, Alg::EdDSA, "at+jwt", claims(&n.to_string())).unwrap();
+        }
+        assert_eq!(
+            ring.recently_signed().len(),
+            crate::crypto::recently_signed::CAPACITY
+        );
+        assert!(ring.recently_signed().claims(&first, &["at+jwt"]).is_none());
+        // Forgotten, it still verifies by its signature.
+        assert_eq!(verify(&ring, &first, &["at+jwt"]).unwrap()["sub"], "abc");
     }
 }

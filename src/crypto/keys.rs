@@ -144,6 +144,8 @@ impl LoadedKey {
 pub struct KeyRing {
     keys: Vec<LoadedKey>,
     jwks_json: String,
+    /// Access tokens signed with this ring a moment ago (a new ring starts empty).
+    recent: super::recently_signed::RecentlySigned,
 }
 
 impl KeyRing {
@@ -157,7 +159,11 @@ impl KeyRing {
             .map(|k| serde_json::Value::Object(k.public_jwk.as_ref().clone()))
             .collect();
         let jwks_json = serde_json::json!({ "keys": jwks }).to_string();
-        Ok(Self { keys, jwks_json })
+        Ok(Self {
+            keys,
+            jwks_json,
+            recent: Default::default(),
+        })
     }
     /// The newest active key for `alg`.
     pub fn signing_key(&self, alg: Alg) -> Option<&LoadedKey> {
@@ -165,6 +171,9 @@ impl KeyRing {
             .iter()
             .filter(|k| k.active && k.alg == alg)
             .max_by_key(|k| k.created_at)
+    }
+    pub fn recently_signed(&self) -> &super::recently_signed::RecentlySigned {
+        &self.recent
     }
     pub fn by_kid(&self, kid: &str) -> Option<&LoadedKey> {
         self.keys.iter().find(|k| k.kid == kid)

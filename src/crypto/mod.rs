@@ -8,6 +8,7 @@ pub mod passkey;
 pub mod password;
 pub mod password_pool;
 pub mod random;
+pub mod recently_signed;
 pub mod secret_key;
 pub mod totp;
 

@@ -59,7 +59,7 @@ pub fn sign_access_token(
     settings: &Settings,
     c: &AccessClaims,
 ) -> Result<String, JwtError> {
-    jwt::sign(
+    jwt::sign_remembered(
         ring,
         settings.access_token_alg,
         ACCESS_TOKEN_TYP,

@@ -404,9 +404,7 @@ impl Store {
     ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite {
-                pool,
-                committer,
-                ..
+                pool, committer, ..
             } => sqlite_write(pool, committer, wait, f),
             Backend::Postgres {
                 pool,

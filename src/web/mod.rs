@@ -22,6 +22,8 @@ use actix_web::web;
 use handlers::*;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Routes are tried in order, and each one with a `{param}` is a regex match: the protocol
+    // endpoints come first, so the hot requests never pay for the pages' patterns.
     cfg.app_data(web::PayloadConfig::new(64 * 1024))
         .route("/", web::get().to(home::get_home))
         .route("/healthz", web::get().to(healthz::get_healthz))
@@ -36,6 +38,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/jwks", web::get().to(jwks::get_jwks))
         .route("/authorize", web::get().to(authorize::get_authorize))
         .route("/authorize", web::post().to(authorize::post_authorize))
+        .route("/token", web::post().to(token::post_token))
+        .route(
+            "/token",
+            web::method(Method::OPTIONS).to(cors::options_post),
+        )
+        .route(
+            "/device_authorization",
+            web::post().to(device::post_device_authorization),
+        )
+        .route(
+            "/device_authorization",
+            web::method(Method::OPTIONS).to(cors::options_post),
+        )
+        .route("/device", web::get().to(device::get_device))
+        .route("/device", web::post().to(device::post_device))
+        .route("/userinfo", web::get().to(userinfo::get_userinfo))
+        .route("/userinfo", web::post().to(userinfo::post_userinfo))
+        .route(
+            "/userinfo",
+            web::method(Method::OPTIONS).to(cors::options_get_post),
+        )
+        .route("/revoke", web::post().to(revoke::post_revoke))
+        .route(
+            "/revoke",
+            web::method(Method::OPTIONS).to(cors::options_post),
+        )
+        .route("/introspect", web::post().to(introspect::post_introspect))
         .route(
             "/authorize/resume",
             web::get().to(authorize::get_authorize_resume),
@@ -182,33 +211,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout::post_logout))
         .route("/consent", web::get().to(consent::get_consent))
         .route("/consent", web::post().to(consent::post_consent))
-        .route("/token", web::post().to(token::post_token))
-        .route(
-            "/token",
-            web::method(Method::OPTIONS).to(cors::options_post),
-        )
-        .route(
-            "/device_authorization",
-            web::post().to(device::post_device_authorization),
-        )
-        .route(
-            "/device_authorization",
-            web::method(Method::OPTIONS).to(cors::options_post),
-        )
-        .route("/device", web::get().to(device::get_device))
-        .route("/device", web::post().to(device::post_device))
-        .route("/userinfo", web::get().to(userinfo::get_userinfo))
-        .route("/userinfo", web::post().to(userinfo::post_userinfo))
-        .route(
-            "/userinfo",
-            web::method(Method::OPTIONS).to(cors::options_get_post),
-        )
-        .route("/revoke", web::post().to(revoke::post_revoke))
-        .route(
-            "/revoke",
-            web::method(Method::OPTIONS).to(cors::options_post),
-        )
-        .route("/introspect", web::post().to(introspect::post_introspect))
         .route("/static/{name}", web::get().to(assets::get_static));
 }
 

@@ -19,11 +19,10 @@ fn the_wal_stays_bounded_while_readers_and_writers_never_pause() {
                 while !stop.load(Ordering::Relaxed) {
                     store
                         .read(|c| {
-                            c.conn().query_row(
-                                "SELECT COUNT(*) FROM audit_events",
-                                [],
-                                |r| r.get::<_, i64>(0),
-                            )
+                            c.conn()
+                                .query_row("SELECT COUNT(*) FROM audit_events", [], |r| {
+                                    r.get::<_, i64>(0)
+                                })
                         })
                         .unwrap();
                 }
