@@ -157,7 +157,7 @@ mod tests {
                 Err(JwtError::BadSignature)
             );
         }
-        assert_eq!(ring.recently_signed().len(), Alg::ALL.len());
+        assert_eq!(ring.recently_signed().remembered(), Alg::ALL.len());
     }
 
     #[test]
@@ -167,7 +167,7 @@ mod tests {
         // A reloaded ring without the signing key refuses the token, remembered or not.
         let others = [generate(Alg::ES256, 1).unwrap()];
         let reloaded = KeyRing::load(&others).unwrap();
-        assert_eq!(reloaded.recently_signed().len(), 0);
+        assert_eq!(reloaded.recently_signed().remembered(), 0);
         assert_eq!(
             verify(&reloaded, &t, &["at+jwt"]),
             Err(JwtError::UnknownKey)
@@ -177,7 +177,7 @@ mod tests {
             sign_remembered(&ring, Alg::EdDSA, "at+jwt", claims(&n.to_string())).unwrap();
         }
         assert_eq!(
-            ring.recently_signed().len(),
+            ring.recently_signed().remembered(),
             crate::crypto::recently_signed::CAPACITY
         );
         assert!(ring.recently_signed().claims(&first, &["at+jwt"]).is_none());

@@ -56,7 +56,7 @@ impl RecentlySigned {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub fn remembered(&self) -> usize {
         self.lock().order.len()
     }
 
