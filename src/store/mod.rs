@@ -11,6 +11,7 @@ pub mod postgres;
 mod sqlite;
 mod tables;
 // The table groups, under the names the layers above use.
+pub use sqlite::connection::open_read_only;
 pub use sqlite::{backup, migrate};
 pub use tables::{
     admin_keys, apis, attributes, audit, audit_chain, backchannel, clients, codes, consents,
@@ -23,7 +24,7 @@ use durability::Committer;
 pub use durability::{CommitObserver, Durability, SyncStats};
 use r2d2_sqlite::SqliteConnectionManager;
 pub use r2d2_sqlite::rusqlite;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -157,9 +158,6 @@ impl<'a> Tx<'a> {
     }
 }
 
-/// How long a writer waits for the lock before giving up (the CLI and the server share the file).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// A handle on the database: a small pool of connections to SQLite or PostgreSQL. For SQLite,
 /// the [`Committer`] orders writes and tells each one when it is durable (see `durability`).
 #[derive(Clone)]
@@ -192,12 +190,6 @@ pub enum Location {
     Postgres(postgres::conn::Target),
 }
 
-thread_local! {
-    /// Set while this thread is inside a PostgreSQL write unit (a nested one would wait for
-    /// the outer unit's lock forever).
-    static IN_PG_WRITE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 impl Store {
     /// Open (creating if needed) and migrate the database at `path`, with group commit.
     pub fn open(path: &Path) -> Result<Self> {
@@ -224,7 +216,7 @@ impl Store {
         // One plain connection first: a file that is not a database, or one from a newer
         // latchkey, is refused at once and left exactly as it was (no WAL switch, no pool retries).
         let (wal_path, in_wal) = {
-            create_private(path);
+            sqlite::connection::create_private(path);
             let mut first = Connection::open(path)?;
             let found = migrate::current_version(&first)?;
             if found > migrate::latest_version() {
@@ -235,7 +227,7 @@ impl Store {
                 });
             }
             // Migrations are rare: each one fsynced by SQLite, whatever the setting.
-            configure(&mut first, "FULL")?;
+            sqlite::connection::configure(&mut first, "FULL")?;
             migrate::migrate(&mut first, &path.display().to_string())?;
             let journal: String = first.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
             // The name SQLite itself uses (absolute, symlinks resolved), plus SQLite's suffix.
@@ -258,8 +250,8 @@ impl Store {
             durability
         };
         let synchronous = durability.synchronous();
-        let manager =
-            SqliteConnectionManager::file(path).with_init(move |c| configure(c, synchronous));
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(move |c| sqlite::connection::configure(c, synchronous));
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
@@ -405,12 +397,12 @@ impl Store {
         match &self.backend {
             Backend::Sqlite {
                 pool, committer, ..
-            } => sqlite_write(pool, committer, wait, f),
+            } => sqlite::write::write(pool, committer, wait, f),
             Backend::Postgres {
                 pool,
                 durability,
                 turn,
-            } => postgres_write(pool, turn, *durability, wait, f),
+            } => postgres::write::write(pool, turn, *durability, wait, f),
         }
     }
 
@@ -448,115 +440,6 @@ fn sqlite_only() -> StoreError {
     StoreError::Unsupported("this works on SQLite only".into())
 }
 
-/// SQLite: `BEGIN IMMEDIATE` in this process's writer turn; outside the turn, wait until the
-/// commit is as durable as the mode promises. A unit that changed no row returns at once.
-fn sqlite_write<T, E: From<StoreError>>(
-    pool: &Pool,
-    committer: &Committer,
-    wait: bool,
-    f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
-) -> std::result::Result<T, E> {
-    let (out, seq, wait) = {
-        let turn = committer.begin()?;
-        let mut conn = pool.get().map_err(StoreError::from)?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let changes_before = tx.total_changes();
-        let must_sync = std::cell::Cell::new(wait);
-        let out = f(&Tx::new(&tx).with_sync_mark(&must_sync))?;
-        let wait = must_sync.get();
-        // A unit that only read (a sign-in step that decided to change nothing) wrote no
-        // WAL frame: there is nothing to number or wait for.
-        let wrote = tx.total_changes() != changes_before;
-        let started = std::time::Instant::now();
-        tx.commit().map_err(StoreError::from)?;
-        let took = started.elapsed();
-        drop(conn); // back to the pool before the turn passes on
-        if !wrote {
-            return Ok(out);
-        }
-        (out, turn.committed(took), wait)
-    };
-    // Outside the turn: later writers commit while this one waits for its fsync.
-    if wait {
-        committer.wait_durable(seq)?;
-    }
-    Ok(out)
-}
-
-/// PostgreSQL: one transaction holding the cluster-wide write lock until it ends. `relaxed`
-/// commits without waiting for the WAL flush (`synchronous_commit = off`).
-fn postgres_write<T, E: From<StoreError>>(
-    pool: &postgres::Pool,
-    turn: &std::sync::Mutex<()>,
-    durability: Durability,
-    wait: bool,
-    f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
-) -> std::result::Result<T, E> {
-    if IN_PG_WRITE.with(|w| w.replace(true)) {
-        return Err(StoreError::NestedWrite.into());
-    }
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            IN_PG_WRITE.with(|w| w.set(false));
-        }
-    }
-    let _reset = Reset;
-    // A writer that panicked left no transaction open (its connection was dropped): go on.
-    let _turn = turn.lock().unwrap_or_else(|e| e.into_inner());
-    let conn = pool.get().map_err(StoreError::from)?;
-    let sync = if durability == Durability::Relaxed || !wait {
-        "SET LOCAL synchronous_commit = off;"
-    } else {
-        ""
-    };
-    conn.batch(&format!(
-        "BEGIN; {sync} SELECT pg_advisory_xact_lock({});",
-        postgres::locks::WRITE
-    ))?;
-    let must_sync = std::cell::Cell::new(false);
-    match f(&Tx::pg(&conn).with_sync_mark(&must_sync)) {
-        Ok(out) => {
-            if must_sync.get() && !wait && durability != Durability::Relaxed {
-                conn.batch("SET LOCAL synchronous_commit = on; COMMIT")?;
-            } else {
-                conn.batch("COMMIT")?;
-            }
-            Ok(out)
-        }
-        Err(e) => {
-            // A failed rollback leaves the connection unusable; the pool drops it.
-            let _ = conn.batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
-
-/// Create a new database file readable by its owner only (SQLite gives -wal and -shm the same
-/// mode). An existing file keeps its permissions; `latchkey doctor` reports loose ones.
-fn create_private(path: &Path) {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let _ = opts.open(path);
-}
-
-/// `synchronous` is `FULL` (SQLite fsyncs the WAL in every COMMIT) or `NORMAL` (no fsync in
-/// COMMIT: group commit fsyncs the WAL itself, `relaxed` leaves it to checkpoints). Either way a
-/// checkpoint fsyncs the WAL before copying it and the database after.
-fn configure(c: &mut Connection, synchronous: &str) -> rusqlite::Result<()> {
-    // Hot queries are prepared once per connection and reused (compiling SQL showed in profiles).
-    c.set_prepared_statement_cache_capacity(64);
-    c.busy_timeout(BUSY_TIMEOUT)?;
-    c.pragma_update(None, "journal_mode", "WAL")?;
-    c.pragma_update(None, "synchronous", synchronous)?;
-    c.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(())
-}
-
 /// Map a UNIQUE violation to a readable conflict, anything else to a database error.
 pub(crate) fn conflict_or(e: StoreError, msg: impl FnOnce() -> String) -> StoreError {
     if e.is_constraint() {
@@ -564,37 +447,6 @@ pub(crate) fn conflict_or(e: StoreError, msg: impl FnOnce() -> String) -> StoreE
     } else {
         e
     }
-}
-
-/// A connection for inspection only (`latchkey doctor`): no migrations, no pragmas that write,
-/// no files created. Fails when the file does not exist (it is never created).
-///
-/// When there is no `-wal` file (no server or command has the database open) the file is opened
-/// `immutable`, so SQLite creates no `-wal`/`-shm` beside it. Otherwise the connection joins the
-/// running server's WAL read-only and sees everything committed.
-pub fn open_read_only(path: &Path) -> Result<ReadOnly> {
-    use rusqlite::OpenFlags;
-    let abs = std::path::absolute(path).map_err(|e| {
-        StoreError::NotFound(format!("cannot resolve the path {}: {e}", path.display()))
-    })?;
-    let mut wal = abs.clone().into_os_string();
-    wal.push("-wal");
-    let mut uri = url::Url::from_file_path(&abs).map_err(|()| {
-        StoreError::NotFound(format!("cannot use the path {} as a URI", abs.display()))
-    })?;
-    uri.set_query(Some(if Path::new(&wal).exists() {
-        "mode=ro"
-    } else {
-        "mode=ro&immutable=1"
-    }));
-    let c = Connection::open_with_flags(
-        uri.as_str(),
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    c.busy_timeout(BUSY_TIMEOUT)?;
-    Ok(ReadOnly::Sqlite { conn: c })
 }
 
 /// A database opened read-only: SQLite by [`open_read_only`], PostgreSQL by

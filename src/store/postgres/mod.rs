@@ -3,6 +3,7 @@
 //! functions are the same as SQLite's (`store::tables`), written in SQL both databases run.
 
 pub mod conn;
+pub mod write;
 
 use crate::store::db::ValueRef;
 use crate::store::{Result, StoreError};
