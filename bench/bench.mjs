@@ -378,9 +378,18 @@ async function phase(P, db) {
       }
       // 4. userinfo and introspection with an access token from a code flow (latchkey's is a
       // JWT signed with this algorithm; the peer's is opaque, so it is measured once).
+      const tokens = {};
       for (const srv of alg === ALGS[0] ? [...lks(), peer] : lks()) {
         const client = isLk(srv) ? 'web' : 'web-opaque';
-        const t = await drive('tokens', srv, { scenario: 'tokens', client, ...flowExtra(srv), random_session: false });
+        tokens[srv.kind] = await drive('tokens', srv, { scenario: 'tokens', client, ...flowExtra(srv), random_session: false });
+      }
+      // Presented to a fresh process, as to a resource server hours later: a latchkey takes
+      // back the access tokens it signed a moment ago without checking their signature again
+      // (src/crypto/recently_signed.rs), and these rows measure the check.
+      await restartLk(lk.env);
+      for (const srv of alg === ALGS[0] ? [...lks(), peer] : lks()) {
+        const client = isLk(srv) ? 'web' : 'web-opaque';
+        const t = tokens[srv.kind];
         const web = isLk(srv) ? lkClients.web : peerConf.clients['web-opaque'];
         put(`userinfo_${alg}`, srv.kind, await wrk(`userinfo (${alg} token)`, srv, { path: srv.paths.userinfo, headers: [`Authorization: Bearer ${t.access_token}`], c: READ_C }));
         put(`introspect_${alg}`, srv.kind, await wrk(`introspection (${alg} token)`, srv, { path: srv.paths.introspect, method: 'POST',
