@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/postgres/0003_audit_unsealed.sql"),
         breaking: false,
     },
+    Migration {
+        name: "0004_refresh_token_indexes",
+        sql: include_str!("../../../migrations/postgres/0004_refresh_token_indexes.sql"),
+        breaking: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -69,6 +69,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0016_throttle",
         include_str!("../../../migrations/0016_throttle.sql"),
     ),
+    (
+        "0017_refresh_token_indexes",
+        include_str!("../../../migrations/0017_refresh_token_indexes.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i64 {

@@ -106,40 +106,47 @@ fn revoke_where(tx: &Tx<'_>, cond: &str, now: i64, args: &[&dyn ToValue]) -> Res
     let c = tx.conn();
     let mut all: Vec<&dyn ToValue> = vec![&now];
     all.extend_from_slice(args);
-    c.prepare_cached(&format!(
-        "INSERT INTO revoked_access_tokens (jti, expires_at) \
+    let [deny, revoke] = revocation_sql(cond);
+    c.prepare_cached(&deny)?.execute(all.as_slice())?;
+    c.prepare_cached(&revoke)?.execute(all.as_slice())
+}
+
+/// A revocation's two statements for `cond`. Each runs in the writer turn, so each must find its
+/// rows through an index (a test checks every `cond` below).
+fn revocation_sql(cond: &str) -> [String; 2] {
+    [
+        format!(
+            "INSERT INTO revoked_access_tokens (jti, expires_at) \
              SELECT access_jti, access_expires_at FROM refresh_tokens \
              WHERE {cond} AND access_jti IS NOT NULL AND access_expires_at > ?1 \
              ON CONFLICT DO NOTHING"
-    ))?
-    .execute(all.as_slice())?;
-    c.prepare_cached(&format!(
-        "UPDATE refresh_tokens SET revoked_at = ?1 WHERE {cond} AND revoked_at IS NULL"
-    ))?
-    .execute(all.as_slice())
+        ),
+        format!("UPDATE refresh_tokens SET revoked_at = ?1 WHERE {cond} AND revoked_at IS NULL"),
+    ]
 }
 
+const BY_FAMILY: &str = "family_id = ?2";
+const BY_USER: &str = "user_id = ?2";
+const BY_CODE: &str = "family_id IN (SELECT family_id FROM refresh_tokens WHERE code_hash = ?2)";
+const BY_SESSION: &str = "sid = ?2";
+const BY_USER_AND_CLIENT: &str = "user_id = ?2 AND client_pk = ?3";
+
 pub fn revoke_refresh_family(tx: &Tx<'_>, family_id: &str, now: i64) -> Result<usize> {
-    revoke_where(tx, "family_id = ?2", now, &[&family_id])
+    revoke_where(tx, BY_FAMILY, now, &[&family_id])
 }
 
 pub fn revoke_user_refresh_tokens(tx: &Tx<'_>, user_id: i64, now: i64) -> Result<usize> {
-    revoke_where(tx, "user_id = ?2", now, &[&user_id])
+    revoke_where(tx, BY_USER, now, &[&user_id])
 }
 
 /// Revoke every family that started from the authorization code `code_hash` (code replay).
 pub fn revoke_refresh_tokens_from_code(tx: &Tx<'_>, code_hash: &str, now: i64) -> Result<usize> {
-    revoke_where(
-        tx,
-        "family_id IN (SELECT family_id FROM refresh_tokens WHERE code_hash = ?2)",
-        now,
-        &[&code_hash],
-    )
+    revoke_where(tx, BY_CODE, now, &[&code_hash])
 }
 
 /// Revoke the refresh tokens bound to a browser session (offline ones have no sid and survive).
 pub fn revoke_session_refresh_tokens(tx: &Tx<'_>, sid: &str, now: i64) -> Result<usize> {
-    revoke_where(tx, "sid = ?2", now, &[&sid])
+    revoke_where(tx, BY_SESSION, now, &[&sid])
 }
 
 /// Revoke everything `user_id` holds at `client_pk` (the account page's "revoke app").
@@ -149,12 +156,7 @@ pub fn revoke_user_client_refresh_tokens(
     client_pk: i64,
     now: i64,
 ) -> Result<usize> {
-    revoke_where(
-        tx,
-        "user_id = ?2 AND client_pk = ?3",
-        now,
-        &[&user_id, &client_pk],
-    )
+    revoke_where(tx, BY_USER_AND_CLIENT, now, &[&user_id, &client_pk])
 }
 
 /// Revoke an access token by its `jti` until it would have expired anyway.
@@ -176,4 +178,32 @@ pub fn is_jti_revoked(tx: &Tx<'_>, jti: &str) -> Result<bool> {
             .optional()?
             .is_some(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_revocation_finds_its_rows_through_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latchkey.db");
+        drop(crate::store::Store::open(&path).unwrap());
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let conds = [BY_FAMILY, BY_USER, BY_CODE, BY_SESSION, BY_USER_AND_CLIENT];
+        for sql in conds.iter().flat_map(|c| revocation_sql(c)) {
+            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let nulls = vec![rusqlite::types::Null; st.parameter_count()];
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(
+                !plan.contains("SCAN refresh_tokens"),
+                "{sql}\nscans every refresh token: {plan}"
+            );
+        }
+    }
 }
