@@ -48,10 +48,10 @@
 //! refused, and `/healthz` reports the store unavailable until latchkey is restarted (SQLite then
 //! recovers whatever the WAL really holds).
 //!
-//! Rejected alternative: one writer thread batching many requests into one transaction with
-//! savepoints. It needs `'static` closures (today's callers borrow locals) and lets one request's
-//! failure or slowness hold back the others' transaction; the writer turn plus a shared fsync
-//! gets the batching where it matters (the fsync) and keeps one transaction per request.
+//! Units that queue for the turn while another holds it share its transaction and its COMMIT
+//! (see `sqlite::write`): each is numbered as a commit of its own, and the batch's COMMIT counts
+//! once in [`SyncStats::transactions`]. A writer thread taking boxed units was rejected: it needs
+//! `'static` closures, and today's callers borrow locals.
 
 use super::{Result, StoreError};
 use std::fs::File;
@@ -115,9 +115,12 @@ impl std::fmt::Display for Durability {
 /// Counters of one `Store` (shared by its clones), for tests and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SyncStats {
-    /// Write transactions committed by this store (rollbacks are not counted). Commits are
-    /// numbered 1, 2, ... in the order they happened.
+    /// Write units committed by this store (rolled back ones and those that changed nothing
+    /// are not counted). They are numbered 1, 2, ... in the order they committed; the units of
+    /// one batch (see `sqlite::write`) commit together.
     pub commits: u64,
+    /// COMMITs that carried those units: one per batch.
+    pub transactions: u64,
     /// Every commit numbered up to this one is durable (`group` and `each`; 0 for `relaxed`).
     pub durable: u64,
     /// fsyncs of the WAL that acknowledged writes: shared ones for `group`, one per commit (by
@@ -160,6 +163,8 @@ pub(super) struct Committer {
     turn_holder: Mutex<Option<ThreadId>>,
     /// Sequence number of the last commit (the number of commits).
     committed: AtomicU64,
+    /// COMMITs that numbered at least one unit.
+    transactions: AtomicU64,
     sync: Mutex<SyncState>,
     synced: Condvar,
     /// Only the leader locks it (so never contended); kept open between fsyncs.
@@ -185,19 +190,23 @@ impl Drop for WriterTurn<'_> {
 }
 
 impl WriterTurn<'_> {
-    /// The transaction committed (its COMMIT took `took`): number it (still inside the turn, so
-    /// numbers follow the order of commits) and give the turn back.
-    pub(super) fn committed(self, took: Duration) -> u64 {
+    /// The transaction committed `units` write units (its COMMIT took `took`): number them
+    /// (still inside the turn, so numbers follow the order of commits), give the turn back and
+    /// return the number of the last.
+    pub(super) fn committed(self, took: Duration, units: u64) -> u64 {
         let c = self.committer;
-        let seq = c.committed.fetch_add(1, Ordering::SeqCst) + 1;
-        if c.mode == Durability::Each {
+        let seq = c.committed.fetch_add(units, Ordering::SeqCst) + units;
+        if units > 0 {
+            c.transactions.fetch_add(1, Ordering::SeqCst);
+        }
+        if c.mode == Durability::Each && units > 0 {
             // SQLite fsynced the WAL inside COMMIT.
             {
                 let mut st = lock(&c.sync);
                 st.durable = seq;
                 st.wal_syncs += 1;
             }
-            c.observe(1, took);
+            c.observe(units, took);
         }
         seq
     }
@@ -210,6 +219,7 @@ impl Committer {
             turn: Mutex::new(()),
             turn_holder: Mutex::new(None),
             committed: AtomicU64::new(0),
+            transactions: AtomicU64::new(0),
             sync: Mutex::new(SyncState {
                 durable: 0,
                 syncing: false,
@@ -239,20 +249,24 @@ impl Committer {
         }
     }
 
-    /// Wait for the writer turn. Refused after a failed fsync, and on a thread that already
-    /// holds the turn (a `write` inside a `write` would wait for itself forever).
-    pub(super) fn begin(&self) -> Result<WriterTurn<'_>> {
-        let me = std::thread::current().id();
-        if *lock(&self.turn_holder) == Some(me) {
+    /// Whether this thread may queue for the writer turn: not after a failed fsync, and not on
+    /// a thread that already holds the turn (a `write` inside a `write` would wait for itself
+    /// forever).
+    pub(super) fn may_begin(&self) -> Result<()> {
+        if *lock(&self.turn_holder) == Some(std::thread::current().id()) {
             return Err(StoreError::NestedWrite);
         }
-        self.check_healthy()?;
+        self.check_healthy()
+    }
+
+    /// Wait for the writer turn (after [`Committer::may_begin`]).
+    pub(super) fn take_turn(&self) -> WriterTurn<'_> {
         let turn = lock(&self.turn);
-        *lock(&self.turn_holder) = Some(me);
-        Ok(WriterTurn {
+        *lock(&self.turn_holder) = Some(std::thread::current().id());
+        WriterTurn {
             committer: self,
             _turn: turn,
-        })
+        }
     }
 
     /// Err once an fsync has failed.
@@ -267,6 +281,7 @@ impl Committer {
         let st = lock(&self.sync);
         SyncStats {
             commits: self.committed.load(Ordering::SeqCst),
+            transactions: self.transactions.load(Ordering::SeqCst),
             durable: st.durable,
             wal_syncs: st.wal_syncs,
         }

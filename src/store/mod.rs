@@ -171,6 +171,7 @@ enum Backend {
         pool: Pool,
         path: PathBuf,
         committer: Arc<Committer>,
+        batches: Arc<sqlite::write::Batches>,
     },
     Postgres {
         pool: postgres::Pool,
@@ -262,6 +263,7 @@ impl Store {
                 pool,
                 path: path.to_owned(),
                 committer: Arc::new(Committer::new(durability, wal_path)),
+                batches: Arc::default(),
             },
         })
     }
@@ -271,6 +273,14 @@ impl Store {
         match &self.backend {
             Backend::Sqlite { committer, .. } => committer,
             Backend::Postgres { .. } => panic!("no committer on PostgreSQL"),
+        }
+    }
+
+    #[cfg(test)]
+    fn batches(&self) -> &sqlite::write::Batches {
+        match &self.backend {
+            Backend::Sqlite { batches, .. } => batches,
+            Backend::Postgres { .. } => panic!("no batches on PostgreSQL"),
         }
     }
 
@@ -396,8 +406,11 @@ impl Store {
     ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite {
-                pool, committer, ..
-            } => sqlite::write::write(pool, committer, wait, f),
+                pool,
+                committer,
+                batches,
+                ..
+            } => sqlite::write::write(pool, committer, batches, wait, f),
             Backend::Postgres {
                 pool,
                 durability,

@@ -8,3 +8,5 @@ pub mod write;
 
 #[cfg(test)]
 mod wal_tests;
+#[cfg(test)]
+mod write_tests;

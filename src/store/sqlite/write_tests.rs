@@ -1,0 +1,194 @@
+//! Batches of write units (`write.rs`): units queued behind each other share one COMMIT, and
+//! each still succeeds or fails on its own.
+
+use crate::store::{Durability, Store, StoreError};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open_with(&dir.join("latchkey.db"), Durability::Group).unwrap()
+}
+
+fn insert(c: &crate::store::Tx<'_>, n: i64) -> Result<(), StoreError> {
+    c.conn().execute(
+        "INSERT INTO audit_events (at, kind) VALUES (?1, 'batch-test')",
+        [n],
+    )?;
+    Ok(())
+}
+
+fn rows(store: &Store) -> Vec<i64> {
+    store
+        .sql(|c| {
+            let mut st =
+                c.prepare("SELECT at FROM audit_events WHERE kind = 'batch-test' ORDER BY at")?;
+            let at = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(at)
+        })
+        .unwrap()
+}
+
+/// Wait until `n` writers are queued for the writer turn.
+fn until_queued(store: &Store, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.batches().queued.load(Ordering::SeqCst) < n {
+        assert!(Instant::now() < deadline, "writers never queued");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A first unit that holds the writer turn (having inserted `n`) until told to go on.
+fn holding_the_turn(
+    store: &Store,
+    n: i64,
+) -> (mpsc::Sender<()>, JoinHandle<Result<(), StoreError>>) {
+    let (go, gate) = mpsc::channel::<()>();
+    let (inside_tx, inside) = mpsc::channel::<()>();
+    let store = store.clone();
+    let first = std::thread::spawn(move || {
+        store.write(|c| {
+            insert(c, n)?;
+            inside_tx.send(()).ok();
+            gate.recv_timeout(Duration::from_secs(30)).ok();
+            Ok(())
+        })
+    });
+    inside.recv_timeout(Duration::from_secs(30)).unwrap();
+    (go, first)
+}
+
+#[test]
+fn units_queued_behind_each_other_share_one_commit_and_fail_on_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let before = store.sync_stats();
+    let (go, first) = holding_the_turn(&store, 1);
+
+    let ok = |n: i64| {
+        let store = store.clone();
+        std::thread::spawn(move || store.write(|c| insert(c, n)))
+    };
+    let failing = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store.write(|c| {
+                insert(c, 100)?;
+                Err::<(), _>(StoreError::Conflict("refused after writing".into()))
+            })
+        })
+    };
+    let panicking = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store.write(|c| -> Result<(), StoreError> {
+                insert(c, 200)?;
+                panic!("a bug inside a write unit");
+            })
+        })
+    };
+    let (second, third) = (ok(2), ok(3));
+    until_queued(&store, 4);
+    go.send(()).unwrap();
+
+    first.join().unwrap().unwrap();
+    second.join().unwrap().unwrap();
+    third.join().unwrap().unwrap();
+    let refused = failing.join().unwrap().unwrap_err();
+    assert!(matches!(refused, StoreError::Conflict(_)), "{refused}");
+    assert!(
+        panicking.join().is_err(),
+        "the panic reaches its own caller"
+    );
+
+    // The failed and the panicking unit left nothing; the others are all there.
+    assert_eq!(rows(&store), [1, 2, 3]);
+    let after = store.sync_stats();
+    assert_eq!(after.commits, before.commits + 3, "{after:?}");
+    assert_eq!(
+        after.transactions,
+        before.transactions + 1,
+        "the queued units rode along in the first one's transaction: {after:?}"
+    );
+    assert_eq!(
+        after.durable, after.commits,
+        "every acknowledged unit is durable"
+    );
+    // The turn is free and the next write starts a transaction of its own.
+    store.write(|c| insert(c, 4)).unwrap();
+    assert_eq!(store.sync_stats().transactions, after.transactions + 1);
+}
+
+#[test]
+fn a_failed_commit_fails_every_unit_of_its_batch_and_keeps_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .sql(|c| {
+            c.execute_batch(
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                 CREATE TABLE child (parent INTEGER REFERENCES parent(id));",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let before = store.sync_stats();
+    let (go, first) = holding_the_turn(&store, 1);
+    // This unit's foreign-key check is deferred to COMMIT, where it fails: the only way a
+    // unit can make the shared COMMIT fail (latchkey's own schema defers nothing).
+    let breaking = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store.write(|c| {
+                let c = c.conn().sqlite().unwrap();
+                c.execute_batch("PRAGMA defer_foreign_keys = ON; INSERT INTO child VALUES (42);")?;
+                Ok::<_, StoreError>(())
+            })
+        })
+    };
+    until_queued(&store, 1);
+    go.send(()).unwrap();
+
+    let e = first.join().unwrap().unwrap_err();
+    assert!(e.to_string().contains("not committed"), "{e}");
+    assert!(
+        e.is_transient(),
+        "answered 503 with Retry-After, not 500: {e}"
+    );
+    assert!(breaking.join().unwrap().is_err());
+    assert!(rows(&store).is_empty(), "nothing of the batch was kept");
+    assert_eq!(
+        store.sync_stats(),
+        before,
+        "nothing numbered or acknowledged"
+    );
+    // The connection went back without a transaction left open: writes go on.
+    store.write(|c| insert(c, 5)).unwrap();
+    assert_eq!(rows(&store), [5]);
+}
+
+#[test]
+fn a_batch_holds_at_most_max_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let before = store.sync_stats();
+    let (go, first) = holding_the_turn(&store, 0);
+    let n = super::write::MAX_UNITS as i64 + 8;
+    let rest: Vec<_> = (1..n)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || store.write(|c| insert(c, i)))
+        })
+        .collect();
+    until_queued(&store, rest.len());
+    go.send(()).unwrap();
+    first.join().unwrap().unwrap();
+    for t in rest {
+        t.join().unwrap().unwrap();
+    }
+    let after = store.sync_stats();
+    assert_eq!(after.commits, before.commits + n as u64);
+    assert_eq!(after.transactions, before.transactions + 2, "{after:?}");
+    assert_eq!(rows(&store).len(), n as usize);
+}
