@@ -133,6 +133,7 @@ pub struct Metrics {
     sessions_active: Gauge,
     commit_batch: Histogram,
     commit_seconds: Histogram,
+    write_batch: Histogram,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -242,7 +243,7 @@ impl Metrics {
             commit_batch: histogram(
                 &registry,
                 "latchkey_db_commit_batch_size",
-                "Write transactions made durable by one fsync of the WAL (group commit shares one fsync among concurrent writes).",
+                "Write units (one request's writes each) made durable by one fsync of the WAL (group commit shares one fsync among concurrent writes).",
                 BATCH_BUCKETS,
             )?,
             commit_seconds: histogram(
@@ -250,6 +251,12 @@ impl Metrics {
                 "latchkey_db_commit_seconds",
                 "Time of one fsync that acknowledged writes.",
                 FSYNC_BUCKETS,
+            )?,
+            write_batch: histogram(
+                &registry,
+                "latchkey_db_write_batch_size",
+                "Write units committed by one SQLite transaction (units queued for the writer turn share one COMMIT).",
+                BATCH_BUCKETS,
             )?,
             registry,
             http_requests,
@@ -290,6 +297,10 @@ impl CommitObserver for Metrics {
     fn synced(&self, commits: u64, took: Duration) {
         self.commit_batch.observe(commits as f64);
         self.commit_seconds.observe(took.as_secs_f64());
+    }
+
+    fn batched(&self, units: u64) {
+        self.write_batch.observe(units as f64);
     }
 }
 
@@ -371,6 +382,7 @@ mod tests {
             "latchkey_backchannel_deliveries_total{outcome=\"gave_up\"} 0",
             "latchkey_db_commit_batch_size_count 0",
             "latchkey_db_commit_seconds_count 0",
+            "latchkey_db_write_batch_size_count 0",
             "latchkey_sessions_active 3",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");

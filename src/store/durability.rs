@@ -133,6 +133,9 @@ pub struct SyncStats {
 /// durable and how long it took. Called outside the store's locks; it must be quick.
 pub trait CommitObserver: Send + Sync {
     fn synced(&self, commits: u64, took: Duration);
+    /// One COMMIT carried `units` write units (a batch, see `sqlite::write`). Called inside the
+    /// writer turn: it must be quicker still.
+    fn batched(&self, units: u64);
 }
 
 /// Lock a mutex, ignoring poisoning: the data behind these locks is always left consistent.
@@ -198,6 +201,9 @@ impl WriterTurn<'_> {
         let seq = c.committed.fetch_add(units, Ordering::SeqCst) + units;
         if units > 0 {
             c.transactions.fetch_add(1, Ordering::SeqCst);
+            if let Some(o) = c.observer.get() {
+                o.batched(units);
+            }
         }
         if c.mode == Durability::Each && units > 0 {
             // SQLite fsynced the WAL inside COMMIT.
@@ -552,6 +558,7 @@ mod tests {
         fn synced(&self, commits: u64, took: Duration) {
             lock(&self.0).push((commits, took));
         }
+        fn batched(&self, _units: u64) {}
     }
 
     #[test]

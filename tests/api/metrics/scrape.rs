@@ -188,7 +188,7 @@ async fn the_endpoint_label_is_the_route_pattern_and_an_unknown_path_gets_a_fixe
 }
 
 #[tokio::test]
-async fn the_group_commit_histograms_count_every_durable_write_and_every_fsync() {
+async fn the_group_commit_histograms_count_every_durable_write_every_fsync_and_every_commit() {
     let app = app_with_metrics(|_| {}).await;
     let port = metrics_port(&app);
     let (stats_before, before) = (app.store.sync_stats(), scrape(port).await);
@@ -210,6 +210,15 @@ async fn the_group_commit_histograms_count_every_durable_write_and_every_fsync()
     assert_eq!(moved("latchkey_db_commit_batch_size_count"), fsyncs);
     assert_eq!(moved("latchkey_db_commit_seconds_count"), fsyncs);
     assert!(moved("latchkey_db_commit_seconds_sum") > 0.0);
+    // Units per SQLite transaction: every unit counted once, every COMMIT once.
+    let units = (stats_after.commits - stats_before.commits) as f64;
+    let transactions = (stats_after.transactions - stats_before.transactions) as f64;
+    assert!(
+        transactions >= 1.0 && transactions <= units,
+        "{stats_after:?}"
+    );
+    assert_eq!(moved("latchkey_db_write_batch_size_sum"), units);
+    assert_eq!(moved("latchkey_db_write_batch_size_count"), transactions);
     after.check_histograms();
 }
 

@@ -33,21 +33,7 @@ fn database_criticals(findings: &[Value]) -> Vec<&Value> {
 async fn started_once() -> (TempDir, String) {
     let url = pg::new_database_url();
     let app = spawn_on(tempfile::tempdir().unwrap(), Some(&url)).await;
-    cli_on(
-        app.data_path(),
-        Some(&url),
-        &[
-            "user",
-            "add",
-            "root",
-            "--email",
-            "root@example.com",
-            "--admin",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    )
-    .ok();
+    add_user_on(app.data_path(), Some(&url), "root", true);
     (stop(app).await, url)
 }
 

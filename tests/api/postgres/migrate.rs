@@ -16,20 +16,7 @@ struct Made {
 /// it, an admin key, and a code flow done (a session, a refresh token, consent, audit rows).
 async fn populate(app: &TestApp, db: Option<&str>) -> Made {
     let dir = app.data_path();
-    cli_on(
-        dir,
-        db,
-        &[
-            "user",
-            "add",
-            "alice",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    )
-    .ok();
+    add_user_on(dir, db, "alice", false);
     let secret = add_client(app, &ClientSpec::default()).expect("a confidential client");
     cli_on(dir, db, &["group", "add", "staff"], None).ok();
     cli_on(dir, db, &["group", "add-member", "staff", "alice"], None).ok();
@@ -133,20 +120,7 @@ async fn assert_serves(app: &TestApp, db: Option<&str>, made: &Made) {
     .ok()
     .to_owned();
     assert!(shown.contains("alice"), "{shown}");
-    cli_on(
-        app.data_path(),
-        db,
-        &[
-            "user",
-            "add",
-            "bob",
-            "--email",
-            "bob@example.com",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    )
-    .ok();
+    add_user_on(app.data_path(), db, "bob", false);
     sign_in(app, "bob").await;
     cli_on(
         app.data_path(),

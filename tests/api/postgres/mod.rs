@@ -35,6 +35,17 @@ fn cli_on(dir: &Path, db: Option<&str>, args: &[&str], stdin: Option<&str>) -> C
     run(cmd, stdin)
 }
 
+/// `latchkey user add NAME --email NAME@example.com` (with `--admin` when `admin`), password
+/// [`PASSWORD`], on exactly this store (see [`cmd_on`]).
+fn add_user_on(dir: &Path, db: Option<&str>, name: &str, admin: bool) {
+    let email = format!("{name}@example.com");
+    let mut args = vec!["user", "add", name, "--email", &email, "--password-stdin"];
+    if admin {
+        args.push("--admin");
+    }
+    cli_on(dir, db, &args, Some(&format!("{PASSWORD}\n"))).ok();
+}
+
 /// An in-process server on `dir` with its issuer on its own port, on PostgreSQL at `db` or on
 /// SQLite in `dir`.
 async fn spawn_on(dir: TempDir, db: Option<&str>) -> TestApp {

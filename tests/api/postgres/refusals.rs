@@ -6,20 +6,7 @@ use super::*;
 /// A SQLite data dir with one user (the store made by the CLI).
 fn sqlite_dir_with_a_user() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
-    cli_on(
-        dir.path(),
-        None,
-        &[
-            "user",
-            "add",
-            "alice",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    )
-    .ok();
+    add_user_on(dir.path(), None, "alice", false);
     dir
 }
 
@@ -41,20 +28,7 @@ fn a_target_that_holds_data_is_refused_and_left_as_it_was() {
     let dir = sqlite_dir_with_a_user();
     let url = pg::new_database_url();
     let other = tempfile::tempdir().unwrap();
-    cli_on(
-        other.path(),
-        Some(&url),
-        &[
-            "user",
-            "add",
-            "zed",
-            "--email",
-            "zed@example.com",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    )
-    .ok();
+    add_user_on(other.path(), Some(&url), "zed", false);
 
     let out = migrate(dir.path(), None, &url);
 
