@@ -199,13 +199,14 @@ impl WriterTurn<'_> {
     pub(super) fn committed(self, took: Duration, units: u64) -> u64 {
         let c = self.committer;
         let seq = c.committed.fetch_add(units, Ordering::SeqCst) + units;
-        if units > 0 {
-            c.transactions.fetch_add(1, Ordering::SeqCst);
-            if let Some(o) = c.observer.get() {
-                o.batched(units);
-            }
+        if units == 0 {
+            return seq; // only read: nothing to number or wait for
         }
-        if c.mode == Durability::Each && units > 0 {
+        c.transactions.fetch_add(1, Ordering::SeqCst);
+        if let Some(o) = c.observer.get() {
+            o.batched(units);
+        }
+        if c.mode == Durability::Each {
             // SQLite fsynced the WAL inside COMMIT.
             {
                 let mut st = lock(&c.sync);

@@ -49,6 +49,20 @@ struct Open {
     outcome: Arc<Outcome>,
 }
 
+impl Open {
+    /// A new batch: a pooled connection in `BEGIN IMMEDIATE`.
+    fn begin(pool: &Pool) -> Result<Open, StoreError> {
+        let conn = pool.get()?;
+        run(&conn, "BEGIN IMMEDIATE")?;
+        Ok(Open {
+            conn,
+            units: 0,
+            wrote: 0,
+            outcome: Arc::default(),
+        })
+    }
+}
+
 /// How a batch's COMMIT ended: `Ok(n)` with the commit number of its last unit (0 when no unit
 /// wrote), or why it failed.
 #[derive(Default)]
@@ -123,18 +137,10 @@ pub fn write<T, E: From<StoreError>>(
         }
         return Err(e.into());
     }
-    if open.is_none() {
-        let conn = pool.get().map_err(StoreError::from)?;
-        run(&conn, "BEGIN IMMEDIATE").map_err(StoreError::from)?;
-        *open = Some(Open {
-            conn,
-            units: 0,
-            wrote: 0,
-            outcome: Arc::default(),
-        });
-    }
-    let Some(batch) = open.as_mut() else {
-        return Err(StoreError::Unavailable("no open write transaction".into()).into());
+    // The batch is this unit's until it either hands it back for the next unit or commits it.
+    let mut batch = match open.take() {
+        Some(batch) => batch,
+        None => Open::begin(pool)?,
     };
     let must_sync = std::cell::Cell::new(wait);
     let unit = run_unit(&batch.conn, &must_sync, f);
@@ -144,17 +150,14 @@ pub fn write<T, E: From<StoreError>>(
     let last = batch.units >= max_units(committer) || !more_coming(batches);
     let committed = match (unit.ended, last) {
         (Ok(()), false) => {
+            *open = Some(batch);
             drop(open);
             drop(turn);
             outcome.wait()
         }
         (ended, _) => {
-            let batch = open.take();
             drop(open);
-            let res = match batch {
-                Some(batch) => commit(batch, ended),
-                None => Err("no open write transaction".to_string()),
-            };
+            let res = commit(batch, ended);
             let seq = match res {
                 Ok((took, units)) => Ok(turn.committed(took, units)),
                 Err(e) => {

@@ -30,6 +30,12 @@ fn rows(store: &Store) -> Vec<i64> {
         .unwrap()
 }
 
+/// A thread writing one row `n` in a unit of its own.
+fn spawn_insert(store: &Store, n: i64) -> JoinHandle<Result<(), StoreError>> {
+    let store = store.clone();
+    std::thread::spawn(move || store.write(|c| insert(c, n)))
+}
+
 /// Wait until `n` writers are queued for the writer turn.
 fn until_queued(store: &Store, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -66,10 +72,6 @@ fn units_queued_behind_each_other_share_one_commit_and_fail_on_their_own() {
     let before = store.sync_stats();
     let (go, first) = holding_the_turn(&store, 1);
 
-    let ok = |n: i64| {
-        let store = store.clone();
-        std::thread::spawn(move || store.write(|c| insert(c, n)))
-    };
     let failing = {
         let store = store.clone();
         std::thread::spawn(move || {
@@ -88,7 +90,7 @@ fn units_queued_behind_each_other_share_one_commit_and_fail_on_their_own() {
             })
         })
     };
-    let (second, third) = (ok(2), ok(3));
+    let (second, third) = (spawn_insert(&store, 2), spawn_insert(&store, 3));
     until_queued(&store, 4);
     go.send(()).unwrap();
 
@@ -175,12 +177,7 @@ fn a_batch_holds_at_most_max_units() {
     let before = store.sync_stats();
     let (go, first) = holding_the_turn(&store, 0);
     let n = super::write::MAX_UNITS as i64 + 8;
-    let rest: Vec<_> = (1..n)
-        .map(|i| {
-            let store = store.clone();
-            std::thread::spawn(move || store.write(|c| insert(c, i)))
-        })
-        .collect();
+    let rest: Vec<_> = (1..n).map(|i| spawn_insert(&store, i)).collect();
     until_queued(&store, rest.len());
     go.send(()).unwrap();
     first.join().unwrap().unwrap();
@@ -191,4 +188,41 @@ fn a_batch_holds_at_most_max_units() {
     assert_eq!(after.commits, before.commits + n as u64);
     assert_eq!(after.transactions, before.transactions + 2, "{after:?}");
     assert_eq!(rows(&store).len(), n as usize);
+}
+
+#[test]
+fn an_fsync_failing_while_a_batch_is_open_rolls_the_batch_back_unacknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    // An earlier write's fsync is held back, then fails, while the next batch is open.
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (fail, gate) = mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
+    *store.committer().before_sync.lock().unwrap() = Some(Box::new(move || {
+        entered_tx.send(()).ok();
+        gate.lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(30))
+            .ok();
+        Err(std::io::Error::other("injected EIO"))
+    }));
+    let earlier = spawn_insert(&store, 1);
+    entered.recv_timeout(Duration::from_secs(30)).unwrap();
+
+    let (go, first) = holding_the_turn(&store, 2);
+    let queued = spawn_insert(&store, 3);
+    until_queued(&store, 1);
+    fail.send(()).unwrap();
+    assert!(matches!(
+        earlier.join().unwrap(),
+        Err(StoreError::NotDurable(_))
+    ));
+    go.send(()).unwrap();
+
+    let e = first.join().unwrap().unwrap_err();
+    assert!(e.to_string().contains("injected EIO"), "{e}");
+    let e = queued.join().unwrap().unwrap_err();
+    assert!(matches!(e, StoreError::NotDurable(_)), "{e}");
+    // The open batch was rolled back: only the earlier, committed (never acknowledged) row.
+    assert_eq!(rows(&store), [1]);
 }
