@@ -251,7 +251,15 @@ impl Store {
             durability
         };
         let synchronous = durability.synchronous();
+        // Pooled connections never create the file (it exists by now): if it is deleted under
+        // a running server, a new connection fails and /healthz says so, instead of a fresh
+        // empty database appearing in its place.
         let manager = SqliteConnectionManager::file(path)
+            .with_flags(
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | rusqlite::OpenFlags::SQLITE_OPEN_URI
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
             .with_init(move |c| sqlite::connection::configure(c, synchronous));
         let pool = r2d2::Pool::builder()
             .max_size(8)
