@@ -28,6 +28,11 @@ pub fn configure(c: &mut Connection, synchronous: &str) -> rusqlite::Result<()> 
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", synchronous)?;
     c.pragma_update(None, "foreign_keys", "ON")?;
+    // Each unit of a batched write runs in a savepoint, so SQLite keeps a statement journal of
+    // the pages it changes; past 64 KiB that journal spilled to a new file in /var/tmp, created
+    // and deleted once per batch (~10 a second under load), and a write would fail where no temp
+    // directory is writable. In memory it is bounded by one batch (`sqlite::write::MAX_UNITS`).
+    c.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
 

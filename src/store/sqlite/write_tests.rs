@@ -226,3 +226,75 @@ fn an_fsync_failing_while_a_batch_is_open_rolls_the_batch_back_unacknowledged() 
     // The open batch was rolled back: only the earlier, committed (never acknowledged) row.
     assert_eq!(rows(&store), [1]);
 }
+
+/// Whether this connection was marked before, and mark it: a temp table lives on the
+/// connection that created it only.
+fn seen_and_marked(c: &crate::store::Tx<'_>) -> Result<bool, StoreError> {
+    let seen: i64 = c.conn().query_row(
+        "SELECT count(*) FROM temp.sqlite_master WHERE name = 'writer_mark'",
+        [],
+        |r| r.get(0),
+    )?;
+    c.conn()
+        .execute_batch("CREATE TEMP TABLE IF NOT EXISTS writer_mark (x)")?;
+    Ok(seen == 1)
+}
+
+#[test]
+fn batches_one_after_another_reuse_the_writer_connection_and_reads_never_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let first = store
+        .write(|c| {
+            insert(c, 1)?;
+            seen_and_marked(c)
+        })
+        .unwrap();
+    assert!(!first, "a fresh connection carries no mark");
+    // Reads in between run on the other pooled connections (several at once).
+    let reads: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store.read(|c| {
+                    let n: i64 = c.conn().query_row(
+                        "SELECT count(*) FROM temp.sqlite_master WHERE name = 'writer_mark'",
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    std::thread::sleep(Duration::from_millis(20));
+                    Ok(n)
+                })
+            })
+        })
+        .collect();
+    for r in reads {
+        assert_eq!(
+            r.join().unwrap().unwrap(),
+            0,
+            "a read got the writer's connection"
+        );
+    }
+    for n in 2..5 {
+        let again = store
+            .write(|c| {
+                insert(c, n)?;
+                seen_and_marked(c)
+            })
+            .unwrap();
+        assert!(again, "batch {n} ran on another connection");
+    }
+    assert_eq!(rows(&store), vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn statement_journals_of_unit_savepoints_stay_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let temp_store = |c: &crate::store::Tx<'_>| -> Result<i64, StoreError> {
+        Ok(c.conn().query_row("PRAGMA temp_store", [], |r| r.get(0))?)
+    };
+    // 2 = MEMORY: a savepoint's journal never spills to a file in a temp directory.
+    assert_eq!(store.read(temp_store).unwrap(), 2);
+    assert_eq!(store.write(temp_store).unwrap(), 2);
+}
