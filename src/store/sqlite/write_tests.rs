@@ -292,7 +292,7 @@ fn statement_journals_of_unit_savepoints_stay_in_memory() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let temp_store = |c: &crate::store::Tx<'_>| -> Result<i64, StoreError> {
-        Ok(c.conn().query_row("PRAGMA temp_store", [], |r| r.get(0))?)
+        c.conn().query_row("PRAGMA temp_store", [], |r| r.get(0))
     };
     // 2 = MEMORY: a savepoint's journal never spills to a file in a temp directory.
     assert_eq!(store.read(temp_store).unwrap(), 2);
