@@ -50,7 +50,8 @@
 //!
 //! Units that queue for the turn while another holds it share its transaction and its COMMIT
 //! (see `sqlite::write`): each is numbered as a commit of its own, and the batch's COMMIT counts
-//! once in [`SyncStats::transactions`]. A writer thread taking boxed units was rejected: it needs
+//! once in [`SyncStats::transactions`]. The batch's last unit waits here for all of them and
+//! tells them when it returns, so an fsync wakes one thread per batch, not one per unit. A writer thread taking boxed units was rejected: it needs
 //! `'static` closures, and today's callers borrow locals.
 
 use super::{Result, StoreError};
@@ -176,6 +177,9 @@ pub(super) struct Committer {
     /// Runs before each group fsync: lets unit tests hold an fsync back or make it fail.
     #[cfg(test)]
     pub(super) before_sync: Mutex<Option<SyncHook>>,
+    /// Waits for an fsync another thread led (tests count the threads each fsync wakes).
+    #[cfg(test)]
+    pub(super) rode_along: AtomicU64,
 }
 
 /// Holding it means holding the writer turn. Dropped without [`WriterTurn::committed`] when the
@@ -238,6 +242,8 @@ impl Committer {
             observer: OnceLock::new(),
             #[cfg(test)]
             before_sync: Mutex::new(None),
+            #[cfg(test)]
+            rode_along: AtomicU64::new(0),
         }
     }
 
@@ -310,6 +316,8 @@ impl Committer {
             }
             if st.syncing {
                 // Ride along: when this fsync ends, either it covered us or we lead the next.
+                #[cfg(test)]
+                self.rode_along.fetch_add(1, Ordering::SeqCst);
                 st = self.synced.wait(st).unwrap_or_else(PoisonError::into_inner);
                 continue;
             }

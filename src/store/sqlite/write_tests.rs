@@ -50,16 +50,30 @@ fn holding_the_turn(
     store: &Store,
     n: i64,
 ) -> (mpsc::Sender<()>, JoinHandle<Result<(), StoreError>>) {
+    holding_the_turn_as(store, n, true)
+}
+
+/// [`holding_the_turn`] in a durable (`write`) or a short-lived (`write_short_lived`) unit.
+fn holding_the_turn_as(
+    store: &Store,
+    n: i64,
+    durable: bool,
+) -> (mpsc::Sender<()>, JoinHandle<Result<(), StoreError>>) {
     let (go, gate) = mpsc::channel::<()>();
     let (inside_tx, inside) = mpsc::channel::<()>();
     let store = store.clone();
     let first = std::thread::spawn(move || {
-        store.write(|c| {
+        let unit = |c: &crate::store::Tx<'_>| {
             insert(c, n)?;
             inside_tx.send(()).ok();
             gate.recv_timeout(Duration::from_secs(30)).ok();
             Ok(())
-        })
+        };
+        if durable {
+            store.write(unit)
+        } else {
+            store.write_short_lived(unit)
+        }
     });
     inside.recv_timeout(Duration::from_secs(30)).unwrap();
     (go, first)
@@ -225,6 +239,101 @@ fn an_fsync_failing_while_a_batch_is_open_rolls_the_batch_back_unacknowledged() 
     assert!(matches!(e, StoreError::NotDurable(_)), "{e}");
     // The open batch was rolled back: only the earlier, committed (never acknowledged) row.
     assert_eq!(rows(&store), [1]);
+}
+
+/// Hold every group fsync back until the returned sender is dropped; each one that starts is
+/// told on the returned receiver.
+fn hold_fsyncs(store: &Store) -> (mpsc::Sender<()>, mpsc::Receiver<()>) {
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (release, gate) = mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
+    *store.committer().before_sync.lock().unwrap() = Some(Box::new(move || {
+        entered_tx.send(()).ok();
+        // Err once `release` is dropped: every later fsync goes straight through.
+        let _ = gate.lock().unwrap().recv_timeout(Duration::from_secs(30));
+        Ok(())
+    }));
+    (release, entered)
+}
+
+/// `h`'s result, failing the test when it takes longer than 30 s (a unit never woken).
+fn join_within<T>(h: JoinHandle<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !h.is_finished() {
+        assert!(Instant::now() < deadline, "a unit was never woken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.join().unwrap()
+}
+
+#[test]
+fn the_last_unit_of_a_batch_waits_for_the_fsync_for_the_units_that_need_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let before = store.sync_stats();
+    let (release, entered) = hold_fsyncs(&store);
+    // A short-lived unit first, then three durable ones behind it: the last of those commits.
+    let (go, first) = holding_the_turn_as(&store, 1, false);
+    let durable: Vec<_> = (2..=4).map(|n| spawn_insert(&store, n)).collect();
+    until_queued(&store, 3);
+    go.send(()).unwrap();
+
+    // The batch is committed and its fsync is running (held): the short-lived unit is
+    // acknowledged, the durable ones are not.
+    entered.recv_timeout(Duration::from_secs(30)).unwrap();
+    join_within(first).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        durable.iter().all(|h| !h.is_finished()),
+        "a durable unit returned before the fsync that covers it"
+    );
+    drop(release);
+    for h in durable {
+        join_within(h).unwrap();
+    }
+    let after = store.sync_stats();
+    assert_eq!(after.transactions, before.transactions + 1, "{after:?}");
+    assert_eq!(after.durable, after.commits, "{after:?}");
+    assert_eq!(
+        after.wal_syncs,
+        before.wal_syncs + 1,
+        "one fsync for the whole batch: {after:?}"
+    );
+    assert_eq!(
+        store.committer().rode_along.load(Ordering::SeqCst),
+        0,
+        "the units before the last slept once, on their batch, not again on the fsync"
+    );
+    assert_eq!(rows(&store), [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_durable_unit_behind_which_a_short_lived_one_committed_waits_for_its_own_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (release, entered) = hold_fsyncs(&store);
+    // A durable unit first, then a short-lived one: the short-lived one commits the batch and
+    // returns without an fsync, so the durable one must get its own.
+    let (go, first) = holding_the_turn(&store, 1);
+    let short = {
+        let store = store.clone();
+        std::thread::spawn(move || store.write_short_lived(|c| insert(c, 2)))
+    };
+    until_queued(&store, 1);
+    go.send(()).unwrap();
+
+    join_within(short).unwrap();
+    entered.recv_timeout(Duration::from_secs(30)).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !first.is_finished(),
+        "the durable unit returned before its fsync"
+    );
+    drop(release);
+    join_within(first).unwrap();
+    let after = store.sync_stats();
+    assert_eq!(after.durable, after.commits, "{after:?}");
+    assert_eq!(rows(&store), [1, 2]);
 }
 
 /// Whether this connection carries the mark: a temp table lives on the connection that
