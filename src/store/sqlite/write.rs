@@ -108,8 +108,8 @@ struct Told {
     /// The last unit waits for the fsync and tells the result here (otherwise each unit that
     /// needs it waits by itself).
     driven: bool,
-    /// The fsync's result, once `driven`: Err says why it failed.
-    durable: Option<Result<(), String>>,
+    /// The fsync's result, once `driven`.
+    durable: Option<Result<(), Failed>>,
 }
 
 impl Outcome {
@@ -128,7 +128,7 @@ impl Outcome {
         }
     }
 
-    fn durable(&self, res: Result<(), String>, batch: &BatchWaiters) {
+    fn durable(&self, res: Result<(), Failed>, batch: &BatchWaiters) {
         lock(&self.told).durable = Some(res);
         if batch.durable > 0 {
             self.durable.notify_all();
@@ -137,7 +137,7 @@ impl Outcome {
 
     /// Wait for the COMMIT, and with `durable` for the fsync when the last unit waits for it:
     /// the commit number, and the fsync's result if it was told.
-    fn wait(&self, durable: bool) -> (Result<u64, Failed>, Option<Result<(), String>>) {
+    fn wait(&self, durable: bool) -> (Result<u64, Failed>, Option<Result<(), Failed>>) {
         let cv = if durable {
             &self.durable
         } else {
@@ -158,13 +158,23 @@ impl Outcome {
     }
 }
 
-/// Why a batch was not committed.
+/// Why a batch was not committed, or not made durable.
 #[derive(Clone)]
 enum Failed {
     /// Its COMMIT (or its last unit's savepoint) failed.
     Commit(String),
-    /// An fsync failed while it was open: the store refuses writes; it was rolled back.
+    /// An fsync failed (while it was open: it was rolled back); the store refuses writes.
     Refused(String),
+}
+
+impl From<&StoreError> for Failed {
+    /// The committer's errors: `NotDurable` once an fsync has failed.
+    fn from(e: &StoreError) -> Self {
+        match e {
+            StoreError::NotDurable(why) => Failed::Refused(why.clone()),
+            e => Failed::Commit(e.to_string()),
+        }
+    }
 }
 
 impl From<Failed> for StoreError {
@@ -230,12 +240,8 @@ pub fn write<T, E: From<StoreError>>(
         // An fsync failed while we queued: end the batch unacknowledged.
         if let Some(o) = open.take() {
             let _ = run(&o.conn, "ROLLBACK");
-            let why = match &e {
-                StoreError::NotDurable(why) => why.clone(),
-                e => e.to_string(),
-            };
             o.outcome
-                .committed(Err(Failed::Refused(why)), false, &o.waiters);
+                .committed(Err(Failed::from(&e)), false, &o.waiters);
         }
         return Err(e.into());
     }
@@ -267,7 +273,7 @@ pub fn write<T, E: From<StoreError>>(
             drop(open);
             let waiters = std::mem::take(&mut batch.waiters);
             // This unit waits for the fsync itself: it does so for the units that need it too.
-            let drives = needs_durable && ended.is_ok();
+            let drives = needs_durable;
             let res = commit(batch, ended, batches);
             let seq = match res {
                 Ok((took, units)) => Ok(turn.committed(took, units)),
@@ -280,10 +286,7 @@ pub fn write<T, E: From<StoreError>>(
             let synced = match &seq {
                 Ok(n) if drives => {
                     // Outside the turn: later writers commit while this one waits.
-                    let synced = committer.wait_durable(*n).map_err(|e| match e {
-                        StoreError::NotDurable(why) => why,
-                        e => e.to_string(),
-                    });
+                    let synced = committer.wait_durable(*n).map_err(|e| Failed::from(&e));
                     outcome.durable(synced.clone(), &waiters);
                     Some(synced)
                 }
@@ -300,7 +303,7 @@ pub fn write<T, E: From<StoreError>>(
     let out = out?;
     if needs_durable {
         match synced {
-            Some(res) => res.map_err(StoreError::NotDurable)?,
+            Some(res) => res.map_err(StoreError::from)?,
             // Outside the turn: later writers commit while this one waits for its fsync.
             None => committer.wait_durable(seq)?,
         }
