@@ -89,8 +89,10 @@ fn columns(tx: &Tx<'_>, table: &str) -> Result<Vec<String>> {
 /// Copy every table of `from` into `to` in one write unit of `to` (all or nothing), then count
 /// both sides. `to` must be empty (see [`first_nonempty`]) and at the same schema.
 pub fn copy_all(from: &Store, to: &Store) -> Result<Vec<Copied>> {
-    from.read(|src| {
-        to.write(|dst| {
+    // The read inside the write: a SQLite write unit may run on another writer's thread,
+    // which cannot borrow this thread's read transaction.
+    to.write(|dst| {
+        from.read(|src| {
             for table in SEEDED {
                 dst.conn().execute(&format!("DELETE FROM {table}"), [])?;
             }

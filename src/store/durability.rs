@@ -58,6 +58,7 @@
 use super::{Result, StoreError};
 use std::fs::File;
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -328,7 +329,10 @@ impl Committer {
             let target = self.committed.load(Ordering::SeqCst);
             drop(st);
             let started = Instant::now();
-            let res = self.sync_wal();
+            // A panic here would leave `syncing` set and every later writer waiting for ever:
+            // count it as a failed fsync instead.
+            let res = catch_unwind(AssertUnwindSafe(|| self.sync_wal()))
+                .unwrap_or_else(|_| Err(io::Error::other("the fsync panicked")));
             let took = started.elapsed();
             st = lock(&self.sync);
             st.syncing = false;

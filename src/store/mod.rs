@@ -369,7 +369,7 @@ impl Store {
 
     /// Raw SQL in a write unit (see [`Store::write`]), for tests and tools that arrange the
     /// SQLite database directly.
-    pub fn sql_write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn sql_write<T: Send>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send) -> Result<T> {
         self.write(|tx| match tx.conn().sqlite() {
             Some(c) => f(c),
             None => Err(sqlite_only()),
@@ -384,9 +384,9 @@ impl Store {
     /// process's committer, PostgreSQL's transaction-scoped advisory lock shared by every node),
     /// so a rule checked in `f` still holds when it commits. Calling `write` from inside `f` is
     /// an error ([`StoreError::NestedWrite`]).
-    pub fn write<T, E: From<StoreError>>(
+    pub fn write<T: Send, E: From<StoreError> + Send>(
         &self,
-        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E> + Send,
     ) -> std::result::Result<T, E> {
         self.write_unit(true, f)
     }
@@ -399,18 +399,18 @@ impl Store {
     /// and audit rows need the fsync: a unit that writes one of them (the store functions mark
     /// it) waits like [`Store::write`]; units that change users, clients or keys use `write`.
     /// (With `durability = "each"` SQLite syncs inside every commit, so this waits like `write`.)
-    pub fn write_short_lived<T, E: From<StoreError>>(
+    pub fn write_short_lived<T: Send, E: From<StoreError> + Send>(
         &self,
-        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E> + Send,
     ) -> std::result::Result<T, E> {
         self.write_unit(false, f)
     }
 
     /// A write unit; `wait`: until it is durable (or only when a store function marks it).
-    fn write_unit<T, E: From<StoreError>>(
+    fn write_unit<T: Send, E: From<StoreError> + Send>(
         &self,
         wait: bool,
-        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E> + Send,
     ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite {

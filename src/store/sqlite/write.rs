@@ -1,29 +1,34 @@
-//! SQLite write units, committed in batches.
+//! SQLite write units, committed in batches by whichever writer leads.
 //!
-//! Units run one at a time in this process's writer turn, each on its caller's thread. A unit
-//! that finds other writers queued for the turn leaves its transaction open for them: they run
-//! in the same `BEGIN IMMEDIATE` transaction, each inside its own savepoint, and the last one
-//! (no writer queued behind it, or [`MAX_UNITS`] reached) commits for all of them (not with
-//! `durability = "each"`, which promises SQLite's own fsync in every unit's COMMIT). Every unit
-//! waits for that COMMIT before it returns, so nothing is acknowledged before it is committed.
+//! A writer queues its unit. When no writer leads, it leads: it takes the writer turn, opens
+//! one `BEGIN IMMEDIATE` transaction and runs its own unit and then the units queued behind it
+//! (each inside its own savepoint), one after another on its own thread, until the queue is
+//! empty or [`MAX_UNITS`] ran (one with `durability = "each"`, which promises SQLite's own
+//! fsync in every unit's COMMIT). It commits them together, hands the lead to the first writer
+//! still queued, and tells each writer how its unit's batch ended. Nothing is acknowledged
+//! before it is committed.
 //!
-//! Why: a refresh's statements take ~25 µs, but its COMMIT (~10 WAL frames) and SQLite's
-//! checkpoint of those frames took ~100 µs more, all inside the turn. Units of one batch that
-//! append to the same pages (new tokens, audit rows, their indexes) write each page once per
-//! batch, so under load the turn is held for little more than the statements.
+//! Why batches: a refresh's statements take ~25 µs, but its COMMIT (~10 WAL frames) and
+//! SQLite's checkpoint of those frames took ~100 µs more, all inside the turn. Units of one
+//! batch that append to the same pages (new tokens, audit rows, their indexes) write each page
+//! once per batch, so under load the turn is held for little more than the statements.
+//!
+//! Why the leader runs the others' units: when each writer ran its own unit in turn, each
+//! queued writer slept twice (for the turn, then for the COMMIT), and on a busy machine the
+//! turn sat idle after every unit until the next writer's thread got a core. A queued writer
+//! now sleeps once, until told its batch's outcome, and the leader runs the queue at full
+//! speed.
 //!
 //! What stays as it was: units still run strictly one after another, so a rule a unit checks
 //! still holds when it commits; a unit that returns Err (or panics) is rolled back to its
-//! savepoint and the rest of the batch is unaffected. Only a failed COMMIT (disk full, I/O
-//! error) fails every unit of the batch, and none of them is acknowledged.
+//! savepoint, the rest of the batch is unaffected, and the error (or panic) reaches its own
+//! writer. Only a failed COMMIT (disk full, I/O error) fails every unit of the batch, and none
+//! of them is acknowledged. A unit may not start another write (`NestedWrite`), whichever
+//! thread runs it.
 //!
-//! The batch rides along in the writer turn rather than in a writer thread because the units'
-//! closures borrow their callers' locals and must run on their callers' threads.
-//!
-//! The last unit also waits for the batch's fsync on behalf of the units before it that need
-//! one (when it needs one itself; a short-lived last unit returns at once and they each wait
-//! as a lone writer does). They sleep once, until told the batch is durable, instead of once
-//! for the COMMIT and again for the fsync, and each fsync wakes only the threads it covers.
+//! The leader also waits for the batch's fsync on behalf of the units that need one, when its
+//! own unit needs it (a short-lived leader returns at once, and they each wait as a lone
+//! writer does): they sleep once, until told the batch is durable.
 //!
 //! Every batch runs on one connection, kept between batches (`Batches::idle`): no other
 //! connection of this process commits, so its page cache stays warm (a refresh's unit read
@@ -35,20 +40,18 @@ use crate::store::{Pool, StoreError, Tx};
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
+use std::cell::Cell;
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// The most units one transaction holds: bounds how long the first of them waits.
 pub const MAX_UNITS: usize = 32;
 
-/// The batch being filled, and how many writers are queued for the turn.
+/// The units waiting for a leader, and the connection batches run on.
 #[derive(Default)]
 pub struct Batches {
-    /// Writers between asking for the turn and getting it.
-    pub(super) queued: AtomicUsize,
-    /// The open transaction; only the holder of the writer turn touches it.
-    open: Mutex<Option<Open>>,
+    queue: Mutex<Queue>,
     /// The connection of the last batch, kept for the next one. Every write of this process
     /// goes through it, so its page cache stays valid between batches; a pooled connection's
     /// is dropped whenever another connection has committed, and each batch read its pages
@@ -56,112 +59,128 @@ pub struct Batches {
     idle: Mutex<Option<Conn>>,
 }
 
-type Conn = PooledConnection<SqliteConnectionManager>;
-
-struct Open {
-    conn: Conn,
-    units: usize,
-    /// Units that changed rows: each gets a commit number.
-    wrote: u64,
-    /// The units before the last, waiting for the batch's outcome.
-    waiters: BatchWaiters,
-    outcome: Arc<Outcome>,
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// A writer leads: it runs the queued units or hands the lead on. Never false while a
+    /// unit is queued.
+    leading: bool,
 }
 
-impl Open {
-    /// A new batch: the kept connection (or a pooled one) in `BEGIN IMMEDIATE`.
-    fn begin(pool: &Pool, batches: &Batches) -> Result<Open, StoreError> {
-        let kept = lock(&batches.idle).take();
-        let conn = match kept {
-            Some(conn) => conn,
-            None => pool.get()?,
-        };
-        // On failure the connection goes back to the pool, not to `idle`.
-        run(&conn, "BEGIN IMMEDIATE")?;
-        Ok(Open {
-            conn,
-            units: 0,
-            wrote: 0,
-            waiters: BatchWaiters::default(),
-            outcome: Arc::default(),
-        })
+#[cfg(test)]
+impl Batches {
+    /// Units queued and not yet run.
+    pub(super) fn queued(&self) -> usize {
+        lock(&self.queue).jobs.len()
     }
 }
 
-/// How a batch ended, told to the units before its last, which wait for it outside the turn.
+type Conn = PooledConnection<SqliteConnectionManager>;
+
+/// A writer's unit as the leader runs it; its result stays with the writer.
+type Run<'a> = Box<dyn FnOnce(&Connection) -> Ran + Send + 'a>;
+
+/// A unit on its way to the leader.
+struct Job {
+    /// Borrows from its writer's stack: see [`erase`].
+    run: Run<'static>,
+    slot: Arc<Slot>,
+}
+
+/// What the leader learns from running a unit.
+struct Ran {
+    /// Its savepoint was released (or rolled back) cleanly; otherwise the batch ends here.
+    ended: Result<(), String>,
+    /// It changed rows and they were kept: it gets a commit number.
+    wrote: bool,
+    /// It wrote and must be durable before it is acknowledged.
+    durable: bool,
+}
+
+/// Lets a unit that borrows its writer's locals travel to the leader's thread.
+///
+/// SAFETY (the caller's part): the writer does not return, or unwind, before the unit has run
+/// (which consumes it) or been dropped. [`write`] guarantees it: it returns only once its
+/// slot is told how the batch ended, the leader tells a slot only after its unit ran or was
+/// dropped, and nothing in [`Slot::wait`] panics. `std::thread::scope` rests on the same rule.
+fn erase(run: Run<'_>) -> Run<'static> {
+    // SAFETY: only the lifetime changes (same layout); see above for why it is not outlived.
+    unsafe { std::mem::transmute::<Run<'_>, Run<'static>>(run) }
+}
+
+/// Where a queued writer waits: to be handed the lead, or told how its batch ended.
 #[derive(Default)]
-struct Outcome {
+struct Slot {
     told: Mutex<Told>,
-    /// Units that need only the COMMIT wait here.
-    committed: Condvar,
-    /// Units that need it durable wait here: woken once, when the last unit, which waits for
-    /// the same fsync anyway, has it (one sleep for them instead of two, and fewer threads
-    /// woken and put back to sleep by each fsync).
-    durable: Condvar,
+    cv: Condvar,
 }
 
 #[derive(Default)]
 struct Told {
-    /// `Ok(n)` with the commit number of the batch's last unit (0 when no unit wrote), or why
-    /// it was not committed.
-    committed: Option<Result<u64, Failed>>,
-    /// The last unit waits for the fsync and tells the result here (otherwise each unit that
-    /// needs it waits by itself).
-    driven: bool,
-    /// The fsync's result, once `driven`.
-    durable: Option<Result<(), Failed>>,
+    /// The lead, handed on with this writer's own unit (first of the next batch).
+    lead: Option<Job>,
+    /// How the batch ended, for this writer's unit.
+    ended: Option<Ended>,
 }
 
-impl Outcome {
-    /// The COMMIT ended; `driven`: the last unit now waits for the fsync and tells its result.
-    fn committed(&self, res: Result<u64, Failed>, driven: bool, batch: &BatchWaiters) {
-        let mut told = lock(&self.told);
-        told.driven = driven && res.is_ok();
-        let wake_durable = !told.driven && batch.durable > 0;
-        told.committed = Some(res);
-        drop(told);
-        if batch.committed > 0 {
-            self.committed.notify_all();
-        }
-        if wake_durable {
-            self.durable.notify_all();
+/// How a unit's batch ended.
+#[derive(Clone)]
+struct Ended {
+    /// `Ok(n)` with the commit number of the batch's last unit (0 when no unit wrote), or why
+    /// it was not committed.
+    committed: Result<u64, Failed>,
+    /// The unit must be durable before it is acknowledged.
+    durable: bool,
+    /// The fsync's result, when the leader waited for it on the unit's behalf; None when the
+    /// unit waits by itself.
+    synced: Option<Result<(), Failed>>,
+}
+
+impl Ended {
+    fn failed(f: Failed) -> Self {
+        Ended {
+            committed: Err(f),
+            durable: false,
+            synced: None,
         }
     }
+}
 
-    fn durable(&self, res: Result<(), Failed>, batch: &BatchWaiters) {
-        lock(&self.told).durable = Some(res);
-        if batch.durable > 0 {
-            self.durable.notify_all();
-        }
-    }
+enum Heard {
+    Lead(Job),
+    Ended(Ended),
+}
 
-    /// Wait for the COMMIT, and with `durable` for the fsync when the last unit waits for it:
-    /// the commit number, and the fsync's result if it was told.
-    fn wait(&self, durable: bool) -> (Result<u64, Failed>, Option<Result<(), Failed>>) {
-        let cv = if durable {
-            &self.durable
-        } else {
-            &self.committed
-        };
+impl Slot {
+    /// Wait to be handed the lead, or told how the batch ended.
+    fn wait(&self) -> Heard {
         let mut told = lock(&self.told);
         loop {
-            if let Some(res) = &told.committed {
-                if !durable || res.is_err() || !told.driven {
-                    return (res.clone(), None);
-                }
-                if let Some(synced) = &told.durable {
-                    return (res.clone(), Some(synced.clone()));
-                }
+            if let Some(job) = told.lead.take() {
+                return Heard::Lead(job);
             }
-            told = cv.wait(told).unwrap_or_else(PoisonError::into_inner);
+            if let Some(ended) = told.ended.take() {
+                return Heard::Ended(ended);
+            }
+            told = self.cv.wait(told).unwrap_or_else(PoisonError::into_inner);
         }
+    }
+
+    fn tell(&self, heard: Heard) {
+        let mut told = lock(&self.told);
+        match heard {
+            Heard::Lead(job) => told.lead = Some(job),
+            Heard::Ended(ended) => told.ended = Some(ended),
+        }
+        drop(told);
+        self.cv.notify_one();
     }
 }
 
 /// Why a batch was not committed, or not made durable.
 #[derive(Clone)]
 enum Failed {
-    /// Its COMMIT (or its last unit's savepoint) failed.
+    /// Its BEGIN, its COMMIT or its last unit's savepoint failed.
     Commit(String),
     /// An fsync failed (while it was open: it was rolled back); the store refuses writes.
     Refused(String),
@@ -188,24 +207,6 @@ impl From<Failed> for StoreError {
     }
 }
 
-/// How many units of a batch wait on each of its condition variables.
-#[derive(Default)]
-struct BatchWaiters {
-    committed: usize,
-    durable: usize,
-}
-
-/// Whether another writer is queued for the turn. When none is, give the CPU away once
-/// first: on a busy machine a writer about to queue often gets to run, and joining costs far
-/// less than a COMMIT of its own.
-fn more_coming(batches: &Batches) -> bool {
-    if batches.queued.load(Ordering::SeqCst) > 0 {
-        return true;
-    }
-    std::thread::yield_now();
-    batches.queued.load(Ordering::SeqCst) > 0
-}
-
 /// `each` promises SQLite's own fsync inside every unit's COMMIT: one unit per transaction.
 fn max_units(committer: &Committer) -> usize {
     match committer.mode() {
@@ -222,87 +223,59 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Run `f` as one unit of the current batch (see the module comment); outside the turn, wait
-/// until the batch is committed and, when `wait` (or the unit marked itself), durable.
-pub fn write<T, E: From<StoreError>>(
+/// Run `f` as one unit of a batch (see the module comment) and wait until the batch is
+/// committed and, when `wait` (or the unit marked itself), durable.
+pub fn write<T: Send, E: From<StoreError> + Send>(
     pool: &Pool,
     committer: &Committer,
     batches: &Batches,
     wait: bool,
-    f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E> + Send,
 ) -> std::result::Result<T, E> {
     committer.may_begin()?;
-    batches.queued.fetch_add(1, Ordering::SeqCst);
-    let turn = committer.take_turn();
-    batches.queued.fetch_sub(1, Ordering::SeqCst);
-    let mut open = lock(&batches.open);
-    if let Err(e) = committer.check_healthy() {
-        // An fsync failed while we queued: end the batch unacknowledged.
-        if let Some(o) = open.take() {
-            let _ = run(&o.conn, "ROLLBACK");
-            o.outcome
-                .committed(Err(Failed::from(&e)), false, &o.waiters);
-        }
-        return Err(e.into());
-    }
-    // The batch is this unit's until it either hands it back for the next unit or commits it.
-    let mut batch = match open.take() {
-        Some(batch) => batch,
-        None => Open::begin(pool, batches)?,
-    };
-    let must_sync = std::cell::Cell::new(wait);
-    let unit = run_unit(&batch.conn, &must_sync, f);
-    let needs_durable = unit.wrote && must_sync.get();
-    batch.units += 1;
-    batch.wrote += u64::from(unit.wrote);
-    let outcome = batch.outcome.clone();
-    let last = batch.units >= max_units(committer) || !more_coming(batches);
-    let (committed, synced) = match (unit.ended, last) {
-        (Ok(()), false) => {
-            if needs_durable {
-                batch.waiters.durable += 1;
-            } else {
-                batch.waiters.committed += 1;
+    // Filled by whichever thread runs the unit: `f`'s result, or its panic.
+    let mut out: Option<std::thread::Result<std::result::Result<T, E>>> = None;
+    let slot = Arc::new(Slot::default());
+    let result = &mut out;
+    let job = Job {
+        run: erase(Box::new(move |conn: &Connection| {
+            let must_sync = Cell::new(wait);
+            let unit = run_unit(conn, &must_sync, f);
+            *result = Some(unit.out);
+            Ran {
+                ended: unit.ended,
+                wrote: unit.wrote,
+                durable: unit.wrote && must_sync.get(),
             }
-            *open = Some(batch);
-            drop(open);
-            drop(turn);
-            outcome.wait(needs_durable)
-        }
-        (ended, _) => {
-            drop(open);
-            let waiters = std::mem::take(&mut batch.waiters);
-            // This unit waits for the fsync itself: it does so for the units that need it too.
-            let drives = needs_durable;
-            let res = commit(batch, ended, batches);
-            let seq = match res {
-                Ok((took, units)) => Ok(turn.committed(took, units)),
-                Err(e) => {
-                    drop(turn);
-                    Err(Failed::Commit(e))
-                }
-            };
-            outcome.committed(seq.clone(), drives, &waiters);
-            let synced = match &seq {
-                Ok(n) if drives => {
-                    // Outside the turn: later writers commit while this one waits.
-                    let synced = committer.wait_durable(*n).map_err(|e| Failed::from(&e));
-                    outcome.durable(synced.clone(), &waiters);
-                    Some(synced)
-                }
-                _ => None,
-            };
-            (seq, synced)
+        })),
+        slot: slot.clone(),
+    };
+    let ended = {
+        let mut queue = lock(&batches.queue);
+        let heard = if queue.leading {
+            queue.jobs.push_back(job);
+            drop(queue);
+            slot.wait()
+        } else {
+            queue.leading = true;
+            drop(queue);
+            Heard::Lead(job)
+        };
+        match heard {
+            Heard::Lead(job) => lead(pool, committer, batches, job),
+            Heard::Ended(ended) => ended,
         }
     };
-    let out = match unit.out {
-        Ok(out) => out,
-        Err(panic) => resume_unwind(panic),
+    // Told: the unit ran (or was dropped unrun); `out` is this thread's again.
+    let out = match out {
+        Some(Err(panic)) => resume_unwind(panic),
+        Some(Ok(out)) => Some(out),
+        None => None,
     };
-    let seq = committed.map_err(StoreError::from)?;
-    let out = out?;
-    if needs_durable {
-        match synced {
+    let seq = ended.committed.map_err(StoreError::from)?;
+    let out = out.ok_or_else(|| StoreError::Unavailable("the write unit did not run".into()))??;
+    if ended.durable {
+        match ended.synced {
             Some(res) => res.map_err(StoreError::from)?,
             // Outside the turn: later writers commit while this one waits for its fsync.
             None => committer.wait_durable(seq)?,
@@ -311,9 +284,203 @@ pub fn write<T, E: From<StoreError>>(
     Ok(out)
 }
 
+/// A unit the leader took into the open batch.
+struct Member {
+    slot: Arc<Slot>,
+    durable: bool,
+}
+
+/// The members of the batch being led, until they are told. Should the leader unwind (a bug
+/// here: the units' own panics are caught), they are told that the batch failed and the lead
+/// goes on, instead of every writer waiting forever.
+struct Leading<'a> {
+    batches: &'a Batches,
+    members: Vec<Member>,
+    handed_on: bool,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        for m in self.members.drain(..) {
+            let failed = Failed::Commit("the writer leading the batch panicked".into());
+            m.slot.tell(Heard::Ended(Ended::failed(failed)));
+        }
+        if !self.handed_on {
+            hand_on(self.batches);
+        }
+    }
+}
+
+/// The batch's connection, rolled back if dropped inside its transaction (a leader unwinding),
+/// so the pool never hands out a connection that holds the write lock.
+struct InBatch(Option<Conn>);
+
+impl Drop for InBatch {
+    fn drop(&mut self) {
+        if let Some(conn) = &self.0
+            && !conn.is_autocommit()
+        {
+            let _ = run(conn, "ROLLBACK");
+        }
+    }
+}
+
+/// Lead one batch, starting with `first`, this writer's own unit: run it and the units queued
+/// behind it, commit, hand the lead on, and tell each writer how the batch ended (waiting for
+/// its fsync first when this writer's unit needs it). Returns how it ended for `first`.
+fn lead(pool: &Pool, committer: &Committer, batches: &Batches, first: Job) -> Ended {
+    let mut leading = Leading {
+        batches,
+        members: Vec::new(),
+        handed_on: false,
+    };
+    let turn = committer.take_turn();
+    let begun = committer
+        .check_healthy()
+        .map_err(|e| Failed::from(&e))
+        .and_then(|()| begin(pool, batches).map_err(|e| Failed::Commit(e.to_string())));
+    let mut conn = match begun {
+        Ok(conn) => InBatch(Some(conn)),
+        Err(failed) => {
+            // This writer's unit fails alone; the next leader tries again for the others.
+            drop(first.run);
+            drop(turn);
+            leading.handed_on = true;
+            hand_on(batches);
+            return Ended::failed(failed);
+        }
+    };
+    let mut wrote = 0;
+    let mut ended = Ok(());
+    let mut refused = None;
+    let mut next = Some(first);
+    while let Some(job) = next.take() {
+        leading.members.push(Member {
+            slot: job.slot,
+            durable: false,
+        });
+        if let Err(e) = committer.check_healthy() {
+            // An fsync failed since the batch began: end it unacknowledged.
+            drop(job.run);
+            refused = Some(Failed::from(&e));
+            break;
+        }
+        let Some(batch) = &conn.0 else { break };
+        let ran = (job.run)(batch);
+        if let Some(m) = leading.members.last_mut() {
+            m.durable = ran.durable;
+        }
+        wrote += u64::from(ran.wrote);
+        if ran.ended.is_err() {
+            ended = ran.ended;
+            break;
+        }
+        if leading.members.len() < max_units(committer) {
+            next = next_job(batches);
+        }
+    }
+    let committed = match (refused, conn.0.take()) {
+        (None, Some(batch)) => commit(batch, ended, batches).map_err(Failed::Commit),
+        (Some(failed), batch) => {
+            // Dropped inside its transaction: rolled back.
+            drop(InBatch(batch));
+            Err(failed)
+        }
+        (None, None) => Err(Failed::Commit("the batch lost its connection".into())),
+    };
+    let seq = match committed {
+        Ok(took) => Ok(turn.committed(took, wrote)),
+        Err(failed) => {
+            drop(turn);
+            Err(failed)
+        }
+    };
+    leading.handed_on = true;
+    hand_on(batches);
+    tell(committer, &mut leading.members, seq)
+}
+
+/// The next queued unit. When none is queued, give the CPU away once first: on a busy machine
+/// a writer about to queue often gets to run, and joining costs far less than a COMMIT of its
+/// own.
+fn next_job(batches: &Batches) -> Option<Job> {
+    if let Some(job) = lock(&batches.queue).jobs.pop_front() {
+        return Some(job);
+    }
+    std::thread::yield_now();
+    lock(&batches.queue).jobs.pop_front()
+}
+
+/// A new batch: the kept connection (or a pooled one) in `BEGIN IMMEDIATE`.
+fn begin(pool: &Pool, batches: &Batches) -> Result<Conn, StoreError> {
+    let kept = lock(&batches.idle).take();
+    let conn = match kept {
+        Some(conn) => conn,
+        None => pool.get()?,
+    };
+    // On failure the connection goes back to the pool, not to `idle`.
+    run(&conn, "BEGIN IMMEDIATE")?;
+    Ok(conn)
+}
+
+/// After a batch: the lead goes to the first writer queued, with its unit.
+fn hand_on(batches: &Batches) {
+    let mut queue = lock(&batches.queue);
+    match queue.jobs.pop_front() {
+        Some(job) => {
+            let slot = job.slot.clone();
+            slot.tell(Heard::Lead(job));
+        }
+        None => queue.leading = false,
+    }
+}
+
+/// Tell every member but the first (the leader) how the batch ended; when the leader's unit
+/// needs the fsync, wait for it and tell it to the members that need it too, which sleep
+/// until then. Members stay in `members` until told (see [`Leading`]). The leader's own
+/// outcome.
+fn tell(committer: &Committer, members: &mut Vec<Member>, seq: Result<u64, Failed>) -> Ended {
+    let own = !members.is_empty() && members.remove(0).durable;
+    let drives = own && seq.is_ok();
+    members.retain(|m| {
+        let waits = drives && m.durable;
+        if !waits {
+            m.slot.tell(Heard::Ended(Ended {
+                committed: seq.clone(),
+                durable: m.durable,
+                synced: None,
+            }));
+        }
+        waits
+    });
+    let synced = match &seq {
+        Ok(n) if drives => {
+            // Outside the turn: the next batch commits while this one waits.
+            let synced = committer.wait_durable(*n).map_err(|e| Failed::from(&e));
+            for m in members.drain(..) {
+                m.slot.tell(Heard::Ended(Ended {
+                    committed: seq.clone(),
+                    durable: true,
+                    synced: Some(synced.clone()),
+                }));
+            }
+            Some(synced)
+        }
+        _ => None,
+    };
+    Ended {
+        committed: seq,
+        durable: own,
+        synced,
+    }
+}
+
 /// What one unit did inside the batch's transaction.
 struct Unit<T> {
-    /// `f`'s result, or its panic (resumed once the batch is taken care of).
+    /// `f`'s result, or its panic (resumed by its own writer).
     out: std::thread::Result<T>,
     /// Its savepoint was released (or rolled back) cleanly; otherwise the batch ends here.
     ended: Result<(), String>,
@@ -325,7 +492,7 @@ struct Unit<T> {
 /// that failed leaves no trace in the batch.
 fn run_unit<T, E: From<StoreError>>(
     conn: &Connection,
-    must_sync: &std::cell::Cell<bool>,
+    must_sync: &Cell<bool>,
     f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
 ) -> Unit<std::result::Result<T, E>> {
     if let Err(e) = run(conn, "SAVEPOINT unit") {
@@ -353,22 +520,22 @@ fn run_unit<T, E: From<StoreError>>(
 }
 
 /// COMMIT the batch (unless `ended`, how its last unit's savepoint ended, says it failed):
-/// how long COMMIT took and how many units it numbered. On failure it is rolled back and its
-/// connection goes back to the pool; otherwise it is kept for the next batch.
+/// how long COMMIT took. On failure it is rolled back and its connection goes back to the
+/// pool; otherwise it is kept for the next batch.
 fn commit(
-    batch: Open,
+    conn: Conn,
     ended: Result<(), String>,
     batches: &Batches,
-) -> Result<(std::time::Duration, u64), String> {
+) -> Result<std::time::Duration, String> {
     let started = std::time::Instant::now();
-    let res = ended.and_then(|()| run(&batch.conn, "COMMIT").map_err(|e| e.to_string()));
+    let res = ended.and_then(|()| run(&conn, "COMMIT").map_err(|e| e.to_string()));
     let took = started.elapsed();
     if let Err(e) = res {
-        if !batch.conn.is_autocommit() {
-            let _ = run(&batch.conn, "ROLLBACK");
+        if !conn.is_autocommit() {
+            let _ = run(&conn, "ROLLBACK");
         }
         return Err(e);
     }
-    *lock(&batches.idle) = Some(batch.conn);
-    Ok((took, batch.wrote))
+    *lock(&batches.idle) = Some(conn);
+    Ok(took)
 }

@@ -39,7 +39,7 @@ fn spawn_insert(store: &Store, n: i64) -> JoinHandle<Result<(), StoreError>> {
 /// Wait until `n` writers are queued for the writer turn.
 fn until_queued(store: &Store, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while store.batches().queued.load(Ordering::SeqCst) < n {
+    while store.batches().queued() < n {
         assert!(Instant::now() < deadline, "writers never queued");
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -63,7 +63,7 @@ fn holding_the_turn_as(
     let (inside_tx, inside) = mpsc::channel::<()>();
     let store = store.clone();
     let first = std::thread::spawn(move || {
-        let unit = |c: &crate::store::Tx<'_>| {
+        let unit = move |c: &crate::store::Tx<'_>| {
             insert(c, n)?;
             inside_tx.send(()).ok();
             gate.recv_timeout(Duration::from_secs(30)).ok();
@@ -134,6 +134,29 @@ fn units_queued_behind_each_other_share_one_commit_and_fail_on_their_own() {
     // The turn is free and the next write starts a transaction of its own.
     store.write(|c| insert(c, 4)).unwrap();
     assert_eq!(store.sync_stats().transactions, after.transactions + 1);
+}
+
+#[test]
+fn a_queued_unit_run_by_the_leader_still_may_not_write_inside_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (go, first) = holding_the_turn(&store, 1);
+    let nesting = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let inner = store.clone();
+            store.write(move |c| {
+                insert(c, 2)?;
+                Ok::<_, StoreError>(inner.write(|c| insert(c, 3)))
+            })
+        })
+    };
+    until_queued(&store, 1);
+    go.send(()).unwrap();
+    first.join().unwrap().unwrap();
+    let inner = join_within(nesting).unwrap();
+    assert!(matches!(inner, Err(StoreError::NestedWrite)), "{inner:?}");
+    assert_eq!(rows(&store), [1, 2]);
 }
 
 #[test]
@@ -267,27 +290,33 @@ fn join_within<T>(h: JoinHandle<T>) -> T {
 }
 
 #[test]
-fn the_last_unit_of_a_batch_waits_for_the_fsync_for_the_units_that_need_it() {
+fn the_leader_waits_for_the_fsync_for_the_units_that_need_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let before = store.sync_stats();
     let (release, entered) = hold_fsyncs(&store);
-    // A short-lived unit first, then three durable ones behind it: the last of those commits.
-    let (go, first) = holding_the_turn_as(&store, 1, false);
-    let durable: Vec<_> = (2..=4).map(|n| spawn_insert(&store, n)).collect();
+    // A durable leader, then a short-lived unit and two durable ones queued behind it.
+    let (go, first) = holding_the_turn(&store, 1);
+    let short = {
+        let store = store.clone();
+        std::thread::spawn(move || store.write_short_lived(|c| insert(c, 2)))
+    };
+    until_queued(&store, 1);
+    let durable: Vec<_> = (3..=4).map(|n| spawn_insert(&store, n)).collect();
     until_queued(&store, 3);
     go.send(()).unwrap();
 
     // The batch is committed and its fsync is running (held): the short-lived unit is
     // acknowledged, the durable ones are not.
     entered.recv_timeout(Duration::from_secs(30)).unwrap();
-    join_within(first).unwrap();
+    join_within(short).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     assert!(
-        durable.iter().all(|h| !h.is_finished()),
+        !first.is_finished() && durable.iter().all(|h| !h.is_finished()),
         "a durable unit returned before the fsync that covers it"
     );
     drop(release);
+    join_within(first).unwrap();
     for h in durable {
         join_within(h).unwrap();
     }
@@ -302,35 +331,32 @@ fn the_last_unit_of_a_batch_waits_for_the_fsync_for_the_units_that_need_it() {
     assert_eq!(
         store.committer().rode_along.load(Ordering::SeqCst),
         0,
-        "the units before the last slept once, on their batch, not again on the fsync"
+        "the queued units slept once, on their slots, not again on the fsync"
     );
     assert_eq!(rows(&store), [1, 2, 3, 4]);
 }
 
 #[test]
-fn a_durable_unit_behind_which_a_short_lived_one_committed_waits_for_its_own_fsync() {
+fn a_durable_unit_behind_a_short_lived_leader_waits_for_its_own_fsync() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let (release, entered) = hold_fsyncs(&store);
-    // A durable unit first, then a short-lived one: the short-lived one commits the batch and
-    // returns without an fsync, so the durable one must get its own.
-    let (go, first) = holding_the_turn(&store, 1);
-    let short = {
-        let store = store.clone();
-        std::thread::spawn(move || store.write_short_lived(|c| insert(c, 2)))
-    };
+    // A short-lived leader, then a durable unit: the leader commits the batch and returns
+    // without an fsync, so the durable one must get its own.
+    let (go, first) = holding_the_turn_as(&store, 1, false);
+    let durable = spawn_insert(&store, 2);
     until_queued(&store, 1);
     go.send(()).unwrap();
 
-    join_within(short).unwrap();
+    join_within(first).unwrap();
     entered.recv_timeout(Duration::from_secs(30)).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     assert!(
-        !first.is_finished(),
+        !durable.is_finished(),
         "the durable unit returned before its fsync"
     );
     drop(release);
-    join_within(first).unwrap();
+    join_within(durable).unwrap();
     let after = store.sync_stats();
     assert_eq!(after.durable, after.commits, "{after:?}");
     assert_eq!(rows(&store), [1, 2]);
@@ -407,4 +433,76 @@ fn statement_journals_of_unit_savepoints_stay_in_memory() {
     // 2 = MEMORY: a savepoint's journal never spills to a file in a temp directory.
     assert_eq!(store.read(temp_store).unwrap(), 2);
     assert_eq!(store.write(temp_store).unwrap(), 2);
+}
+
+/// Panics the first time a batch is numbered (inside the leader, outside any unit).
+struct PanicsOnce(std::sync::atomic::AtomicBool);
+
+impl crate::store::CommitObserver for PanicsOnce {
+    fn synced(&self, _: u64, _: Duration) {}
+    fn batched(&self, _: u64) {
+        if !self.0.swap(true, Ordering::SeqCst) {
+            panic!("a bug in the leader");
+        }
+    }
+}
+
+#[test]
+fn a_leader_that_panics_fails_its_batch_and_hands_the_lead_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let observer = std::sync::Arc::new(PanicsOnce(Default::default()));
+    assert!(store.observe_commits(observer));
+    // A full batch behind the leader, and three more writers queued behind that.
+    let (go, first) = holding_the_turn(&store, 0);
+    let n = super::write::MAX_UNITS as i64 + 2;
+    let rest: Vec<_> = (1..=n).map(|i| spawn_insert(&store, i)).collect();
+    until_queued(&store, rest.len());
+    go.send(()).unwrap();
+
+    assert!(
+        first.join().is_err(),
+        "the panic reaches the leader's caller"
+    );
+    let (mut failed, mut written) = (0, 0);
+    for h in rest {
+        match join_within(h) {
+            Ok(()) => written += 1,
+            Err(e) => {
+                assert!(e.to_string().contains("panicked"), "{e}");
+                failed += 1;
+            }
+        }
+    }
+    assert_eq!(
+        failed,
+        super::write::MAX_UNITS - 1,
+        "the rest of the batch failed"
+    );
+    assert_eq!(
+        written, 3,
+        "the writers queued behind the batch got the lead"
+    );
+    store.write(|c| insert(c, 100)).unwrap();
+}
+
+#[test]
+fn an_fsync_that_panics_fails_the_writes_waiting_for_it_instead_of_hanging_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    *store.committer().before_sync.lock().unwrap() =
+        Some(Box::new(|| panic!("a bug in the fsync")));
+    let (go, first) = holding_the_turn(&store, 1);
+    let queued = spawn_insert(&store, 2);
+    until_queued(&store, 1);
+    go.send(()).unwrap();
+    for h in [first, queued] {
+        let e = join_within(h).unwrap_err();
+        assert!(matches!(e, StoreError::NotDurable(_)), "{e}");
+    }
+    let e = store.write(|c| insert(c, 3)).unwrap_err();
+    assert!(
+        matches!(e, StoreError::NotDurable(_)),
+        "refused, not hung: {e}"
+    );
 }
