@@ -383,7 +383,8 @@ impl Store {
     /// Writers take turns (one transaction at a time: SQLite's `BEGIN IMMEDIATE` with this
     /// process's committer, PostgreSQL's transaction-scoped advisory lock shared by every node),
     /// so a rule checked in `f` still holds when it commits. Calling `write` from inside `f` is
-    /// an error ([`StoreError::NestedWrite`]).
+    /// an error ([`StoreError::NestedWrite`]). On SQLite, `f` may run on the thread of the writer
+    /// that leads its batch (`sqlite::write`), hence `Send`.
     pub fn write<T: Send, E: From<StoreError> + Send>(
         &self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E> + Send,
