@@ -50,10 +50,9 @@
 //!
 //! Units that queue for the turn while another holds it share its transaction and its COMMIT
 //! (see `sqlite::write`): each is numbered as a commit of its own, and the batch's COMMIT counts
-//! once in [`SyncStats::transactions`]. The batch's last unit waits here for all of them and
-//! tells them when it returns, so an fsync wakes one thread per batch, not one per unit. A
-//! writer thread taking boxed units was rejected: it needs `'static` closures, and today's
-//! callers borrow locals.
+//! once in [`SyncStats::transactions`]. The writer leading a batch waits here for all of them
+//! (when its own unit needs the fsync) and tells them when it returns, so an fsync wakes one
+//! thread per batch, not one per unit.
 
 use super::{Result, StoreError};
 use std::fs::File;

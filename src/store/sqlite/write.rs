@@ -56,7 +56,7 @@ pub struct Batches {
     /// goes through it, so its page cache stays valid between batches; a pooled connection's
     /// is dropped whenever another connection has committed, and each batch read its pages
     /// back from the file.
-    idle: Mutex<Option<Conn>>,
+    idle: Mutex<Option<WriterConn>>,
 }
 
 #[derive(Default)]
@@ -124,7 +124,6 @@ struct Told {
 }
 
 /// How a unit's batch ended.
-#[derive(Clone)]
 struct Ended {
     /// `Ok(n)` with the commit number of the batch's last unit (0 when no unit wrote), or why
     /// it was not committed.
@@ -309,22 +308,29 @@ impl Drop for Leading<'_> {
             m.slot.tell(Heard::Ended(Ended::failed(failed)));
         }
         if !self.handed_on {
-            hand_on(self.batches);
+            self.hand_on();
         }
     }
 }
 
-/// The batch's connection, rolled back if dropped inside its transaction (a leader unwinding),
-/// so the pool never hands out a connection that holds the write lock.
-struct InBatch(Option<Conn>);
+/// The writer's connection. Dropped inside a transaction (a failed COMMIT, a batch refused after
+/// a failed fsync, a leader unwinding), it rolls back, so the pool never hands out a connection
+/// that holds the write lock.
+struct WriterConn(Conn);
 
-impl Drop for InBatch {
+impl Drop for WriterConn {
     fn drop(&mut self) {
-        if let Some(conn) = &self.0
-            && !conn.is_autocommit()
-        {
-            let _ = run(conn, "ROLLBACK");
+        if !self.0.is_autocommit() {
+            let _ = run(&self.0, "ROLLBACK");
         }
+    }
+}
+
+impl Leading<'_> {
+    /// The batch is over (or never began): the lead goes to the next writer queued.
+    fn hand_on(&mut self) {
+        self.handed_on = true;
+        hand_on(self.batches);
     }
 }
 
@@ -342,14 +348,13 @@ fn lead(pool: &Pool, committer: &Committer, batches: &Batches, first: Job) -> En
         .check_healthy()
         .map_err(|e| Failed::from(&e))
         .and_then(|()| begin(pool, batches).map_err(|e| Failed::Commit(e.to_string())));
-    let mut conn = match begun {
-        Ok(conn) => InBatch(Some(conn)),
+    let conn = match begun {
+        Ok(conn) => conn,
         Err(failed) => {
             // This writer's unit fails alone; the next leader tries again for the others.
             drop(first.run);
             drop(turn);
-            leading.handed_on = true;
-            hand_on(batches);
+            leading.hand_on();
             return Ended::failed(failed);
         }
     };
@@ -368,8 +373,7 @@ fn lead(pool: &Pool, committer: &Committer, batches: &Batches, first: Job) -> En
             refused = Some(Failed::from(&e));
             break;
         }
-        let Some(batch) = &conn.0 else { break };
-        let ran = (job.run)(batch);
+        let ran = (job.run)(&conn.0);
         if let Some(m) = leading.members.last_mut() {
             m.durable = ran.durable;
         }
@@ -382,14 +386,12 @@ fn lead(pool: &Pool, committer: &Committer, batches: &Batches, first: Job) -> En
             next = next_job(batches);
         }
     }
-    let committed = match (refused, conn.0.take()) {
-        (None, Some(batch)) => commit(batch, ended, batches).map_err(Failed::Commit),
-        (Some(failed), batch) => {
-            // Dropped inside its transaction: rolled back.
-            drop(InBatch(batch));
+    let committed = match refused {
+        None => commit(conn, ended, batches).map_err(Failed::Commit),
+        Some(failed) => {
+            drop(conn); // rolls the batch back
             Err(failed)
         }
-        (None, None) => Err(Failed::Commit("the batch lost its connection".into())),
     };
     let seq = match committed {
         Ok(took) => Ok(turn.committed(took, wrote)),
@@ -398,8 +400,7 @@ fn lead(pool: &Pool, committer: &Committer, batches: &Batches, first: Job) -> En
             Err(failed)
         }
     };
-    leading.handed_on = true;
-    hand_on(batches);
+    leading.hand_on();
     tell(committer, &mut leading.members, seq)
 }
 
@@ -415,14 +416,14 @@ fn next_job(batches: &Batches) -> Option<Job> {
 }
 
 /// A new batch: the kept connection (or a pooled one) in `BEGIN IMMEDIATE`.
-fn begin(pool: &Pool, batches: &Batches) -> Result<Conn, StoreError> {
+fn begin(pool: &Pool, batches: &Batches) -> Result<WriterConn, StoreError> {
     let kept = lock(&batches.idle).take();
     let conn = match kept {
         Some(conn) => conn,
-        None => pool.get()?,
+        None => WriterConn(pool.get()?),
     };
     // On failure the connection goes back to the pool, not to `idle`.
-    run(&conn, "BEGIN IMMEDIATE")?;
+    run(&conn.0, "BEGIN IMMEDIATE")?;
     Ok(conn)
 }
 
@@ -520,22 +521,16 @@ fn run_unit<T, E: From<StoreError>>(
 }
 
 /// COMMIT the batch (unless `ended`, how its last unit's savepoint ended, says it failed):
-/// how long COMMIT took. On failure it is rolled back and its connection goes back to the
-/// pool; otherwise it is kept for the next batch.
+/// how long COMMIT took. On failure the connection is dropped (rolled back, back to the pool);
+/// otherwise it is kept for the next batch.
 fn commit(
-    conn: Conn,
+    conn: WriterConn,
     ended: Result<(), String>,
     batches: &Batches,
 ) -> Result<std::time::Duration, String> {
     let started = std::time::Instant::now();
-    let res = ended.and_then(|()| run(&conn, "COMMIT").map_err(|e| e.to_string()));
+    ended.and_then(|()| run(&conn.0, "COMMIT").map_err(|e| e.to_string()))?;
     let took = started.elapsed();
-    if let Err(e) = res {
-        if !conn.is_autocommit() {
-            let _ = run(&conn, "ROLLBACK");
-        }
-        return Err(e);
-    }
     *lock(&batches.idle) = Some(conn);
     Ok(took)
 }
