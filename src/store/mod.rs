@@ -335,15 +335,17 @@ impl Store {
         }
     }
 
-    /// Run read-only work on a pooled connection, in one snapshot.
+    /// Run read-only work on a pooled connection, in one snapshot: one read transaction, on
+    /// SQLite as on PostgreSQL, so a unit's statements agree with each other however many
+    /// writes commit meanwhile.
     pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         match &self.backend {
             Backend::Sqlite { pool, .. } => {
                 let conn = pool.get()?;
-                f(&Tx::new(&conn))
+                sqlite::connection::read(&conn, |c| f(&Tx::new(c)))
             }
             Backend::Postgres { pool, .. } => {
-                // One snapshot for the whole unit, as SQLite's read transaction gives.
+                // One snapshot for the whole unit, as on SQLite.
                 let conn = pool.get()?;
                 conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ")?;
                 let out = f(&Tx::pg(&conn));

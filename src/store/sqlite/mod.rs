@@ -7,6 +7,8 @@ pub mod migrate;
 pub mod write;
 
 #[cfg(test)]
+mod read_tests;
+#[cfg(test)]
 mod wal_tests;
 #[cfg(test)]
 mod write_tests;
