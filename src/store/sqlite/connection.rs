@@ -84,8 +84,15 @@ struct ReadTx<'a>(&'a Connection);
 
 impl Drop for ReadTx<'_> {
     fn drop(&mut self) {
-        if !self.0.is_autocommit() {
-            let _ = self.0.execute_batch("ROLLBACK");
-        }
+        rollback_open(self.0);
+    }
+}
+
+/// Roll back whatever transaction `c` still has open, so the pool never hands out a connection
+/// inside one (a read's snapshot, or a writer's lock). Dropping guards call it: errors cannot
+/// go anywhere, and a connection with no transaction open is left as it is.
+pub(super) fn rollback_open(c: &Connection) {
+    if !c.is_autocommit() {
+        let _ = c.execute_batch("ROLLBACK");
     }
 }

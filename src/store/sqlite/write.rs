@@ -320,9 +320,7 @@ struct WriterConn(Conn);
 
 impl Drop for WriterConn {
     fn drop(&mut self) {
-        if !self.0.is_autocommit() {
-            let _ = run(&self.0, "ROLLBACK");
-        }
+        super::connection::rollback_open(&self.0);
     }
 }
 
