@@ -4,7 +4,7 @@
 use super::error::OAuthError;
 use super::params::Params;
 use crate::crypto::random;
-use crate::store::{Tx, clients, clients::Client};
+use crate::store::{StoreError, Tx, clients, clients::Client};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -95,28 +95,35 @@ fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
 
 /// Look the client up and check its credentials. Every failure is the same `invalid_client`.
 pub fn authenticate(c: &Tx<'_>, creds: &Credentials) -> Result<Client, OAuthError> {
+    check(c, creds)?
+}
+
+/// [`authenticate`] inside a unit of work: the store's own errors stay apart from the client's
+/// (`Err`), so a write unit that authenticates its client fails as a whole on a database error
+/// and is never mistaken for a refused client.
+pub fn check(c: &Tx<'_>, creds: &Credentials) -> Result<Result<Client, OAuthError>, StoreError> {
     let fail = || OAuthError::invalid_client("client authentication failed");
-    let client = clients::find_client(c, &creds.client_id)?
-        .ok_or_else(|| fail().with_detail("unknown client"))?;
+    let Some(client) = clients::find_client(c, &creds.client_id)? else {
+        return Ok(Err(fail().with_detail("unknown client")));
+    };
     match (&client.secret_hash, &creds.secret) {
         (Some(hash), Some(secret)) => {
             if !random::constant_time_eq(&random::hash_token(secret), hash) {
-                return Err(fail().with_detail("wrong secret"));
+                return Ok(Err(fail().with_detail("wrong secret")));
             }
         }
         (None, None) => {}
-        (Some(_), None) => return Err(fail().with_detail("confidential client sent no secret")),
-        (None, Some(_)) => return Err(fail().with_detail("public client sent a secret")),
+        (Some(_), None) => {
+            return Ok(Err(fail().with_detail("confidential client sent no secret")));
+        }
+        (None, Some(_)) => return Ok(Err(fail().with_detail("public client sent a secret"))),
     }
-    Ok(client)
+    Ok(Ok(client))
 }
 
-/// Extract and check the credentials of a request in one step.
-pub fn authenticate_request(
-    store: &crate::store::Store,
-    authorization: Option<&str>,
-    p: &Params,
-) -> Result<Client, OAuthError> {
+/// A request's client credentials, once its parameters pass the checks every client endpoint
+/// makes (size, no repeated parameter): not yet looked up.
+pub fn credentials(authorization: Option<&str>, p: &Params) -> Result<Credentials, OAuthError> {
     if p.is_oversized() {
         return Err(OAuthError::invalid_request(
             "the request has too many parameters or one that is too long",
@@ -127,7 +134,16 @@ pub fn authenticate_request(
             "parameter {name} is repeated"
         )));
     }
-    let creds = extract(authorization, p)?;
+    extract(authorization, p)
+}
+
+/// Extract and check the credentials of a request in one step.
+pub fn authenticate_request(
+    store: &crate::store::Store,
+    authorization: Option<&str>,
+    p: &Params,
+) -> Result<Client, OAuthError> {
+    let creds = credentials(authorization, p)?;
     store.read(|c| Ok(authenticate(c, &creds)))?
 }
 

@@ -5,10 +5,10 @@ use super::issue::{UserGrant, issue_to_user};
 use crate::config::Settings;
 use crate::crypto::random;
 use crate::domain::{CodeChallenge, CodeVerifier};
+use crate::oidc::client_auth::Credentials;
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::Params;
 use crate::oidc::resource;
-use crate::store::clients::Client;
 use crate::store::codes::{self, Consumed};
 use crate::store::{Store, StoreError, audit, refresh, users};
 
@@ -16,26 +16,38 @@ pub fn exchange(
     store: &Store,
     settings: &Settings,
     now: i64,
-    client: &Client,
+    creds: &Credentials,
     p: &Params,
 ) -> Result<Issued, OAuthError> {
-    let code = p
-        .get("code")
-        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
-    let redirect_uri = p
-        .get("redirect_uri")
-        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
-    let verifier = p
-        .get("code_verifier")
-        .map(|v| CodeVerifier::parse(v).map_err(|e| OAuthError::invalid_grant(e.0)))
-        .transpose()?;
-    let code_hash = random::hash_token(code);
+    // Checked before the unit, reported after the client is authenticated (as every error is).
+    let parsed = (|| {
+        let code = p
+            .get("code")
+            .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+        let redirect_uri = p
+            .get("redirect_uri")
+            .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
+        let verifier = p
+            .get("code_verifier")
+            .map(|v| CodeVerifier::parse(v).map_err(|e| OAuthError::invalid_grant(e.0)))
+            .transpose()?;
+        Ok((random::hash_token(code), redirect_uri, verifier))
+    })();
     let resources = p.resources();
 
     // The closure commits even when the grant fails, so a replay's revocations stick. The code's
     // consumption alone is a short-lived step; the refresh token, revocations and audit rows
     // written here make the unit wait for its fsync (see `Store::write_short_lived`).
     store.write_short_lived(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
+        let client = match super::client_for(c, creds, "authorization_code")? {
+            Ok(client) => client,
+            Err(e) => return Ok(Err(e)),
+        };
+        let client = &client;
+        let (code_hash, redirect_uri, verifier) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => return Ok(Err(e)),
+        };
         let code = match codes::consume_code(c, &code_hash, now)? {
             Consumed::Invalid => {
                 return Ok(Err(OAuthError::invalid_grant(

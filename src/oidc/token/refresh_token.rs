@@ -6,31 +6,43 @@ use crate::crypto::keys::Alg;
 use crate::crypto::random;
 use crate::domain::ScopeSet;
 use crate::oidc::claims::{Target, keep_allowed_text, requested_names, user_claims};
+use crate::oidc::client_auth::Credentials;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::params::Params;
 use crate::oidc::signed_tokens::{IdClaims, amr_list};
 use crate::oidc::{access, resource};
-use crate::store::clients::Client;
 use crate::store::{Store, StoreError, audit, refresh, users};
 
 pub fn exchange(
     store: &Store,
     settings: &Settings,
     now: i64,
-    client: &Client,
+    creds: &Credentials,
     p: &Params,
 ) -> Result<Issued, OAuthError> {
-    let token = p
-        .get("refresh_token")
-        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-    let requested = p
-        .get("scope")
-        .map(|s| ScopeSet::parse(s).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0)))
-        .transpose()?;
-    let hash = random::hash_token(token);
+    // Checked before the unit, reported after the client is authenticated (as every error is).
+    let parsed = (|| {
+        let token = p
+            .get("refresh_token")
+            .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+        let requested = p
+            .get("scope")
+            .map(|s| ScopeSet::parse(s).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0)))
+            .transpose()?;
+        Ok((random::hash_token(token), requested))
+    })();
     let resources = p.resources();
 
     store.write(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
+        let client = match super::client_for(c, creds, "refresh_token")? {
+            Ok(client) => client,
+            Err(e) => return Ok(Err(e)),
+        };
+        let client = &client;
+        let (hash, requested) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => return Ok(Err(e)),
+        };
         let Some(rt) = refresh::find_refresh_token(c, &hash)? else {
             return Ok(Err(OAuthError::invalid_grant(
                 "the refresh token is invalid",

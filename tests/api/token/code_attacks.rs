@@ -161,3 +161,43 @@ async fn token_responses_are_never_cached() {
         assert!(cc.contains("no-store"), "{url}: Cache-Control {cc:?}");
     }
 }
+
+/// Client authentication runs inside the grant's write unit (the client row is read on the
+/// writer's connection): a request that fails it must still leave the code and the refresh
+/// token as they were, and it is answered `invalid_client` before any complaint about its
+/// other parameters.
+#[tokio::test]
+async fn a_token_request_that_fails_client_authentication_spends_neither_code_nor_refresh_token()
+{
+    let app = spawn_oidc_app().await;
+    let secret = add_client(&app, &app_spec()).unwrap();
+    let (code, verifier) = get_code(&app, "app", &[("scope", "openid offline_access")]).await;
+    let res = redeem(&app, "app", Some("not-the-secret"), &code, Some(&verifier)).await;
+    assert_oauth_error(res, 401, "invalid_client").await;
+    let res = redeem(&app, "nobody", Some(&secret), &code, Some(&verifier)).await;
+    assert_oauth_error(res, 401, "invalid_client").await;
+    let res = token_request(
+        &app,
+        &[("grant_type", "authorization_code")],
+        Some(("app", "not-the-secret")),
+    )
+    .await;
+    assert_oauth_error(res, 401, "invalid_client").await;
+    let t = exchange(&app, "app", Some(&secret), &code, Some(&verifier)).await;
+
+    let r = str_of(&t, "refresh_token").to_owned();
+    let res = refresh(&app, "app", "not-the-secret", &r, None).await;
+    assert_oauth_error(res, 401, "invalid_client").await;
+    let res = token_request(
+        &app,
+        &[("grant_type", "refresh_token")],
+        Some(("app", "not-the-secret")),
+    )
+    .await;
+    assert_oauth_error(res, 401, "invalid_client").await;
+    // Neither request rotated it: the rightful client's refresh is the token's first use.
+    let fresh = token_ok(refresh(&app, "app", &secret, &r, None).await).await;
+    assert_ne!(str_of(&fresh, "refresh_token"), r);
+    let res = refresh(&app, "app", &secret, &r, None).await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+}
