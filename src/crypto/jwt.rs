@@ -28,13 +28,8 @@ pub fn sign(
     typ: &str,
     claims: Map<String, Value>,
 ) -> Result<String, JwtError> {
-    let key = ring.signing_key(alg).ok_or(JwtError::NoKey(alg.as_str()))?;
-    let mut header = JwsHeader::new();
-    header.set_token_type(typ);
-    header.set_key_id(&key.kid);
     let payload = JwtPayload::from_map(claims).map_err(|e| JwtError::Sign(e.to_string()))?;
-    jwt::encode_with_signer(&payload, &header, key.signer())
-        .map_err(|e| JwtError::Sign(e.to_string()))
+    sign_payload(ring, alg, typ, &payload)
 }
 
 /// [`sign`], and remember the token so that this process takes it back without checking its
@@ -45,9 +40,25 @@ pub fn sign_remembered(
     typ: &str,
     claims: Map<String, Value>,
 ) -> Result<String, JwtError> {
-    let token = sign(ring, alg, typ, claims.clone())?;
-    ring.recently_signed().remember(&token, typ, claims);
+    let payload = JwtPayload::from_map(claims).map_err(|e| JwtError::Sign(e.to_string()))?;
+    let token = sign_payload(ring, alg, typ, &payload)?;
+    // The claims move into the cache: no copy of them is made.
+    ring.recently_signed().remember(&token, typ, payload.into());
     Ok(token)
+}
+
+fn sign_payload(
+    ring: &KeyRing,
+    alg: Alg,
+    typ: &str,
+    payload: &JwtPayload,
+) -> Result<String, JwtError> {
+    let key = ring.signing_key(alg).ok_or(JwtError::NoKey(alg.as_str()))?;
+    let mut header = JwsHeader::new();
+    header.set_token_type(typ);
+    header.set_key_id(&key.kid);
+    jwt::encode_with_signer(payload, &header, key.signer())
+        .map_err(|e| JwtError::Sign(e.to_string()))
 }
 
 /// Verify a token we issued: the `kid` must be one of ours and the header `alg` must be that

@@ -163,7 +163,7 @@ pub fn user_claims(p: &Profile<'_>, scope: &ScopeSet, extra: &[String]) -> Map<S
             names.push(e);
         }
     }
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(names.len() + p.custom.len());
     for name in names {
         let value: Option<Value> = match name {
             "name" => user.name.clone().map(Value::from),

@@ -167,8 +167,7 @@ async fn token_responses_are_never_cached() {
 /// token as they were, and it is answered `invalid_client` before any complaint about its
 /// other parameters.
 #[tokio::test]
-async fn a_token_request_that_fails_client_authentication_spends_neither_code_nor_refresh_token()
-{
+async fn a_token_request_that_fails_client_authentication_spends_neither_code_nor_refresh_token() {
     let app = spawn_oidc_app().await;
     let secret = add_client(&app, &app_spec()).unwrap();
     let (code, verifier) = get_code(&app, "app", &[("scope", "openid offline_access")]).await;
