@@ -86,9 +86,7 @@ pub fn policy_requires(settings: &Settings, user: &User) -> bool {
 /// The level every sign-in of `user` must reach, whatever the app: two factors when they have
 /// one set up or the policy names them, else one.
 pub fn user_floor(c: &Tx<'_>, settings: &Settings, user: &User) -> Result<Acr, StoreError> {
-    if policy_requires(settings, user)
-        || second_factors::has_second_factor(c, user.id)?
-        || passkeys::count_user_passkeys(c, user.id)? > 0
+    if policy_requires(settings, user) || second_factors::has_second_factor_or_passkey(c, user.id)?
     {
         Ok(Acr::Mfa)
     } else {

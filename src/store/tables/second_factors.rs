@@ -42,15 +42,17 @@ pub fn find_totp(tx: &Tx<'_>, user_id: i64) -> Result<Option<Totp>> {
     .optional()
 }
 
-/// Whether the user has any second factor in this table.
-pub fn has_second_factor(tx: &Tx<'_>, user_id: i64) -> Result<bool> {
+/// Whether the user has an authenticator app or a passkey: anything that makes two factors
+/// their floor (`oidc::mfa::user_floor`), asked in one statement on every sign-in decision.
+pub fn has_second_factor_or_passkey(tx: &Tx<'_>, user_id: i64) -> Result<bool> {
     let c = tx.conn();
-    Ok(
-        c.prepare_cached("SELECT 1 FROM second_factors WHERE user_id = ?1 LIMIT 1")?
-            .query_row([user_id], |_| Ok(()))
-            .optional()?
-            .is_some(),
-    )
+    Ok(c.prepare_cached(
+        "SELECT 1 FROM second_factors WHERE user_id = ?1 \
+             UNION ALL SELECT 1 FROM passkeys WHERE user_id = ?1 LIMIT 1",
+    )?
+    .query_row([user_id], |_| Ok(()))
+    .optional()?
+    .is_some())
 }
 
 /// Set up an authenticator app; `step` is the step of the code that confirmed it (already
