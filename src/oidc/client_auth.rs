@@ -94,13 +94,9 @@ fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
 }
 
 /// Look the client up and check its credentials. Every failure is the same `invalid_client`.
-pub fn authenticate(c: &Tx<'_>, creds: &Credentials) -> Result<Client, OAuthError> {
-    check(c, creds)?
-}
-
-/// [`authenticate`] inside a unit of work: the store's own errors stay apart from the client's
-/// (`Err`), so a write unit that authenticates its client fails as a whole on a database error
-/// and is never mistaken for a refused client.
+/// The store's own errors stay apart from the client's (`Err`), so a write unit that
+/// authenticates its client fails as a whole on a database error and is never mistaken for a
+/// refused client.
 pub fn check(c: &Tx<'_>, creds: &Credentials) -> Result<Result<Client, OAuthError>, StoreError> {
     let fail = || OAuthError::invalid_client("client authentication failed");
     let Some(client) = clients::find_client(c, &creds.client_id)? else {
@@ -144,7 +140,7 @@ pub fn authenticate_request(
     p: &Params,
 ) -> Result<Client, OAuthError> {
     let creds = credentials(authorization, p)?;
-    store.read(|c| Ok(authenticate(c, &creds)))?
+    store.read(|c| check(c, &creds))?
 }
 
 #[cfg(test)]

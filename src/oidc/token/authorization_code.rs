@@ -39,15 +39,12 @@ pub fn exchange(
     // consumption alone is a short-lived step; the refresh token, revocations and audit rows
     // written here make the unit wait for its fsync (see `Store::write_short_lived`).
     store.write_short_lived(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
-        let client = match super::client_for(c, creds, "authorization_code")? {
-            Ok(client) => client,
-            Err(e) => return Ok(Err(e)),
-        };
+        let (client, (code_hash, redirect_uri, verifier)) =
+            match super::client_for(c, creds, "authorization_code", parsed)? {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(e)),
+            };
         let client = &client;
-        let (code_hash, redirect_uri, verifier) = match parsed {
-            Ok(parsed) => parsed,
-            Err(e) => return Ok(Err(e)),
-        };
         let code = match codes::consume_code(c, &code_hash, now)? {
             Consumed::Invalid => {
                 return Ok(Err(OAuthError::invalid_grant(

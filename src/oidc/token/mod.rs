@@ -66,7 +66,7 @@ pub fn handle(
             GrantType::RefreshToken,
         ),
         grant => {
-            let client = store.read(|c| Ok(client_auth::authenticate(c, &creds)))??;
+            let client = store.read(|c| client_auth::check(c, &creds))??;
             let grant =
                 grant.ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
             match grant {
@@ -104,14 +104,19 @@ fn may_use(client: &Client, grant: &str) -> Result<(), OAuthError> {
     }
 }
 
-/// Inside a grant's write unit: the authenticated client, allowed to use `grant`; `Ok(Err)` when
-/// it is refused (the unit then writes nothing).
-fn client_for(
+/// Inside a grant's write unit: the authenticated client, allowed to use `grant`, with the
+/// grant's parameters (parsed before the unit); `Ok(Err)` when either is refused (the unit then
+/// writes nothing). Errors keep the order of a separate check: the client first, then the
+/// parameters.
+fn client_for<P>(
     c: &Tx<'_>,
     creds: &Credentials,
     grant: &str,
-) -> Result<Result<Client, OAuthError>, StoreError> {
-    Ok(client_auth::check(c, creds)?.and_then(|client| may_use(&client, grant).map(|()| client)))
+    parsed: Result<P, OAuthError>,
+) -> Result<Result<(Client, P), OAuthError>, StoreError> {
+    Ok(client_auth::check(c, creds)?
+        .and_then(|client| may_use(&client, grant).map(|()| client))
+        .and_then(|client| parsed.map(|p| (client, p))))
 }
 
 /// Record that tokens were issued: the grant and the access token's `jti`, never a token.

@@ -34,15 +34,12 @@ pub fn exchange(
     let resources = p.resources();
 
     store.write(|c| -> Result<Result<Issued, OAuthError>, StoreError> {
-        let client = match super::client_for(c, creds, "refresh_token")? {
-            Ok(client) => client,
-            Err(e) => return Ok(Err(e)),
-        };
+        let (client, (hash, requested)) =
+            match super::client_for(c, creds, "refresh_token", parsed)? {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(e)),
+            };
         let client = &client;
-        let (hash, requested) = match parsed {
-            Ok(parsed) => parsed,
-            Err(e) => return Ok(Err(e)),
-        };
         let Some(rt) = refresh::find_refresh_token(c, &hash)? else {
             return Ok(Err(OAuthError::invalid_grant(
                 "the refresh token is invalid",

@@ -211,13 +211,22 @@ async fn revoking_an_unknown_token_is_200() {
 
 #[tokio::test]
 async fn revocation_requires_client_authentication() {
-    let (app, _, t) = app_and_tokens().await;
+    let (app, secret, t) = app_and_tokens().await;
     let rt = str_of(&t, "refresh_token");
     let res = post_form(&app, "/revoke", &[("token", rt)], None).await;
     assert_oauth_error(res, 401, "invalid_client").await;
     let res = post_form(&app, "/revoke", &[("token", rt)], Some(("app", "wrong"))).await;
     assert!(header(&res, "www-authenticate").is_some());
     assert_oauth_error(res, 401, "invalid_client").await;
+    // The client is checked before the parameters.
+    let res = post_form(&app, "/revoke", &[], Some(("app", "wrong"))).await;
+    assert_oauth_error(res, 401, "invalid_client").await;
+    // A refused request revoked nothing: both tokens still work.
+    assert_eq!(
+        userinfo(&app, str_of(&t, "access_token")).await.status(),
+        200
+    );
+    token_ok(refresh(&app, "app", &secret, rt, None).await).await;
 }
 
 #[tokio::test]
