@@ -111,7 +111,12 @@ pub fn next_step(
     let (may_use, granted) = match &session {
         Some((_, user)) => (
             access::may_use(c, user, &client)?,
-            az::granted_scopes(c, user.id, client.id)?,
+            // `decide` looks at consents only for clients that ask for one.
+            if client.skip_consent {
+                None
+            } else {
+                az::granted_scopes(c, user.id, client.id)?
+            },
         ),
         None => (true, None),
     };

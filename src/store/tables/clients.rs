@@ -80,26 +80,23 @@ fn from_row(r: &Row<'_>) -> crate::store::Result<Client> {
 
 fn with_uris(tx: &Tx<'_>, mut client: Client) -> Result<Client> {
     let c = tx.conn();
+    // One statement for both tables: a client is looked up twice in every code flow.
     let mut st = c.prepare_cached(
-        "SELECT kind, uri FROM client_redirect_uris WHERE client_pk = ?1 ORDER BY kind, uri",
+        "SELECT kind, uri FROM client_redirect_uris WHERE client_pk = ?1 \
+         UNION ALL SELECT 'web_origin', origin FROM client_web_origins WHERE client_pk = ?1 \
+         ORDER BY 1, 2",
     )?;
     let rows = st.query_map([client.id], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
     })?;
     for row in rows {
         let (kind, uri) = row?;
-        if kind == "login" {
-            client.redirect_uris.push(uri);
-        } else {
-            client.post_logout_redirect_uris.push(uri);
+        match kind.as_str() {
+            "login" => client.redirect_uris.push(uri),
+            "web_origin" => client.extra_web_origins.push(uri),
+            _ => client.post_logout_redirect_uris.push(uri),
         }
     }
-    let mut st = c.prepare_cached(
-        "SELECT origin FROM client_web_origins WHERE client_pk = ?1 ORDER BY origin",
-    )?;
-    client.extra_web_origins = st
-        .query_map([client.id], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
     client.web_origins =
         crate::domain::allowed_web_origins(&client.redirect_uris, &client.extra_web_origins);
     Ok(client)
