@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::crypto::keys::KeyRing;
 use crate::crypto::{jwt, random};
 use crate::store::{Store, audit, refresh};
+use serde_json::Value;
 
 /// Revoke a refresh token (with its family) or an access token (deny-listed by `jti`).
 /// Unknown tokens and tokens of other clients succeed silently, as the RFC asks.
@@ -27,14 +28,6 @@ pub fn revoke(
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"));
     let hint = p.get("token_type_hint");
-    // An access token's signature is checked outside the unit, so no writer waits on it.
-    let access = token.as_ref().ok().and_then(|t| {
-        let claims = jwt::verify(ring, t, &[super::signed_tokens::ACCESS_TOKEN_TYP]).ok()?;
-        let client_id = claims.get("client_id")?.as_str()?.to_owned();
-        let jti = claims.get("jti")?.as_str()?.to_owned();
-        let exp = claims.get("exp")?.as_i64()?;
-        Some((client_id, jti, exp))
-    });
     store.write(|c| {
         let client = client_auth::check(c, &creds)??;
         let token = token?;
@@ -55,12 +48,18 @@ pub fn revoke(
             }
             return Ok(());
         }
-        // An access token: revoke it if it is ours, unexpired, and belongs to this client.
-        if let Some((client_id, jti, exp)) = &access
-            && *client_id == client.client_id
-            && *exp > now
+        // An access token: revoke it if it is ours, unexpired, and belongs to this client. Its
+        // signature is checked only once the client is authenticated (an access token's
+        // revocation is rare, so the writer's wait for it is too).
+        if let Ok(claims) = jwt::verify(ring, token, &[super::signed_tokens::ACCESS_TOKEN_TYP])
+            && claims.get("client_id").and_then(Value::as_str) == Some(client.client_id.as_str())
+            && let (Some(jti), Some(exp)) = (
+                claims.get("jti").and_then(Value::as_str),
+                claims.get("exp").and_then(Value::as_i64),
+            )
+            && exp > now
         {
-            refresh::insert_revoked_jti(c, jti, *exp)?;
+            refresh::insert_revoked_jti(c, jti, exp)?;
         }
         Ok::<_, OAuthError>(())
     })
