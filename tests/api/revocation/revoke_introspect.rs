@@ -221,11 +221,16 @@ async fn revocation_requires_client_authentication() {
     // The client is checked before the parameters.
     let res = post_form(&app, "/revoke", &[], Some(("app", "wrong"))).await;
     assert_oauth_error(res, 401, "invalid_client").await;
+    let at = str_of(&t, "access_token");
+    for form in [
+        vec![("token", at)],
+        vec![("token", at), ("token_type_hint", "access_token")],
+    ] {
+        let res = post_form(&app, "/revoke", &form, Some(("app", "wrong"))).await;
+        assert_oauth_error(res, 401, "invalid_client").await;
+    }
     // A refused request revoked nothing: both tokens still work.
-    assert_eq!(
-        userinfo(&app, str_of(&t, "access_token")).await.status(),
-        200
-    );
+    assert_eq!(userinfo(&app, at).await.status(), 200);
     token_ok(refresh(&app, "app", &secret, rt, None).await).await;
 }
 

@@ -686,6 +686,7 @@ pub mod conformance {
             "https://app.example/cb".to_owned(),
         ];
         let post_logout = vec!["https://app.example/bye".to_owned()];
+        let extra_origins = vec!["https://cdn.example".to_owned()];
 
         let inserted = store
             .write(|c| {
@@ -703,7 +704,7 @@ pub mod conformance {
                         backchannel_logout_uri: Some("https://app.example/bcl"),
                         redirect_uris: &redirect,
                         post_logout_redirect_uris: &post_logout,
-                        web_origins: &[],
+                        web_origins: &extra_origins,
                     },
                     NOW,
                 )
@@ -736,6 +737,12 @@ pub mod conformance {
             uris.sort();
             assert_eq!(uris, ["https://app.example/alt", "https://app.example/cb"]);
             assert_eq!(cl.post_logout_redirect_uris, post_logout);
+            // Redirect URIs, post-logout URIs and web origins each land in their own list.
+            assert_eq!(cl.extra_web_origins, extra_origins);
+            assert_eq!(
+                cl.web_origins,
+                ["https://app.example", "https://cdn.example"]
+            );
             assert_eq!(cl.created_at, NOW);
         }
         assert!(
